@@ -106,41 +106,26 @@ public sealed class ModbusSlaveServer : IAsyncDisposable
 
     private async Task ServeMbapAsync(Socket client)
     {
-        var receive = new byte[8 * ModbusLimits.MaxTcpFrameLength];
+        var reader = new MbapReader();
         var response = new byte[ModbusLimits.MaxTcpFrameLength];
-        int start = 0, end = 0;
         while (true)
         {
-            var received = await client.ReceiveAsync(receive.AsMemory(end), SocketFlags.None, _stopping.Token);
+            var received = await client.ReceiveAsync(reader.FreeSpace, SocketFlags.None, _stopping.Token);
             if (received == 0)
             {
                 return;
             }
 
-            end += received;
-            while (end - start >= Mbap.HeaderLength)
+            reader.Advance(received);
+            while (reader.TryRead(out var transactionId, out var unit, out var pdu))
             {
-                if (Mbap.ReadHeader(receive.AsSpan(start, Mbap.HeaderLength), out var transactionId, out var unit, out var frameLength) != FrameError.None)
-                {
-                    // Without a trustworthy length there is no next frame boundary: drop the connection.
-                    Interlocked.Increment(ref _badFrames);
-                    return;
-                }
-
-                if (end - start < frameLength)
-                {
-                    break;
-                }
-
                 var delay = _slave.DelayFor(unit);
                 if (delay > TimeSpan.Zero)
                 {
                     await Task.Delay(delay, _stopping.Token);
                 }
 
-                var pdu = receive.AsMemory(start + Mbap.HeaderLength, frameLength - Mbap.HeaderLength);
                 var length = _slave.Handle(unit, pdu.Span, response.AsSpan(Mbap.HeaderLength), serial: false);
-                start += frameLength;
                 if (length > 0)
                 {
                     var total = Mbap.WriteFrame(response, transactionId, unit, response.AsSpan(Mbap.HeaderLength, length));
@@ -148,15 +133,11 @@ public sealed class ModbusSlaveServer : IAsyncDisposable
                 }
             }
 
-            if (start == end)
+            if (reader.Error != FrameError.None)
             {
-                start = end = 0;
-            }
-            else if (receive.Length - end < ModbusLimits.MaxTcpFrameLength)
-            {
-                receive.AsSpan(start, end - start).CopyTo(receive);
-                end -= start;
-                start = 0;
+                // Without a trustworthy length there is no next frame boundary: drop the connection.
+                Interlocked.Increment(ref _badFrames);
+                return;
             }
         }
     }

@@ -86,47 +86,28 @@ internal sealed class TcpConnection : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[8 * ModbusLimits.MaxTcpFrameLength];
-        int start = 0, end = 0;
+        var reader = new MbapReader();
         try
         {
             while (true)
             {
-                var received = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closing.Token);
+                var received = await _socket.ReceiveAsync(reader.FreeSpace, SocketFlags.None, _closing.Token);
                 if (received == 0)
                 {
                     Fail(new ModbusConnectionException($"{_endpoint}: the device closed the connection"));
                     return;
                 }
 
-                end += received;
-                while (end - start >= Mbap.HeaderLength)
+                reader.Advance(received);
+                while (reader.TryRead(out var transactionId, out var unit, out var pdu))
                 {
-                    var error = Mbap.ReadHeader(buffer.AsSpan(start, Mbap.HeaderLength), out var transactionId, out var unit, out var frameLength);
-                    if (error != FrameError.None)
-                    {
-                        Fail(new ModbusFrameException(error, $"{_endpoint}: invalid MBAP header ({error}); connection closed"));
-                        return;
-                    }
-
-                    if (end - start < frameLength)
-                    {
-                        break;
-                    }
-
-                    Dispatch(transactionId, unit, buffer.AsSpan(start + Mbap.HeaderLength, frameLength - Mbap.HeaderLength));
-                    start += frameLength;
+                    Dispatch(transactionId, unit, pdu.Span);
                 }
 
-                if (start == end)
+                if (reader.Error != FrameError.None)
                 {
-                    start = end = 0;
-                }
-                else if (buffer.Length - end < ModbusLimits.MaxTcpFrameLength)
-                {
-                    buffer.AsSpan(start, end - start).CopyTo(buffer);
-                    end -= start;
-                    start = 0;
+                    Fail(new ModbusFrameException(reader.Error, $"{_endpoint}: invalid MBAP header ({reader.Error}); connection closed"));
+                    return;
                 }
             }
         }
