@@ -67,5 +67,10 @@ public sealed record RtuTiming
         {
             throw new ArgumentOutOfRangeException(nameof(GapTolerance), "Gap tolerance and turnaround delay cannot be negative.");
         }
+
+        if (OverNetwork && GapTolerance <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GapTolerance), "RTU over TCP needs a gap tolerance above zero: network packets arrive in bursts.");
+        }
     }
 }

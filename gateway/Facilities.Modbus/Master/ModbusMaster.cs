@@ -237,6 +237,7 @@ public sealed class ModbusMaster : IAsyncDisposable
     }
 
     /// <summary>Returns the response PDU length, or -1 for a broadcast that has no response.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ExchangeAsync(byte unit, byte[] buffer, int requestLength, CancellationToken cancellationToken)
     {
         var length = await _transport.ExchangeAsync(unit, buffer.AsMemory(0, requestLength), buffer.AsMemory(HalfBuffer, HalfBuffer), cancellationToken);

@@ -101,7 +101,7 @@ internal sealed class RtuLine : IAsyncDisposable
                     Drop(FrameError.Truncated);
                 }
 
-                if (have == 0 && Remaining(deadline) <= TimeSpan.Zero)
+                if (have == 0 && deadline != long.MaxValue && Remaining(deadline) <= TimeSpan.Zero)
                 {
                     return 0;
                 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Facilities.Modbus.Framing;
 using Facilities.Modbus.Protocol;
 
@@ -33,6 +34,8 @@ internal sealed class TcpConnection : IAsyncDisposable
     /// <summary>Frames that arrived for no waiting request (late after a timeout, duplicated, or invented).</summary>
     public long DiscardedFrames { get; private set; }
 
+    // Pooled, like every await on a request's path, so steady-state polling allocates nothing.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ExchangeAsync(ushort transactionId, byte unit, ReadOnlyMemory<byte> request, Memory<byte> response, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var exchange = Rent();

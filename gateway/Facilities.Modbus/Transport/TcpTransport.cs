@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Facilities.Modbus.Master;
 using Facilities.Modbus.Protocol;
 
@@ -19,6 +20,8 @@ internal sealed class TcpTransport(ModbusTcpMasterOptions options) : IModbusTran
 
     public async ValueTask ConnectAsync(CancellationToken cancellationToken) => await GetConnectionAsync(cancellationToken);
 
+    // Pooled, like every await on a request's path, so steady-state polling allocates nothing.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ExchangeAsync(byte unit, ReadOnlyMemory<byte> request, Memory<byte> response, CancellationToken cancellationToken)
     {
         await _inFlight.WaitAsync(cancellationToken);

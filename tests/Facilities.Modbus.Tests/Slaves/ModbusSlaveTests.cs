@@ -1,7 +1,7 @@
 using Facilities.Modbus.Protocol;
 using Facilities.Modbus.Slave;
 
-namespace Facilities.Modbus.Tests.Slave;
+namespace Facilities.Modbus.Tests.Slaves;
 
 public sealed class ModbusSlaveTests
 {

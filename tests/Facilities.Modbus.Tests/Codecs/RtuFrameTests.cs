@@ -1,6 +1,6 @@
 using Facilities.Modbus.Framing;
 
-namespace Facilities.Modbus.Tests.Protocol;
+namespace Facilities.Modbus.Tests.Codecs;
 
 public sealed class RtuFrameTests
 {

@@ -4,7 +4,7 @@ using Facilities.Modbus.Protocol;
 using Facilities.Modbus.Slave;
 using Facilities.Modbus.Tests.Support;
 
-namespace Facilities.Modbus.Tests.Master;
+namespace Facilities.Modbus.Tests.Masters;
 
 public sealed class TcpMasterTests
 {
