@@ -98,9 +98,17 @@ internal sealed class PendingExchange : IValueTaskSource<int>, IDisposable
 
     private void OnTimer()
     {
-        // A timer tick queued before the object was reused must not end the new exchange early.
-        if (Volatile.Read(ref _state) != Waiting || Stopwatch.GetTimestamp() < _deadline)
+        if (Volatile.Read(ref _state) != Waiting)
         {
+            return;
+        }
+
+        // A tick queued before the object was reused, or a timer firing a little early, must not end the exchange
+        // before its deadline; re-arm for what is left instead.
+        var left = _deadline - Stopwatch.GetTimestamp();
+        if (left > 0)
+        {
+            _timer.Change(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency) + TimeSpan.FromMilliseconds(1), System.Threading.Timeout.InfiniteTimeSpan);
             return;
         }
 
