@@ -87,6 +87,8 @@ public sealed class ModbusSlave
 
     internal TimeSpan DelayFor(byte unitId) => _units.TryGetValue(unitId, out var unit) ? unit.ResponseDelay : TimeSpan.Zero;
 
+    internal bool CorruptsFor(byte unitId) => _units.TryGetValue(unitId, out var unit) && unit.CorruptResponses;
+
     private static bool IsWrite(byte function) => function is (byte)FunctionCode.WriteSingleCoil or (byte)FunctionCode.WriteSingleRegister
         or (byte)FunctionCode.WriteMultipleCoils or (byte)FunctionCode.WriteMultipleRegisters;
 }

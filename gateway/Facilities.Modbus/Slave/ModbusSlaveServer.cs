@@ -128,6 +128,11 @@ public sealed class ModbusSlaveServer : IAsyncDisposable
                 var length = _slave.Handle(unit, pdu.Span, response.AsSpan(Mbap.HeaderLength), serial: false);
                 if (length > 0)
                 {
+                    if (_slave.CorruptsFor(unit))
+                    {
+                        response[Mbap.HeaderLength + 1] ^= 0x01;
+                    }
+
                     var total = Mbap.WriteFrame(response, transactionId, unit, response.AsSpan(Mbap.HeaderLength, length));
                     await client.SendAsync(response.AsMemory(0, total), SocketFlags.None, _stopping.Token);
                 }

@@ -19,4 +19,7 @@ public sealed class ModbusUnit(byte unitId, RegisterStore registers)
 
     /// <summary>Delay before answering, as a slow controller would.</summary>
     public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>Damages every answer on the wire (a bad CRC on RTU, a wrong byte in the PDU on TCP), like a noisy line.</summary>
+    public bool CorruptResponses { get; set; }
 }

@@ -55,6 +55,11 @@ public static class RtuSlaveLine
 
                 response[0] = unit;
                 var frameLength = Crc16.Append(response, 1 + answer);
+                if (slave.CorruptsFor(unit))
+                {
+                    response[frameLength - 1] ^= 0xA5;
+                }
+
                 await rtu.WriteFrameAsync(response.AsMemory(0, frameLength), cancellationToken);
             }
         }

@@ -1,0 +1,176 @@
+using Facilities.Modbus.Protocol;
+using Facilities.Modbus.Slave;
+
+namespace Facilities.FirmwareSim.Devices.Boiler;
+
+public sealed record BoilerOptions
+{
+    /// <summary>Mean outdoor temperature; the day swings ±<see cref="OutdoorSwing"/> around it.</summary>
+    public double OutdoorMean { get; init; } = -2;
+
+    public double OutdoorSwing { get; init; } = 5;
+
+    /// <summary>Heating curve: setpoint = 20 + slope × (20 − outdoor), clamped to the system's limits.</summary>
+    public double CurveSlope { get; init; } = 1.8;
+
+    /// <summary>Highest supply temperature the system allows (85 °C radiators, 60 °C floor heating).</summary>
+    public double MaxSupply { get; init; } = 85;
+}
+
+/// <summary>
+/// A gas boiler with a modulating burner. Supply temperature follows the firing rate through a first-order plant;
+/// the firing rate follows the setpoint from the outdoor-temperature heating curve; the burner runs its
+/// purge-ignite-run sequence; flue values follow the firing rate.
+/// </summary>
+public sealed class BoilerModel : DeviceModel
+{
+    public static readonly IReadOnlyList<FaultInfo> Faults =
+    [
+        new("lockout", "Ignition failure lockout: burner off, lockout code 2, water cools."),
+        new("flame-failure", "Flame lost while running: lockout code 1, flame signal 0."),
+        new("low-water", "Water level low: low-water cut-off, lockout code 3."),
+        new("high-nox", "Combustion out of tune: NOx about 120 mg/m3, CO up, O2 down."),
+        new("supply-temperature-low", "Burner runs flat out but supply stays low (fouled exchanger): radiators go cold."),
+        new("over-pressure", "Water pressure 3.2 bar: over-pressure bit, lockout code 5."),
+    ];
+
+    // Plant: heat gain per second at 100 % firing, loss coefficient towards 20 °C, return = supply − 45 % of the rise.
+    private const double GainPerSecond = 0.30;
+    private const double LossPerSecond = 0.004;
+    private static readonly TimeSpan PurgeTime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan IgnitionTime = TimeSpan.FromSeconds(5);
+
+    private readonly BoilerOptions _options;
+    private double _supply;
+    private double _outdoor;
+    private double _rate;
+    private int _state;
+    private TimeSpan _stateTimer;
+    private double _burnerSeconds;
+    private uint _starts = 12_000;
+    private double _gas = 180_000;
+    private bool _enabled = true;
+
+    public BoilerModel(DeviceIdentity identity, BoilerOptions options, DateTimeOffset now)
+        : base(identity, BoilerMap.Map, now)
+    {
+        _options = options;
+        _outdoor = Outdoor(now);
+        _supply = Setpoint;
+        _state = 3;
+        _rate = 50;
+        _burnerSeconds = 30_000 * 3600.0;
+        Store.Update(Publish);
+    }
+
+    public override IReadOnlyList<FaultInfo> EquipmentFaults => Faults;
+
+    public double Setpoint => Math.Clamp(20 + (_options.CurveSlope * (20 - _outdoor)), 35, _options.MaxSupply);
+
+    private bool LockedOut => !_enabled || Active("lockout") || Active("flame-failure") || Active("low-water") || Active("over-pressure");
+
+    private double Return => _supply - (0.45 * Math.Max(0, _supply - 20));
+
+    protected override void OnWrittenByMaster(RegisterTable table, ushort address, int count)
+    {
+        if (table == RegisterTable.Coils && address == 0)
+        {
+            _enabled = Store.GetBit(RegisterTable.Coils, 0);
+        }
+    }
+
+    protected override void Step(DateTimeOffset now, TimeSpan elapsed)
+    {
+        var dt = elapsed.TotalSeconds;
+        _outdoor = Outdoor(now);
+        StepBurner(elapsed);
+        var gain = _state == 3 ? _rate / 100 * GainPerSecond : 0;
+        if (Active("supply-temperature-low"))
+        {
+            gain *= 0.25;
+        }
+
+        _supply += (gain - (LossPerSecond * (_supply - 20))) * dt;
+        if (_state == 3)
+        {
+            _burnerSeconds += dt;
+            _gas += _rate / 100 * 0.012 * dt;
+        }
+    }
+
+    private void StepBurner(TimeSpan elapsed)
+    {
+        _stateTimer += elapsed;
+        var demand = _supply < Setpoint - 3 || (_state == 3 && _supply < Setpoint + 3);
+        if (LockedOut)
+        {
+            _state = _enabled ? 5 : 0;
+            _rate = 0;
+            return;
+        }
+
+        switch (_state)
+        {
+            case 0 or 5 when demand:
+                (_state, _stateTimer) = (1, TimeSpan.Zero);
+                break;
+            case 1 when _stateTimer >= PurgeTime:
+                (_state, _stateTimer) = (2, TimeSpan.Zero);
+                _starts++;
+                break;
+            case 2 when _stateTimer >= IgnitionTime:
+                (_state, _stateTimer, _rate) = (3, TimeSpan.Zero, 30);
+                break;
+            case 3 when !demand:
+                (_state, _stateTimer, _rate) = (4, TimeSpan.Zero, 0);
+                break;
+            case 3:
+                _rate = Active("supply-temperature-low") ? 100 : Math.Clamp(_rate + ((Setpoint - _supply) * 0.5 * elapsed.TotalSeconds), 20, 100);
+                break;
+            case 4 when _stateTimer >= PurgeTime:
+                (_state, _stateTimer) = (0, TimeSpan.Zero);
+                break;
+        }
+    }
+
+    private double Outdoor(DateTimeOffset now)
+    {
+        // Coldest around 05:00, warmest around 15:00 local (UTC+8).
+        var hour = (now.ToUnixTimeSeconds() / 3600.0 + 8) % 24;
+        return _options.OutdoorMean - (_options.OutdoorSwing * Math.Cos((hour - 3) / 24 * 2 * Math.PI));
+    }
+
+    protected override void Publish(RegisterStore store)
+    {
+        var map = Map;
+        var running = _state == 3;
+        var lockoutCode = !_enabled ? 0 : Active("low-water") ? 3 : Active("over-pressure") ? 5 : Active("flame-failure") ? 1 : Active("lockout") ? 2 : 0;
+        var pressure = Active("over-pressure") ? 3.2 : 1.5 + (0.006 * (_supply - 20));
+        var o2 = running ? (Active("high-nox") ? 1.2 : 6.0 - (_rate * 0.025)) : 20.9;
+        map.Write(store, "burner_on", _state is 1 or 2 or 3 ? 1 : 0);
+        map.Write(store, "flame", running || _state == 2 ? 1 : 0);
+        map.Write(store, "lockout", lockoutCode > 0 ? 1 : 0);
+        map.Write(store, "low_water", Active("low-water") ? 1 : 0);
+        map.Write(store, "pump_running", _enabled ? 1 : 0);
+        map.Write(store, "over_pressure", Active("over-pressure") ? 1 : 0);
+        map.Write(store, "alarm", lockoutCode > 0 || Active("high-nox") ? 1 : 0);
+        map.Write(store, "burner_state", _state);
+        map.Write(store, "firing_rate", _rate);
+        map.Write(store, "flame_signal", running ? 6 + (_rate * 0.04) : _state == 2 ? 3 : 0);
+        map.Write(store, "lockout_code", lockoutCode);
+        map.Write(store, "water_level", Active("low-water") ? 15 : 80);
+        map.Write(store, "supply_temperature", _supply);
+        map.Write(store, "return_temperature", Return);
+        map.Write(store, "outdoor_temperature", _outdoor);
+        map.Write(store, "flue_temperature", running ? _supply + 40 + (_rate * 0.4) : _supply + 5);
+        map.Write(store, "o2", o2);
+        map.Write(store, "nox", running ? (Active("high-nox") ? 120 : 22 + (_rate * 0.06)) : 0);
+        map.Write(store, "co", running ? (Active("high-nox") ? 180 : 12 + (_rate * 0.1)) : 0);
+        map.Write(store, "supply_setpoint", Setpoint);
+        map.Write(store, "pressure", Math.Round(pressure, 3));
+        map.Write(store, "burner_hours", _burnerSeconds / 3600);
+        map.Write(store, "burner_starts", _starts);
+        map.Write(store, "gas_total", Math.Round(_gas, 1));
+        map.Write(store, "enabled", _enabled ? 1 : 0);
+    }
+}

@@ -1,0 +1,264 @@
+using Facilities.Modbus.Protocol;
+using Facilities.Modbus.Slave;
+
+namespace Facilities.FirmwareSim.Devices.ChargerShed;
+
+public sealed record ChargerShedOptions
+{
+    public int Ports { get; init; } = 12;
+
+    /// <summary>Scales how often residents plug in (1 = a typical estate).</summary>
+    public double Demand { get; init; } = 1;
+}
+
+/// <summary>
+/// A smart charging shed: residents plug in (more in the evening), bikes charge at a couple of hundred watts,
+/// taper near full and cut off when full; bikes are collected hours later. Shed-wide faults (smoke, heat, mains)
+/// cut every port; port faults stop one port.
+/// </summary>
+public sealed class ChargerShedModel : DeviceModel
+{
+    public static readonly IReadOnlyList<FaultInfo> Faults =
+    [
+        new("port-overcurrent", "A port trips on overcurrent and stops (name:port, e.g. port-overcurrent:3)."),
+        new("port-over-temperature", "A port's socket overheats and stops (name:port)."),
+        new("abnormal-load", "A port sees a power strip or an overlong charge (650 W, 13 h) and stops (name:port)."),
+        new("smoke", "Smoke detected: alarm, shed-wide power cut-off."),
+        new("over-temperature", "Shed at 62 °C: over-temperature cut-off."),
+        new("mains-lost", "Mains supply lost: every port out of service."),
+        new("door-open", "Shed door left open."),
+    ];
+
+    private readonly ChargerShedOptions _options;
+    private readonly Port[] _ports;
+    private double _energyTotalWh = 3_500_000;
+    private double _temperature = 15;
+
+    public ChargerShedModel(DeviceIdentity identity, ChargerShedOptions options, DateTimeOffset now)
+        : base(identity, ChargerShedMap.For(options.Ports), now)
+    {
+        _options = options;
+        _ports = [.. Enumerable.Range(1, options.Ports).Select(_ => new Port())];
+        foreach (var port in _ports.Where(_ => Random.NextDouble() < 0.3))
+        {
+            PlugIn(port, now);
+        }
+
+        Store.Update(Publish);
+    }
+
+    public override IReadOnlyList<FaultInfo> EquipmentFaults => Faults;
+
+    public int PortCount => _ports.Length;
+
+    private bool ShedCutOff => Active("smoke") || Active("over-temperature") || Active("mains-lost");
+
+    protected override bool IsKnownFault(string fault)
+    {
+        var (name, port) = Split(fault);
+        return port is null
+            ? base.IsKnownFault(name) && !name.StartsWith("port-", StringComparison.Ordinal) && name != "abnormal-load"
+            : port >= 1 && port <= _ports.Length && Faults.Any(f => f.Name == name);
+    }
+
+    protected override void OnWrittenByMaster(RegisterTable table, ushort address, int count)
+    {
+        if (table != RegisterTable.Coils)
+        {
+            return;
+        }
+
+        for (var i = address; i < address + count && i < _ports.Length; i++)
+        {
+            var enabled = Store.GetBit(RegisterTable.Coils, (ushort)i);
+            var port = _ports[i];
+            if (!enabled && port.Enabled && port.Status == 1)
+            {
+                Stop(port, 7, toStatus: 2);
+            }
+
+            port.Enabled = enabled;
+        }
+    }
+
+    protected override void OnFaultChanged(string fault, bool active, DateTimeOffset now)
+    {
+        var (name, number) = Split(fault);
+        if (number is { } n)
+        {
+            var port = _ports[n - 1];
+            if (active)
+            {
+                var (reason, code) = name switch
+                {
+                    "port-overcurrent" => (3, 1),
+                    "port-over-temperature" => (4, 2),
+                    _ => (8, 3),
+                };
+                if (name == "abnormal-load")
+                {
+                    port.PluggedAt = now - TimeSpan.FromHours(13);
+                    port.EnergyWh = 650 * 13;
+                }
+
+                Stop(port, reason, toStatus: 3);
+                port.FaultCode = code;
+            }
+            else
+            {
+                port.FaultCode = 0;
+                port.Status = 0;
+            }
+
+            return;
+        }
+
+        if (active && ShedCutOff)
+        {
+            var reason = Active("smoke") ? 5 : Active("over-temperature") ? 4 : 6;
+            foreach (var port in _ports.Where(p => p.Status == 1))
+            {
+                Stop(port, reason, toStatus: 2);
+            }
+        }
+    }
+
+    protected override void Step(DateTimeOffset now, TimeSpan elapsed)
+    {
+        var dt = elapsed.TotalSeconds;
+        var hour = (now.ToUnixTimeSeconds() / 3600.0 + 8) % 24;
+        var arrivalsPerHour = _options.Demand * (hour is >= 18 and < 23 ? 0.5 : hour is >= 7 and < 18 ? 0.15 : 0.04);
+        var ambient = 12 - (6 * Math.Cos((hour - 3) / 24 * 2 * Math.PI));
+        var charging = 0;
+        foreach (var port in _ports)
+        {
+            if (port.FaultCode != 0)
+            {
+                continue;
+            }
+
+            switch (port.Status)
+            {
+                case 0 when port.Enabled && !ShedCutOff && Random.NextDouble() < arrivalsPerHour / 3600 * dt:
+                    PlugIn(port, now);
+                    break;
+                case 1:
+                    charging++;
+                    Charge(port, dt);
+                    break;
+                case 2 when now >= port.CollectAt:
+                    port.Status = 0;
+                    break;
+            }
+
+            if (port.Status == 0 && !port.Enabled)
+            {
+                port.Status = 4;
+            }
+            else if (port.Status == 4 && port.Enabled && !ShedCutOff)
+            {
+                port.Status = 0;
+            }
+        }
+
+        var target = Active("over-temperature") ? 62 : Active("smoke") ? 45 : ambient + (0.4 * charging);
+        _temperature += (target - _temperature) * Math.Min(1, dt / 300);
+    }
+
+    private void PlugIn(Port port, DateTimeOffset now)
+    {
+        port.Status = 1;
+        port.PluggedAt = now;
+        port.CapacityWh = 350 + Random.Next(550);
+        port.EnergyWh = 0;
+        port.RatedPowerW = 170 + Random.Next(90);
+        port.StopReason = 0;
+        // Most bikes are collected the next morning; some within a few hours.
+        port.CollectAt = now + TimeSpan.FromHours(Random.NextDouble() < 0.6 ? 8 + (Random.NextDouble() * 6) : 2 + (Random.NextDouble() * 3));
+    }
+
+    private void Charge(Port port, double dt)
+    {
+        var fill = port.EnergyWh / port.CapacityWh;
+        port.PowerW = fill < 0.85 ? port.RatedPowerW : Math.Max(35, port.RatedPowerW * (1 - fill) / 0.15);
+        var energy = port.PowerW * dt / 3600;
+        port.EnergyWh += energy;
+        _energyTotalWh += energy;
+        if (port.EnergyWh >= port.CapacityWh)
+        {
+            port.EnergyWh = port.CapacityWh;
+            Stop(port, 1, toStatus: 2);
+        }
+    }
+
+    private static void Stop(Port port, int reason, int toStatus)
+    {
+        port.Status = toStatus;
+        port.StopReason = reason;
+        port.PowerW = 0;
+    }
+
+    private static (string Name, int? Port) Split(string fault)
+    {
+        var colon = fault.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? (fault, null)
+            : int.TryParse(fault.AsSpan(colon + 1), out var port) ? (fault[..colon], port) : (fault, -1);
+    }
+
+    protected override void Publish(RegisterStore store)
+    {
+        var map = Map;
+        map.Write(store, "smoke", Active("smoke") ? 1 : 0);
+        map.Write(store, "door_open", Active("door-open") ? 1 : 0);
+        map.Write(store, "mains_ok", Active("mains-lost") ? 0 : 1);
+        map.Write(store, "over_temperature", Active("over-temperature") ? 1 : 0);
+        map.Write(store, "power_cut_off", ShedCutOff ? 1 : 0);
+        map.Write(store, "port_count", _ports.Length);
+        map.Write(store, "temperature", _temperature);
+        map.Write(store, "free_ports", _ports.Count(p => PublishedStatus(p) == 0));
+        map.Write(store, "energy_total", _energyTotalWh / 1000);
+        for (var i = 0; i < _ports.Length; i++)
+        {
+            var port = _ports[i];
+            var number = i + 1;
+            var status = PublishedStatus(port);
+            var charging = status == 1;
+            var abnormal = port.FaultCode == 3;
+            map.Write(store, ChargerShedMap.PortPoint(number, "status"), status);
+            map.Write(store, ChargerShedMap.PortPoint(number, "power"), abnormal ? 650 : port.PowerW);
+            map.Write(store, ChargerShedMap.PortPoint(number, "current"), abnormal ? 650 / 220.0 : port.PowerW / 220);
+            map.Write(store, ChargerShedMap.PortPoint(number, "voltage"), Active("mains-lost") ? 0 : 221.5);
+            map.Write(store, ChargerShedMap.PortPoint(number, "energy"), port.EnergyWh);
+            map.Write(store, ChargerShedMap.PortPoint(number, "charge_time"), status is 1 or 2 or 3 && port.PluggedAt is { } at ? Math.Max(0, (SimulatedNow - at).TotalMinutes) : 0);
+            map.Write(store, ChargerShedMap.PortPoint(number, "stop_reason"), port.StopReason);
+            map.Write(store, ChargerShedMap.PortPoint(number, "fault_code"), port.FaultCode);
+            map.Write(store, ChargerShedMap.PortPoint(number, "minutes_to_full"), charging && port.PowerW > 0 ? (port.CapacityWh - port.EnergyWh) / port.PowerW * 60 : 0);
+            map.Write(store, ChargerShedMap.PortPoint(number, "enabled"), port.Enabled ? 1 : 0);
+        }
+    }
+
+    private int PublishedStatus(Port port) => port.FaultCode != 0 ? 3 : Active("mains-lost") || !port.Enabled ? (port.Status == 2 ? 2 : 4) : port.Status;
+
+    private sealed class Port
+    {
+        public int Status { get; set; }
+
+        public bool Enabled { get; set; } = true;
+
+        public DateTimeOffset? PluggedAt { get; set; }
+
+        public DateTimeOffset CollectAt { get; set; }
+
+        public double CapacityWh { get; set; }
+
+        public double EnergyWh { get; set; }
+
+        public double RatedPowerW { get; set; }
+
+        public double PowerW { get; set; }
+
+        public int StopReason { get; set; }
+
+        public int FaultCode { get; set; }
+    }
+}
