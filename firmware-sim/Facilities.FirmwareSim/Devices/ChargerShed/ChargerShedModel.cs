@@ -53,12 +53,14 @@ public sealed class ChargerShedModel : DeviceModel
 
     private bool ShedCutOff => Active("smoke") || Active("over-temperature") || Active("mains-lost");
 
+    private static readonly string[] PortFaults = ["port-overcurrent", "port-over-temperature", "abnormal-load"];
+
     protected override bool IsKnownFault(string fault)
     {
         var (name, port) = Split(fault);
         return port is null
-            ? base.IsKnownFault(name) && !name.StartsWith("port-", StringComparison.Ordinal) && name != "abnormal-load"
-            : port >= 1 && port <= _ports.Length && Faults.Any(f => f.Name == name);
+            ? base.IsKnownFault(name) && !PortFaults.Contains(name)
+            : port >= 1 && port <= _ports.Length && PortFaults.Contains(name);
     }
 
     protected override void OnWrittenByMaster(RegisterTable table, ushort address, int count)
