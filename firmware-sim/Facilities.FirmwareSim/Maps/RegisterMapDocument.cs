@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Facilities.FirmwareSim.Devices;
 using Facilities.FirmwareSim.Devices.AedCabinet;
 using Facilities.FirmwareSim.Devices.Boiler;
 using Facilities.FirmwareSim.Devices.ChargerShed;
@@ -14,6 +15,14 @@ public static class RegisterMapDocument
     /// <summary>The documented maps: the charger shed with two ports (the port block repeats per port).</summary>
     public static IReadOnlyList<RegisterMap> Documented { get; } =
         [ElevatorMap.Map, BoilerMap.Map, ChargerShedMap.For(2), AedCabinetMap.Map];
+
+    private static readonly Dictionary<string, IReadOnlyList<FaultInfo>> FaultsByKind = new()
+    {
+        ["elevator"] = ElevatorFaults.All,
+        ["boiler"] = BoilerModel.Faults,
+        ["charger-shed"] = ChargerShedModel.Faults,
+        ["aed-cabinet"] = AedCabinetModel.Faults,
+    };
 
     public static string Render(RegisterMap map)
     {
@@ -34,6 +43,14 @@ public static class RegisterMapDocument
             var values = point.Labels is null ? "" : string.Join("; ", point.Labels.Select(l => $"{l.Key} = {l.Value}"));
             text.Append(CultureInfo.InvariantCulture,
                 $"| {address} | {Table(point.Table)} | `{point.Name}` | {type} | {order} | {scale} | {point.Unit} | {(point.Writable ? "read/write" : "read")} | {point.Meaning} | {values} |\n");
+        }
+
+        text.Append("\n## Faults the simulator can inject\n\n");
+        text.Append("`POST /devices/{id}/faults/{fault}` starts one, `DELETE` ends it (`facilities-sim inject|clear <device> <fault>`).\n\n");
+        text.Append("| fault | what the device does |\n|---|---|\n");
+        foreach (var fault in FaultsByKind[map.Kind].Concat(DeviceModel.CommunicationFaults))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| `{fault.Name}` | {fault.Description} |\n");
         }
 
         return text.ToString();
