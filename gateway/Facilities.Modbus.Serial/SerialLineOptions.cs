@@ -15,7 +15,7 @@ public sealed record SerialLineOptions
 
     public StopBits StopBits { get; init; } = StopBits.One;
 
-    public TimeSpan GapTolerance { get; init; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan GapTolerance { get; init; } = TimeSpan.FromMilliseconds(50);
 
     public TimeSpan TurnaroundDelay { get; init; } = TimeSpan.Zero;
 

@@ -3,7 +3,7 @@ namespace Facilities.Modbus.Framing;
 /// <summary>
 /// Serial line timing. The spec values (1.5 and 3.5 character times, fixed at 0.750 ms and 1.750 ms above
 /// 19200 baud) are computed from the baud rate; <see cref="GapTolerance"/> is added to the intra-frame limit because
-/// operating systems and USB adapters deliver bytes in bursts (often 1 ms or more apart), which would break every
+/// operating systems and USB adapters deliver bytes in bursts (often 1 ms or more apart, far more on a loaded machine), which would break every
 /// frame under a strict 0.75 ms rule. Set it to zero on hardware with real-time UARTs.
 /// </summary>
 public sealed record RtuTiming
@@ -14,7 +14,7 @@ public sealed record RtuTiming
     public required int BaudRate { get; init; }
 
     /// <summary>Added to the 1.5-character limit before a gap inside a frame breaks it.</summary>
-    public TimeSpan GapTolerance { get; init; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan GapTolerance { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Extra wait after a frame is received before the next one is sent, for slow RS-485 transceivers.</summary>
     public TimeSpan TurnaroundDelay { get; init; } = TimeSpan.Zero;

@@ -65,8 +65,8 @@ public static class RtuSlaveLine
         }
         finally
         {
-            // The stream belongs to the caller; only the line's own timer is released here.
-            rtu.ReleaseTimer();
+            // The stream belongs to the caller; only the line's receiver stops here.
+            await rtu.StopAsync();
         }
 
         return rtu.BadFrames;

@@ -17,7 +17,7 @@ internal sealed class RtuLine : IAsyncDisposable
     private readonly RtuTiming _timing;
     private readonly byte[] _receive = new byte[ModbusLimits.MaxRtuFrameLength];
     private readonly byte[] _scratch = new byte[ModbusLimits.MaxRtuFrameLength];
-    private CancellationTokenSource _readTimer = new();
+    private readonly ILineInput _receiver;
     private long _lastActivity;
 
     public RtuLine(Stream stream, RtuTiming timing)
@@ -25,8 +25,12 @@ internal sealed class RtuLine : IAsyncDisposable
         timing.Validate();
         _stream = stream;
         _timing = timing;
+        _receiver = stream as ILineInput ?? new LineReceiver(stream);
         _lastActivity = Stopwatch.GetTimestamp();
     }
+
+    /// <summary>Forgets bytes that arrived while nobody was listening (stale answers, noise) before a new request.</summary>
+    public void DiscardBuffered() => _receiver.DiscardBuffered();
 
     /// <summary>The last frame read; valid until the next read.</summary>
     public ReadOnlySpan<byte> Received => _receive;
@@ -65,7 +69,6 @@ internal sealed class RtuLine : IAsyncDisposable
     public async ValueTask<int> ReadFrameAsync(bool asRequest, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var deadline = timeout is { } t ? Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        using var registration = Link(cancellationToken);
         var have = 0;
         var need = 2;
         var predicted = false;
@@ -184,7 +187,6 @@ internal sealed class RtuLine : IAsyncDisposable
     public async ValueTask DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        using var registration = Link(cancellationToken);
         await ResynchroniseAsync(deadline, cancellationToken);
     }
 
@@ -214,35 +216,26 @@ internal sealed class RtuLine : IAsyncDisposable
     /// <summary>Reads what is available, up to <paramref name="buffer"/>'s length; -1 if <paramref name="wait"/> passed in silence.</summary>
     private async ValueTask<int> ReadSomeAsync(Memory<byte> buffer, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var timer = _readTimer;
-        if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.FromDays(1))
+        if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.FromMilliseconds(1))
         {
-            timer.CancelAfter(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait);
+            wait = TimeSpan.FromMilliseconds(1);
         }
 
         int read;
         try
         {
-            read = await _stream.ReadAsync(buffer, timer.Token);
+            read = await _receiver.ReadAsync(buffer, wait, cancellationToken);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return -1;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (IOException e)
         {
             throw new ModbusConnectionException($"read failed: {e.Message}", e);
         }
-        finally
+
+        if (read < 0)
         {
-            if (!timer.TryReset())
-            {
-                timer.Dispose();
-                _readTimer = new CancellationTokenSource();
-            }
+            return -1;
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
         if (read == 0)
         {
             throw new ModbusConnectionException("the line was closed by the other end");
@@ -252,35 +245,17 @@ internal sealed class RtuLine : IAsyncDisposable
         return read;
     }
 
-    /// <summary>The caller's cancellation cancels whatever read is in progress.</summary>
-    private CancellationTokenRegistration Link(CancellationToken cancellationToken) =>
-        cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static s => ((RtuLine)s!).CancelRead(), this)
-            : default;
-
-    private void CancelRead()
-    {
-        try
-        {
-            _readTimer.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The timer was replaced between reads; the next read checks the caller's token itself.
-        }
-    }
-
     private static TimeSpan Remaining(long deadline) =>
         deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => b == Timeout.InfiniteTimeSpan || a < b ? a : b;
 
-    /// <summary>Releases the line's timer but leaves the stream to its owner.</summary>
-    public void ReleaseTimer() => _readTimer.Dispose();
+    /// <summary>Stops receiving but leaves the stream to its owner.</summary>
+    public ValueTask StopAsync() => _receiver.DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {
-        ReleaseTimer();
+        await StopAsync();
         await _stream.DisposeAsync();
     }
 }

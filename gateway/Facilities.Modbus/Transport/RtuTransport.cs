@@ -51,6 +51,7 @@ internal sealed class RtuTransport(
                 _dirty = false;
             }
 
+            line.DiscardBuffered();
             var length = RtuFrame.WriteFrame(_send, unit, request.Span);
             _dirty = true;
             await line.WriteFrameAsync(_send.AsMemory(0, length), cancellationToken);

@@ -1,13 +1,15 @@
+using Facilities.Modbus.Transport;
+
 namespace Facilities.Modbus.Tests.Hostile;
 
 /// <summary>
-/// An in-memory RTU line for hostile-input runs: bursts of bytes, each followed by silence. Silence is reported at
-/// once by cancelling the read (what the real line's timer would do), so a hundred thousand cases take seconds.
-/// As a slave's line it is fed up front and reads as closed when empty. As a master's line each write asks
-/// <see cref="Respond"/> for the answer bursts; once they are used up the line reads as closed (so the master
-/// reopens it), and before any answer is due it reads as silent.
+/// An in-memory RTU line for hostile-input runs: bursts of bytes, each followed by silence. It is its own
+/// <see cref="ILineInput"/>, so silence is reported at once instead of after a real timeout, and a hundred thousand
+/// cases take seconds. As a slave's line it is fed up front and reads as closed when empty. As a master's line each
+/// write asks <see cref="Respond"/> for the answer bursts; once they are used up the line reads as closed (so the
+/// master reopens it), and before any answer is due it reads as silent.
 /// </summary>
-internal sealed class ScriptedLine : Stream
+internal sealed class ScriptedLine : Stream, ILineInput
 {
     private readonly Queue<byte[]> _bursts = new();
     private byte[] _current = [];
@@ -26,7 +28,7 @@ internal sealed class ScriptedLine : Stream
         }
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, TimeSpan wait, CancellationToken cancellationToken)
     {
         if (_offset < _current.Length)
         {
@@ -40,7 +42,7 @@ internal sealed class ScriptedLine : Stream
         {
             if (Respond is not null && !_answerDue)
             {
-                return ValueTask.FromException<int>(new OperationCanceledException(cancellationToken));
+                return ValueTask.FromResult(-1);
             }
 
             _answerDue = false;
@@ -50,7 +52,11 @@ internal sealed class ScriptedLine : Stream
         // The burst is over: the line falls silent, then the next burst begins.
         _current = _bursts.Dequeue();
         _offset = 0;
-        return ValueTask.FromException<int>(new OperationCanceledException(cancellationToken));
+        return ValueTask.FromResult(-1);
+    }
+
+    public void DiscardBuffered()
+    {
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -77,7 +83,7 @@ internal sealed class ScriptedLine : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read through ILineInput");
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");

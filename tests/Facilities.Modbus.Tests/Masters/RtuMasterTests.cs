@@ -87,6 +87,12 @@ public sealed class RtuMasterTests
         var started = TimeProvider.System.GetTimestamp();
         Assert.True((await master.WriteSingleRegisterAsync(0, 4, 9, Ct)).IsSuccess);
         Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(2));
+        // The device records the frame on its own schedule; give it a moment rather than racing it.
+        for (var i = 0; i < 100 && device.Requests.Count == 0; i++)
+        {
+            await Task.Delay(10, Ct);
+        }
+
         Assert.Equal(Frames.Rtu(0, 0x06, 0, 4, 0, 9), Assert.Single(device.Requests));
     }
 
