@@ -1,0 +1,218 @@
+using Facilities.Gateway.Profiles;
+using Facilities.Modbus.Master;
+using Facilities.Modbus.Protocol;
+using Facilities.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Facilities.Gateway.Polling;
+
+/// <summary>Who and where a polled device is.</summary>
+public sealed record PolledDevice(string Site, string Gateway, string Id, string Building, byte Unit, CompiledProfile Profile, TimeSpan Interval);
+
+/// <summary>How the poller treats failing devices.</summary>
+public sealed record PollingPolicy
+{
+    /// <summary>Consecutive failed polls before a device is declared offline.</summary>
+    public int OfflineAfter { get; init; } = 3;
+
+    /// <summary>Longest wait between polls of an offline device.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// Polls one device: reads its plan's blocks, splits reads the device refuses with exception 2, fails fast on the
+/// first timeout (the rest of the cycle is skipped so neighbours on the bus keep their time), backs off
+/// exponentially once offline and returns to its interval at the first good answer. What it reads goes through
+/// the change filter to the sink as telemetry, events and online/offline state.
+/// </summary>
+public sealed partial class DevicePoller
+{
+    private readonly PolledDevice _device;
+    private readonly DeviceReadPlan _plan;
+    private readonly ChangeFilter _filter;
+    private readonly IMessageSink _sink;
+    private readonly TimeProvider _time;
+    private readonly PollingPolicy _policy;
+    private readonly ILogger _logger;
+    private int _failures;
+    private int _reportedUnavailable;
+
+    public DevicePoller(PolledDevice device, IMessageSink sink, TimeProvider time, PollingPolicy policy, ILogger logger)
+    {
+        _device = device;
+        _plan = new DeviceReadPlan(device.Profile);
+        _filter = new ChangeFilter(device.Profile.Points, device.Profile.Heartbeat);
+        _sink = sink;
+        _time = time;
+        _policy = policy;
+        _logger = logger;
+        NextDue = time.GetUtcNow();
+    }
+
+    public string Id => _device.Id;
+
+    public int Priority => _device.Profile.Priority;
+
+    public DateTimeOffset NextDue { get; private set; }
+
+    /// <summary>Null until the first poll settles it.</summary>
+    public bool? Online { get; private set; }
+
+    public DeviceReadPlan Plan => _plan;
+
+    public long Polls { get; private set; }
+
+    public long Failures { get; private set; }
+
+    public async Task PollAsync(ModbusMaster master, CancellationToken cancellationToken)
+    {
+        Polls++;
+        var sampledAt = _time.GetUtcNow();
+        var sample = new Dictionary<string, PointValue>(StringComparer.Ordinal);
+        var pending = new Queue<ReadBlock>(_plan.Blocks);
+        Exception? failure = null;
+        while (pending.TryDequeue(out var block))
+        {
+            try
+            {
+                var (code, words) = await ReadAsync(master, block, cancellationToken);
+                if (code == ModbusExceptionCode.IllegalDataAddress)
+                {
+                    foreach (var part in _plan.Refused(block))
+                    {
+                        pending.Enqueue(part);
+                    }
+
+                    continue;
+                }
+
+                if (code != ModbusExceptionCode.None)
+                {
+                    LogRefused(_logger, _device.Id, block.ToString(), code);
+                    continue;
+                }
+
+                foreach (var point in block.Points)
+                {
+                    sample[point.Name] = PointDecoder.Decode(point, words.AsSpan(point.Address - block.Start));
+                }
+            }
+            catch (ModbusTransportException e)
+            {
+                failure = e;
+                break;
+            }
+        }
+
+        ReportUnavailable();
+        var now = _time.GetUtcNow();
+        if (failure is not null)
+        {
+            Failed(failure, now);
+            return;
+        }
+
+        Succeeded(sample, sampledAt, now);
+    }
+
+    private void Failed(Exception failure, DateTimeOffset now)
+    {
+        Failures++;
+        _failures++;
+        if (_failures >= _policy.OfflineAfter && Online != false)
+        {
+            Online = false;
+            LogOffline(_logger, _device.Id, _failures, failure.Message);
+            EmitState(DeviceStateMessage.Offline, failure.Message, now);
+        }
+
+        var backoff = Online == false
+            ? TimeSpan.FromTicks(Math.Min(_policy.MaxBackoff.Ticks, _device.Interval.Ticks << Math.Min(20, _failures - _policy.OfflineAfter + 1)))
+            : _device.Interval;
+        NextDue = now + backoff;
+    }
+
+    private void Succeeded(Dictionary<string, PointValue> sample, DateTimeOffset sampledAt, DateTimeOffset now)
+    {
+        _failures = 0;
+        if (Online != true)
+        {
+            if (Online == false)
+            {
+                LogOnline(_logger, _device.Id);
+            }
+
+            Online = true;
+            _filter.Reset();
+            EmitState(DeviceStateMessage.Online, null, now);
+        }
+
+        var result = _filter.Apply(sample, sampledAt);
+        var d = _device;
+        if (result.Telemetry.Count > 0 || result.Labels.Count > 0)
+        {
+            _sink.Enqueue(Topics.Telemetry(d.Site, d.Gateway, d.Id), retain: false, MessageClass.Telemetry, seq => MessageJson.Serialize(
+                new TelemetryMessage(Schema.Version, seq, sampledAt, d.Id, d.Profile.Kind, d.Building, result.Telemetry,
+                    result.Labels.Count > 0 ? result.Labels : null, result.Heartbeat)));
+        }
+
+        foreach (var change in result.Events)
+        {
+            _sink.Enqueue(Topics.Events(d.Site, d.Gateway, d.Id), retain: false, MessageClass.Event, seq => MessageJson.Serialize(
+                new EventMessage(Schema.Version, seq, sampledAt, d.Id, d.Profile.Kind, d.Building, change.Point.Name,
+                    change.Value.Number, change.Value.Label, change.Previous?.Number, change.Previous?.Label)));
+        }
+
+        // Next poll on the interval's grid, never bunched up to catch lost time.
+        NextDue = NextDue + d.Interval > now ? NextDue + d.Interval : now + d.Interval;
+    }
+
+    private void EmitState(string state, string? reason, DateTimeOffset now)
+    {
+        var d = _device;
+        _sink.Enqueue(Topics.DeviceState(d.Site, d.Gateway, d.Id), retain: true, MessageClass.Event, seq => MessageJson.Serialize(
+            new DeviceStateMessage(Schema.Version, seq, now, d.Id, d.Profile.Kind, d.Building, state, reason)));
+    }
+
+    private void ReportUnavailable()
+    {
+        if (_plan.Unavailable.Count > _reportedUnavailable)
+        {
+            var names = string.Join(", ", _plan.Unavailable.Skip(_reportedUnavailable).Select(p => $"{p.Name} ({p.Table} {p.Address})"));
+            LogUnavailable(_logger, _device.Id, names);
+            _reportedUnavailable = _plan.Unavailable.Count;
+        }
+    }
+
+    private async Task<(ModbusExceptionCode Code, ushort[] Words)> ReadAsync(ModbusMaster master, ReadBlock block, CancellationToken cancellationToken)
+    {
+        var unit = _device.Unit;
+        var count = (ushort)block.Count;
+        switch (block.Table)
+        {
+            case RegisterTable.Coils or RegisterTable.DiscreteInputs:
+                var bits = block.Table == RegisterTable.Coils
+                    ? await master.ReadCoilsAsync(unit, block.Start, count, cancellationToken)
+                    : await master.ReadDiscreteInputsAsync(unit, block.Start, count, cancellationToken);
+                return bits.IsSuccess ? (ModbusExceptionCode.None, [.. bits.Value.Select(b => b ? (ushort)1 : (ushort)0)]) : (bits.ExceptionCode, []);
+            default:
+                var words = new ushort[count];
+                var result = block.Table == RegisterTable.InputRegisters
+                    ? await master.ReadInputRegistersAsync(unit, block.Start, words, cancellationToken)
+                    : await master.ReadHoldingRegistersAsync(unit, block.Start, words, cancellationToken);
+                return (result.ExceptionCode, words);
+        }
+    }
+
+    [LoggerMessage(100, LogLevel.Warning, "Device {Device} is offline after {Failures} failed polls: {Reason}")]
+    private static partial void LogOffline(ILogger logger, string device, int failures, string reason);
+
+    [LoggerMessage(101, LogLevel.Information, "Device {Device} is back online")]
+    private static partial void LogOnline(ILogger logger, string device);
+
+    [LoggerMessage(102, LogLevel.Warning, "Device {Device} does not have these points of its profile; they are no longer read: {Points}")]
+    private static partial void LogUnavailable(ILogger logger, string device, string points);
+
+    [LoggerMessage(103, LogLevel.Debug, "Device {Device} refused {Block} with {Code}")]
+    private static partial void LogRefused(ILogger logger, string device, string block, ModbusExceptionCode code);
+}
