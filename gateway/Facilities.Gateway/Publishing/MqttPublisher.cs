@@ -1,0 +1,171 @@
+using Facilities.Gateway.Outbox;
+using Facilities.Gateway.Polling;
+using Facilities.Telemetry;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Facilities.Gateway.Publishing;
+
+public sealed record MqttOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+
+    public int Port { get; init; } = 1883;
+
+    public string? Username { get; init; }
+
+    public string? Password { get; init; }
+
+    public bool UseTls { get; init; }
+
+    /// <summary>Session kept by the broker while the gateway is away, so commands wait for it.</summary>
+    public TimeSpan SessionExpiry { get; init; } = TimeSpan.FromDays(1);
+
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Who the gateway is on the wire.</summary>
+public sealed record GatewayIdentity(string Site, string Gateway, string Version);
+
+/// <summary>
+/// Sends the outbox to the broker with QoS 1 on a persistent session and removes each message only when the broker
+/// acknowledged it. The connection carries a retained last will saying the gateway is offline; on every connect the
+/// gateway publishes its retained "online" status. MQTTnet 5 has no managed client, so reconnection lives here:
+/// for ever, with exponential backoff up to <see cref="MqttOptions.MaxReconnectDelay"/>.
+/// </summary>
+public sealed partial class MqttPublisher(MqttOptions options, GatewayIdentity identity, DiskOutbox outbox, Func<GatewayStatusMessage> status, ILogger logger)
+{
+    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+
+    public bool Connected => _client.IsConnected;
+
+    public long Published { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await ConnectAsync(cancellationToken);
+                    delay = TimeSpan.FromSeconds(1);
+                    await PumpAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Adapter.MqttConnectingFailedException
+                    or InvalidOperationException or System.Net.Sockets.SocketException or IOException)
+                {
+                    LogDisconnected(logger, options.Host, options.Port, e.Message, delay.TotalSeconds);
+                    await Task.Delay(delay, cancellationToken);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxReconnectDelay.Ticks));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await StopAsync();
+        }
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var will = MessageJson.Serialize(status() with { State = "offline", Seq = 0 });
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(options.Host, options.Port)
+            .WithClientId($"facilities-gateway-{identity.Site}-{identity.Gateway}")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(options.KeepAlive)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithWillTopic(Topics.GatewayStatus(identity.Site, identity.Gateway))
+            .WithWillPayload(will)
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (options.Username is not null)
+        {
+            builder.WithCredentials(options.Username, options.Password ?? "");
+        }
+
+        if (options.UseTls)
+        {
+            builder.WithTlsOptions(tls => tls.UseTls());
+        }
+
+        await _client.ConnectAsync(builder.Build(), cancellationToken);
+        LogConnected(logger, options.Host, options.Port);
+        outbox.Enqueue(Topics.GatewayStatus(identity.Site, identity.Gateway), retain: true, MessageClass.Event,
+            seq => MessageJson.Serialize(status() with { Seq = seq, State = "online" }));
+    }
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        while (_client.IsConnected)
+        {
+            var message = await outbox.NextAsync(cancellationToken);
+            try
+            {
+                var result = await _client.PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic(message.Topic)
+                    .WithPayload(message.Payload)
+                    .WithRetainFlag(message.Retain)
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                    .WithContentType("application/json")
+                    .Build(), cancellationToken);
+                if (result.IsSuccess)
+                {
+                    outbox.Acknowledge(message.Seq);
+                    Published++;
+                }
+                else
+                {
+                    // The broker refused it (e.g. not authorised): keeping it would block the queue for ever.
+                    LogRefused(logger, message.Topic, result.ReasonCode.ToString());
+                    outbox.Acknowledge(message.Seq);
+                }
+            }
+            catch
+            {
+                outbox.Return(message);
+                throw;
+            }
+        }
+
+        throw new MQTTnet.Exceptions.MqttCommunicationException("the connection to the broker was lost");
+    }
+
+    private async Task StopAsync()
+    {
+        if (_client.IsConnected)
+        {
+            try
+            {
+                // Ask the broker to publish the will: the cloud learns at once that this gateway stopped.
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder()
+                    .WithReason(MqttClientDisconnectOptionsReason.DisconnectWithWillMessage).Build());
+            }
+            catch (MQTTnet.Exceptions.MqttCommunicationException)
+            {
+            }
+        }
+
+        _client.Dispose();
+    }
+
+    [LoggerMessage(300, LogLevel.Information, "Connected to MQTT broker {Host}:{Port}")]
+    private static partial void LogConnected(ILogger logger, string host, int port);
+
+    [LoggerMessage(301, LogLevel.Warning, "MQTT broker {Host}:{Port} unavailable ({Reason}); retrying in {Seconds} s, readings wait in the outbox")]
+    private static partial void LogDisconnected(ILogger logger, string host, int port, string reason, double seconds);
+
+    [LoggerMessage(302, LogLevel.Error, "The broker refused a message on {Topic}: {Reason}; it is dropped")]
+    private static partial void LogRefused(ILogger logger, string topic, string reason);
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Facilities.Gateway.Tests;
+
+/// <summary>A real Mosquitto broker on 127.0.0.1 and a free port, started and stopped by the test. Missing mosquitto fails the test.</summary>
+public sealed class MosquittoBroker : IAsyncDisposable
+{
+    private const string Executable = "/usr/sbin/mosquitto";
+    private readonly string _directory = Directory.CreateTempSubdirectory("mosquitto-").FullName;
+    private Process? _process;
+
+    private MosquittoBroker(int port) => Port = port;
+
+    public int Port { get; }
+
+    public static async Task<MosquittoBroker> StartAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Executable))
+        {
+            throw new InvalidOperationException($"{Executable} not found: apt-get install mosquitto (the MQTT tests need a real broker)");
+        }
+
+        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var broker = new MosquittoBroker(((IPEndPoint)probe.LocalEndPoint!).Port);
+        probe.Dispose();
+        await broker.RestartAsync(cancellationToken);
+        return broker;
+    }
+
+    /// <summary>Starts (again) the broker on the same port, as after an outage.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        var config = Path.Combine(_directory, "mosquitto.conf");
+        await File.WriteAllTextAsync(config, $"listener {Port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {_directory}/\n", cancellationToken);
+        _process = Process.Start(new ProcessStartInfo(Executable, ["-c", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"mosquitto exited: {await _process.StandardError.ReadToEndAsync(cancellationToken)}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
+        throw new TimeoutException($"mosquitto did not listen on {Port} within 10 s");
+    }
+
+    /// <summary>
+    /// Stops the broker. Graceful (SIGTERM) lets it save its persistent sessions, as a maintained broker would;
+    /// otherwise it is killed like a crash.
+    /// </summary>
+    public async Task StopAsync(bool graceful = false)
+    {
+        if (_process is { HasExited: false })
+        {
+            if (graceful)
+            {
+                using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await term.WaitForExitAsync();
+            }
+            else
+            {
+                _process.Kill();
+            }
+
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
