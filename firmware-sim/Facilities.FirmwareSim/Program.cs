@@ -8,7 +8,7 @@ const string DefaultApi = "http://127.0.0.1:5080";
 const string Usage = """
     facilities-sim — simulated elevators, boilers, charger sheds and AED cabinets as Modbus slaves
 
-      facilities-sim run <community.json> [--api 127.0.0.1:5080] [--speed X]
+      facilities-sim run <community.json | sample-estate> [--api 127.0.0.1:5080] [--speed X]
           Start every bus and device in the file and the control API (port 0 picks a free one).
       facilities-sim devices [--kind K]                      list devices and their faults
       facilities-sim show <device>                           live values and the faults it supports
@@ -73,7 +73,9 @@ static int WriteMaps(string directory)
 
 static async Task<int> RunAsync(string path, string api, string? speed)
 {
-    var file = CommunityLoader.Load(path);
+    // A bare name finds a community shipped with the simulator: `run sample-estate`.
+    var shipped = Path.Combine(AppContext.BaseDirectory, "communities", path.EndsWith(".json", StringComparison.Ordinal) ? path : path + ".json");
+    var file = CommunityLoader.Load(!File.Exists(path) && !Path.IsPathRooted(path) && File.Exists(shipped) ? shipped : path);
     if (speed is not null)
     {
         file = file with { Speed = double.Parse(speed, System.Globalization.CultureInfo.InvariantCulture) };

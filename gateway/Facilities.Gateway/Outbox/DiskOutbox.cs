@@ -1,6 +1,5 @@
 using System.Globalization;
 using Facilities.Gateway.Polling;
-using Microsoft.Extensions.Logging;
 
 namespace Facilities.Gateway.Outbox;
 

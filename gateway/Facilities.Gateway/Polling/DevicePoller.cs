@@ -2,7 +2,6 @@ using Facilities.Gateway.Profiles;
 using Facilities.Modbus.Master;
 using Facilities.Modbus.Protocol;
 using Facilities.Telemetry;
-using Microsoft.Extensions.Logging;
 
 namespace Facilities.Gateway.Polling;
 

@@ -1,7 +1,6 @@
 using Facilities.Gateway.Outbox;
 using Facilities.Gateway.Polling;
 using Facilities.Telemetry;
-using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -121,7 +121,7 @@ internal sealed class RtuTransport(
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException)
         {
-            throw new ModbusConnectionException($"{Endpoint}: cannot open: {e.Message}", e);
+            throw new ModbusConnectionException($"cannot open: {e.Message}", e);
         }
 
         _line = new RtuLine(stream, timing);
