@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Facilities.FirmwareSim.Community;
+using Facilities.FirmwareSim.Simulation;
+using Facilities.Gateway.Publishing;
+using Facilities.Gateway.Site;
+using Facilities.Telemetry;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+
+namespace Facilities.Gateway.Tests;
+
+/// <summary>The whole gateway against a simulated community on TCP, RTU-over-TCP and a serial pty line, publishing to Mosquitto.</summary>
+public sealed class GatewayRuntimeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gateway-runtime-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private CommunityFile Community() => new()
+    {
+        Name = "t",
+        Sites = [new SiteEntry { Id = "s", Buildings = [new BuildingEntry { Id = "b" }] }],
+        Buses =
+        [
+            new BusEntry { Id = "tcp", Type = "tcp", Port = 0 },
+            new BusEntry { Id = "conv", Type = "rtu-over-tcp", Port = 0 },
+            new BusEntry { Id = "line", Type = "serial", Link = Path.Combine(_directory, "line"), BaudRate = 38400, Parity = "none" },
+        ],
+        Devices =
+        [
+            new DeviceEntry { Id = "lift", Kind = "elevator", Site = "s", Building = "b", Bus = "tcp", Unit = 1, Count = 4 },
+            new DeviceEntry { Id = "shed", Kind = "charger-shed", Site = "s", Building = "b", Bus = "conv", Unit = 1, Count = 2, Options = JsonDocument.Parse("""{ "ports": 12 }""").RootElement },
+            new DeviceEntry { Id = "boiler", Kind = "boiler", Site = "s", Building = "b", Bus = "line", Unit = 1, Count = 4 },
+        ],
+    };
+
+    private LoadedSite Site(CommunityHost community, TimeSpan boilerInterval)
+    {
+        string Host(string bus) => community.Buses.Single(b => b.Id == bus).Endpoint.Split(':')[0];
+        int Port(string bus) => int.Parse(community.Buses.Single(b => b.Id == bus).Endpoint.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var json = JsonSerializer.Serialize(new
+        {
+            site = "estate-t",
+            gateway = "gw-t",
+            buses = new object[]
+            {
+                new { id = "tcp", type = "tcp", host = Host("tcp"), port = Port("tcp"), maxRequestsInFlight = 4 },
+                new { id = "conv", type = "rtu-over-tcp", host = Host("conv"), port = Port("conv") },
+                new { id = "line", type = "serial", device = community.Buses.Single(b => b.Id == "line").Endpoint, baudRate = 38400, parity = "none", stopBits = 2, timeout = "00:00:00.200" },
+            },
+            devices = new object[]
+            {
+                new { id = "lift", bus = "tcp", unit = 1, count = 4, profile = "facilities-sim-elevator" },
+                new { id = "shed", bus = "conv", unit = 1, count = 2, profile = "facilities-sim-charger-shed-12" },
+                new { id = "boiler", bus = "line", unit = 1, count = 4, profile = "facilities-sim-boiler", pollInterval = boilerInterval.ToString() },
+            },
+        });
+        var path = Path.Combine(_directory, "site.json");
+        File.WriteAllText(path, json);
+        return SiteLoader.Load(path, Path.Combine(AppContext.BaseDirectory, "profiles"));
+    }
+
+    [Fact]
+    public async Task Runtime_EveryDeviceOnEveryBusKind_ReachesTheBrokerOnline()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
+        var received = new ConcurrentQueue<(string Topic, JsonElement Payload)>();
+        using var subscriber = await SubscribeAsync(broker.Port, received);
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        await using (var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (received.Count(m => m.Topic.EndsWith("/state", StringComparison.Ordinal)) < 10 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Equal(10, runtime.Devices.Count(d => d.Online == true));
+        }
+
+        var online = received.Where(m => m.Topic.EndsWith("/state", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "online")
+            .Select(m => m.Payload.GetProperty("device").GetString()).ToHashSet();
+        Assert.Equal(10, online.Count);
+        var withTelemetry = received.Where(m => m.Topic.EndsWith("/telemetry", StringComparison.Ordinal)).Select(m => m.Payload.GetProperty("device").GetString()).ToHashSet();
+        Assert.Equal(online, withTelemetry);
+        Assert.Contains(received, m => m.Topic == Topics.GatewayStatus("estate-t", "gw-t") && m.Payload.GetProperty("state").GetString() == "online");
+        // A clean stop has the broker publish the last will.
+        var deadlineForWill = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (!received.Any(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline") && DateTime.UtcNow < deadlineForWill)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Contains(received, m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline");
+    }
+
+    [Fact]
+    public async Task DeadDeviceOnASharedSerialLine_CostsItsNeighboursAtMostOneTimeoutPerCycle()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
+        community.Find("boiler-4")!.Inject("comm-offline", community.Clock.Now);
+        var interval = TimeSpan.FromMilliseconds(250);
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        await using var runtime = GatewayRuntime.Start(Site(community, interval), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
+        var window = TimeSpan.FromSeconds(6);
+        await Task.Delay(window, Ct);
+
+        var line = runtime.Lanes.Single(l => l.Name == "line").Devices.ToDictionary(d => d.Id);
+        Assert.False(line["boiler-4"].Online);
+        // Healthy devices keep (nearly) their interval; the dead one is polled rarely once it backs off.
+        var ideal = window / interval;
+        foreach (var healthy in new[] { "boiler-1", "boiler-2", "boiler-3" })
+        {
+            Assert.True(line[healthy].Polls >= 0.75 * ideal, $"{healthy}: {line[healthy].Polls} polls of an ideal {ideal}");
+            Assert.Equal(0, line[healthy].Failures);
+        }
+
+        Assert.True(line["boiler-4"].Polls <= 8, $"the dead device was polled {line["boiler-4"].Polls} times");
+    }
+
+    private static async Task<IMqttClient> SubscribeAsync(int port, ConcurrentQueue<(string, JsonElement)> received)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Enqueue((e.ApplicationMessage.Topic, JsonDocument.Parse(e.ApplicationMessage.Payload).RootElement.Clone()));
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build(), Ct);
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.AllFilter, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), Ct);
+        return client;
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
