@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Facilities.FirmwareSim.Community;
+using Facilities.FirmwareSim.Simulation;
+using Facilities.Telemetry;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+
+namespace Facilities.Gateway.Tests;
+
+/// <summary>The gateway process is killed with SIGKILL while the broker is down; restarted, it delivers everything it had stored.</summary>
+public sealed class GatewayCrashTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gateway-crash-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task KilledWhileTheBrokerIsDown_RestartedGatewayReplaysTheOutbox_NoSequenceNumberMissing()
+    {
+        var community = new CommunityFile
+        {
+            Speed = 120,
+            Sites = [new SiteEntry { Id = "s", Buildings = [new BuildingEntry { Id = "b" }] }],
+            Buses = [new BusEntry { Id = "tcp", Type = "tcp", Port = 0 }],
+            Devices = [new DeviceEntry { Id = "lift", Kind = "elevator", Site = "s", Building = "b", Bus = "tcp", Unit = 1, Count = 3 }],
+        };
+        await using var simulator = await CommunityHost.StartAsync(community, TimeProvider.System, NullLogger.Instance, Ct);
+        var endpoint = simulator.Buses[0].Endpoint.Split(':');
+        var site = Path.Combine(_directory, "site.json");
+        await File.WriteAllTextAsync(site, JsonSerializer.Serialize(new
+        {
+            site = "estate-k",
+            gateway = "gw-k",
+            buses = new[] { new { id = "tcp", type = "tcp", host = endpoint[0], port = int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture) } },
+            devices = new[] { new { id = "lift", bus = "tcp", unit = 1, count = 3, profile = "facilities-sim-elevator", pollInterval = "00:00:00.200" } },
+        }), Ct);
+
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await broker.StopAsync();
+
+        // First life: no broker, readings pile up in the outbox; then SIGKILL, no chance to tidy up.
+        using (var first = StartGateway(site, broker.Port))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+            first.Kill();
+            await first.WaitForExitAsync(Ct);
+        }
+
+        var storedMax = Directory.GetFiles(Path.Combine(_directory, "data", "outbox"), "segment-*.log")
+            .SelectMany(Facilities.Gateway.Outbox.OutboxRecord.ReadAll).Select(m => m.Seq).DefaultIfEmpty(0).Max();
+        Assert.True(storedMax > 10, $"the first life wrote only {storedMax} messages to the outbox");
+
+        await broker.RestartAsync(Ct);
+        var received = new ConcurrentDictionary<long, string>();
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            var seq = JsonDocument.Parse(e.ApplicationMessage.Payload).RootElement.GetProperty("seq").GetInt64();
+            received.TryAdd(seq, e.ApplicationMessage.Topic);
+            return Task.CompletedTask;
+        };
+        await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).Build(), Ct);
+        await subscriber.SubscribeAsync(Topics.AllFilter, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, Ct);
+
+        // Second life: the stored backlog goes out, then live readings continue the same sequence.
+        using var second = StartGateway(site, broker.Port);
+        try
+        {
+            // Done when the whole stored backlog arrived and live readings continue the sequence after it.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (DateTime.UtcNow < deadline
+                && !(received.Keys.Any(k => k > storedMax) && Enumerable.Range(1, (int)storedMax).All(i => received.ContainsKey(i))))
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            var highest = received.Keys.Where(k => k > 0).Max();
+            var missing = Enumerable.Range(1, (int)highest).Where(i => !received.ContainsKey(i)).ToList();
+            Assert.True(missing.Count == 0, $"missing {missing.Count} of {highest}: {string.Join(",", missing.Take(15))}");
+            Assert.Contains(received, m => m.Value.EndsWith("/telemetry", StringComparison.Ordinal));
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync(Ct);
+        }
+    }
+
+    private Process StartGateway(string site, int brokerPort)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"), "--site", site, "--data", Path.Combine(_directory, "data"),
+            "--Mqtt:Port", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Mqtt:MaxReconnectDelay", "00:00:00.500",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
