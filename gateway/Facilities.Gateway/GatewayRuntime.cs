@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using Facilities.Gateway.Commands;
 using Facilities.Gateway.Outbox;
 using Facilities.Gateway.Polling;
 using Facilities.Gateway.Publishing;
@@ -54,6 +55,7 @@ public sealed class GatewayRuntime : IAsyncDisposable
         var outbox = new DiskOutbox(new OutboxOptions { Directory = Path.Combine(options.DataDirectory, "outbox") }, logs.CreateLogger("Facilities.Gateway.Outbox"));
         var runtime = new GatewayRuntime(identity, outbox, time);
         var pollLogger = logs.CreateLogger("Facilities.Gateway.Polling");
+        var writable = new Dictionary<string, (PolledDevice, ModbusMaster)>(StringComparer.Ordinal);
         foreach (var bus in site.File.Buses)
         {
             var pollers = site.Devices.Where(d => d.Entry.Bus == bus.Id)
@@ -66,6 +68,11 @@ public sealed class GatewayRuntime : IAsyncDisposable
 
             var master = CreateMaster(bus);
             runtime._masters.Add(master);
+            foreach (var poller in pollers)
+            {
+                writable[poller.Id] = (poller.Device, master);
+            }
+
             if (bus.Type == "tcp")
             {
                 var concurrency = new SemaphoreSlim(bus.MaxRequestsInFlight, bus.MaxRequestsInFlight);
@@ -77,7 +84,8 @@ public sealed class GatewayRuntime : IAsyncDisposable
             }
         }
 
-        runtime.Publisher = new MqttPublisher(mqtt, identity, outbox, runtime.Status, logs.CreateLogger("Facilities.Gateway.Publishing"));
+        var commands = new CommandExecutor(writable, outbox, identity, time, logs.CreateLogger("Facilities.Gateway.Commands"));
+        runtime.Publisher = new MqttPublisher(mqtt, identity, outbox, runtime.Status, logs.CreateLogger("Facilities.Gateway.Publishing"), commands.ExecuteAsync);
         var token = runtime._stopping.Token;
         runtime._tasks.AddRange(runtime.Lanes.Select(l => l.RunAsync(token)));
         runtime._tasks.Add(runtime.Publisher.RunAsync(token));

@@ -121,6 +121,50 @@ public sealed class GatewayRuntimeTests : IDisposable
         Assert.True(line["boiler-4"].Polls <= 8, $"the dead device was polled {line["boiler-4"].Polls} times");
     }
 
+    [Fact]
+    public async Task Commands_WritableOnly_EachAnswered_BadPayloadsIgnored()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
+        var received = new ConcurrentQueue<(string Topic, JsonElement Payload)>();
+        using var cloud = await SubscribeAsync(broker.Port, received);
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        await using var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
+        while (!runtime.Publisher.Connected)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        await Task.Delay(300, Ct);
+        var topic = Topics.Commands("estate-t", "gw-t");
+        async Task SendAsync(string payload) => await cloud.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), Ct);
+        string Command(string id, string device, string point, double value) =>
+            MessageJson.Serialize(new CommandMessage(Schema.Version, id, device, point, value, DateTimeOffset.UtcNow)) is var bytes ? System.Text.Encoding.UTF8.GetString(bytes) : "";
+
+        await SendAsync("{ this is not json");
+        await SendAsync(Command("c1", "shed-2", "port_3_enabled", 0));
+        await SendAsync(Command("c2", "shed-2", "port_3_power", 100));
+        await SendAsync(Command("c3", "shed-9", "port_3_enabled", 0));
+        await SendAsync(Command("c4", "shed-2", "port_3_enabled", 7));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        Dictionary<string, JsonElement> Results() => received.Where(m => m.Topic.EndsWith("/command-results", StringComparison.Ordinal))
+            .GroupBy(m => m.Payload.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.First().Payload);
+        while (Results().Count < 4 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        var results = Results();
+        Assert.True(results["c1"].GetProperty("success").GetBoolean());
+        Assert.Equal(0, community.Find("shed-2")!.Values()["port_3_enabled"]);
+        Assert.Contains("not writable", results["c2"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("no device 'shed-9'", results["c3"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("write 0 or 1", results["c4"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, runtime.Publisher.RejectedCommands);
+    }
+
     private static async Task<IMqttClient> SubscribeAsync(int port, ConcurrentQueue<(string, JsonElement)> received)
     {
         var client = new MqttClientFactory().CreateMqttClient();

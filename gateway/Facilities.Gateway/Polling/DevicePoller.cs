@@ -50,6 +50,8 @@ public sealed partial class DevicePoller
 
     public string Id => _device.Id;
 
+    public PolledDevice Device => _device;
+
     public int Priority => _device.Profile.Priority;
 
     public DateTimeOffset NextDue { get; private set; }

@@ -35,9 +35,18 @@ public sealed record GatewayIdentity(string Site, string Gateway, string Version
 /// gateway publishes its retained "online" status. MQTTnet 5 has no managed client, so reconnection lives here:
 /// for ever, with exponential backoff up to <see cref="MqttOptions.MaxReconnectDelay"/>.
 /// </summary>
-public sealed partial class MqttPublisher(MqttOptions options, GatewayIdentity identity, DiskOutbox outbox, Func<GatewayStatusMessage> status, ILogger logger)
+public sealed partial class MqttPublisher(
+    MqttOptions options,
+    GatewayIdentity identity,
+    DiskOutbox outbox,
+    Func<GatewayStatusMessage> status,
+    ILogger logger,
+    Func<CommandMessage, CancellationToken, Task>? onCommand = null)
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+
+    /// <summary>Commands that could not be read at all (bad JSON, wrong shape): logged and counted, never executed.</summary>
+    public long RejectedCommands { get; private set; }
 
     public bool Connected => _client.IsConnected;
 
@@ -101,8 +110,42 @@ public sealed partial class MqttPublisher(MqttOptions options, GatewayIdentity i
 
         await _client.ConnectAsync(builder.Build(), cancellationToken);
         LogConnected(logger, options.Host, options.Port);
+        if (onCommand is not null && !_subscribed)
+        {
+            _client.ApplicationMessageReceivedAsync += e => HandleCommandAsync(e, cancellationToken);
+            _subscribed = true;
+        }
+
+        if (onCommand is not null)
+        {
+            await _client.SubscribeAsync(Topics.Commands(identity.Site, identity.Gateway), MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken);
+        }
+
         outbox.Enqueue(Topics.GatewayStatus(identity.Site, identity.Gateway), retain: true, MessageClass.Event,
             seq => MessageJson.Serialize(status() with { Seq = seq, State = "online" }));
+    }
+
+    private bool _subscribed;
+
+    private async Task HandleCommandAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken cancellationToken)
+    {
+        CommandMessage? command = null;
+        try
+        {
+            command = MessageJson.Deserialize<CommandMessage>(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload));
+        }
+        catch (System.Text.Json.JsonException error)
+        {
+            LogBadCommand(logger, e.ApplicationMessage.Topic, error.Message);
+        }
+
+        if (command is null || string.IsNullOrEmpty(command.Id) || string.IsNullOrEmpty(command.Device))
+        {
+            RejectedCommands++;
+            return;
+        }
+
+        await onCommand!(command, cancellationToken);
     }
 
     private async Task PumpAsync(CancellationToken cancellationToken)
@@ -158,6 +201,9 @@ public sealed partial class MqttPublisher(MqttOptions options, GatewayIdentity i
 
         _client.Dispose();
     }
+
+    [LoggerMessage(303, LogLevel.Warning, "Unreadable command on {Topic} ignored: {Reason}")]
+    private static partial void LogBadCommand(ILogger logger, string topic, string reason);
 
     [LoggerMessage(300, LogLevel.Information, "Connected to MQTT broker {Host}:{Port}")]
     private static partial void LogConnected(ILogger logger, string host, int port);
