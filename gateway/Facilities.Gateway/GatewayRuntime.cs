@@ -20,6 +20,9 @@ public sealed record GatewayOptions
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     public PollingPolicy Polling { get; init; } = new();
+
+    /// <summary>Local port for Prometheus metrics (<c>/metrics</c> on 127.0.0.1); 0 turns the endpoint off.</summary>
+    public int MetricsPort { get; init; } = 9108;
 }
 
 /// <summary>
@@ -46,6 +49,8 @@ public sealed class GatewayRuntime : IAsyncDisposable
     public MqttPublisher Publisher { get; private set; } = null!;
 
     public List<PollLane> Lanes { get; } = [];
+
+    public Metrics.MetricsEndpoint? Metrics { get; private set; }
 
     public IEnumerable<DevicePoller> Devices => Lanes.SelectMany(l => l.Devices);
 
@@ -90,6 +95,11 @@ public sealed class GatewayRuntime : IAsyncDisposable
         runtime._tasks.AddRange(runtime.Lanes.Select(l => l.RunAsync(token)));
         runtime._tasks.Add(runtime.Publisher.RunAsync(token));
         runtime._tasks.Add(runtime.RefreshStatusAsync(options.StatusInterval, token));
+        if (options.MetricsPort > 0)
+        {
+            runtime.Metrics = new Metrics.MetricsEndpoint(runtime, options.MetricsPort, time);
+        }
+
         return runtime;
     }
 
@@ -141,6 +151,11 @@ public sealed class GatewayRuntime : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         await Task.WhenAll(_tasks);
+        if (Metrics is not null)
+        {
+            await Metrics.DisposeAsync();
+        }
+
         foreach (var master in _masters)
         {
             await master.DisposeAsync();

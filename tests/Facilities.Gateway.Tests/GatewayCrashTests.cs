@@ -94,7 +94,7 @@ public sealed class GatewayCrashTests : IDisposable
         foreach (var argument in new[]
         {
             Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"), "--site", site, "--data", Path.Combine(_directory, "data"),
-            "--Mqtt:Port", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Mqtt:MaxReconnectDelay", "00:00:00.500",
+            "--Mqtt:Port", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Mqtt:MaxReconnectDelay", "00:00:00.500", "--Gateway:MetricsPort", "0",
         })
         {
             start.ArgumentList.Add(argument);

@@ -68,7 +68,8 @@ public sealed class GatewayRuntimeTests : IDisposable
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         var received = new ConcurrentQueue<(string Topic, JsonElement Payload)>();
         using var subscriber = await SubscribeAsync(broker.Port, received);
-        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        var metricsPort = FreePort();
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = metricsPort };
         await using (var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance))
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -78,6 +79,11 @@ public sealed class GatewayRuntimeTests : IDisposable
             }
 
             Assert.Equal(10, runtime.Devices.Count(d => d.Online == true));
+            using var http = new HttpClient();
+            var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics", Ct);
+            Assert.Contains("facilities_gateway_device_online{device=\"boiler-3\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Contains("facilities_gateway_broker_connected 1", metrics, StringComparison.Ordinal);
+            Assert.Matches(@"facilities_gateway_lane_utilisation\{lane=""line""\} 0\.\d+", metrics);
         }
 
         var online = received.Where(m => m.Topic.EndsWith("/state", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "online")
@@ -103,7 +109,7 @@ public sealed class GatewayRuntimeTests : IDisposable
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         community.Find("boiler-4")!.Inject("comm-offline", community.Clock.Now);
         var interval = TimeSpan.FromMilliseconds(250);
-        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = 0 };
         await using var runtime = GatewayRuntime.Start(Site(community, interval), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
         var window = TimeSpan.FromSeconds(6);
         await Task.Delay(window, Ct);
@@ -128,7 +134,7 @@ public sealed class GatewayRuntimeTests : IDisposable
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         var received = new ConcurrentQueue<(string Topic, JsonElement Payload)>();
         using var cloud = await SubscribeAsync(broker.Port, received);
-        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data") };
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = 0 };
         await using var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
         while (!runtime.Publisher.Connected)
         {
@@ -176,6 +182,13 @@ public sealed class GatewayRuntimeTests : IDisposable
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build(), Ct);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.AllFilter, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), Ct);
         return client;
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

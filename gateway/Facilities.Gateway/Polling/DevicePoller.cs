@@ -65,9 +65,27 @@ public sealed partial class DevicePoller
 
     public long Failures { get; private set; }
 
+    /// <summary>Total time spent polling this device (for bus utilisation and mean poll latency).</summary>
+    public TimeSpan BusyTime { get; private set; }
+
+    public long ExceptionAnswers { get; private set; }
+
     public async Task PollAsync(ModbusMaster master, CancellationToken cancellationToken)
     {
         Polls++;
+        var started = _time.GetTimestamp();
+        try
+        {
+            await PollOnceAsync(master, cancellationToken);
+        }
+        finally
+        {
+            BusyTime += _time.GetElapsedTime(started);
+        }
+    }
+
+    private async Task PollOnceAsync(ModbusMaster master, CancellationToken cancellationToken)
+    {
         var sampledAt = _time.GetUtcNow();
         var sample = new Dictionary<string, PointValue>(StringComparer.Ordinal);
         var pending = new Queue<ReadBlock>(_plan.Blocks);
@@ -89,6 +107,7 @@ public sealed partial class DevicePoller
 
                 if (code != ModbusExceptionCode.None)
                 {
+                    ExceptionAnswers++;
                     LogRefused(_logger, _device.Id, block.ToString(), code);
                     continue;
                 }
