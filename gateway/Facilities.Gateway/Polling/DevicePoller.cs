@@ -122,6 +122,14 @@ public sealed partial class DevicePoller
                 failure = e;
                 break;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A fault of ours (a profile the device contradicts, a decoding bug) must not stop the lane:
+                // it counts as a failed poll, is logged, and the device is retried with backoff.
+                LogPollError(_logger, _device.Id, e);
+                failure = e;
+                break;
+            }
         }
 
         ReportUnavailable();
@@ -232,6 +240,9 @@ public sealed partial class DevicePoller
 
     [LoggerMessage(102, LogLevel.Warning, "Device {Device} does not have these points of its profile; they are no longer read: {Points}")]
     private static partial void LogUnavailable(ILogger logger, string device, string points);
+
+    [LoggerMessage(104, LogLevel.Error, "Polling device {Device} failed unexpectedly")]
+    private static partial void LogPollError(ILogger logger, string device, Exception exception);
 
     [LoggerMessage(103, LogLevel.Debug, "Device {Device} refused {Block} with {Code}")]
     private static partial void LogRefused(ILogger logger, string device, string block, ModbusExceptionCode code);

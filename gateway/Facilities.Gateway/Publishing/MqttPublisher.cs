@@ -65,9 +65,10 @@ public sealed partial class MqttPublisher(
                     delay = TimeSpan.FromSeconds(1);
                     await PumpAsync(cancellationToken);
                 }
-                catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Adapter.MqttConnectingFailedException
-                    or InvalidOperationException or System.Net.Sockets.SocketException or IOException)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // Whatever broke the link (refused, timed out, reset, the library's own timeout), the publisher
+                    // must not die: readings keep waiting in the outbox and it tries again.
                     LogDisconnected(logger, options.Host, options.Port, e.Message, delay.TotalSeconds);
                     await Task.Delay(delay, cancellationToken);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxReconnectDelay.Ticks));
