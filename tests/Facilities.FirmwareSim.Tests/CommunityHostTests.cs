@@ -40,6 +40,17 @@ public sealed class CommunityHostTests : IDisposable
         ],
     };
 
+    /// <summary>The control API on a free loopback port, as `facilities-sim run` serves it.</summary>
+    private static async Task<WebApplication> StartControlApiAsync(CommunityHost host)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapControlApi(host);
+        await app.StartAsync(Ct);
+        return app;
+    }
+
     private static string HostOf(RunningBus bus) => bus.Endpoint.Split(':')[0];
 
     private static int PortOf(RunningBus bus) => int.Parse(bus.Endpoint.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
@@ -83,11 +94,7 @@ public sealed class CommunityHostTests : IDisposable
     public async Task ControlApi_InjectClearOfflineOnline_ShowInModbus()
     {
         await using var host = await CommunityHost.StartAsync(Community(elevators: 2, sheds: 1, boilersOnSerial: 1), TimeProvider.System, NullLogger.Instance, Ct);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        app.MapControlApi(host);
-        await app.StartAsync(Ct);
+        await using var app = await StartControlApiAsync(host);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
         var tcp = host.Buses.Single(b => b.Id == "tcp");
         await using var master = ModbusMaster.CreateTcp(new ModbusTcpMasterOptions { Host = HostOf(tcp), Port = PortOf(tcp), RequestTimeout = TimeSpan.FromMilliseconds(300) });
@@ -121,11 +128,7 @@ public sealed class CommunityHostTests : IDisposable
     public async Task ControlApi_BadRequests_AnswerProblemDetails()
     {
         await using var host = await CommunityHost.StartAsync(Community(elevators: 1, sheds: 1, boilersOnSerial: 1), TimeProvider.System, NullLogger.Instance, Ct);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        app.MapControlApi(host);
-        await app.StartAsync(Ct);
+        await using var app = await StartControlApiAsync(host);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 
         var unknownDevice = await http.PostAsync("/devices/nope/faults/smoke", null, Ct);
@@ -166,11 +169,7 @@ public sealed class CommunityHostTests : IDisposable
     public async Task Cli_InjectAndClear_ReachTheControlApi()
     {
         await using var host = await CommunityHost.StartAsync(Community(elevators: 1, sheds: 1, boilersOnSerial: 1), TimeProvider.System, NullLogger.Instance, Ct);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
-        app.MapControlApi(host);
-        await app.StartAsync(Ct);
+        await using var app = await StartControlApiAsync(host);
         var api = app.Urls.First();
 
         var (code, output) = await RunCliAsync("inject", "shed", "port-over-temperature", "--port", "1", "--api", api);

@@ -271,7 +271,8 @@ public static class ProfileLoader
         };
     }
 
-    private static string FirstSentence(string message)
+    /// <summary>The first sentence of a System.Text.Json message (the rest repeats the path and line).</summary>
+    internal static string FirstSentence(string message)
     {
         var end = message.IndexOf(". ", StringComparison.Ordinal);
         return end > 0 ? message[..end] : message.TrimEnd('.');

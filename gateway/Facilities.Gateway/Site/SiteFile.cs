@@ -103,7 +103,7 @@ public static class SiteLoader
         }
         catch (JsonException e)
         {
-            throw new ConfigurationFileException($"{path}: {e.Path ?? "$"} (line {e.LineNumber + 1}): {e.Message.Split(". ")[0]}");
+            throw new ConfigurationFileException($"{path}: {e.Path ?? "$"} (line {e.LineNumber + 1}): {ProfileLoader.FirstSentence(e.Message)}");
         }
 
         if (site is null)
