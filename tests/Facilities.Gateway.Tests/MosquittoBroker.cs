@@ -8,14 +8,23 @@ namespace Facilities.Gateway.Tests;
 public sealed class MosquittoBroker : IAsyncDisposable
 {
     private const string Executable = "/usr/sbin/mosquitto";
-    private readonly string _directory = Directory.CreateTempSubdirectory("mosquitto-").FullName;
+    private readonly string _directory = System.IO.Directory.CreateTempSubdirectory("mosquitto-").FullName;
     private Process? _process;
 
-    private MosquittoBroker(int port) => Port = port;
+    private readonly string _extraConfig;
+
+    private MosquittoBroker(int port, string extraConfig)
+    {
+        Port = port;
+        _extraConfig = extraConfig;
+    }
 
     public int Port { get; }
 
-    public static async Task<MosquittoBroker> StartAsync(CancellationToken cancellationToken)
+    public string Directory => _directory;
+
+    /// <summary>Starts a broker; <paramref name="extraConfig"/> lines go under the listener (TLS settings, for instance).</summary>
+    public static async Task<MosquittoBroker> StartAsync(CancellationToken cancellationToken, string extraConfig = "")
     {
         if (!File.Exists(Executable))
         {
@@ -24,7 +33,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
         using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var broker = new MosquittoBroker(((IPEndPoint)probe.LocalEndPoint!).Port);
+        var broker = new MosquittoBroker(((IPEndPoint)probe.LocalEndPoint!).Port, extraConfig);
         probe.Dispose();
         await broker.RestartAsync(cancellationToken);
         return broker;
@@ -33,8 +42,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>Starts (again) the broker on the same port, as after an outage.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
+        // `user` keeps the broker as the test's own user (as root it would switch to "mosquitto" and lose access to
+        // the test's private temporary files: certificates, persistence).
         var config = Path.Combine(_directory, "mosquitto.conf");
-        await File.WriteAllTextAsync(config, $"listener {Port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {_directory}/\n", cancellationToken);
+        await File.WriteAllTextAsync(config, $"user {Environment.UserName}\nlistener {Port} 127.0.0.1\n{_extraConfig}\nallow_anonymous true\npersistence true\npersistence_location {_directory}/\n", cancellationToken);
         _process = Process.Start(new ProcessStartInfo(Executable, ["-c", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(10))
@@ -87,6 +98,6 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        Directory.Delete(_directory, recursive: true);
+        System.IO.Directory.Delete(_directory, recursive: true);
     }
 }

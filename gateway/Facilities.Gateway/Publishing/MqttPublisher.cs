@@ -2,6 +2,7 @@ using Facilities.Gateway.Outbox;
 using Facilities.Gateway.Polling;
 using Facilities.Telemetry;
 using MQTTnet;
+using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Protocol;
 
 namespace Facilities.Gateway.Publishing;
@@ -17,6 +18,14 @@ public sealed record MqttOptions
     public string? Password { get; init; }
 
     public bool UseTls { get; init; }
+
+    /// <summary>PEM file of the CA that signed the broker's certificate; without it the system trust store is used.</summary>
+    public string? CaCertificate { get; init; }
+
+    /// <summary>PEM certificate and key files identifying this gateway to the broker (mutual TLS).</summary>
+    public string? ClientCertificate { get; init; }
+
+    public string? ClientKey { get; init; }
 
     /// <summary>Session kept by the broker while the gateway is away, so commands wait for it.</summary>
     public TimeSpan SessionExpiry { get; init; } = TimeSpan.FromDays(1);
@@ -106,7 +115,7 @@ public sealed partial class MqttPublisher(
 
         if (options.UseTls)
         {
-            builder.WithTlsOptions(tls => tls.UseTls());
+            builder.WithTlsOptions(ConfigureTls);
         }
 
         await _client.ConnectAsync(builder.Build(), cancellationToken);
@@ -127,6 +136,22 @@ public sealed partial class MqttPublisher(
     }
 
     private bool _subscribed;
+
+    private void ConfigureTls(MqttClientTlsOptionsBuilder tls)
+    {
+        tls.UseTls().WithTargetHost(options.Host);
+        if (options.CaCertificate is { } ca)
+        {
+            tls.WithTrustChain([X509CertificateLoader.LoadCertificateFromFile(ca)]);
+        }
+
+        if (options.ClientCertificate is { } certificate)
+        {
+            // Exported and re-imported so the private key is usable by SslStream on every platform.
+            using var pem = X509Certificate2.CreateFromPemFile(certificate, options.ClientKey);
+            tls.WithClientCertificates([X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)]);
+        }
+    }
 
     private async Task HandleCommandAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken cancellationToken)
     {
