@@ -14,25 +14,22 @@ public sealed record PointChange(PointSpec Point, PointValue Value, PointValue? 
 
 /// <summary>
 /// Decides what of a device's sample goes out. Event points publish on any change; telemetry publishes when it moved
-/// beyond its deadband from the last value *published* (so slow drift still gets through), and everything goes out
-/// on the first sample and every heartbeat, so a silent device means offline, never "unchanged". Pure; no I/O.
+/// beyond its deadband from the last value *published* (so slow drift still gets through), and every point goes out
+/// the first time and again whenever it has not been published for a heartbeat period, so a silent device means
+/// offline, never "unchanged". Heartbeats are per point, so points polled on different intervals each get theirs.
+/// Pure; no I/O.
 /// </summary>
 public sealed class ChangeFilter(IReadOnlyList<PointSpec> points, TimeSpan heartbeat)
 {
-    private readonly Dictionary<string, PointValue> _published = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (PointValue Value, DateTimeOffset At)> _published = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PointValue> _lastEventValues = new(StringComparer.Ordinal);
-    private DateTimeOffset? _lastFull;
 
     /// <summary>Forget what was published: the next sample goes out in full (after a device comes back online).</summary>
-    public void Reset()
-    {
-        _published.Clear();
-        _lastFull = null;
-    }
+    public void Reset() => _published.Clear();
 
     public FilteredSample Apply(IReadOnlyDictionary<string, PointValue> sample, DateTimeOffset now)
     {
-        var full = _lastFull is null || now - _lastFull >= heartbeat;
+        var anyHeartbeat = false;
         var telemetry = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var events = new List<PointChange>();
@@ -53,9 +50,11 @@ public sealed class ChangeFilter(IReadOnlyList<PointSpec> points, TimeSpan heart
                 _lastEventValues[point.Name] = value;
             }
 
-            var changed = !_published.TryGetValue(point.Name, out var last) || Moved(point, last, value);
-            if (full || changed)
+            var known = _published.TryGetValue(point.Name, out var last);
+            var heartbeatDue = !known || now - last.At >= heartbeat;
+            if (heartbeatDue || Moved(point, last.Value, value))
             {
+                anyHeartbeat |= heartbeatDue;
                 // Text points travel as labels only; numbers always as values (JSON has no NaN).
                 if (value.Text is null)
                 {
@@ -67,16 +66,11 @@ public sealed class ChangeFilter(IReadOnlyList<PointSpec> points, TimeSpan heart
                     labels[point.Name] = label;
                 }
 
-                _published[point.Name] = value;
+                _published[point.Name] = (value, now);
             }
         }
 
-        if (full)
-        {
-            _lastFull = now;
-        }
-
-        return new FilteredSample(telemetry, labels, full, events);
+        return new FilteredSample(telemetry, labels, anyHeartbeat, events);
     }
 
     private static bool Same(PointValue a, PointValue b) => a.Number.Equals(b.Number) && a.Text == b.Text;

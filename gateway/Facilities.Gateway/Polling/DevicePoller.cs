@@ -27,7 +27,7 @@ public sealed record PollingPolicy
 public sealed partial class DevicePoller
 {
     private readonly PolledDevice _device;
-    private readonly DeviceReadPlan _plan;
+    private readonly List<PollGroup> _groups;
     private readonly ChangeFilter _filter;
     private readonly IMessageSink _sink;
     private readonly TimeProvider _time;
@@ -39,13 +39,17 @@ public sealed partial class DevicePoller
     public DevicePoller(PolledDevice device, IMessageSink sink, TimeProvider time, PollingPolicy policy, ILogger logger)
     {
         _device = device;
-        _plan = new DeviceReadPlan(device.Profile);
+        // Points that name their own interval (an AED's door every few seconds, its climate every minute) form
+        // groups with their own schedule; each group has its own read plan.
+        _groups = [.. device.Profile.Points
+            .GroupBy(p => p.Interval ?? device.Interval)
+            .OrderBy(g => g.Key)
+            .Select(g => new PollGroup(g.Key, new DeviceReadPlan(g, device.Profile.MaxGap, device.Profile.MaxRegistersPerRead), time.GetUtcNow()))];
         _filter = new ChangeFilter(device.Profile.Points, device.Profile.Heartbeat);
         _sink = sink;
         _time = time;
         _policy = policy;
         _logger = logger;
-        NextDue = time.GetUtcNow();
     }
 
     public string Id => _device.Id;
@@ -54,12 +58,14 @@ public sealed partial class DevicePoller
 
     public int Priority => _device.Profile.Priority;
 
-    public DateTimeOffset NextDue { get; private set; }
+    /// <summary>When the next group of points is due.</summary>
+    public DateTimeOffset NextDue => _groups.Min(g => g.NextDue);
 
     /// <summary>Null until the first poll settles it.</summary>
     public bool? Online { get; private set; }
 
-    public DeviceReadPlan Plan => _plan;
+    /// <summary>The read plans, one per poll interval the profile uses.</summary>
+    public IEnumerable<DeviceReadPlan> Plans => _groups.Select(g => g.Plan);
 
     public long Polls { get; private set; }
 
@@ -88,18 +94,20 @@ public sealed partial class DevicePoller
     {
         var sampledAt = _time.GetUtcNow();
         var sample = new Dictionary<string, PointValue>(StringComparer.Ordinal);
-        var pending = new Queue<ReadBlock>(_plan.Blocks);
+        var due = _groups.Where(g => g.NextDue <= sampledAt).DefaultIfEmpty(_groups.MinBy(g => g.NextDue)!).ToList();
+        var pending = new Queue<(PollGroup Group, ReadBlock Block)>(due.SelectMany(g => g.Plan.Blocks.Select(b => (g, b))));
         Exception? failure = null;
-        while (pending.TryDequeue(out var block))
+        while (pending.TryDequeue(out var item))
         {
+            var (group, block) = item;
             try
             {
                 var (code, words) = await ReadAsync(master, block, cancellationToken);
                 if (code == ModbusExceptionCode.IllegalDataAddress)
                 {
-                    foreach (var part in _plan.Refused(block))
+                    foreach (var part in group.Plan.Refused(block))
                     {
-                        pending.Enqueue(part);
+                        pending.Enqueue((group, part));
                     }
 
                     continue;
@@ -141,6 +149,11 @@ public sealed partial class DevicePoller
         }
 
         Succeeded(sample, sampledAt, now);
+        foreach (var group in due)
+        {
+            // Next poll on the group's interval grid, never bunched up to catch lost time.
+            group.NextDue = group.NextDue + group.Interval > now ? group.NextDue + group.Interval : now + group.Interval;
+        }
     }
 
     private void Failed(Exception failure, DateTimeOffset now)
@@ -154,10 +167,15 @@ public sealed partial class DevicePoller
             EmitState(DeviceStateMessage.Offline, failure.Message, now);
         }
 
+        var fastest = _groups.Min(g => g.Interval);
         var backoff = Online == false
-            ? TimeSpan.FromTicks(Math.Min(_policy.MaxBackoff.Ticks, _device.Interval.Ticks << Math.Min(20, _failures - _policy.OfflineAfter + 1)))
-            : _device.Interval;
-        NextDue = now + backoff;
+            ? TimeSpan.FromTicks(Math.Min(_policy.MaxBackoff.Ticks, fastest.Ticks << Math.Min(20, _failures - _policy.OfflineAfter + 1)))
+            : fastest;
+        foreach (var group in _groups)
+        {
+            // The whole device waits: a timeout says nothing about one group more than another.
+            group.NextDue = now + (backoff > group.Interval && Online == false ? backoff : group.Interval);
+        }
     }
 
     private void Succeeded(Dictionary<string, PointValue> sample, DateTimeOffset sampledAt, DateTimeOffset now)
@@ -191,8 +209,6 @@ public sealed partial class DevicePoller
                     change.Value.Number, change.Value.Label, change.Previous?.Number, change.Previous?.Label)));
         }
 
-        // Next poll on the interval's grid, never bunched up to catch lost time.
-        NextDue = NextDue + d.Interval > now ? NextDue + d.Interval : now + d.Interval;
     }
 
     private void EmitState(string state, string? reason, DateTimeOffset now)
@@ -204,12 +220,23 @@ public sealed partial class DevicePoller
 
     private void ReportUnavailable()
     {
-        if (_plan.Unavailable.Count > _reportedUnavailable)
+        var unavailable = _groups.SelectMany(g => g.Plan.Unavailable).ToList();
+        if (unavailable.Count > _reportedUnavailable)
         {
-            var names = string.Join(", ", _plan.Unavailable.Skip(_reportedUnavailable).Select(p => $"{p.Name} ({p.Table} {p.Address})"));
+            var names = string.Join(", ", unavailable.Skip(_reportedUnavailable).Select(p => $"{p.Name} ({p.Table} {p.Address})"));
             LogUnavailable(_logger, _device.Id, names);
-            _reportedUnavailable = _plan.Unavailable.Count;
+            _reportedUnavailable = unavailable.Count;
         }
+    }
+
+    /// <summary>Points polled on one interval.</summary>
+    private sealed class PollGroup(TimeSpan interval, DeviceReadPlan plan, DateTimeOffset nextDue)
+    {
+        public TimeSpan Interval { get; } = interval;
+
+        public DeviceReadPlan Plan { get; } = plan;
+
+        public DateTimeOffset NextDue { get; set; } = nextDue;
     }
 
     private async Task<(ModbusExceptionCode Code, ushort[] Words)> ReadAsync(ModbusMaster master, ReadBlock block, CancellationToken cancellationToken)

@@ -78,4 +78,7 @@ public sealed class ProfilePoint
 
     /// <summary>Whether the cloud may write this point through a command.</summary>
     public bool Writable { get; set; }
+
+    /// <summary>Poll this point more (or less) often than the device, e.g. an AED cabinet's door every 2 s.</summary>
+    public TimeSpan? PollInterval { get; set; }
 }

@@ -56,6 +56,9 @@ public sealed record PointSpec
 
     public bool Writable { get; init; }
 
+    /// <summary>Poll this point on its own interval instead of the device's (null: the device's).</summary>
+    public TimeSpan? Interval { get; init; }
+
     public int End => Address + Count;
 }
 

@@ -229,6 +229,11 @@ public static class ProfileLoader
             errors.Add($"{at}.deadband: {point.Deadband} cannot be negative");
         }
 
+        if (point.PollInterval is { } own && own < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{at}.pollInterval: {own} is shorter than 100 ms");
+        }
+
         if (point.Writable && !table.IsWritable())
         {
             errors.Add($"{at}.writable: {point.Table} points cannot be written over Modbus");
@@ -268,6 +273,7 @@ public static class ProfileLoader
             Deadband = point.Deadband,
             Labels = labels,
             Writable = point.Writable,
+            Interval = point.PollInterval,
         };
     }
 

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Facilities.FirmwareSim.Devices;
+using Facilities.FirmwareSim.Devices.AedCabinet;
+using Facilities.Gateway.Polling;
+using Facilities.Gateway.Profiles;
+using Facilities.Modbus.Master;
+using Facilities.Modbus.Slave;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Gateway.Tests;
+
+public sealed class DevicePollerTests
+{
+    /// <summary>Collects what a poller publishes (a pure sink; the outbox is tested on its own).</summary>
+    private sealed class ListSink : IMessageSink
+    {
+        private long _seq;
+
+        public ConcurrentQueue<(string Topic, JsonElement Payload)> Messages { get; } = new();
+
+        public void Enqueue(string topic, bool retain, MessageClass messageClass, Func<long, byte[]> payload) =>
+            Messages.Enqueue((topic, JsonDocument.Parse(Encoding.UTF8.GetString(payload(Interlocked.Increment(ref _seq)))).RootElement.Clone()));
+    }
+
+    [Fact]
+    public async Task PointWithItsOwnInterval_AedTakenOut_ReportedWithinSecondsWhileClimateWaitsItsMinute()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var aed = new AedCabinetModel(new DeviceIdentity("aed", "aed", "s", "b", "bus", 1), new AedCabinetOptions(), DateTimeOffset.UtcNow);
+        var slave = new ModbusSlave();
+        slave.Add(aed.Unit);
+        await using var server = ModbusSlaveServer.StartTcp(slave, new IPEndPoint(IPAddress.Loopback, 0));
+        await using var master = ModbusMaster.CreateTcp(new ModbusTcpMasterOptions { Host = "127.0.0.1", Port = server.LocalEndpoint.Port });
+        var profile = ProfileLoader.Load(Path.Combine(AppContext.BaseDirectory, "profiles", "facilities-sim-aed-cabinet.json"));
+        var sink = new ListSink();
+        var poller = new DevicePoller(new PolledDevice("s", "g", "aed", "b", 1, profile, profile.PollInterval), sink, TimeProvider.System, new PollingPolicy(), NullLogger.Instance);
+        Assert.Equal(2, poller.Plans.Count());
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lane = new PollLane("t", master, [poller], TimeProvider.System).RunAsync(stop.Token);
+        await Task.Delay(500, ct);
+        aed.Inject("aed-removed", DateTimeOffset.UtcNow);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(4);
+        while (!sink.Messages.Any(m => m.Topic.EndsWith("/events", StringComparison.Ordinal) && m.Payload.GetProperty("point").GetString() == "aed_present") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        await stop.CancelAsync();
+        await lane;
+        Assert.Contains(sink.Messages, m => m.Topic.EndsWith("/events", StringComparison.Ordinal) && m.Payload.GetProperty("point").GetString() == "aed_present");
+        // The minute-interval group (climate, readiness) has been read once only, at the start.
+        Assert.DoesNotContain(sink.Messages, m => m.Topic.EndsWith("/events", StringComparison.Ordinal) && m.Payload.GetProperty("point").GetString() == "readiness");
+    }
+}
