@@ -34,4 +34,10 @@ public sealed record RegisterPoint
     public bool Writable { get; init; }
 
     public int RegisterCount => Type.RegisterCount();
+
+    /// <summary>A bit of the status word at address 0 of <paramref name="table"/>, the layout every kind here uses.</summary>
+    public static RegisterPoint StatusBit(RegisterTable table, string name, int bit, string meaning) => new()
+    {
+        Name = name, Table = table, Address = 0, Type = PointType.Bit, Bit = bit, Meaning = $"Status word bit {bit}: {meaning}",
+    };
 }

@@ -23,13 +23,13 @@ public static class BoilerMap
         var holding = RegisterTable.HoldingRegisters;
         List<RegisterPoint> points =
         [
-            Bit("burner_on", 0, "Burner demand is on."),
-            Bit("flame", 1, "Flame detected."),
-            Bit("lockout", 2, "Burner is locked out (see lockout_code); needs a reset."),
-            Bit("low_water", 3, "Low-water cut-off tripped."),
-            Bit("pump_running", 4, "Circulation pump running."),
-            Bit("over_pressure", 5, "Water pressure above the safety limit."),
-            Bit("alarm", 6, "Common alarm."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "burner_on", 0, "Burner demand is on."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "flame", 1, "Flame detected."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "lockout", 2, "Burner is locked out (see lockout_code); needs a reset."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "low_water", 3, "Low-water cut-off tripped."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "pump_running", 4, "Circulation pump running."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "over_pressure", 5, "Water pressure above the safety limit."),
+            RegisterPoint.StatusBit(RegisterTable.HoldingRegisters, "alarm", 6, "Common alarm."),
             new() { Name = "burner_state", Table = holding, Address = 1, Type = PointType.UInt16, Labels = BurnerStates, Meaning = "Burner sequence state." },
             new() { Name = "firing_rate", Table = holding, Address = 2, Type = PointType.UInt16, Scale = 0.1, Unit = "%", Meaning = "Modulation (firing rate)." },
             new() { Name = "flame_signal", Table = holding, Address = 3, Type = PointType.UInt16, Scale = 0.1, Unit = "uA", Meaning = "Flame rod ionisation current." },
@@ -57,9 +57,4 @@ public static class BoilerMap
             "big-endian as always. The status word at holding register 0 carries bit fields.",
             points);
     }
-
-    private static RegisterPoint Bit(string name, int bit, string meaning) => new()
-    {
-        Name = name, Table = RegisterTable.HoldingRegisters, Address = 0, Type = PointType.Bit, Bit = bit, Meaning = $"Status word bit {bit}: {meaning}",
-    };
 }

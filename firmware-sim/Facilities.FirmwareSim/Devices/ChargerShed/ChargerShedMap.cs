@@ -51,11 +51,11 @@ public static class ChargerShedMap
         var input = RegisterTable.InputRegisters;
         List<RegisterPoint> points =
         [
-            Bit("smoke", 0, "Smoke detector alarm."),
-            Bit("door_open", 1, "Shed door or gate open."),
-            Bit("mains_ok", 2, "Mains supply present."),
-            Bit("over_temperature", 3, "Shed temperature above the cut-off (about 60 °C)."),
-            Bit("power_cut_off", 4, "Charging power cut for the whole shed (smoke, heat or mains)."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "smoke", 0, "Smoke detector alarm."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "door_open", 1, "Shed door or gate open."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "mains_ok", 2, "Mains supply present."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "over_temperature", 3, "Shed temperature above the cut-off (about 60 °C)."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "power_cut_off", 4, "Charging power cut for the whole shed (smoke, heat or mains)."),
             new() { Name = "port_count", Table = input, Address = 1, Type = PointType.UInt16, Meaning = "Number of charging ports." },
             new() { Name = "temperature", Table = input, Address = 2, Type = PointType.Int16, Scale = 0.1, Unit = "°C", Meaning = "Temperature inside the shed." },
             new() { Name = "free_ports", Table = input, Address = 3, Type = PointType.UInt16, Meaning = "Ports free right now." },
@@ -85,9 +85,4 @@ public static class ChargerShedMap
             "below shows two ports; a shed has as many blocks as ports (port_count).",
             points);
     }
-
-    private static RegisterPoint Bit(string name, int bit, string meaning) => new()
-    {
-        Name = name, Table = RegisterTable.InputRegisters, Address = 0, Type = PointType.Bit, Bit = bit, Meaning = $"Status word bit {bit}: {meaning}",
-    };
 }

@@ -34,15 +34,15 @@ public static class ElevatorMap
         var input = RegisterTable.InputRegisters;
         List<RegisterPoint> points =
         [
-            Bit("door_zone", 0, "Car is levelled within the door zone of a floor."),
-            Bit("occupied", 1, "Car is occupied (load or light-curtain detection)."),
-            Bit("safety_circuit_closed", 2, "Safety chain is closed; 0 means the chain is open and the car cannot run."),
-            Bit("door_lock_closed", 3, "Landing and car door locks are made."),
-            Bit("on_battery", 4, "Controller runs on the emergency battery (mains lost)."),
-            Bit("moving", 5, "Car is in motion."),
-            Bit("fault_active", 6, "A fault is active (see fault_code)."),
-            Bit("alarm_button", 7, "Passenger alarm button pressed."),
-            Bit("position_valid", 8, "Floor position is known; 0 after a position loss until a correction run."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "door_zone", 0, "Car is levelled within the door zone of a floor."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "occupied", 1, "Car is occupied (load or light-curtain detection)."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "safety_circuit_closed", 2, "Safety chain is closed; 0 means the chain is open and the car cannot run."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "door_lock_closed", 3, "Landing and car door locks are made."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "on_battery", 4, "Controller runs on the emergency battery (mains lost)."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "moving", 5, "Car is in motion."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "fault_active", 6, "A fault is active (see fault_code)."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "alarm_button", 7, "Passenger alarm button pressed."),
+            RegisterPoint.StatusBit(RegisterTable.InputRegisters, "position_valid", 8, "Floor position is known; 0 after a position loss until a correction run."),
             new() { Name = "service_mode", Table = input, Address = 1, Type = PointType.UInt16, Labels = ServiceModes, Meaning = "Service mode." },
             new() { Name = "floor", Table = input, Address = 2, Type = PointType.Int16, Meaning = "Current floor (nearest floor while moving; basements negative)." },
             new() { Name = "direction", Table = input, Address = 3, Type = PointType.UInt16, Labels = Directions, Meaning = "Direction of travel." },
@@ -74,11 +74,6 @@ public static class ElevatorMap
             "named in the domain brief; real collectors use vendor or regulator codes, which a gateway profile maps by name.",
             points);
     }
-
-    private static RegisterPoint Bit(string name, int bit, string meaning) => new()
-    {
-        Name = name, Table = RegisterTable.InputRegisters, Address = 0, Type = PointType.Bit, Bit = bit, Meaning = $"Status word bit {bit}: {meaning}",
-    };
 }
 
 /// <summary>The elevator faults the simulator can show, in fault-code order (most serious first).</summary>
