@@ -68,7 +68,7 @@ public sealed class GatewayRuntimeTests : IDisposable
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         var received = new ConcurrentQueue<(string Topic, JsonElement Payload)>();
         using var subscriber = await SubscribeAsync(broker.Port, received);
-        var metricsPort = FreePort();
+        var metricsPort = FreePort.Next();
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = metricsPort };
         await using (var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance))
         {
@@ -182,13 +182,6 @@ public sealed class GatewayRuntimeTests : IDisposable
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build(), Ct);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.AllFilter, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), Ct);
         return client;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

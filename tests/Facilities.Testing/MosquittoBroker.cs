@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
-namespace Facilities.Gateway.Tests;
+namespace Facilities.Testing;
 
 /// <summary>A real Mosquitto broker on 127.0.0.1 and a free port, started and stopped by the test. Missing mosquitto fails the test.</summary>
 public sealed class MosquittoBroker : IAsyncDisposable
@@ -31,10 +29,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} not found: apt-get install mosquitto (the MQTT tests need a real broker)");
         }
 
-        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var broker = new MosquittoBroker(((IPEndPoint)probe.LocalEndPoint!).Port, extraConfig);
-        probe.Dispose();
+        var broker = new MosquittoBroker(FreePort.Next(), extraConfig);
         await broker.RestartAsync(cancellationToken);
         return broker;
     }
@@ -55,16 +50,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
                 throw new InvalidOperationException($"mosquitto exited: {await _process.StandardError.ReadToEndAsync(cancellationToken)}");
             }
 
-            try
+            if (await FreePort.IsListeningAsync(Port, cancellationToken))
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
                 return;
             }
-            catch (SocketException)
-            {
-                await Task.Delay(50, cancellationToken);
-            }
+
+            await Task.Delay(50, cancellationToken);
         }
 
         throw new TimeoutException($"mosquitto did not listen on {Port} within 10 s");

@@ -1,0 +1,64 @@
+using Facilities.Cloud.Devices;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud;
+
+/// <summary>
+/// Composes the cloud: storage, ingestion, and the web API. <see cref="Program"/> runs it; tests build it with their
+/// own configuration (a database per test, brokers on free ports) and run it in-process.
+/// </summary>
+public static class CloudApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder);
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
+        services.AddHostedService<SchemaMigrator>();
+
+        services.AddSingleton(Bind<CloudMqttOptions>(configuration, "Mqtt"));
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<IMessageHandler, DeviceRegistry>();
+        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<MqttIngestor>();
+        services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
+
+        var app = builder.Build();
+        app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
+        return app;
+    }
+
+    /// <summary>Binds a configuration section, naming the section when a value cannot be converted.</summary>
+    public static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        try
+        {
+            return configuration.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException error)
+        {
+            throw new InvalidOperationException($"configuration section '{section}': {error.Message}", error);
+        }
+    }
+}
+
+/// <summary>Brings the schema up to date before the other services start (hosted services start in order).</summary>
+internal sealed partial class SchemaMigrator(CloudDatabase database, ILogger<SchemaMigrator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var applied = await Migrations.ApplyAsync(database, Schema.All, cancellationToken);
+        LogMigrated(logger, database.Provider, applied);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database {Provider}: schema up to date ({Applied} steps applied)")]
+    private static partial void LogMigrated(ILogger logger, DatabaseProvider provider, int applied);
+}

@@ -1,0 +1,165 @@
+using System.Data.Common;
+using Dapper;
+using Facilities.Telemetry;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud.Ingestion;
+
+/// <summary>A message as it came off the broker.</summary>
+public sealed record RawMessage(string Topic, ReadOnlyMemory<byte> Payload);
+
+public enum IngestOutcome
+{
+    /// <summary>New and handled; its effects are committed.</summary>
+    Accepted,
+
+    /// <summary>A redelivery of a message already handled (same gateway and sequence number): no second effect.</summary>
+    Duplicate,
+
+    /// <summary>Refused and kept in the dead-letter table with the reason.</summary>
+    DeadLettered,
+
+    /// <summary>Not for the cloud (its own commands to gateways).</summary>
+    Ignored,
+}
+
+/// <summary>
+/// Validates, de-duplicates and handles messages, a batch per database transaction: the record that a gateway's
+/// sequence number was seen commits together with the handlers' effects, so a message acknowledged to the broker has
+/// had its effect exactly once. A batch that fails is retried message by message, so one poison message is parked
+/// in the dead-letter table and the others go through.
+/// </summary>
+public sealed partial class IngestPipeline(
+    CloudDatabase database,
+    IEnumerable<IMessageHandler> handlers,
+    IEnumerable<ICommittedMessageSink> sinks,
+    IngestMetrics metrics,
+    TimeProvider time,
+    ILogger<IngestPipeline> logger)
+{
+    private readonly IMessageHandler[] _handlers = [.. handlers];
+    private readonly ICommittedMessageSink[] _sinks = [.. sinks];
+
+    public async Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var now = time.GetUtcNow();
+        var validated = batch.Select(m => (Raw: m, Result: MessageValidator.Validate(m.Topic, m.Payload.Span, now))).ToArray();
+        var outcomes = new IngestOutcome[batch.Count];
+        try
+        {
+            await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, cancellationToken);
+        }
+        catch (Exception error) when (error is DbException or InvalidOperationException && batch.Count > 1 && !cancellationToken.IsCancellationRequested)
+        {
+            LogBatchFailed(logger, batch.Count, error.Message);
+            for (var i = 0; i < validated.Length; i++)
+            {
+                await ProcessOneAsync(validated, i, outcomes, cancellationToken);
+            }
+        }
+
+        for (var i = 0; i < validated.Length; i++)
+        {
+            metrics.Count(outcomes[i]);
+            if (outcomes[i] == IngestOutcome.Accepted)
+            {
+                foreach (var sink in _sinks)
+                {
+                    sink.Accept(validated[i].Result.Envelope!);
+                }
+            }
+        }
+
+        return outcomes;
+    }
+
+    private async Task ProcessOneAsync((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int index, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ProcessInTransactionAsync(validated, index, 1, outcomes, cancellationToken);
+        }
+        catch (Exception error) when (error is DbException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            var raw = validated[index].Raw;
+            LogMessageFailed(logger, raw.Topic, error);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await DeadLetterAsync(connection, null, raw, $"processing failed: {error.Message}", cancellationToken);
+            outcomes[index] = IngestOutcome.DeadLettered;
+        }
+    }
+
+    private async Task ProcessInTransactionAsync(
+        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int start, int count, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var context = new IngestContext(database, connection, transaction, time);
+        for (var i = start; i < start + count; i++)
+        {
+            var (raw, (envelope, rejection)) = validated[i];
+            if (rejection is not null)
+            {
+                LogRejected(logger, raw.Topic, rejection.Reason);
+                await DeadLetterAsync(connection, transaction, raw, rejection.Reason, cancellationToken);
+                outcomes[i] = IngestOutcome.DeadLettered;
+                continue;
+            }
+
+            if (envelope is null)
+            {
+                outcomes[i] = IngestOutcome.Ignored;
+                continue;
+            }
+
+            if (!await MarkSeenAsync(context, envelope, cancellationToken))
+            {
+                outcomes[i] = IngestOutcome.Duplicate;
+                continue;
+            }
+
+            foreach (var handler in _handlers)
+            {
+                await handler.HandleAsync(envelope, context, cancellationToken);
+            }
+
+            outcomes[i] = IngestOutcome.Accepted;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records (site, gateway, seq); false if it was already there: the unique key makes a redelivery — to this instance
+    /// or to another one at the same moment — a no-op. A last will (seq 0) is published by the broker and is always new.
+    /// </summary>
+    private static async Task<bool> MarkSeenAsync(IngestContext context, Envelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.Message is GatewayStatusMessage { Seq: 0 })
+        {
+            return true;
+        }
+
+        var inserted = await context.Connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO seen_messages (site, gateway, seq, received_at) VALUES (@Site, @Gateway, @Seq, @At) ON CONFLICT DO NOTHING",
+            new { envelope.Site, envelope.Gateway, envelope.Message.Seq, At = envelope.ReceivedAt.ToUnixTimeMilliseconds() },
+            context.Transaction, cancellationToken: cancellationToken));
+        return inserted == 1;
+    }
+
+    private async Task DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO dead_letters (received_at, topic, reason, payload) VALUES (@At, @Topic, @Reason, @Payload)",
+            new { At = time.GetUtcNow().ToUnixTimeMilliseconds(), raw.Topic, Reason = reason, Payload = raw.Payload.ToArray() },
+            transaction, cancellationToken: cancellationToken));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused message on {Topic}: {Reason} (kept in dead_letters)")]
+    private static partial void LogRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages failed ({Error}); handling them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, int count, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling the message on {Topic} failed; kept in dead_letters")]
+    private static partial void LogMessageFailed(ILogger logger, string topic, Exception error);
+}

@@ -1,0 +1,206 @@
+using System.Threading.Channels;
+using Facilities.Telemetry;
+using System.Buffers;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Facilities.Cloud.Ingestion;
+
+/// <summary>Configuration section <c>Mqtt</c>: the broker the cloud consumes from.</summary>
+public sealed class CloudMqttOptions
+{
+    /// <summary>Broker host; empty means the embedded broker (section <c>Broker</c>) on loopback.</summary>
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 1883;
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>Client id; instances must differ. Default: <c>facilities-cloud-{machine}-{process id}</c>.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>
+    /// Shared-subscription group: instances in one group split telemetry, events and command results between them.
+    /// Retained topics (gateway status, device state) are subscribed without sharing, because brokers do not send
+    /// retained messages to shared subscriptions; every instance gets them and the duplicates are dropped by seq.
+    /// Empty: plain subscriptions (one instance).
+    /// </summary>
+    public string SharedGroup { get; set; } = "facilities-cloud";
+
+    /// <summary>How long the broker keeps the session (and queues messages) while the cloud is away.</summary>
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Messages handled in one database transaction at most.</summary>
+    public int BatchSize { get; set; } = 200;
+}
+
+/// <summary>
+/// Consumes gateway messages with QoS 1 on a persistent session and acknowledges each one only after its batch
+/// committed, so a crash before the commit means the broker delivers it again (and the seq check makes that harmless).
+/// Reconnects for ever with backoff.
+/// </summary>
+public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, ILogger<MqttIngestor> logger) : BackgroundService
+{
+    private readonly Channel<MqttApplicationMessageReceivedEventArgs> _received = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
+        new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the first subscription is in place (tests and start-up logs wait for it).</summary>
+    public Task Subscribed => _subscribed.Task;
+
+    public bool Connected { get; private set; }
+
+    public static IReadOnlyList<string> Filters(string sharedGroup)
+    {
+        var shared = string.IsNullOrEmpty(sharedGroup) ? string.Empty : $"$share/{sharedGroup}/";
+        return
+        [
+            $"{shared}{Topics.Root}/+/+/devices/+/telemetry",
+            $"{shared}{Topics.Root}/+/+/devices/+/events",
+            $"{shared}{Topics.Root}/+/+/command-results",
+            $"{Topics.Root}/+/+/devices/+/state",
+            $"{Topics.Root}/+/+/status",
+        ];
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += async e =>
+        {
+            e.AutoAcknowledge = false;
+            await _received.Writer.WriteAsync(e, stoppingToken);
+        };
+        client.DisconnectedAsync += e =>
+        {
+            Connected = false;
+            return Task.CompletedTask;
+        };
+
+        var consumer = ConsumeAsync(stoppingToken);
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!client.IsConnected)
+                {
+                    await ConnectAsync(client, stoppingToken);
+                    delay = TimeSpan.FromSeconds(1);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception error)
+            {
+                LogConnectFailed(logger, options.Host ?? "embedded", options.Port, error.Message, delay.TotalSeconds);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+
+        _received.Writer.TryComplete();
+        await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (client.IsConnected)
+        {
+            await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
+        }
+    }
+
+    private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(string.IsNullOrEmpty(options.Host) ? "127.0.0.1" : options.Host, options.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId(options.ClientId ?? $"facilities-cloud-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}")
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
+            .WithReceiveMaximum(1000);
+        if (!string.IsNullOrEmpty(options.Username))
+        {
+            builder.WithCredentials(options.Username, options.Password);
+        }
+
+        var result = await client.ConnectAsync(builder.Build(), cancellationToken);
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var filter in Filters(options.SharedGroup))
+        {
+            subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        // A resumed session keeps its subscriptions; subscribing again is harmless and covers a broker that lost them.
+        var granted = await client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        var refused = granted.Items.Where(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2).Select(i => $"{i.TopicFilter.Topic}: {i.ResultCode}").ToList();
+        if (refused.Count > 0)
+        {
+            throw new InvalidOperationException($"the broker refused subscriptions: {string.Join(", ", refused)}");
+        }
+
+        Connected = true;
+        LogConnected(logger, options.Host ?? "embedded", options.Port, result.IsSessionPresent);
+        _subscribed.TrySetResult();
+    }
+
+    private async Task ConsumeAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<MqttApplicationMessageReceivedEventArgs>(options.BatchSize);
+        while (await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < options.BatchSize && _received.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            var messages = batch.Select(e => new RawMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray())).ToArray();
+            for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)))
+            {
+                try
+                {
+                    await pipeline.ProcessAsync(messages, cancellationToken);
+                    break;
+                }
+                catch (Exception error) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The database is down or refusing: the messages stay unacknowledged (the broker stops sending
+                    // once its in-flight window is full) and the batch is tried again until the database is back.
+                    LogBatchNotStored(logger, batch.Count, error.Message, delay.TotalSeconds);
+                    await Task.Delay(delay, cancellationToken);
+                }
+            }
+
+            foreach (var e in batch)
+            {
+                try
+                {
+                    await e.AcknowledgeAsync(cancellationToken);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // The connection dropped after the commit: the broker will redeliver, and the seq check drops it.
+                    LogAckFailed(logger, e.ApplicationMessage.Topic, error.Message);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} (session resumed: {Resumed})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, bool resumed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port}: {Error}; retrying in {Seconds} s")]
+    private static partial void LogConnectFailed(ILogger logger, string host, int port, string error, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Count} messages could not be stored ({Error}); unacknowledged, trying again in {Seconds} s")]
+    private static partial void LogBatchNotStored(ILogger logger, int count, string error, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Acknowledging {Topic} failed: {Error}")]
+    private static partial void LogAckFailed(ILogger logger, string topic, string error);
+}

@@ -1,0 +1,16 @@
+using Facilities.Cloud;
+
+try
+{
+    var app = CloudApp.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (InvalidOperationException error) when (error.Message.StartsWith("configuration", StringComparison.Ordinal))
+{
+    Console.Error.WriteLine($"facilities-cloud: {error.Message}; not starting.");
+    return 2;
+}
+
+/// <summary>The entry point; <see cref="CloudApp"/> composes the service.</summary>
+public partial class Program;

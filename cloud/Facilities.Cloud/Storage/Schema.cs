@@ -1,0 +1,47 @@
+namespace Facilities.Cloud.Storage;
+
+/// <summary>
+/// The cloud's schema, as appended steps. Times are Unix milliseconds (UTC) in BIGINT columns, identical on both
+/// databases. Each area owns its step; new steps only ever go at the end.
+/// </summary>
+public static class Schema
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "ingestion: seen messages, dead letters, gateways, devices, latest values", d => $"""
+            CREATE TABLE seen_messages (
+                site TEXT NOT NULL, gateway TEXT NOT NULL, seq BIGINT NOT NULL, received_at BIGINT NOT NULL,
+                PRIMARY KEY (site, gateway, seq));
+            CREATE INDEX seen_messages_received ON seen_messages (received_at);
+            CREATE TABLE dead_letters (
+                id {d.IdentityColumn}, received_at BIGINT NOT NULL, topic TEXT NOT NULL, reason TEXT NOT NULL, payload {d.Blob} NOT NULL);
+            CREATE INDEX dead_letters_received ON dead_letters (received_at);
+            CREATE TABLE gateways (
+                site TEXT NOT NULL, gateway TEXT NOT NULL, state TEXT NOT NULL, state_since BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+                status_ts BIGINT NOT NULL, version TEXT, devices INTEGER NOT NULL DEFAULT 0, devices_online INTEGER NOT NULL DEFAULT 0,
+                outbox_depth BIGINT NOT NULL DEFAULT 0, outbox_dropped BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (site, gateway));
+            CREATE TABLE devices (
+                site TEXT NOT NULL, device TEXT NOT NULL, gateway TEXT NOT NULL, kind TEXT NOT NULL, building TEXT NOT NULL,
+                state TEXT NOT NULL, state_reason TEXT, state_since BIGINT NOT NULL, state_ts BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+                PRIMARY KEY (site, device));
+            CREATE TABLE latest_values (
+                site TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, value {d.RealNumber} NOT NULL, label TEXT, ts BIGINT NOT NULL,
+                PRIMARY KEY (site, device, point))
+            """),
+        new(2, "alerts: one open alert per subject and rule, audit trail", d => $"""
+            CREATE TABLE alerts (
+                id {d.IdentityColumn}, site TEXT NOT NULL, gateway TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, building TEXT NOT NULL,
+                rule_id TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL, title TEXT NOT NULL, detail TEXT, value {d.RealNumber},
+                opened_at BIGINT NOT NULL, fired_at BIGINT, acknowledged_at BIGINT, acknowledged_by TEXT, resolved_at BIGINT, resolved_by TEXT,
+                clear_since BIGINT, occurrences INTEGER NOT NULL DEFAULT 1, flapping INTEGER NOT NULL DEFAULT 0, suppressed TEXT,
+                updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX alerts_one_open ON alerts (site, device, rule_id) WHERE state <> 'resolved';
+            CREATE INDEX alerts_state ON alerts (state, site);
+            CREATE INDEX alerts_subject ON alerts (site, device, rule_id, opened_at);
+            CREATE TABLE alert_events (
+                id {d.IdentityColumn}, alert_id BIGINT NOT NULL REFERENCES alerts (id), at BIGINT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT);
+            CREATE INDEX alert_events_alert ON alert_events (alert_id, at)
+            """),
+    ];
+}
