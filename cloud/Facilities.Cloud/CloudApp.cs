@@ -1,6 +1,9 @@
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Facilities.Cloud;
 
@@ -17,18 +20,30 @@ public static class CloudApp
         var configuration = builder.Configuration;
         var services = builder.Services;
 
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System); // tests register a controllable clock first
         services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
         services.AddHostedService<SchemaMigrator>();
 
         services.AddSingleton(Bind<CloudMqttOptions>(configuration, "Mqtt"));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IMessageHandler, DeviceRegistry>();
+
+        // Alerts: the engine runs after the device registry in the same transaction, and on a timer.
+        var rules = Bind<RulesOptions>(configuration, "Rules");
+        services.AddSingleton(rules);
+        services.AddSingleton(RuleSet.Load(rules, AppContext.BaseDirectory));
+        services.AddSingleton(Bind<MaintenanceSchedule>(configuration, "Maintenance"));
+        services.AddSingleton<AlertEngine>();
+        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
+        services.AddSingleton<AlertSweeper>();
+        services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
 
         var app = builder.Build();
+        app.MapAlertEndpoints();
+        app.MapIngestionEndpoints();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
         return app;
     }

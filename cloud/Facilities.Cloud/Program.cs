@@ -6,6 +6,11 @@ try
     await app.RunAsync();
     return 0;
 }
+catch (ConfigurationFileException error)
+{
+    Console.Error.WriteLine($"facilities-cloud: the configuration is invalid; not starting.\n{error.Message}");
+    return 2;
+}
 catch (InvalidOperationException error) when (error.Message.StartsWith("configuration", StringComparison.Ordinal))
 {
     Console.Error.WriteLine($"facilities-cloud: {error.Message}; not starting.");

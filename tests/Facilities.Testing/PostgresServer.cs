@@ -55,7 +55,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Creates a fresh, empty database and returns its connection string (one per test keeps tests independent).</summary>
     public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
     {
-        var name = string.Create(CultureInfo.InvariantCulture, $"test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}")[..40];
+        var name = string.Create(CultureInfo.InvariantCulture, $"test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}");
         await RunAsPostgresAsync("psql", ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", $"CREATE DATABASE {name}"], cancellationToken);
         return ConnectionString(name);
     }

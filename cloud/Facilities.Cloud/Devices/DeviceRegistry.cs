@@ -98,7 +98,10 @@ public sealed class DeviceRegistry : IMessageHandler
     private static Task<int> UpsertValueAsync(Envelope envelope, string point, double value, string? label, IngestContext context, CancellationToken cancellationToken) =>
         context.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO latest_values (site, device, point, value, label, ts) VALUES (@Site, @Device, @Point, @Value, @Label, @Ts)
-            ON CONFLICT (site, device, point) DO UPDATE SET value = excluded.value, label = excluded.label, ts = excluded.ts
+            ON CONFLICT (site, device, point) DO UPDATE SET
+                prev_value = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.value ELSE latest_values.prev_value END,
+                prev_ts = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.ts ELSE latest_values.prev_ts END,
+                value = excluded.value, label = excluded.label, ts = excluded.ts
             WHERE excluded.ts >= latest_values.ts
             """,
             new { envelope.Site, envelope.Device, Point = point, Value = value, Label = label, Ts = envelope.Message.Ts.ToUnixTimeMilliseconds() },

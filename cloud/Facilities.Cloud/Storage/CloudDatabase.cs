@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -28,6 +29,12 @@ public sealed class StorageOptions
 /// </summary>
 public sealed class CloudDatabase : IAsyncDisposable
 {
+    static CloudDatabase()
+    {
+        // Columns are snake_case (portable, unquoted); result classes use PascalCase properties.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
     private CloudDatabase(DatabaseProvider provider, DbDataSource dataSource)
     {
         Provider = provider;

@@ -27,6 +27,7 @@ public static class Schema
                 PRIMARY KEY (site, device));
             CREATE TABLE latest_values (
                 site TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, value {d.RealNumber} NOT NULL, label TEXT, ts BIGINT NOT NULL,
+                prev_value {d.RealNumber}, prev_ts BIGINT,
                 PRIMARY KEY (site, device, point))
             """),
         new(2, "alerts: one open alert per subject and rule, audit trail", d => $"""
@@ -42,6 +43,26 @@ public static class Schema
             CREATE TABLE alert_events (
                 id {d.IdentityColumn}, alert_id BIGINT NOT NULL REFERENCES alerts (id), at BIGINT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT);
             CREATE INDEX alert_events_alert ON alert_events (alert_id, at)
+            """),
+        new(3, "notifications: outbox of deliveries with attempts, escalation ladder per alert and route", d => $"""
+            CREATE TABLE notifications (
+                id {d.IdentityColumn}, alert_id BIGINT NOT NULL REFERENCES alerts (id), event TEXT NOT NULL, route TEXT NOT NULL,
+                escalation_level BIGINT NOT NULL, repeat_round BIGINT NOT NULL, contact TEXT NOT NULL, channel TEXT NOT NULL, channel_type TEXT NOT NULL,
+                target TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, dedupe_key TEXT NOT NULL,
+                state TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, last_error TEXT,
+                created_at BIGINT NOT NULL, sent_at BIGINT, updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX notifications_once ON notifications (dedupe_key);
+            CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
+            CREATE INDEX notifications_alert ON notifications (alert_id);
+            CREATE TABLE notification_attempts (
+                notification_id BIGINT NOT NULL REFERENCES notifications (id), attempt BIGINT NOT NULL, at BIGINT NOT NULL,
+                delivered BIGINT NOT NULL, detail TEXT NOT NULL, duration_ms BIGINT NOT NULL,
+                PRIMARY KEY (notification_id, attempt));
+            CREATE TABLE alert_escalations (
+                alert_id BIGINT NOT NULL REFERENCES alerts (id), route TEXT NOT NULL, level BIGINT NOT NULL, repeat_round BIGINT NOT NULL,
+                next_at BIGINT, stopped TEXT, updated_at BIGINT NOT NULL,
+                PRIMARY KEY (alert_id, route));
+            CREATE INDEX alert_escalations_due ON alert_escalations (next_at)
             """),
     ];
 }

@@ -1,0 +1,69 @@
+using System.Text;
+using Dapper;
+using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud.Ingestion;
+
+/// <summary>
+/// What ingestion has done: <c>GET /api/ingestion</c> (counters and, per gateway, the sequence numbers never received)
+/// and <c>GET /api/dead-letters</c> (refused messages with the reason).
+/// </summary>
+public static class IngestionEndpoints
+{
+    public static void MapIngestionEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/ingestion", async (IngestMetrics metrics, CloudDatabase database, CancellationToken ct) =>
+        {
+            await using var connection = await database.OpenAsync(ct);
+            var gaps = await SequenceGaps.FindAsync(connection, ct);
+            var deadLetters = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM dead_letters", cancellationToken: ct));
+            return Results.Json(new
+            {
+                accepted = metrics.Accepted,
+                duplicates = metrics.Duplicates,
+                deadLettered = metrics.DeadLettered,
+                deadLettersStored = deadLetters,
+                gaps = gaps.GroupBy(g => (g.Site, g.Gateway)).Select(g => new
+                {
+                    site = g.Key.Site,
+                    gateway = g.Key.Gateway,
+                    missing = g.Sum(r => r.Last - r.First + 1),
+                    ranges = g.Take(20).Select(r => new { first = r.First, last = r.Last }),
+                }),
+            });
+        });
+        app.MapGet("/api/dead-letters", async (int? limit, CloudDatabase database, CancellationToken ct) =>
+        {
+            if (limit is < 1 or > 1000)
+            {
+                return AlertEndpoints.Problem(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+            }
+
+            await using var connection = await database.OpenAsync(ct);
+            var rows = await connection.QueryAsync<(long Id, long ReceivedAt, string Topic, string Reason, byte[] Payload)>(new CommandDefinition(
+                "SELECT id, received_at, topic, reason, payload FROM dead_letters ORDER BY id DESC LIMIT @limit", new { limit = limit ?? 100 }, cancellationToken: ct));
+            return Results.Json(rows.Select(r => new
+            {
+                id = r.Id,
+                receivedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt),
+                topic = r.Topic,
+                reason = r.Reason,
+                payload = Printable(r.Payload),
+            }));
+        });
+    }
+
+    /// <summary>The payload as text when it is UTF-8, otherwise base64 (marked), so any bytes can be shown.</summary>
+    private static string Printable(byte[] payload)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(payload);
+        }
+        catch (DecoderFallbackException)
+        {
+            return "base64:" + Convert.ToBase64String(payload);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Serialization;
+
+namespace Facilities.Cloud.Rules;
+
+/// <summary>What a rule watches. Every type shares "for", "when" and "suppressWhen".</summary>
+public enum RuleType
+{
+    /// <summary>An event or status point is in one of the listed labels or values (fault codes, contacts).</summary>
+    State,
+
+    /// <summary>A numeric point beyond <c>above</c> or <c>below</c>; clears only past <c>clear</c> (hysteresis).</summary>
+    Threshold,
+
+    /// <summary>A point changing faster than <c>risePerMinute</c> or <c>fallPerMinute</c> between two samples.</summary>
+    Rate,
+
+    /// <summary>A date point (yyyymmdd or Unix seconds) less than <c>daysAhead</c> days away, or past.</summary>
+    Expiry,
+
+    /// <summary>The gateway reports the device offline.</summary>
+    Offline,
+
+    /// <summary>Nothing heard from the device for longer than <c>after</c>.</summary>
+    Stale,
+}
+
+/// <summary>A test on one point of the same device (preconditions and suppressions).</summary>
+public sealed class PointCondition
+{
+    public string Point { get; set; } = "";
+
+    public IReadOnlyList<string>? Labels { get; set; }
+
+    public IReadOnlyList<double>? Values { get; set; }
+
+    public double? Above { get; set; }
+
+    public double? Below { get; set; }
+
+    /// <summary>What to call it in an alert or suppression ("inspection mode").</summary>
+    public string? Reason { get; set; }
+}
+
+/// <summary>
+/// One alert rule, as data (rulesets/default-rules.json, overridable per site). A rule applies to the devices of one
+/// kind; at most one alert is open per device and rule.
+/// </summary>
+public sealed class RuleDefinition
+{
+    public string Id { get; set; } = "";
+
+    /// <summary>Device kind (elevator, boiler, charger-shed, aed-cabinet) or <c>*</c> for every kind.</summary>
+    public string Kind { get; set; } = "";
+
+    public RuleType Type { get; set; }
+
+    /// <summary>info, warning or critical.</summary>
+    public string Severity { get; set; } = "warning";
+
+    /// <summary>Short text for people (Chinese first, English after).</summary>
+    public string Title { get; set; } = "";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The point; for State rules a <c>*</c> matches any run of characters (port_*_fault_code).</summary>
+    public string? Point { get; set; }
+
+    public IReadOnlyList<string>? Labels { get; set; }
+
+    public IReadOnlyList<double>? Values { get; set; }
+
+    /// <summary>State rules: fire when the point is NOT in labels/values (e.g. self-test result other than pass).</summary>
+    public bool Negate { get; set; }
+
+    public double? Above { get; set; }
+
+    public double? Below { get; set; }
+
+    /// <summary>Threshold rules: the level the value must pass back over before the alert clears.</summary>
+    public double? Clear { get; set; }
+
+    public double? RisePerMinute { get; set; }
+
+    public double? FallPerMinute { get; set; }
+
+    public double? DaysAhead { get; set; }
+
+    /// <summary>Expiry rules: <c>yyyymmdd</c> (default) or <c>unix</c> seconds.</summary>
+    public string DateFormat { get; set; } = "yyyymmdd";
+
+    /// <summary>Stale rules: silence longer than this.</summary>
+    public TimeSpan? After { get; set; }
+
+    /// <summary>The condition must hold this long before the alert fires (pending until then).</summary>
+    public TimeSpan? For { get; set; }
+
+    /// <summary>Preconditions: the rule only applies while all of these hold (boiler burner on).</summary>
+    public IReadOnlyList<PointCondition>? When { get; set; }
+
+    /// <summary>While any of these holds the alert is still recorded but marked suppressed and nobody is notified.</summary>
+    public IReadOnlyList<PointCondition>? SuppressWhen { get; set; }
+
+    /// <summary>Work-order settings for this rule (used by the work-order module; null: alerts only).</summary>
+    [JsonPropertyName("workOrder")]
+    public WorkOrderPolicy? WorkOrder { get; set; }
+}
+
+/// <summary>Whether and how an alert of this rule becomes a work order.</summary>
+public sealed class WorkOrderPolicy
+{
+    public TimeSpan? RespondWithin { get; set; }
+
+    public TimeSpan? ResolveWithin { get; set; }
+
+    public string? Team { get; set; }
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Facilities.Cloud.Rules;
+
+/// <summary>The latest reading of a point, with the one before it (for rates of change).</summary>
+public sealed record PointReading(double Value, string? Label, DateTimeOffset Ts, double? Previous = null, DateTimeOffset? PreviousTs = null);
+
+/// <summary>Everything a rule may look at about one device, as the cloud knows it now.</summary>
+public sealed record DeviceFacts(
+    string Site, string Gateway, string Device, string Kind, string Building,
+    bool Online, DateTimeOffset StateSince, string? StateReason, DateTimeOffset LastSeen,
+    IReadOnlyDictionary<string, PointReading> Points);
+
+/// <summary>A rule's verdict on a device: whether its condition holds, the value it is about, and why.</summary>
+public sealed record Verdict(bool? Active, double? Value, string Detail, string? Suppressed = null)
+{
+    /// <summary>The rule cannot tell (its point was never reported): nothing changes.</summary>
+    public static Verdict Unknown { get; } = new(null, null, "no data");
+}
+
+/// <summary>
+/// Decides whether a rule's condition holds for a device. Pure: the alert engine owns time ("for", flapping) and
+/// storage. <c>wasActive</c> lets thresholds apply hysteresis: an active alert clears only past <c>clear</c>.
+/// </summary>
+public static class RuleEvaluator
+{
+    public static Verdict Evaluate(RuleDefinition rule, DeviceFacts facts, bool wasActive, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(facts);
+        if (rule.Type is not (RuleType.Offline or RuleType.Stale) && rule.When is { Count: > 0 } && !rule.When.All(c => Holds(c, facts) == true))
+        {
+            // A precondition that does not hold (or is unknown) means the rule does not apply: an open alert clears.
+            return new Verdict(false, null, "precondition not met");
+        }
+
+        var verdict = rule.Type switch
+        {
+            RuleType.State => State(rule, facts),
+            RuleType.Threshold => Threshold(rule, facts, wasActive),
+            RuleType.Rate => Rate(rule, facts),
+            RuleType.Expiry => Expiry(rule, facts, now),
+            RuleType.Offline => facts.Online
+                ? new Verdict(false, null, "online")
+                : new Verdict(true, null, facts.StateReason is null ? "offline" : $"offline: {facts.StateReason}"),
+            RuleType.Stale => Stale(rule, facts, now),
+            _ => Verdict.Unknown,
+        };
+        if (verdict.Active == true && rule.SuppressWhen is { Count: > 0 })
+        {
+            var suppression = rule.SuppressWhen.FirstOrDefault(c => Holds(c, facts) == true);
+            if (suppression is not null)
+            {
+                verdict = verdict with { Suppressed = suppression.Reason ?? $"{suppression.Point} suppresses" };
+            }
+        }
+
+        return verdict;
+    }
+
+    /// <summary>Whether a point condition holds; null when the point was never reported.</summary>
+    public static bool? Holds(PointCondition condition, DeviceFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(facts);
+        if (!facts.Points.TryGetValue(condition.Point, out var reading))
+        {
+            return null;
+        }
+
+        return Matches(reading, condition.Labels, condition.Values)
+            && (condition.Above is not { } above || reading.Value > above)
+            && (condition.Below is not { } below || reading.Value < below);
+    }
+
+    private static bool Matches(PointReading reading, IReadOnlyList<string>? labels, IReadOnlyList<double>? values) =>
+        (labels is null && values is null)
+        || (labels is not null && reading.Label is not null && labels.Contains(reading.Label, StringComparer.Ordinal))
+        || (values is not null && values.Contains(reading.Value));
+
+    private static Verdict State(RuleDefinition rule, DeviceFacts facts)
+    {
+        var points = PointsMatching(rule.Point!, facts).ToList();
+        if (points.Count == 0)
+        {
+            return Verdict.Unknown;
+        }
+
+        var hits = points.Where(p => Matches(p.Reading, rule.Labels, rule.Values) != rule.Negate).ToList();
+        if (hits.Count == 0)
+        {
+            return new Verdict(false, points[0].Reading.Value, "clear");
+        }
+
+        var detail = string.Join(", ", hits.Select(h => $"{h.Name} = {h.Reading.Label ?? Number(h.Reading.Value)}"));
+        return new Verdict(true, hits[0].Reading.Value, detail);
+    }
+
+    private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive)
+    {
+        if (!facts.Points.TryGetValue(rule.Point!, out var reading))
+        {
+            return Verdict.Unknown;
+        }
+
+        var value = reading.Value;
+        if (rule.Above is { } above)
+        {
+            var clear = rule.Clear ?? above;
+            var active = wasActive ? value > clear : value > above;
+            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(above)}{(rule.Clear is null ? "" : $", clears below {Number(clear)}")})");
+        }
+
+        if (rule.Below is { } below)
+        {
+            var clear = rule.Clear ?? below;
+            var active = wasActive ? value < clear : value < below;
+            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(below)}{(rule.Clear is null ? "" : $", clears above {Number(clear)}")})");
+        }
+
+        return Verdict.Unknown;
+    }
+
+    private static Verdict Rate(RuleDefinition rule, DeviceFacts facts)
+    {
+        if (!facts.Points.TryGetValue(rule.Point!, out var reading) || reading.Previous is not { } previous || reading.PreviousTs is not { } previousTs
+            || reading.Ts <= previousTs)
+        {
+            return Verdict.Unknown;
+        }
+
+        var perMinute = (reading.Value - previous) / (reading.Ts - previousTs).TotalMinutes;
+        var active = (rule.RisePerMinute is { } rise && perMinute > rise) || (rule.FallPerMinute is { } fall && -perMinute > fall);
+        return new Verdict(active, reading.Value, $"{rule.Point} changing {perMinute:+0.##;-0.##} per minute ({Number(previous)} → {Number(reading.Value)})");
+    }
+
+    private static Verdict Expiry(RuleDefinition rule, DeviceFacts facts, DateTimeOffset now)
+    {
+        if (!facts.Points.TryGetValue(rule.Point!, out var reading))
+        {
+            return Verdict.Unknown;
+        }
+
+        var date = ParseDate(reading.Value, rule.DateFormat);
+        if (date is null)
+        {
+            return new Verdict(true, reading.Value, $"{rule.Point} = {Number(reading.Value)} is not a valid date");
+        }
+
+        var days = (date.Value - now).TotalDays;
+        var active = days <= (rule.DaysAhead ?? 30);
+        return new Verdict(active, reading.Value,
+            days < 0 ? $"{rule.Point} expired on {date.Value:yyyy-MM-dd}" : $"{rule.Point} expires on {date.Value:yyyy-MM-dd} (in {Math.Floor(days)} days)");
+    }
+
+    private static Verdict Stale(RuleDefinition rule, DeviceFacts facts, DateTimeOffset now)
+    {
+        var silent = now - facts.LastSeen;
+        var after = rule.After ?? TimeSpan.FromMinutes(15);
+        return new Verdict(silent > after, silent.TotalMinutes, $"nothing heard for {silent.TotalMinutes:0} min (since {facts.LastSeen:yyyy-MM-dd HH:mm:ss} UTC)");
+    }
+
+    /// <summary>A date point: <c>yyyymmdd</c> as a decimal number, or Unix seconds. Null when it is no date at all.</summary>
+    public static DateTimeOffset? ParseDate(double value, string format)
+    {
+        if (format == "unix")
+        {
+            return value is > 0 and < 32503680000 ? DateTimeOffset.FromUnixTimeSeconds((long)value) : null;
+        }
+
+        var text = ((long)value).ToString(CultureInfo.InvariantCulture);
+        return DateTime.TryParseExact(text, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date)
+            ? new DateTimeOffset(date, TimeSpan.Zero)
+            : null;
+    }
+
+    private static IEnumerable<(string Name, PointReading Reading)> PointsMatching(string pattern, DeviceFacts facts)
+    {
+        if (!pattern.Contains('*', StringComparison.Ordinal))
+        {
+            return facts.Points.TryGetValue(pattern, out var reading) ? [(pattern, reading)] : [];
+        }
+
+        var regex = new Regex("^" + Regex.Escape(pattern).Replace("\\*", "[^/]*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+        return facts.Points.Where(p => regex.IsMatch(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value));
+    }
+
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,201 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+
+namespace Facilities.Cloud.Rules;
+
+/// <summary>Configuration section <c>Rules</c>.</summary>
+public sealed class RulesOptions
+{
+    /// <summary>The default rule set; relative paths are resolved against the application directory.</summary>
+    public string File { get; set; } = "rulesets/default-rules.json";
+
+    /// <summary>Optional folder of per-site overrides, <c>{site}.json</c>: rules with a default rule's id replace it; new ids add rules.</summary>
+    public string? SiteDirectory { get; set; }
+
+    /// <summary>How often time-based rules (for, stale, expiry, flapping holds) are re-evaluated.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Flapping: this many firings of one rule on one device within <see cref="FlapWindow"/> make the alert stay open.</summary>
+    public int FlapCount { get; set; } = 3;
+
+    public TimeSpan FlapWindow { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A flapping alert resolves only after its condition stayed clear this long.</summary>
+    public TimeSpan FlapHold { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A gateway heard from less recently than this is offline even without its last will (power cut, broker lost).</summary>
+    public TimeSpan GatewaySilence { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>
+/// The rules in force: the default set with each site's overrides. Loading checks every rule and reports every
+/// problem with the file, the rule's position and the field, like the gateway's configuration errors.
+/// </summary>
+public sealed class RuleSet
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    private readonly IReadOnlyList<RuleDefinition> _defaults;
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>> _sites;
+
+    public RuleSet(IReadOnlyList<RuleDefinition> defaults, IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>>? sites = null)
+    {
+        _defaults = defaults;
+        _sites = sites ?? new Dictionary<string, IReadOnlyList<RuleDefinition>>();
+    }
+
+    public IReadOnlyList<RuleDefinition> Defaults => _defaults;
+
+    /// <summary>The enabled rules for a device of <paramref name="kind"/> at <paramref name="site"/>.</summary>
+    public IEnumerable<RuleDefinition> For(string site, string kind) =>
+        Effective(site).Where(r => r.Enabled && (r.Kind == kind || r.Kind == "*"));
+
+    public IEnumerable<RuleDefinition> Effective(string site)
+    {
+        if (!_sites.TryGetValue(site, out var overrides))
+        {
+            return _defaults;
+        }
+
+        var replaced = overrides.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        return _defaults.Where(r => !replaced.Contains(r.Id)).Concat(overrides);
+    }
+
+    public RuleDefinition? Find(string site, string id) => Effective(site).FirstOrDefault(r => r.Id == id);
+
+    public static RuleSet Load(RulesOptions options, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var defaults = LoadFile(Path.GetFullPath(options.File, baseDirectory));
+        var sites = new Dictionary<string, IReadOnlyList<RuleDefinition>>();
+        if (!string.IsNullOrEmpty(options.SiteDirectory))
+        {
+            var directory = Path.GetFullPath(options.SiteDirectory, baseDirectory);
+            if (!Directory.Exists(directory))
+            {
+                throw new ConfigurationFileException(directory, "$", "Rules:SiteDirectory does not exist");
+            }
+
+            foreach (var file in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
+            {
+                sites[Path.GetFileNameWithoutExtension(file)] = LoadFile(file, overrides: true);
+            }
+        }
+
+        return new RuleSet(defaults, sites);
+    }
+
+    public static IReadOnlyList<RuleDefinition> LoadFile(string path, bool overrides = false)
+    {
+        List<RuleDefinition>? rules;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            rules = JsonSerializer.Deserialize<List<RuleDefinition>>(stream, Json);
+        }
+        catch (JsonException error)
+        {
+            throw new ConfigurationFileException(path, error.Path ?? "$", error.Message);
+        }
+        catch (IOException error)
+        {
+            throw new ConfigurationFileException(path, "$", error.Message);
+        }
+
+        var problems = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (rules?.Count ?? 0); i++)
+        {
+            var rule = rules![i];
+            foreach (var problem in Check(rule, overrides))
+            {
+                problems.Add($"$[{i}] ({(string.IsNullOrEmpty(rule.Id) ? "no id" : rule.Id)}): {problem}");
+            }
+
+            if (!seen.Add(rule.Id))
+            {
+                problems.Add($"$[{i}]: rule id '{rule.Id}' appears twice");
+            }
+        }
+
+        if (rules is null)
+        {
+            problems.Add("$: expected an array of rules");
+        }
+
+        return problems.Count == 0 ? rules! : throw new ConfigurationFileException(path, problems);
+    }
+
+    private static IEnumerable<string> Check(RuleDefinition rule, bool isOverride)
+    {
+        if (string.IsNullOrWhiteSpace(rule.Id))
+        {
+            yield return "'id' is required";
+        }
+
+        if (isOverride && !rule.Enabled)
+        {
+            yield break; // { "id": "...", "enabled": false } switches a default rule off at this site.
+        }
+
+        if (string.IsNullOrWhiteSpace(rule.Kind))
+        {
+            yield return "'kind' is required (a device kind or '*')";
+        }
+
+        if (rule.Severity is not ("info" or "warning" or "critical"))
+        {
+            yield return $"'severity' must be info, warning or critical, got '{rule.Severity}'";
+        }
+
+        if (string.IsNullOrWhiteSpace(rule.Title))
+        {
+            yield return "'title' is required";
+        }
+
+        var needsPoint = rule.Type is RuleType.State or RuleType.Threshold or RuleType.Rate or RuleType.Expiry;
+        if (needsPoint && string.IsNullOrWhiteSpace(rule.Point))
+        {
+            yield return $"'point' is required for a {rule.Type} rule";
+        }
+
+        switch (rule.Type)
+        {
+            case RuleType.State when rule.Labels is null && rule.Values is null:
+                yield return "a state rule needs 'labels' or 'values'";
+                break;
+            case RuleType.Threshold when (rule.Above is null) == (rule.Below is null):
+                yield return "a threshold rule needs exactly one of 'above' and 'below'";
+                break;
+            case RuleType.Threshold when rule.Clear is { } clear && ((rule.Above is { } a && clear > a) || (rule.Below is { } b && clear < b)):
+                yield return "'clear' must lie on the normal side of the limit (hysteresis)";
+                break;
+            case RuleType.Rate when rule.RisePerMinute is null && rule.FallPerMinute is null:
+                yield return "a rate rule needs 'risePerMinute' or 'fallPerMinute'";
+                break;
+            case RuleType.Expiry when rule.DateFormat is not ("yyyymmdd" or "unix"):
+                yield return $"'dateFormat' must be yyyymmdd or unix, got '{rule.DateFormat}'";
+                break;
+            case RuleType.Stale when rule.After is not { } after || after <= TimeSpan.Zero:
+                yield return "a stale rule needs a positive 'after'";
+                break;
+            default:
+                break;
+        }
+
+        foreach (var condition in (rule.When ?? []).Concat(rule.SuppressWhen ?? []))
+        {
+            if (string.IsNullOrWhiteSpace(condition.Point))
+            {
+                yield return "every 'when'/'suppressWhen' condition needs a 'point'";
+            }
+        }
+    }
+}

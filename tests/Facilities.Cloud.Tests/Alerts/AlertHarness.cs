@@ -1,0 +1,55 @@
+using Dapper;
+using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Devices;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Rules;
+using Facilities.Cloud.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Cloud.Tests.Alerts;
+
+/// <summary>
+/// One "cloud instance" without its MQTT client: the real pipeline, registry, rules and alert engine over a real
+/// database, with a hand-moved clock. Two harnesses on one database behave as two instances.
+/// </summary>
+public sealed class AlertHarness
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
+
+    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null)
+    {
+        Database = database;
+        Clock = clock;
+        var rulesOptions = options ?? new RulesOptions();
+        var rules = new RuleSet(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
+        Engine = new AlertEngine(rules, rulesOptions, maintenance ?? new MaintenanceSchedule(), [], NullLogger<AlertEngine>.Instance);
+        Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], [], Metrics, clock, NullLogger<IngestPipeline>.Instance);
+        Sweeper = new AlertSweeper(database, Engine, rulesOptions, clock, NullLogger<AlertSweeper>.Instance);
+    }
+
+    public CloudDatabase Database { get; }
+
+    public ManualClock Clock { get; }
+
+    public AlertEngine Engine { get; }
+
+    public IngestPipeline Pipeline { get; }
+
+    public AlertSweeper Sweeper { get; }
+
+    public IngestMetrics Metrics { get; } = new();
+
+    public Task<IngestOutcome[]> SendAsync(params RawMessage[] messages) => Pipeline.ProcessAsync(messages, TestContext.Current.CancellationToken);
+
+    public async Task<List<AlertEndpoints.AlertRow>> AlertsAsync(string? ruleId = null)
+    {
+        await using var connection = await Database.OpenAsync(TestContext.Current.CancellationToken);
+        return [.. await connection.QueryAsync<AlertEndpoints.AlertRow>("SELECT * FROM alerts WHERE (@ruleId IS NULL OR rule_id = @ruleId) ORDER BY id", new { ruleId })];
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Database.OpenAsync(TestContext.Current.CancellationToken);
+        return await connection.ExecuteScalarAsync<T>(sql, parameters) ?? throw new InvalidOperationException($"no result: {sql}");
+    }
+}

@@ -1,0 +1,116 @@
+using Facilities.Cloud.Rules;
+
+namespace Facilities.Cloud.Tests.Alerts;
+
+public sealed class RuleEvaluatorTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
+
+    private static DeviceFacts Facts(params (string Point, double Value, string? Label)[] points) =>
+        new("estate", "gw-1", "dev", "boiler", "b01", true, Now, null, Now,
+            points.ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, Now)));
+
+    [Fact]
+    public void State_LabelInList_IsActiveWithDetail()
+    {
+        var rule = new RuleDefinition { Type = RuleType.State, Point = "fault_code", Labels = ["trapped-at-floor"] };
+        var verdict = RuleEvaluator.Evaluate(rule, Facts(("fault_code", 1, "trapped-at-floor")), false, Now);
+        Assert.True(verdict.Active);
+        Assert.Equal("fault_code = trapped-at-floor", verdict.Detail);
+        Assert.False(RuleEvaluator.Evaluate(rule, Facts(("fault_code", 0, "none")), true, Now).Active);
+    }
+
+    [Fact]
+    public void State_NegatedWildcard_FiresForAnyPortNotNone()
+    {
+        var rule = new RuleDefinition { Type = RuleType.State, Point = "port_*_fault_code", Labels = ["none"], Negate = true };
+        var verdict = RuleEvaluator.Evaluate(rule, Facts(("port_1_fault_code", 0, "none"), ("port_12_fault_code", 1, "overcurrent"), ("port_1_power", 5, null)), false, Now);
+        Assert.True(verdict.Active);
+        Assert.Equal("port_12_fault_code = overcurrent", verdict.Detail);
+        Assert.False(RuleEvaluator.Evaluate(rule, Facts(("port_1_fault_code", 0, "none")), false, Now).Active);
+    }
+
+    [Fact]
+    public void State_PointNeverReported_IsUnknown() =>
+        Assert.Null(RuleEvaluator.Evaluate(new RuleDefinition { Type = RuleType.State, Point = "smoke", Values = [1] }, Facts(), false, Now).Active);
+
+    [Theory]
+    [InlineData(3.1, false, true)]
+    [InlineData(2.9, false, false)]
+    [InlineData(2.9, true, true)] // inside the hysteresis band an active alert stays active
+    [InlineData(2.6, true, false)]
+    public void Threshold_Above_AppliesHysteresis(double value, bool wasActive, bool expected)
+    {
+        var rule = new RuleDefinition { Type = RuleType.Threshold, Point = "pressure", Above = 3.0, Clear = 2.7 };
+        Assert.Equal(expected, RuleEvaluator.Evaluate(rule, Facts(("pressure", value, null)), wasActive, Now).Active);
+    }
+
+    [Theory]
+    [InlineData(50, false, true)]
+    [InlineData(57, true, true)]
+    [InlineData(61, true, false)]
+    public void Threshold_Below_AppliesHysteresis(double value, bool wasActive, bool expected)
+    {
+        var rule = new RuleDefinition { Type = RuleType.Threshold, Point = "supply_temperature", Below = 55, Clear = 60 };
+        Assert.Equal(expected, RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", value, null)), wasActive, Now).Active);
+    }
+
+    [Fact]
+    public void When_PreconditionFalse_MakesRuleInactive()
+    {
+        var rule = new RuleDefinition
+        {
+            Type = RuleType.Threshold, Point = "supply_temperature", Below = 55, When = [new PointCondition { Point = "burner_on", Values = [1] }],
+        };
+        Assert.True(RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", 40, null), ("burner_on", 1, null)), false, Now).Active);
+        Assert.False(RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", 40, null), ("burner_on", 0, null)), false, Now).Active);
+    }
+
+    [Fact]
+    public void SuppressWhen_Holds_GivesActiveButSuppressedWithReason()
+    {
+        var rule = new RuleDefinition
+        {
+            Type = RuleType.State, Point = "fault_code", Labels = ["overspeed"],
+            SuppressWhen = [new PointCondition { Point = "service_mode", Labels = ["inspection"], Reason = "inspection mode" }],
+        };
+        var verdict = RuleEvaluator.Evaluate(rule, Facts(("fault_code", 5, "overspeed"), ("service_mode", 1, "inspection")), false, Now);
+        Assert.True(verdict.Active);
+        Assert.Equal("inspection mode", verdict.Suppressed);
+        Assert.Null(RuleEvaluator.Evaluate(rule, Facts(("fault_code", 5, "overspeed"), ("service_mode", 0, "normal")), false, Now).Suppressed);
+    }
+
+    [Fact]
+    public void Rate_RiseFasterThanLimit_IsActive()
+    {
+        var rule = new RuleDefinition { Type = RuleType.Rate, Point = "temperature", RisePerMinute = 3 };
+        var fast = new DeviceFacts("s", "g", "d", "charger-shed", "b", true, Now, null, Now,
+            new Dictionary<string, PointReading> { ["temperature"] = new(40, null, Now, 30, Now.AddMinutes(-2)) });
+        var slow = fast with { Points = new Dictionary<string, PointReading> { ["temperature"] = new(32, null, Now, 30, Now.AddMinutes(-2)) } };
+        Assert.True(RuleEvaluator.Evaluate(rule, fast, false, Now).Active);
+        Assert.False(RuleEvaluator.Evaluate(rule, slow, false, Now).Active);
+        Assert.Null(RuleEvaluator.Evaluate(rule, Facts(("temperature", 30, null)), false, Now).Active);
+    }
+
+    [Theory]
+    [InlineData(20261210, true)]   // 18 days ahead
+    [InlineData(20270601, false)]
+    [InlineData(20261101, true)]   // already expired
+    [InlineData(20261399, true)]   // not a date: reported rather than ignored
+    public void Expiry_YyyyMmDd_FiresWithinDaysAhead(double value, bool expected)
+    {
+        var rule = new RuleDefinition { Type = RuleType.Expiry, Point = "pads_expiry", DaysAhead = 30 };
+        Assert.Equal(expected, RuleEvaluator.Evaluate(rule, Facts(("pads_expiry", value, null)), false, Now).Active);
+    }
+
+    [Fact]
+    public void OfflineAndStale_FollowLinkStateAndSilence()
+    {
+        var offline = Facts() with { Online = false, StateReason = "no response within 1000 ms" };
+        Assert.True(RuleEvaluator.Evaluate(new RuleDefinition { Type = RuleType.Offline }, offline, false, Now).Active);
+        Assert.Contains("no response", RuleEvaluator.Evaluate(new RuleDefinition { Type = RuleType.Offline }, offline, false, Now).Detail, StringComparison.Ordinal);
+        var stale = new RuleDefinition { Type = RuleType.Stale, After = TimeSpan.FromMinutes(12) };
+        Assert.False(RuleEvaluator.Evaluate(stale, Facts(), false, Now.AddMinutes(11)).Active);
+        Assert.True(RuleEvaluator.Evaluate(stale, Facts(), false, Now.AddMinutes(13)).Active);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Facilities.Cloud.Rules;
+
+namespace Facilities.Cloud.Tests.Alerts;
+
+public sealed class RuleSetTests
+{
+    private static readonly string DefaultFile = Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json");
+
+    [Fact]
+    public void DefaultRules_Load_AndCoverEveryElevatorFaultOfTheProfile()
+    {
+        var rules = RuleSet.LoadFile(DefaultFile);
+        var profile = Path.Combine(FindRoot(), "gateway", "Facilities.Gateway", "profiles", "facilities-sim-elevator.json");
+        using var document = JsonDocument.Parse(File.ReadAllText(profile));
+        var faultLabels = document.RootElement.GetProperty("points").EnumerateArray()
+            .First(p => p.GetProperty("name").GetString() == "fault_code")
+            .GetProperty("enum").EnumerateObject().Select(e => e.Value.GetString()!).Where(l => l != "none").ToList();
+        Assert.Equal(16, faultLabels.Count);
+        foreach (var label in faultLabels)
+        {
+            Assert.Contains(rules, r => r.Kind == "elevator" && r.Point == "fault_code" && r.Labels!.Contains(label)
+                && r.SuppressWhen!.Any(c => c.Labels!.Contains("inspection")));
+        }
+
+        Assert.All(new[] { "elevator", "boiler", "charger-shed", "aed-cabinet" }, kind =>
+            Assert.Contains(rules, r => r.Kind == kind && r.Severity == "critical"));
+        Assert.Contains(rules, r => r.Type == RuleType.Offline && r.Kind == "*");
+        Assert.Contains(rules, r => r.Type == RuleType.Expiry && r.Point == "pads_expiry");
+        Assert.Equal(30, rules.Single(r => r.Id == "elevator.trapped-at-floor").WorkOrder!.RespondWithin!.Value.TotalMinutes);
+    }
+
+    [Fact]
+    public void LoadFile_BrokenRules_ReportsFileRuleAndField()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
+        File.WriteAllText(file, """
+            [ { "id": "a", "kind": "boiler", "type": "threshold", "severity": "major", "title": "t", "point": "p" },
+              { "id": "a", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p" } ]
+            """);
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        Assert.Contains(file, error.Message, StringComparison.Ordinal);
+        Assert.Contains("$[0] (a): 'severity' must be info, warning or critical, got 'major'", error.Problems);
+        Assert.Contains("$[0] (a): a threshold rule needs exactly one of 'above' and 'below'", error.Problems);
+        Assert.Contains("$[1] (a): a state rule needs 'labels' or 'values'", error.Problems);
+        Assert.Contains("$[1]: rule id 'a' appears twice", error.Problems);
+    }
+
+    [Fact]
+    public void LoadFile_UnknownFieldOrBadJson_NamesThePath()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
+        File.WriteAllText(file, """[ { "id": "a", "kind": "boiler", "type": "state", "severty": "info" } ]""");
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        Assert.Contains("severty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SiteOverride_ReplacesAndDisablesDefaults()
+    {
+        var directory = Directory.CreateTempSubdirectory("rules-").FullName;
+        File.WriteAllText(Path.Combine(directory, "north.json"), """
+            [ { "id": "boiler.nox-high", "kind": "boiler", "type": "threshold", "severity": "warning", "title": "NOx > 30", "point": "nox", "above": 30 },
+              { "id": "charger.door-open", "enabled": false } ]
+            """);
+        var set = RuleSet.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
+        Assert.Equal(30, set.For("north", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
+        Assert.Equal(80, set.For("south", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
+        Assert.DoesNotContain(set.For("north", "charger-shed"), r => r.Id == "charger.door-open");
+        Assert.Contains(set.For("south", "charger-shed"), r => r.Id == "charger.door-open");
+    }
+
+    internal static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Facilities.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Facilities.sln not found above the test directory");
+    }
+}
