@@ -1,0 +1,183 @@
+using System.Net;
+using Facilities.Telemetry;
+
+namespace Facilities.Cloud.Broker;
+
+/// <summary>What a broker credential may do (docs/cloud-broker.md).</summary>
+public enum BrokerRole
+{
+    /// <summary>Publishes below its own <c>facilities/v1/{site}/{gateway}/</c> and reads its own commands.</summary>
+    Gateway,
+
+    /// <summary>Reads everything below <c>facilities/v1/</c> and publishes commands.</summary>
+    Cloud,
+}
+
+/// <summary>One credential of the embedded broker (configuration <c>Broker:Users:{n}</c>).</summary>
+public sealed record BrokerUser
+{
+    public string Username { get; init; } = string.Empty;
+
+    /// <summary>Plain password; prefer <see cref="PasswordHash"/> outside development.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>Mosquitto's PBKDF2 hash (<c>$7$…</c>, as <c>mosquitto_passwd</c> writes it), see <see cref="Broker.PasswordHash"/>.</summary>
+    public string? PasswordHash { get; init; }
+
+    public BrokerRole Role { get; init; }
+
+    /// <summary>Gateway role: the site and gateway whose topics this credential owns.</summary>
+    public string? Site { get; init; }
+
+    public string? Gateway { get; init; }
+}
+
+/// <summary>The broker's TLS listener (configuration <c>Broker:Tls</c>); off while <see cref="Port"/> is unset.</summary>
+public sealed record BrokerTlsOptions
+{
+    public int? Port { get; init; }
+
+    /// <summary>PEM file of the broker's certificate (its chain may follow it in the file).</summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>PEM file of the certificate's private key.</summary>
+    public string? Key { get; init; }
+}
+
+/// <summary>
+/// Configuration section <c>Broker</c>: the MQTT broker the cloud can host itself for single-box installs, with the
+/// same credentials and topic permissions an external Mosquitto would enforce (docs/cloud-broker.md).
+/// </summary>
+public sealed record BrokerOptions
+{
+    public const string Section = "Broker";
+
+    /// <summary>Run the embedded broker; unset means "when <c>Mqtt:Host</c> is empty".</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary>Plain MQTT port; 0 turns the plain listener off (TLS only).</summary>
+    public int Port { get; init; } = 1883;
+
+    /// <summary>Address the listeners bind: loopback by default; <c>0.0.0.0</c> (or one interface's address) exposes the broker.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    public BrokerTlsOptions Tls { get; init; } = new();
+
+    /// <summary>Where retained messages are kept across restarts; empty keeps nothing.</summary>
+    public string? PersistenceDirectory { get; init; } = "data/broker";
+
+    /// <summary>Development only: clients without credentials are let in, with no topic restrictions.</summary>
+    public bool AllowAnonymous { get; init; }
+
+    public IReadOnlyList<BrokerUser> Users { get; init; } = [];
+
+    /// <summary>At shutdown, how long to wait for the cloud to take the messages still queued for it.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages refused by the ACL waiting to be written to <c>dead_letters</c>; more are counted and dropped.</summary>
+    public int DeadLetterQueueLength { get; init; } = 1000;
+
+    /// <summary>Every problem, each naming its configuration path; empty when the options are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Port is < 0 or > 65535)
+        {
+            problems.Add($"Broker:Port: {Port} is not a port (0 turns the plain listener off)");
+        }
+
+        if (!IPAddress.TryParse(BindAddress, out _))
+        {
+            problems.Add($"Broker:BindAddress: '{BindAddress}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0)");
+        }
+
+        ValidateTls(problems);
+        if (Port == 0 && Tls.Port is null)
+        {
+            problems.Add("Broker: no listener (Port is 0 and Tls:Port is not set)");
+        }
+
+        if (DrainTimeout < TimeSpan.Zero)
+        {
+            problems.Add($"Broker:DrainTimeout: {DrainTimeout} is negative");
+        }
+
+        if (DeadLetterQueueLength < 1)
+        {
+            problems.Add($"Broker:DeadLetterQueueLength: {DeadLetterQueueLength} must be at least 1");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Users.Count; i++)
+        {
+            ValidateUser($"Broker:Users:{i}", Users[i], seen, problems);
+        }
+
+        return problems;
+    }
+
+    private void ValidateTls(List<string> problems)
+    {
+        if (Tls.Port is not { } port)
+        {
+            return;
+        }
+
+        if (port is < 1 or > 65535 || port == Port)
+        {
+            problems.Add($"Broker:Tls:Port: {port} is not a port of its own");
+        }
+
+        foreach (var (name, file) in new[] { ("Certificate", Tls.Certificate), ("Key", Tls.Key) })
+        {
+            if (string.IsNullOrEmpty(file))
+            {
+                problems.Add($"Broker:Tls:{name}: required with Tls:Port (a PEM file)");
+            }
+            else if (!File.Exists(file))
+            {
+                problems.Add($"Broker:Tls:{name}: file '{Path.GetFullPath(file)}' does not exist");
+            }
+        }
+    }
+
+    private static void ValidateUser(string path, BrokerUser user, HashSet<string> seen, List<string> problems)
+    {
+        if (string.IsNullOrEmpty(user.Username))
+        {
+            problems.Add($"{path}:Username: required");
+        }
+        else if (user.Username == EmbeddedBroker.LocalUsername)
+        {
+            problems.Add($"{path}:Username: '{user.Username}' is reserved for the cloud's own consumer");
+        }
+        else if (!seen.Add(user.Username))
+        {
+            problems.Add($"{path}:Username: '{user.Username}' is listed twice");
+        }
+
+        if (string.IsNullOrEmpty(user.Password) == string.IsNullOrEmpty(user.PasswordHash))
+        {
+            problems.Add($"{path}: give exactly one of Password and PasswordHash");
+        }
+        else if (user.PasswordHash is { Length: > 0 } hash && Broker.PasswordHash.Problem(hash) is { } problem)
+        {
+            problems.Add($"{path}:PasswordHash: {problem}");
+        }
+
+        if (user.Role == BrokerRole.Gateway)
+        {
+            foreach (var (name, id) in new[] { ("Site", user.Site), ("Gateway", user.Gateway) })
+            {
+                if (!Topics.IsValidId(id))
+                {
+                    problems.Add($"{path}:{name}: '{id}' is not an identifier (1-64 of a-z 0-9 - _), required for role gateway");
+                }
+            }
+        }
+        else if (user.Site is not null || user.Gateway is not null)
+        {
+            problems.Add($"{path}: Site and Gateway belong to role gateway only");
+        }
+    }
+}

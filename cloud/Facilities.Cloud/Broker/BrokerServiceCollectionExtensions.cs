@@ -1,0 +1,30 @@
+namespace Facilities.Cloud.Broker;
+
+public static class BrokerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the embedded broker when configuration section <c>Broker</c> enables it (by default: when
+    /// <c>Mqtt:Host</c> is empty). Call it right after the schema migrator: hosted services start in registration order,
+    /// so the broker listens before the consumer connects, and stops after it.
+    /// </summary>
+    public static IServiceCollection AddEmbeddedBroker(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = CloudApp.Bind<BrokerOptions>(configuration, BrokerOptions.Section);
+        if (!(options.Enabled ?? string.IsNullOrEmpty(configuration["Mqtt:Host"])))
+        {
+            return services;
+        }
+
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"configuration section '{BrokerOptions.Section}': {string.Join("; ", problems)}");
+        }
+
+        services.AddSingleton(options);
+        services.AddSingleton<EmbeddedBroker>();
+        services.AddHostedService(s => s.GetRequiredService<EmbeddedBroker>());
+        return services;
+    }
+}

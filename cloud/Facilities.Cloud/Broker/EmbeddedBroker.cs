@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace Facilities.Cloud.Broker;
+
+/// <summary>
+/// The MQTT broker a single-box install runs inside the cloud process (MQTTnet's server), with the credentials and
+/// topic permissions of <see cref="BrokerAccessPolicy"/>. It starts before the cloud's consumer and stops after it;
+/// on the way down it first lets the consumer take what is still queued for it (<see cref="BrokerOptions.DrainTimeout"/>)
+/// while gateways' messages are no longer acknowledged (they stay in the gateways' outboxes), and it publishes no last
+/// wills for the gateways it disconnects itself: the cloud stopping is not the gateways failing.
+/// Split by concern: this file the lifecycle, <c>.Access</c> authentication and ACL, <c>.Retained</c> persistence.
+/// </summary>
+public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisposable
+{
+    /// <summary>The credential of the cloud's own consumer in this process (see <see cref="SignInLocally"/>).</summary>
+    public const string LocalUsername = "facilities-cloud-local";
+
+    private static readonly string LocalPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
+    private readonly BrokerOptions _options;
+    private readonly CloudDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EmbeddedBroker> _logger;
+    private readonly BrokerAccessPolicy _policy;
+    private readonly CancellationTokenSource _lifetime = new();
+
+    /// <summary>Unacknowledged deliveries per cloud client id, so shutdown can wait until the consumer committed them.</summary>
+    private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+
+    private MqttServer? _server;
+    private X509Certificate2? _certificate;
+    private volatile bool _stopping;
+
+    public EmbeddedBroker(BrokerOptions options, CloudDatabase database, TimeProvider time, ILogger<EmbeddedBroker> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _database = database;
+        _time = time;
+        _logger = logger;
+        _policy = new BrokerAccessPolicy(
+            options.Users.Append(new BrokerUser { Username = LocalUsername, Password = LocalPassword, Role = BrokerRole.Cloud }),
+            options.AllowAnonymous);
+        _deadLetters = CreateDeadLetterQueue(options.DeadLetterQueueLength);
+        _retainedFile = string.IsNullOrEmpty(options.PersistenceDirectory) ? null : new RetainedMessageFile(options.PersistenceDirectory);
+    }
+
+    /// <summary>
+    /// Gives the cloud's consumer in this process the broker's in-memory credential when no <c>Mqtt:Username</c> is
+    /// configured: zero set-up on a single box, and nothing another process could guess.
+    /// </summary>
+    public static void SignInLocally(CloudMqttOptions consumer)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        if (string.IsNullOrEmpty(consumer.Username))
+        {
+            consumer.Username = LocalUsername;
+            consumer.Password = LocalPassword;
+        }
+    }
+
+    public bool IsRunning => _server?.IsStarted == true;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var retained = await LoadRetainedAsync(cancellationToken);
+        _server = new MqttServerFactory().CreateMqttServer(BuildServerOptions());
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.SessionDeletedAsync += ForgetSessionAsync;
+        _server.InterceptingOutboundPacketAsync += CountDeliveryAsync;
+        _server.ClientAcknowledgedPublishPacketAsync += CountAcknowledgementAsync;
+        _server.ClientDisconnectedAsync += ForgetDeliveriesAsync;
+        _server.InterceptingInboundPacketAsync += HonourDisconnectWithWillAsync;
+        _server.LoadingRetainedMessageAsync += e =>
+        {
+            e.LoadedRetainedMessages = retained;
+            return Task.CompletedTask;
+        };
+        _server.RetainedMessageChangedAsync += _ => RequestRetainedSave();
+        _server.RetainedMessagesClearedAsync += _ => RequestRetainedSave();
+
+        _deadLetterWriter = WriteDeadLettersAsync(_lifetime.Token);
+        _retainedWriter = WriteRetainedAsync(_lifetime.Token);
+        await _server.StartAsync();
+        LogStarted(_logger, _options.BindAddress, _options.Port, _options.Tls.Port, _options.Users.Count, retained.Count, _options.AllowAnonymous);
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Before any service stops: stop taking gateway messages and let the consumer drain its queue.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not { IsStarted: true } server)
+        {
+            return;
+        }
+
+        _stopping = true;
+        server.AcceptNewConnections = false;
+        var deadline = _time.GetUtcNow() + _options.DrainTimeout;
+        var left = await UndeliveredToCloudAsync(server);
+        while (left > 0 && _time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            left = await UndeliveredToCloudAsync(server);
+        }
+
+        if (left > 0)
+        {
+            LogDrainIncomplete(_logger, left, _options.DrainTimeout.TotalSeconds);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not { } server)
+        {
+            return;
+        }
+
+        _stopping = true;
+        if (server.IsStarted)
+        {
+            await SaveRetainedNowAsync(server, cancellationToken);
+            await server.StopAsync(new MqttServerStopOptions { DefaultClientDisconnectOptions = new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.ServerShuttingDown } });
+        }
+
+        _deadLetters.Writer.TryComplete();
+        _retainedChanged.Writer.TryComplete();
+        await using (cancellationToken.Register(_lifetime.Cancel))
+        {
+            await Task.WhenAll(_deadLetterWriter, _retainedWriter).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        LogStopped(_logger, RefusedConnections, RefusedPublishes, RefusedSubscriptions);
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            if (_server.IsStarted)
+            {
+                await StopAsync(CancellationToken.None);
+            }
+
+            _server.Dispose();
+        }
+
+        _certificate?.Dispose();
+        _lifetime.Dispose();
+    }
+
+    private MqttServerOptions BuildServerOptions()
+    {
+        var address = IPAddress.Parse(_options.BindAddress);
+        var (v4, v6) = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? (IPAddress.None, address) : (address, IPAddress.None);
+        var builder = new MqttServerOptionsBuilder().WithPersistentSessions(true);
+        builder = _options.Port > 0
+            ? builder.WithDefaultEndpoint().WithDefaultEndpointPort(_options.Port).WithDefaultEndpointBoundIPAddress(v4).WithDefaultEndpointBoundIPV6Address(v6)
+            : builder.WithoutDefaultEndpoint();
+        if (_options.Tls.Port is { } tlsPort)
+        {
+            // Exported and re-imported so SslStream can use the PEM key on every platform.
+            using var pem = X509Certificate2.CreateFromPemFile(_options.Tls.Certificate!, _options.Tls.Key);
+            _certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            builder = builder.WithEncryptedEndpoint().WithEncryptedEndpointPort(tlsPort)
+                .WithEncryptedEndpointBoundIPAddress(v4).WithEncryptedEndpointBoundIPV6Address(v6)
+                .WithEncryptionCertificate(_certificate);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Messages queued for or delivered to connected cloud clients and not yet acknowledged by them.</summary>
+    private async Task<long> UndeliveredToCloudAsync(MqttServer server)
+    {
+        long left = 0;
+        foreach (var client in await server.GetClientsAsync())
+        {
+            if (_policy.RoleOf(SessionOwner(client.Id)) == BrokerRole.Cloud)
+            {
+                left += client.Session.PendingApplicationMessagesCount + _inFlight.GetValueOrDefault(client.Id);
+            }
+        }
+
+        return left;
+    }
+
+    /// <summary>
+    /// MQTTnet's server publishes no last will after any DISCONNECT, not even one with reason "disconnect with will
+    /// message" (MQTT 5, 3.14.2.1), which a gateway sends when it stops cleanly so the cloud learns it is offline.
+    /// Ignoring that packet leaves the connection closing uncleanly, and MQTTnet then publishes the will.
+    /// </summary>
+    private static Task HonourDisconnectWithWillAsync(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is MqttDisconnectPacket { ReasonCode: MqttDisconnectReasonCode.DisconnectWithWillMessage })
+        {
+            e.ProcessPacket = false;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task CountDeliveryAsync(InterceptingPacketEventArgs e)
+    {
+        if (e.Packet is MqttPublishPacket { QualityOfServiceLevel: > MqttQualityOfServiceLevel.AtMostOnce } && _policy.RoleOf(e.UserName) == BrokerRole.Cloud)
+        {
+            _inFlight.AddOrUpdate(e.ClientId, 1, (_, n) => n + 1);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task CountAcknowledgementAsync(ClientAcknowledgedPublishPacketEventArgs e)
+    {
+        _inFlight.AddOrUpdate(e.ClientId, 0, (_, n) => Math.Max(0, n - 1));
+        return Task.CompletedTask;
+    }
+
+    private Task ForgetDeliveriesAsync(ClientDisconnectedEventArgs e)
+    {
+        _inFlight.TryRemove(e.ClientId, out _);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Embedded MQTT broker on {Address} port {Port} (TLS port {TlsPort}); {Users} users, {Retained} retained messages restored, anonymous allowed: {Anonymous}")]
+    private static partial void LogStarted(ILogger logger, string address, int port, int? tlsPort, int users, int retained, bool anonymous);
+
+    [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "Embedded MQTT broker stopped ({Connections} connections, {Publishes} publishes, {Subscriptions} subscriptions refused since start)")]
+    private static partial void LogStopped(ILogger logger, long connections, long publishes, long subscriptions);
+
+    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "{Count} messages were still queued for the cloud after {Seconds} s; they are lost with the broker (gateways got their acknowledgement)")]
+    private static partial void LogDrainIncomplete(ILogger logger, long count, double seconds);
+}
