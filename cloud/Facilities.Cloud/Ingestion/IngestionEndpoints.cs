@@ -13,10 +13,10 @@ public static class IngestionEndpoints
 {
     public static void MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/ingestion", async (IngestMetrics metrics, CloudDatabase database, CancellationToken ct) =>
+        app.MapGet("/api/ingestion", async (IngestMetrics metrics, CloudDatabase database, TimeProvider time, CancellationToken ct) =>
         {
             await using var connection = await database.OpenAsync(ct);
-            var gaps = await SequenceGaps.FindAsync(connection, ct);
+            var gaps = await SequenceGaps.FindAsync(connection, time.GetUtcNow(), TimeSpan.FromSeconds(30), ct);
             var deadLetters = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM dead_letters", cancellationToken: ct));
             return Results.Json(new
             {

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Facilities.FirmwareSim.Community;
+using Facilities.FirmwareSim.Simulation;
+using Facilities.Gateway;
+using Facilities.Gateway.Publishing;
+using Facilities.Gateway.Site;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Cloud.Tests.EndToEnd;
+
+/// <summary>
+/// firmware-sim devices, polled by the real gateway, published through a real Mosquitto, consumed by the whole cloud:
+/// a fault becomes one alert that an engineer acknowledges through the API, and a gateway that goes away becomes one
+/// "gateway offline" alert.
+/// </summary>
+public sealed class GatewayToAlertTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cloud-e2e-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static CommunityFile Community() => new()
+    {
+        Name = "e2e",
+        Sites = [new SiteEntry { Id = "estate", Buildings = [new BuildingEntry { Id = "b01" }] }],
+        Buses = [new BusEntry { Id = "tcp", Type = "tcp", Port = 0 }],
+        Devices =
+        [
+            new DeviceEntry { Id = "lift", Kind = "elevator", Site = "estate", Building = "b01", Bus = "tcp", Unit = 1, Count = 2 },
+            new DeviceEntry { Id = "aed", Kind = "aed-cabinet", Site = "estate", Building = "b01", Bus = "tcp", Unit = 5, Count = 1 },
+        ],
+    };
+
+    private LoadedSite Site(CommunityHost community)
+    {
+        var endpoint = community.Buses.Single().Endpoint.Split(':');
+        var json = JsonSerializer.Serialize(new
+        {
+            site = "estate",
+            gateway = "gw-e2e",
+            buses = new object[] { new { id = "tcp", type = "tcp", host = endpoint[0], port = int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture) } },
+            devices = new object[]
+            {
+                new { id = "lift", bus = "tcp", unit = 1, count = 2, profile = "facilities-sim-elevator", building = "b01" },
+                new { id = "aed", bus = "tcp", unit = 5, count = 1, profile = "facilities-sim-aed-cabinet", building = "b01" },
+            },
+        });
+        var path = Path.Combine(_directory, "site.json");
+        File.WriteAllText(path, json);
+        return SiteLoader.Load(path, Path.Combine(AppContext.BaseDirectory, "profiles"));
+    }
+
+    [Fact]
+    public async Task TrappedPassenger_BecomesOneAlert_AcknowledgedThroughTheApi_AndAGatewayCutIsOneAlert()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct);
+        await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 };
+        var runtime = GatewayRuntime.Start(Site(community), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
+        try
+        {
+            await using var database = cloud.OpenDatabase();
+            await WaitForAsync(async () => await ScalarAsync(database, "SELECT COUNT(*) FROM devices WHERE state = 'online'") == 3, "three devices online in the cloud");
+
+            var injected = Stopwatch.StartNew();
+            community.Find("lift-2")!.Inject("trapped-at-floor", community.Clock.Now);
+            var alert = await WaitForAlertAsync(cloud, "elevator.trapped-at-floor", "firing");
+            injected.Stop();
+            Assert.Equal(("lift-2", "critical", "b01"), (alert.GetProperty("device").GetString(), alert.GetProperty("severity").GetString(), alert.GetProperty("building").GetString()));
+            Assert.True(injected.Elapsed < TimeSpan.FromSeconds(10), $"fault to alert took {injected.Elapsed}");
+
+            // The engineer acknowledges; the API checks its input and the state machine.
+            var id = alert.GetProperty("id").GetInt64();
+            using (var missing = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { note = "on my way" }, Ct))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+                Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+            }
+
+            using (var ack = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { by = "engineer-wang", note = "on my way" }, Ct))
+            {
+                Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+            }
+
+            using (var again = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { by = "engineer-li" }, Ct))
+            {
+                Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            }
+
+            using (var bad = await cloud.Http.GetAsync("/api/alerts?state=burning", Ct))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            }
+
+            var detail = JsonDocument.Parse(await cloud.Http.GetStringAsync($"/api/alerts/{id}", Ct)).RootElement;
+            Assert.Equal("acknowledged", detail.GetProperty("alert").GetProperty("state").GetString());
+            Assert.Equal("engineer-wang", detail.GetProperty("alert").GetProperty("acknowledgedBy").GetString());
+            Assert.Equal(["fired", "acknowledged"], detail.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("action").GetString()));
+
+            // The AED taken out: critical at once.
+            (community.Find("aed") ?? community.Find("aed-1"))!.Inject("aed-removed", community.Clock.Now);
+            await WaitForAlertAsync(cloud, "aed.removed", "firing");
+
+            // The fault clears: the alert resolves by itself; only one trapped-passenger alert ever existed.
+            community.Find("lift-2")!.Clear("trapped-at-floor", community.Clock.Now);
+            await WaitForAlertAsync(cloud, "elevator.trapped-at-floor", "resolved");
+            Assert.Equal(1, await ScalarAsync(database, "SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.trapped-at-floor'"));
+        }
+        finally
+        {
+            // The gateway stops (its connection ends with the last will): one gateway alert, no per-device alerts.
+            await runtime.DisposeAsync();
+        }
+
+        var gateway = await WaitForAlertAsync(cloud, "gateway.offline", "firing");
+        Assert.Equal("gateway:gw-e2e", gateway.GetProperty("device").GetString());
+        await Task.Delay(1500, Ct);
+        var open = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/alerts?state=open", Ct)).RootElement.EnumerateArray().ToList();
+        Assert.DoesNotContain(open, a => a.GetProperty("ruleId").GetString() is "device.offline" or "device.stale");
+        var ingestion = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/ingestion", Ct)).RootElement;
+        Assert.True(ingestion.GetProperty("accepted").GetInt64() > 10);
+        Assert.Equal(0, ingestion.GetProperty("deadLettered").GetInt64());
+    }
+
+    private static async Task<JsonElement> WaitForAlertAsync(CloudHost cloud, string ruleId, string state)
+    {
+        JsonElement? found = null;
+        await WaitForAsync(async () =>
+        {
+            var alerts = JsonDocument.Parse(await cloud.Http.GetStringAsync($"/api/alerts?state={state}", Ct)).RootElement;
+            found = alerts.EnumerateArray().Cast<JsonElement?>().FirstOrDefault(a => a!.Value.GetProperty("ruleId").GetString() == ruleId);
+            return found is not null;
+        }, $"{ruleId} {state}");
+        return found!.Value;
+    }
+
+    private static async Task<long> ScalarAsync(Storage.CloudDatabase database, string sql)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        return await connection.ExecuteScalarAsync<long>(sql);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"waited 30 s for {what}");
+            }
+
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
