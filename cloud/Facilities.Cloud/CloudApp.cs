@@ -3,6 +3,7 @@ using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.TelemetryStore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Facilities.Cloud;
@@ -38,6 +39,7 @@ public static class CloudApp
         services.AddSingleton<AlertSweeper>();
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddSingleton<IngestPipeline>();
+        services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
 

@@ -1,0 +1,137 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Facilities.Cloud.TelemetryStore;
+
+/// <summary>What became of one write request.</summary>
+public enum WriteStatus
+{
+    /// <summary>Every line was stored (2xx).</summary>
+    Written,
+
+    /// <summary>
+    /// The server refused the data (400, 413, 422): some line is bad, or the batch too big. InfluxDB 1.x may have stored
+    /// the good lines of it ("partial write"); writing them again is harmless because points are idempotent.
+    /// </summary>
+    Refused,
+
+    /// <summary>Worth trying again unchanged: unreachable, timeout, 5xx, 429, or a configuration the operator can fix (401, 403, 404).</summary>
+    Failed,
+}
+
+/// <summary>The outcome of a write; <see cref="Error"/> carries the server's error body or the transport error.</summary>
+public sealed record WriteOutcome(WriteStatus Status, int? HttpStatus, string? Error);
+
+/// <summary>
+/// The write endpoint of InfluxDB's HTTP API, v1 (<c>POST /write?db=&amp;rp=&amp;precision=ms</c>, basic authentication) or
+/// v2 (<c>POST /api/v2/write?org=&amp;bucket=&amp;precision=ms</c>, <c>Authorization: Token …</c>). Bodies from
+/// <see cref="InfluxOptions.GzipThresholdBytes"/> up are gzip-compressed. Transport failures come back as
+/// <see cref="WriteStatus.Failed"/> outcomes, never as exceptions (except cancellation by the caller).
+/// </summary>
+public sealed class InfluxWriteApi : IDisposable
+{
+    private const int MaxErrorLength = 2000;
+    private readonly InfluxOptions _options;
+    private readonly HttpClient _http;
+    private readonly Uri _writeUri;
+    private readonly AuthenticationHeaderValue? _authorization;
+
+    public InfluxWriteApi(InfluxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _writeUri = WriteUri(options);
+        _authorization = options.Version == 2
+            ? new AuthenticationHeaderValue("Token", options.Token)
+            : options.Username.Length > 0
+                ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Username}:{options.Password}")))
+                : null;
+    }
+
+    /// <summary>The write address with its query: database or org and bucket, and millisecond precision.</summary>
+    public static Uri WriteUri(InfluxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var query = options.Version == 2
+            ? $"api/v2/write?org={Uri.EscapeDataString(options.Org)}&bucket={Uri.EscapeDataString(options.Bucket)}&precision=ms"
+            : $"write?db={Uri.EscapeDataString(options.Database)}"
+              + (options.RetentionPolicy.Length > 0 ? $"&rp={Uri.EscapeDataString(options.RetentionPolicy)}" : string.Empty)
+              + "&precision=ms";
+        return new Uri(new Uri(options.Url.TrimEnd('/') + "/"), query);
+    }
+
+    public async Task<WriteOutcome> WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = Body(lines) };
+        request.Headers.Authorization = _authorization;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                return new WriteOutcome(WriteStatus.Written, (int)response.StatusCode, null);
+            }
+
+            var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            var error = body.Length > MaxErrorLength ? body[..MaxErrorLength] + "…" : body;
+            var status = response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableContent
+                ? WriteStatus.Refused
+                : WriteStatus.Failed;
+            return new WriteOutcome(status, (int)response.StatusCode, $"HTTP {(int)response.StatusCode}: {error.Trim()}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new WriteOutcome(WriteStatus.Failed, null, $"no answer within {_options.RequestTimeout.TotalSeconds} s");
+        }
+        catch (HttpRequestException error)
+        {
+            return new WriteOutcome(WriteStatus.Failed, null, error.InnerException is { } inner ? $"{error.Message} ({inner.Message})" : error.Message);
+        }
+    }
+
+    private ByteArrayContent Body(IReadOnlyList<string> lines)
+    {
+        var text = new StringBuilder();
+        foreach (var line in lines)
+        {
+            text.Append(line).Append('\n');
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        ByteArrayContent content;
+        if (bytes.Length >= _options.GzipThresholdBytes)
+        {
+            using var compressed = new MemoryStream(bytes.Length / 4);
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(bytes);
+            }
+
+            content = new ByteArrayContent(compressed.ToArray());
+            content.Headers.ContentEncoding.Add("gzip");
+        }
+        else
+        {
+            content = new ByteArrayContent(bytes);
+        }
+
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        return content;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,49 @@
+using Facilities.Cloud.Ingestion;
+
+namespace Facilities.Cloud.TelemetryStore;
+
+public static class TelemetryStoreRegistration
+{
+    /// <summary>
+    /// Adds the telemetry store from configuration section <c>Influx</c>: an <see cref="InfluxWriter"/> receiving every
+    /// committed message, or — with no <c>Influx:Url</c> — nothing but a start-up notice that history is not stored.
+    /// <see cref="TelemetryStoreMetrics"/> is registered either way. An unusable section fails here, naming what is wrong.
+    /// </summary>
+    public static IServiceCollection AddTelemetryStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = CloudApp.Bind<InfluxOptions>(configuration, InfluxOptions.Section);
+        var problems = options.Problems();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"configuration section '{InfluxOptions.Section}': {string.Join("; ", problems)}");
+        }
+
+        services.AddSingleton(options);
+        services.AddSingleton(new TelemetryStoreMetrics { Enabled = options.Enabled });
+        if (!options.Enabled)
+        {
+            services.AddHostedService<NoHistoryNotice>();
+            return services;
+        }
+
+        services.AddSingleton<InfluxWriter>();
+        services.AddSingleton<ICommittedMessageSink>(s => s.GetRequiredService<InfluxWriter>());
+        services.AddHostedService(s => s.GetRequiredService<InfluxWriter>());
+        return services;
+    }
+}
+
+/// <summary>Says once, at start-up, that the cloud runs without telemetry history.</summary>
+internal sealed partial class NoHistoryNotice(ILogger<NoHistoryNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogNoHistory(logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Warning, Message = "no InfluxDB configured: telemetry history is not stored (set Influx:Url to store it)")]
+    private static partial void LogNoHistory(ILogger logger);
+}
