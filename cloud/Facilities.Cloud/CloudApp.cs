@@ -1,6 +1,7 @@
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -38,6 +39,7 @@ public static class CloudApp
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
         services.AddSingleton<AlertSweeper>();
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
+        services.AddNotifications(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();

@@ -1,0 +1,86 @@
+using System.Data.Common;
+using Dapper;
+
+namespace Facilities.Cloud.Notifications;
+
+/// <summary>
+/// Decides, inside the alert's transaction, who hears about an alert change, and queues it (nothing is sent here).
+/// A firing alert goes to the first contact of every route that takes it, and starts that route's escalation ladder
+/// when the severity calls for it. Acknowledged and resolved alerts stop their ladders and tell everyone who was paged.
+/// </summary>
+public sealed partial class AlertNotifier(
+    NotificationRouter router, NotificationOutbox outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertNotifier
+{
+    public async Task EnqueueAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentNullException.ThrowIfNull(connection);
+        var now = time.GetUtcNow();
+        switch (notice.State)
+        {
+            case NotificationEvents.Firing:
+                await FiringAsync(notice, connection, transaction, now, cancellationToken);
+                break;
+            case NotificationEvents.Acknowledged or NotificationEvents.Resolved:
+                await ClosingAsync(notice, connection, transaction, now, cancellationToken);
+                break;
+            default:
+                LogIgnored(logger, notice.AlertId, notice.State);
+                break;
+        }
+    }
+
+    private async Task FiringAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var severity = AlertSeverities.ParseOrCritical(notice.Severity);
+        var routes = router.Match(notice.Site, severity);
+        if (routes.Count == 0)
+        {
+            LogUnrouted(logger, notice.AlertId, notice.Site, notice.Severity);
+            return;
+        }
+
+        foreach (var route in routes)
+        {
+            if (router.ContactAt(route, 0) is not { } contact)
+            {
+                continue;
+            }
+
+            var queued = await outbox.QueueForContactAsync(connection, transaction, notice, route.Name, 0, 0, NotificationEvents.Firing, contact, null, now, cancellationToken);
+            LogQueued(logger, notice.AlertId, NotificationEvents.Firing, route.Name, contact.Key, queued);
+            if (route.Escalates(severity) && route.WaitAfter(0) is { } wait)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO alert_escalations (alert_id, route, level, repeat_round, next_at, updated_at)
+                    VALUES (@AlertId, @route, 0, 0, @next, @now) ON CONFLICT DO NOTHING
+                    """,
+                    new { notice.AlertId, route = route.Name, next = (now + wait).ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds() },
+                    transaction, cancellationToken: cancellationToken));
+            }
+        }
+    }
+
+    private async Task ClosingAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE alert_escalations SET next_at = NULL, stopped = @State, updated_at = @now WHERE alert_id = @AlertId AND next_at IS NOT NULL",
+            new { notice.AlertId, notice.State, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+
+        foreach (var paged in await NotificationOutbox.PagedAsync(connection, transaction, notice.AlertId, cancellationToken))
+        {
+            var contact = router.Contact(paged.Contact) ?? new OnCallContact(paged.Contact, paged.Contact, [], []);
+            await outbox.QueueForContactAsync(
+                connection, transaction, notice, paged.Route, (int)paged.Level, 0, notice.State, contact, null, now, cancellationToken, [(paged.Channel, paged.Target)]);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId}: {Event} queued on route {Route} for {Contact} ({Count} notifications)")]
+    private static partial void LogQueued(ILogger logger, long alertId, string @event, string route, string contact, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} at site {Site} ({Severity}) matches no notification route; nobody is notified")]
+    private static partial void LogUnrouted(ILogger logger, long alertId, string site, string severity);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Alert {AlertId}: state {State} does not notify")]
+    private static partial void LogIgnored(ILogger logger, long alertId, string state);
+}

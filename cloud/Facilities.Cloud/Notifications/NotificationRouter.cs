@@ -1,0 +1,129 @@
+namespace Facilities.Cloud.Notifications;
+
+public enum AlertSeverity
+{
+    Info,
+    Warning,
+    Critical,
+}
+
+public static class AlertSeverities
+{
+    public static bool TryParse(string? text, out AlertSeverity severity)
+    {
+        switch (text?.Trim().ToUpperInvariant())
+        {
+            case "INFO":
+                severity = AlertSeverity.Info;
+                return true;
+            case "WARNING":
+                severity = AlertSeverity.Warning;
+                return true;
+            case "CRITICAL":
+                severity = AlertSeverity.Critical;
+                return true;
+            default:
+                severity = AlertSeverity.Critical;
+                return false;
+        }
+    }
+
+    /// <summary>An unknown severity counts as critical: a misspelt rule should page someone rather than nobody.</summary>
+    public static AlertSeverity ParseOrCritical(string? text) => TryParse(text, out var severity) ? severity : AlertSeverity.Critical;
+}
+
+/// <summary>One person or team on call and how to reach them.</summary>
+public sealed record OnCallContact(string Key, string Name, IReadOnlyList<string> Channels, IReadOnlyList<string> Email);
+
+/// <summary>
+/// A route from configuration, resolved: which alerts it takes and its escalation ladder. The ladder is pure
+/// arithmetic on (level, round): level is the index of the contact notified last, round counts reminders at that level.
+/// </summary>
+public sealed record OnCallRoute(
+    string Name, IReadOnlyList<string> Sites, AlertSeverity MinSeverity, IReadOnlyList<string> Escalation,
+    AlertSeverity EscalateMinSeverity, TimeSpan EscalateAfter, TimeSpan RepeatEvery, bool Continue)
+{
+    public bool Covers(string site, AlertSeverity severity) =>
+        severity >= MinSeverity && (Sites.Count == 0 || Sites.Any(s => s == "*" || string.Equals(s, site, StringComparison.Ordinal)));
+
+    /// <summary>Whether an alert of this severity escalates or repeats at all on this route.</summary>
+    public bool Escalates(AlertSeverity severity) => severity >= EscalateMinSeverity && (Escalation.Count > 1 || RepeatEvery > TimeSpan.Zero);
+
+    /// <summary>How long after notifying <paramref name="level"/> the next step is due; null when there is none.</summary>
+    public TimeSpan? WaitAfter(int level) =>
+        level + 1 < Escalation.Count ? EscalateAfter : RepeatEvery > TimeSpan.Zero ? RepeatEvery : null;
+
+    /// <summary>The step after (level, round): the next contact, or another reminder to the last one; null when the ladder ends.</summary>
+    public EscalationStep? Next(int level, int round) =>
+        level + 1 < Escalation.Count ? new EscalationStep(level + 1, 0, NotificationEvents.Escalated)
+        : RepeatEvery > TimeSpan.Zero ? new EscalationStep(level, round + 1, NotificationEvents.Repeated)
+        : null;
+}
+
+/// <summary>An escalation step: notify contact <see cref="Level"/> (reminder number <see cref="Round"/>) with event <see cref="Event"/>.</summary>
+public sealed record EscalationStep(int Level, int Round, string Event);
+
+/// <summary>What a notification is about; recorded in <c>notifications.event</c>.</summary>
+public static class NotificationEvents
+{
+    public const string Firing = "firing";
+    public const string Escalated = "escalated";
+    public const string Repeated = "repeated";
+    public const string Acknowledged = "acknowledged";
+    public const string Resolved = "resolved";
+}
+
+/// <summary>Decides who hears about an alert: routes by site and severity, contacts, and their channels. No I/O.</summary>
+public sealed class NotificationRouter
+{
+    private readonly Dictionary<string, OnCallContact> _contacts;
+    private readonly Dictionary<string, OnCallRoute> _byName;
+
+    public NotificationRouter(NotificationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _contacts = options.Contacts.ToDictionary(
+            c => c.Key,
+            c => new OnCallContact(c.Key, string.IsNullOrWhiteSpace(c.Value.Name) ? c.Key : c.Value.Name, [.. c.Value.Channels], [.. c.Value.Email]),
+            StringComparer.Ordinal);
+        Routes = [.. options.Routes.Select((r, i) => new OnCallRoute(
+            RouteName(r, i), [.. r.Sites], AlertSeverities.ParseOrCritical(r.MinSeverity), [.. r.Escalation],
+            AlertSeverities.ParseOrCritical(r.EscalateMinSeverity), r.EscalateAfter, r.RepeatEvery, r.Continue))];
+        _byName = Routes.GroupBy(r => r.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<OnCallRoute> Routes { get; }
+
+    public static string RouteName(NotificationRouteOptions route, int index)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return string.IsNullOrWhiteSpace(route.Name) ? $"route-{index + 1}" : route.Name;
+    }
+
+    /// <summary>The routes an alert takes: in order, the first that covers it, and after it more only while each says <c>Continue</c>.</summary>
+    public IReadOnlyList<OnCallRoute> Match(string site, AlertSeverity severity)
+    {
+        var matched = new List<OnCallRoute>();
+        foreach (var route in Routes.Where(r => r.Covers(site, severity)))
+        {
+            matched.Add(route);
+            if (!route.Continue)
+            {
+                break;
+            }
+        }
+
+        return matched;
+    }
+
+    public OnCallRoute? Route(string name) => _byName.GetValueOrDefault(name);
+
+    public OnCallContact? Contact(string key) => _contacts.GetValueOrDefault(key);
+
+    /// <summary>The contact at <paramref name="level"/> of a route's ladder (the last one past its end).</summary>
+    public OnCallContact? ContactAt(OnCallRoute route, int level)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return route.Escalation.Count == 0 ? null : Contact(route.Escalation[Math.Min(level, route.Escalation.Count - 1)]);
+    }
+}

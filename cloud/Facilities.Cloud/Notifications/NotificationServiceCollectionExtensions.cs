@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Facilities.Cloud.Notifications;
+
+public static class NotificationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Notifications from configuration section <c>Notifications</c> (validated now: a wrong value stops the start with
+    /// its path): the <see cref="IAlertNotifier"/> the alert engine calls, the dispatcher that sends, and the escalation scheduler.
+    /// </summary>
+    public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = CloudApp.Bind<NotificationOptions>(configuration, "Notifications");
+        var errors = NotificationOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException($"configuration section 'Notifications': {string.Join("; ", errors)}");
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(new NotificationRouter(options));
+        services.AddSingleton(new NoticeFormatter(new SiteTime(options.TimeZone, options.SiteTimeZones)));
+        services.AddSingleton(s => new NotificationChannels(options, s.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<NotificationOutbox>();
+        services.AddSingleton<IAlertNotifier, AlertNotifier>();
+        services.AddSingleton<NotificationDispatcher>();
+        services.AddHostedService(s => s.GetRequiredService<NotificationDispatcher>());
+        services.AddSingleton<EscalationScheduler>();
+        services.AddHostedService(s => s.GetRequiredService<EscalationScheduler>());
+        return services;
+    }
+}
