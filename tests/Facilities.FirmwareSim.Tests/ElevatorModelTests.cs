@@ -45,6 +45,21 @@ public sealed class ElevatorModelTests
     }
 
     [Fact]
+    public void DoorOpenWhileMoving_Cleared_CarLevelsAtAFloorAndKeepsRunning()
+    {
+        // Found by the cloud's every-fault test: after this fault cleared the car moved without a call and the model threw.
+        var lift = new ElevatorModel(ModelTestKit.Identity(), new ElevatorOptions { CallsPerHour = 0 }, ModelTestKit.Start);
+        var now = ModelTestKit.Start.AddSeconds(1);
+        lift.Inject("door-open-while-moving", now);
+        now = lift.Run(now, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
+        Assert.Equal(1, lift.Value("moving"));
+        lift.Clear("door-open-while-moving", now);
+        now = lift.Run(now, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(250));
+        Assert.Equal((0.0, 1.0), (lift.Value("moving"), lift.Value("door_zone")));
+        Assert.Equal(Math.Round(lift.Value("floor")), lift.Value("floor"));
+    }
+
+    [Fact]
     public void TrappedAtFloor_ShowsTheTrapAndRecordsHistory()
     {
         var lift = ModelTestKit.Create("elevator");

@@ -156,6 +156,12 @@ public static class RuleEvaluator
 
     private static Verdict Stale(RuleDefinition rule, DeviceFacts facts, DateTimeOffset now)
     {
+        if (!facts.Online)
+        {
+            // The gateway said why the device is silent; the offline rule speaks for it.
+            return new Verdict(false, null, "offline");
+        }
+
         var silent = now - facts.LastSeen;
         var after = rule.After ?? TimeSpan.FromMinutes(15);
         return new Verdict(silent > after, silent.TotalMinutes, $"nothing heard for {silent.TotalMinutes:0} min (since {facts.LastSeen:yyyy-MM-dd HH:mm:ss} UTC)");

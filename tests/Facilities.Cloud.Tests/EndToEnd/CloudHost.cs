@@ -26,7 +26,7 @@ public sealed class CloudHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<CloudHost> StartAsync(int brokerPort, CancellationToken cancellationToken, IDictionary<string, string?>? settings = null)
+    public static async Task<CloudHost> StartAsync(int brokerPort, CancellationToken cancellationToken, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var port = FreePort.Next();
         var connectionString = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("cloud-e2e-").FullName, "cloud.db")}";
@@ -48,7 +48,14 @@ public sealed class CloudHost : IAsyncDisposable
             configuration[key] = value;
         }
 
-        var app = CloudApp.Build([], builder => builder.Configuration.AddInMemoryCollection(configuration));
+        var app = CloudApp.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+            if (clock is not null)
+            {
+                builder.Services.AddSingleton(clock);
+            }
+        });
         await app.StartAsync(cancellationToken);
         var host = new CloudHost(app, port, connectionString);
         await app.Services.GetRequiredService<Facilities.Cloud.Ingestion.MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);

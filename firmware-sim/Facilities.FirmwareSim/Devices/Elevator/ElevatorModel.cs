@@ -143,7 +143,8 @@ public sealed class ElevatorModel : DeviceModel
 
     private void Move(double dt)
     {
-        var target = _calls.Peek();
+        // Without a call (the car crept off its floor while a fault held it) it levels at the nearest floor.
+        var target = _calls.Count > 0 ? _calls.Peek() : Math.Round(_position);
         var speed = Active("inspection-mode") ? 0.3 : _options.RatedSpeed;
         var travel = speed * dt / _options.FloorHeight;
         _runningSeconds += dt;
@@ -151,7 +152,11 @@ public sealed class ElevatorModel : DeviceModel
         {
             _position = target;
             _direction = 0;
-            _calls.Dequeue();
+            if (_calls.Count > 0)
+            {
+                _calls.Dequeue();
+            }
+
             OpenDoors();
         }
         else

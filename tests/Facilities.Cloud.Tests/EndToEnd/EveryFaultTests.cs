@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using Facilities.FirmwareSim.Community;
+using Facilities.FirmwareSim.Simulation;
+using Facilities.Gateway;
+using Facilities.Gateway.Publishing;
+using Facilities.Gateway.Site;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Cloud.Tests.EndToEnd;
+
+/// <summary>
+/// Every firmware-sim fault, injected into a simulated device polled by the real gateway through Mosquitto, fires the
+/// default rule written for it in the cloud, and that alert resolves when the fault is cleared. The cloud's clock is
+/// moved by hand so rules with a "for" duration (ten minutes for NOx) are checked in seconds.
+/// </summary>
+public sealed class EveryFaultTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cloud-faults-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string, string, string, string> Faults => new()
+    {
+        { "elevator", "facilities-sim-elevator", "trapped-at-floor", "elevator.trapped-at-floor" },
+        { "elevator", "facilities-sim-elevator", "trapped-between-floors", "elevator.trapped-between-floors" },
+        { "elevator", "facilities-sim-elevator", "stopped-outside-door-zone", "elevator.stopped-outside-door-zone" },
+        { "elevator", "facilities-sim-elevator", "door-open-while-moving", "elevator.door-open-while-moving" },
+        { "elevator", "facilities-sim-elevator", "overspeed", "elevator.overspeed" },
+        { "elevator", "facilities-sim-elevator", "overtravel-top", "elevator.overtravel-top" },
+        { "elevator", "facilities-sim-elevator", "overtravel-bottom", "elevator.overtravel-bottom" },
+        { "elevator", "facilities-sim-elevator", "safety-circuit-open", "elevator.safety-circuit-open" },
+        { "elevator", "facilities-sim-elevator", "door-lock-open", "elevator.door-lock-open" },
+        { "elevator", "facilities-sim-elevator", "door-fails-to-open", "elevator.door-fails-to-open" },
+        { "elevator", "facilities-sim-elevator", "door-fails-to-close", "elevator.door-fails-to-close" },
+        { "elevator", "facilities-sim-elevator", "floor-position-lost", "elevator.floor-position-lost" },
+        { "elevator", "facilities-sim-elevator", "motor-runtime-limiter", "elevator.motor-runtime-limiter" },
+        { "elevator", "facilities-sim-elevator", "mains-power-lost", "elevator.mains-power-lost" },
+        { "elevator", "facilities-sim-elevator", "landing-button-stuck", "elevator.landing-button-stuck" },
+        { "elevator", "facilities-sim-elevator", "passenger-alarm", "elevator.passenger-alarm" },
+        { "elevator", "facilities-sim-elevator", "comm-offline", "device.offline" },
+        { "boiler", "facilities-sim-boiler", "lockout", "boiler.lockout" },
+        { "boiler", "facilities-sim-boiler", "flame-failure", "boiler.lockout" },
+        { "boiler", "facilities-sim-boiler", "low-water", "boiler.low-water" },
+        { "boiler", "facilities-sim-boiler", "high-nox", "boiler.nox-high" },
+        { "boiler", "facilities-sim-boiler", "supply-temperature-low", "boiler.supply-low-while-burning" },
+        { "boiler", "facilities-sim-boiler", "over-pressure", "boiler.over-pressure" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "port-overcurrent:3", "charger.port-fault" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "port-over-temperature:4", "charger.port-fault" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "abnormal-load:5", "charger.port-fault" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "smoke", "charger.smoke" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "over-temperature", "charger.over-temperature" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "mains-lost", "charger.mains-lost" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "door-open", "charger.door-open" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "door-opened", "aed.door-open" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "aed-removed", "aed.removed" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "self-test-failure", "aed.self-test-failed" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "low-battery", "aed.battery-low" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "battery-expiring", "aed.battery-expiring" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "pads-expiring", "aed.pads-expiring" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "too-hot", "aed.too-hot" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "too-cold", "aed.too-cold" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task Fault_FiresItsRule_AndResolvesWhenCleared(string kind, string profile, string fault, string ruleId)
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
+        {
+            ["Rules:FlapCount"] = "1000",
+            ["Rules:SweepInterval"] = "00:00:00.200",
+        }, clock);
+        var community = new CommunityFile
+        {
+            Name = "faults",
+            Speed = 30, // boiler water cools in seconds, not minutes
+            Sites = [new SiteEntry { Id = "estate", Buildings = [new BuildingEntry { Id = "b01" }] }],
+            Buses = [new BusEntry { Id = "tcp", Type = "tcp", Port = 0 }],
+            Devices = [new DeviceEntry { Id = "dev", Kind = kind, Site = "estate", Building = "b01", Bus = "tcp", Unit = 1, Count = 1, Options = kind == "charger-shed" ? JsonDocument.Parse("""{ "ports": 12 }""").RootElement : null }],
+        };
+        await using var sim = await CommunityHost.StartAsync(community, TimeProvider.System, NullLogger.Instance, Ct);
+        var device = Assert.Single(sim.Devices);
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 };
+        await using var gateway = GatewayRuntime.Start(Site(sim, device.Id, profile), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
+        await using var database = cloud.OpenDatabase();
+
+        // Settled first: online, readings in, and nothing firing for this rule before the fault.
+        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM latest_values WHERE device = @device", device.Id) > 5, clock, advance: false, "readings");
+        await Task.Delay(1000, Ct);
+        Assert.Equal(0, await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'pending'", device.Id, ruleId));
+
+        Assert.True(device.Inject(fault, sim.Clock.Now), $"{kind} supports {fault}");
+        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state = 'firing'", device.Id, ruleId) == 1,
+            clock, advance: true, $"{ruleId} firing after {fault}");
+        device.Clear(fault, sim.Clock.Now);
+        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'resolved'", device.Id, ruleId) == 0,
+            clock, advance: true, $"{ruleId} resolved after clearing {fault}");
+        Assert.Equal(1, await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule", device.Id, ruleId));
+    }
+
+    private LoadedSite Site(CommunityHost sim, string deviceId, string profile)
+    {
+        // The profiles as shipped, except that every point is read on the device's fast interval (the AED's climate,
+        // battery and expiry points are otherwise read once a minute).
+        var profiles = Directory.CreateDirectory(Path.Combine(_directory, "profiles")).FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "profiles"), "*.json"))
+        {
+            var json = JsonNode.Parse(File.ReadAllText(file))!;
+            foreach (var point in json["points"]!.AsArray())
+            {
+                point!.AsObject().Remove("pollInterval");
+            }
+
+            File.WriteAllText(Path.Combine(profiles, Path.GetFileName(file)), json.ToJsonString());
+        }
+
+        var endpoint = sim.Buses.Single().Endpoint.Split(':');
+        var site = JsonSerializer.Serialize(new
+        {
+            site = "estate",
+            gateway = "gw-faults",
+            buses = new object[] { new { id = "tcp", type = "tcp", host = endpoint[0], port = int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture), timeout = "00:00:00.300" } },
+            devices = new object[] { new { id = deviceId, bus = "tcp", unit = 1, profile, building = "b01", pollInterval = "00:00:00.250" } },
+        });
+        var path = Path.Combine(_directory, "site.json");
+        File.WriteAllText(path, site);
+        return SiteLoader.Load(path, profiles);
+    }
+
+    private static async Task<long> CountAsync(Storage.CloudDatabase database, string sql, string device, string? rule = null)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        return await connection.ExecuteScalarAsync<long>(sql, new { device, rule });
+    }
+
+    /// <summary>Waits for a condition; with <paramref name="advance"/> the cloud's clock moves a minute per step so "for" durations pass.</summary>
+    private static async Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"waited 60 s for {what}");
+            }
+
+            await Task.Delay(250, Ct);
+            if (advance)
+            {
+                clock.Advance(TimeSpan.FromSeconds(30));
+            }
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
