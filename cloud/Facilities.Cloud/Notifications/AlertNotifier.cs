@@ -75,12 +75,12 @@ public sealed partial class AlertNotifier(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId}: {Event} queued on route {Route} for {Contact} ({Count} notifications)")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Alert {AlertId}: {Event} queued on route {Route} for {Contact} ({Count} notifications)")]
     private static partial void LogQueued(ILogger logger, long alertId, string @event, string route, string contact, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} at site {Site} ({Severity}) matches no notification route; nobody is notified")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Alert {AlertId} at site {Site} ({Severity}) matches no notification route; nobody is notified")]
     private static partial void LogUnrouted(ILogger logger, long alertId, string site, string severity);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Alert {AlertId}: state {State} does not notify")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Debug, Message = "Alert {AlertId}: state {State} does not notify")]
     private static partial void LogIgnored(ILogger logger, long alertId, string state);
 }

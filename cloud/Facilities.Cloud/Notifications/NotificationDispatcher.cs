@@ -24,6 +24,7 @@ public sealed partial class NotificationDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        LogStarted(logger, options.Channels.Count, options.Contacts.Count, options.Routes.Count);
         while (!stoppingToken.IsCancellationRequested)
         {
             var handled = 0;
@@ -123,6 +124,9 @@ public sealed partial class NotificationDispatcher(
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Error, Message = "Notification dispatch pass failed; trying again")]
     private static partial void LogPassFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Notifications: {Channels} channels, {Contacts} contacts, {Routes} routes")]
+    private static partial void LogStarted(ILogger logger, int channels, int contacts, int routes);
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "{Count} notifications failed: their last attempt never reported back")]
     private static partial void LogAbandoned(ILogger logger, int count);

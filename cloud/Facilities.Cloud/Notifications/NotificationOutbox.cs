@@ -161,7 +161,7 @@ public sealed partial class NotificationOutbox(
             new { now = now.ToUnixTimeMilliseconds(), maxAttempts = (long)maxAttempts }, cancellationToken: cancellationToken));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Notifications: channel '{Channel}' of contact '{Contact}' is not configured; skipped")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Notifications: channel '{Channel}' of contact '{Contact}' is not configured; skipped")]
     private static partial void LogUnknownChannel(ILogger logger, string channel, string contact);
 }
 
