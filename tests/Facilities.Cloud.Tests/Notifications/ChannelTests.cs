@@ -68,7 +68,7 @@ public sealed class ChannelTests : IAsyncLifetime
     public async Task DingTalk_WithSecret_SignsTimestampAndPostsMarkdown()
     {
         const string secret = "SEC0123456789abcdef";
-        var time = new ManualTime(new DateTimeOffset(2025, 3, 1, 6, 0, 0, TimeSpan.Zero));
+        var time = new ManualClock(new DateTimeOffset(2025, 3, 1, 6, 0, 0, TimeSpan.Zero));
         var channel = new DingTalkRobotChannel(_receiver.Url("/robot/send?access_token=tok"), secret, _http, time);
 
         var result = await SendAsync(channel);

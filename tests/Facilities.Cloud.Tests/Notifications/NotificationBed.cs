@@ -63,7 +63,7 @@ internal sealed class NotificationBed : IAsyncDisposable
 
     public NotificationOptions Options { get; }
 
-    public ManualTime Time { get; } = new(Start);
+    public ManualClock Time { get; } = new(Start);
 
     public NotificationRouter Router { get; }
 
