@@ -24,8 +24,8 @@ public sealed class RulesOptions
     /// <summary>A flapping alert resolves only after its condition stayed clear this long.</summary>
     public TimeSpan FlapHold { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>A gateway heard from less recently than this is offline even without its last will (power cut, broker lost).</summary>
-    public TimeSpan GatewaySilence { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>A gateway heard from less recently than this is offline even without its last will (it sends its status every minute).</summary>
+    public TimeSpan GatewaySilence { get; set; } = TimeSpan.FromMinutes(3);
 }
 
 /// <summary>

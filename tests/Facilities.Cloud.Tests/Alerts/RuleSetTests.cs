@@ -31,6 +31,13 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void DocsTable_ListsEveryDefaultRule()
+    {
+        var doc = File.ReadAllText(Path.Combine(FindRoot(), "docs", "cloud.md"));
+        Assert.All(RuleSet.LoadFile(DefaultFile), rule => Assert.Contains($"| `{rule.Id}` | {rule.Kind} | {rule.Severity} |", doc, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void LoadFile_BrokenRules_ReportsFileRuleAndField()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
