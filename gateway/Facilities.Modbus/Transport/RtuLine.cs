@@ -43,12 +43,7 @@ internal sealed class RtuLine : IAsyncDisposable
 
     public async ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
-        var quiet = Stopwatch.GetElapsedTime(_lastActivity);
-        if (quiet < _timing.SendGuard)
-        {
-            await Task.Delay(_timing.SendGuard - quiet, cancellationToken);
-        }
-
+        await WaitForSendGuardAsync(cancellationToken);
         try
         {
             await _stream.WriteAsync(frame, cancellationToken);
@@ -61,6 +56,13 @@ internal sealed class RtuLine : IAsyncDisposable
 
         _lastActivity = Stopwatch.GetTimestamp() + (long)(_timing.TransmissionTime(frame.Length).TotalSeconds * Stopwatch.Frequency);
     }
+
+    /// <summary>
+    /// Waits until the line has been quiet for the send guard (t3.5 plus turnaround), precisely: a timer would end it
+    /// up to 4 ms late or even early (see <see cref="PreciseDelay"/>).
+    /// </summary>
+    private ValueTask WaitForSendGuardAsync(CancellationToken cancellationToken) =>
+        PreciseDelay.UntilAsync(_lastActivity + (long)(_timing.SendGuard.TotalSeconds * Stopwatch.Frequency), cancellationToken);
 
     /// <summary>
     /// Reads one CRC-valid frame. <paramref name="asRequest"/> selects the length rules (request or response).
