@@ -14,15 +14,29 @@ public sealed record PollingPolicy
     /// <summary>Consecutive failed polls before a device is declared offline.</summary>
     public int OfflineAfter { get; init; } = 3;
 
-    /// <summary>Longest wait between polls of an offline device.</summary>
+    /// <summary>Longest wait between polls of a failing device.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a device waits after its <paramref name="failuresInARow"/>-th failed poll in a row: the poll interval
+    /// or twice what the failed poll held the line (a timeout, on a dead device), whichever is longer, doubled with
+    /// every further failure, at most <see cref="MaxBackoff"/>. Measured from the line's loss rather than the
+    /// interval, a failing device takes at most a third of its line's time, and half as much with every further
+    /// failure; a lone lost answer costs one longer gap.
+    /// </summary>
+    public TimeSpan WaitAfterFailure(int failuresInARow, TimeSpan interval, TimeSpan pollCost)
+    {
+        var first = Math.Max(interval.Ticks, 2 * pollCost.Ticks);
+        return TimeSpan.FromTicks((long)Math.Min(MaxBackoff.Ticks, first * Math.Pow(2, failuresInARow - 1)));
+    }
 }
 
 /// <summary>
 /// Polls one device: reads its plan's blocks, splits reads the device refuses with exception 2, fails fast on the
 /// first timeout (the rest of the cycle is skipped so neighbours on the bus keep their time), backs off
-/// exponentially once offline and returns to its interval at the first good answer. What it reads goes through
-/// the change filter to the sink as telemetry, events and online/offline state.
+/// exponentially from the first failure (<see cref="PollingPolicy.WaitAfterFailure"/>), is declared offline after
+/// <see cref="PollingPolicy.OfflineAfter"/> failures and returns to its interval at the first good answer. What it
+/// reads goes through the change filter to the sink as telemetry, events and online/offline state.
 /// </summary>
 public sealed partial class DevicePoller
 {
@@ -82,7 +96,7 @@ public sealed partial class DevicePoller
         var started = _time.GetTimestamp();
         try
         {
-            await PollOnceAsync(master, cancellationToken);
+            await PollOnceAsync(master, started, cancellationToken);
         }
         finally
         {
@@ -90,7 +104,7 @@ public sealed partial class DevicePoller
         }
     }
 
-    private async Task PollOnceAsync(ModbusMaster master, CancellationToken cancellationToken)
+    private async Task PollOnceAsync(ModbusMaster master, long started, CancellationToken cancellationToken)
     {
         var sampledAt = _time.GetUtcNow();
         var sample = new Dictionary<string, PointValue>(StringComparer.Ordinal);
@@ -144,7 +158,7 @@ public sealed partial class DevicePoller
         var now = _time.GetUtcNow();
         if (failure is not null)
         {
-            Failed(failure, now);
+            Failed(failure, now, _time.GetElapsedTime(started));
             return;
         }
 
@@ -156,7 +170,7 @@ public sealed partial class DevicePoller
         }
     }
 
-    private void Failed(Exception failure, DateTimeOffset now)
+    private void Failed(Exception failure, DateTimeOffset now, TimeSpan pollCost)
     {
         Failures++;
         _failures++;
@@ -167,14 +181,11 @@ public sealed partial class DevicePoller
             EmitState(DeviceStateMessage.Offline, failure.Message, now);
         }
 
-        var fastest = _groups.Min(g => g.Interval);
-        var backoff = Online == false
-            ? TimeSpan.FromTicks(Math.Min(_policy.MaxBackoff.Ticks, fastest.Ticks << Math.Min(20, _failures - _policy.OfflineAfter + 1)))
-            : fastest;
+        var wait = _policy.WaitAfterFailure(_failures, _groups.Min(g => g.Interval), pollCost);
         foreach (var group in _groups)
         {
             // The whole device waits: a timeout says nothing about one group more than another.
-            group.NextDue = now + (backoff > group.Interval && Online == false ? backoff : group.Interval);
+            group.NextDue = now + (wait > group.Interval ? wait : group.Interval);
         }
     }
 
