@@ -1,30 +1,34 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Modbus.Benchmarks;
 
 /// <summary>What run.sh found out about the machine the figures come from.</summary>
 internal sealed record MachineDescription(string Cores, string Cpu, string DotnetSdk, string LibmodbusVersion, string OperatingSystem);
 
-/// <summary>Renders docs/benchmarks.md from one run's results. Pure: the caller writes the file.</summary>
+/// <summary>Renders the Modbus section of docs/benchmarks.md from one run's results. Pure: the caller writes the section.</summary>
 internal static class BenchmarkReport
 {
+    /// <summary>The markers of this benchmark's section in docs/benchmarks.md.</summary>
+    public const string Section = "modbus-benchmark";
+
     public static string Write(
         MachineDescription machine, IReadOnlyList<ThroughputResults> throughputs, AllocationResults allocations, string command, DateTimeOffset when)
     {
         var text = new StringBuilder();
         void Line(FormattableString line) => text.AppendLine(Targets.Invariant(line));
 
-        Line($"# Modbus benchmark: Facilities.Modbus vs libmodbus");
+        Line($"## Modbus benchmark: Facilities.Modbus vs libmodbus");
         Line($"");
         Line($"Generated on {when:yyyy-MM-dd HH:mm} UTC by");
         Line($"");
         Line($"    {command}");
         Line($"");
-        Line($"Run the same command from the repository root to reproduce it; it rewrites this file. Every figure below");
+        Line($"Run the same command from the repository root to reproduce it; it rewrites this section. Every figure below");
         Line($"comes from that one run.");
         Line($"");
-        Line($"## Machine");
+        Line($"### Machine");
         Line($"");
         Line($"| | |");
         Line($"| --- | --- |");
@@ -37,17 +41,17 @@ internal static class BenchmarkReport
 
         foreach (var throughput in throughputs)
         {
-            Line($"## Throughput targets: {Describe(throughput)}");
+            Line($"### Throughput targets: {Describe(throughput)}");
             Line($"");
             Line($"Load average when this part started: `{throughput.LoadAverage}`.");
             Line($"");
-            VerdictTable(text, Targets.EvaluateThroughput(throughput));
+            Verdict.AppendTable(text, Targets.EvaluateThroughput(throughput));
             Line($"");
         }
 
-        Line($"## Allocation target (BenchmarkDotNet `[MemoryDiagnoser]`, default runtime settings)");
+        Line($"### Allocation target (BenchmarkDotNet `[MemoryDiagnoser]`, default runtime settings)");
         Line($"");
-        VerdictTable(text, Targets.EvaluateAllocations(allocations));
+        Verdict.AppendTable(text, Targets.EvaluateAllocations(allocations));
         Line($"");
         Line($"Each benchmark invocation awaits a run of reads of 10 registers in sequence, as a poll loop does, against the");
         Line($"libmodbus server in a child process, so every byte counted in the benchmark process is the master's; figures");
@@ -67,7 +71,7 @@ internal static class BenchmarkReport
         }
 
         Line($"");
-        Line($"## Throughput, every round");
+        Line($"### Throughput, every round");
         Line($"");
         var first = throughputs[0];
         Line($"Transactions per second reading 10 holding registers at address 0 of unit 1 over loopback TCP, each");
@@ -95,17 +99,6 @@ internal static class BenchmarkReport
         var other => $"`{other}`",
     };
 
-    private static void VerdictTable(StringBuilder text, IReadOnlyList<Verdict> verdicts)
-    {
-        text.AppendLine("| # | comparison | ours | reference | ratio | target | result |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | --- | --- |");
-        foreach (var v in verdicts)
-        {
-            var result = v.Passed switch { true => "pass", false => "**FAIL**", null => "(context)" };
-            text.AppendLine($"| {v.Number} | {v.Comparison} | {v.Ours} | {v.Reference} | {v.Ratio} | {v.Target} | {result} |");
-        }
-    }
-
     private static void RoundsTable(StringBuilder text, ThroughputResults throughput)
     {
         var header = new StringBuilder("| master | server | connections |");
@@ -132,7 +125,7 @@ internal static class BenchmarkReport
 
     private const string HowToRead = """
 
-        ## How to read these figures
+        ### How to read these figures
 
         - **Who is measured.** The libmodbus master (`libmodbus/bench_master.c`) and server (`libmodbus/bench_server.c`)
           are small C programs written for this benchmark and built by `run.sh`. Our master runs in the benchmark

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Facilities.Benchmarks.Shared;
 using Facilities.Modbus.Benchmarks;
 
 // One executable, four commands, so run.sh drives every step and our slave runs in its own process like the C server.
@@ -48,7 +49,7 @@ switch (command.Name)
             await ResultFiles.ReadAllocationsAsync(command.Get("allocations"), stopping.Token),
             command.Get("command"),
             DateTimeOffset.UtcNow);
-        await File.WriteAllTextAsync(command.Get("doc"), report, stopping.Token);
+        await MarkedSection.WriteAsync(command.Get("doc"), BenchmarkReport.Section, report, stopping.Token);
         Console.WriteLine(report);
         return 0;
 

@@ -1,9 +1,7 @@
 using System.Globalization;
+using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Modbus.Benchmarks;
-
-/// <summary>One line of the verdict table; <see cref="Passed"/> is null for a figure shown for context only.</summary>
-internal sealed record Verdict(string Number, string Comparison, string Ours, string Reference, string Ratio, string Target, bool? Passed);
 
 /// <summary>The targets, checked against figures measured in the same run. Pure: no I/O.</summary>
 internal static class Targets

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Modbus benchmark: Facilities.Modbus against libmodbus, side by side in one run, written to docs/benchmarks.md.
+# The Modbus benchmark: Facilities.Modbus against libmodbus, side by side in one run, written to its section of
+# docs/benchmarks.md (between the modbus-benchmark markers; the rest of the file is left as it is).
 #
 #   bash tests/Facilities.Modbus.Benchmarks/run.sh
 #
@@ -10,7 +11,7 @@
 #   BENCH_ROUNDS       rounds of every pairing; the median is reported (default 3)
 #   BENCH_CONNECTIONS  connections of the concurrent-polling measurement (default 50)
 #   BENCH_ARTIFACTS    where the C programs, JSON results and BenchmarkDotNet logs go (default artifacts/modbus-benchmark)
-#   BENCH_DOC          the report to write (default docs/benchmarks.md)
+#   BENCH_DOC          the report whose Modbus section is rewritten (default docs/benchmarks.md)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

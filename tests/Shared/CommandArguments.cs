@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Facilities.Modbus.Benchmarks;
+namespace Facilities.Benchmarks.Shared;
 
 /// <summary>A command name followed by <c>--option value</c> pairs.</summary>
 internal sealed record CommandArguments(string Name, IReadOnlyDictionary<string, string> Options)
@@ -28,6 +28,8 @@ internal sealed record CommandArguments(string Name, IReadOnlyDictionary<string,
 
     public string Get(string option) =>
         Options.TryGetValue(option, out var value) ? value : throw new ArgumentException($"{Name}: --{option} is required");
+
+    public string Get(string option, string fallback) => Options.TryGetValue(option, out var value) ? value : fallback;
 
     public double GetDouble(string option, double fallback) =>
         Options.TryGetValue(option, out var value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Facilities.Gateway.Benchmarks.Processes;
+
+/// <summary>How the gateway is launched: the program and what goes before its own arguments.</summary>
+/// <param name="Program">"dotnet" for the built facilities-gateway.dll, or qemu-aarch64-static for the arm64 build.</param>
+/// <param name="Prefix">The dll, or qemu's "-L /" and the arm64 executable.</param>
+/// <param name="Environment">The systemd unit's Environment= settings.</param>
+internal sealed record GatewayLaunch(string Program, IReadOnlyList<string> Prefix, IReadOnlyDictionary<string, string> Environment, string Description)
+{
+    public static GatewayLaunch Native(string dll, IReadOnlyDictionary<string, string> environment) =>
+        new("dotnet", [dll], environment, "native x64, framework-dependent Release build");
+
+    public static GatewayLaunch UnderQemu(string qemu, string arm64Executable, IReadOnlyDictionary<string, string> environment) =>
+        new(qemu, ["-L", "/", arm64Executable], environment, "linux-arm64 self-contained publish under qemu-user (qemu-aarch64-static)");
+}
+
+/// <summary>The gateway in its own process, as deployed: site file, data directory, broker port, metrics port.</summary>
+internal sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly string _data;
+
+    private GatewayProcess(ChildProcess process, int metricsPort, string data)
+    {
+        Process = process;
+        MetricsPort = metricsPort;
+        _data = data;
+    }
+
+    public ChildProcess Process { get; }
+
+    /// <summary>0 when the metrics endpoint is off.</summary>
+    public int MetricsPort { get; }
+
+    public static async Task<GatewayProcess> StartAsync(
+        GatewayLaunch launch, string siteFile, int brokerPort, bool metrics, CancellationToken cancellationToken)
+    {
+        var data = Directory.CreateTempSubdirectory("gateway-benchmark-data-").FullName;
+        var metricsPort = metrics ? FreePort.Pick() : 0;
+        var process = ChildProcess.Start("facilities-gateway", launch.Program,
+        [
+            .. launch.Prefix,
+            "--site", siteFile, "--data", data,
+            "--Mqtt:Port", brokerPort.ToString(CultureInfo.InvariantCulture),
+            "--Gateway:MetricsPort", metricsPort.ToString(CultureInfo.InvariantCulture),
+        ], launch.Environment);
+        try
+        {
+            await process.WaitForLineAsync(l => l.Contains("Connected to MQTT broker", StringComparison.Ordinal), TimeSpan.FromSeconds(120), cancellationToken);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+            throw;
+        }
+
+        return new GatewayProcess(process, metricsPort, data);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Process.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+}
