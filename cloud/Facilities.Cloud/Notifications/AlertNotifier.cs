@@ -36,7 +36,12 @@ public sealed partial class AlertNotifier(
         var routes = router.Match(notice.Site, severity);
         if (routes.Count == 0)
         {
-            LogUnrouted(logger, notice.AlertId, notice.Site, notice.Severity);
+            // With no routes at all, the dispatcher said so once at start-up; a warning per alert would only be noise.
+            if (router.Routes.Count > 0)
+            {
+                LogUnrouted(logger, notice.AlertId, notice.Site, notice.Severity);
+            }
+
             return;
         }
 

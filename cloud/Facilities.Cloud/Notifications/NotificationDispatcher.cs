@@ -25,6 +25,11 @@ public sealed partial class NotificationDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(logger, options.Channels.Count, options.Contacts.Count, options.Routes.Count);
+        if (options.Routes.Count == 0)
+        {
+            LogNoRoutes(logger);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var handled = 0;
@@ -127,6 +132,9 @@ public sealed partial class NotificationDispatcher(
 
     [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Notifications: {Channels} channels, {Contacts} contacts, {Routes} routes")]
     private static partial void LogStarted(ILogger logger, int channels, int contacts, int routes);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Notifications: no routes configured (section Notifications:Routes); alerts notify nobody")]
+    private static partial void LogNoRoutes(ILogger logger);
 
     [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "{Count} notifications failed: their last attempt never reported back")]
     private static partial void LogAbandoned(ILogger logger, int count);

@@ -112,7 +112,8 @@ public sealed class EscalationTests(PostgresFixture postgres) : IAsyncLifetime
             await PagesAsync(bed));
         await bed.Dispatcher().DispatchDueAsync(Token);
         Assert.Empty(_receiver.Requests("/manager"));
-        Assert.Contains("确认人 By: 张工", _receiver.Requests("/supervisor")[^1].Body, StringComparison.Ordinal);
+        var acknowledged = Assert.Single(_receiver.Requests("/supervisor"), r => r.Body.Contains("\"event\":\"acknowledged\"", StringComparison.Ordinal));
+        Assert.Contains("确认人 By: 张工", acknowledged.Body, StringComparison.Ordinal);
     }
 
     [Theory]
