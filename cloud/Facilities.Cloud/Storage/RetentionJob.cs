@@ -1,0 +1,85 @@
+using Dapper;
+
+namespace Facilities.Cloud.Storage;
+
+/// <summary>Configuration section <c>Retention</c>: how long bookkeeping rows are kept.</summary>
+public sealed class RetentionOptions
+{
+    /// <summary>Seen sequence numbers: a redelivery older than this would count as new (brokers redeliver within minutes).</summary>
+    public TimeSpan SeenMessages { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Refused messages, kept for people to look at.</summary>
+    public TimeSpan DeadLetters { get; set; } = TimeSpan.FromDays(30);
+
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Deletes bookkeeping rows past their retention, in small chunks so it never holds the write lock for long.
+/// Alerts, their timelines and notifications are records and are kept.
+/// </summary>
+public sealed partial class RetentionJob(CloudDatabase database, RetentionOptions options, TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Interval, time);
+        do
+        {
+            try
+            {
+                var removed = await RunOnceAsync(stoppingToken);
+                if (removed > 0)
+                {
+                    LogRemoved(logger, removed);
+                }
+            }
+            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, error.Message);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    /// <summary>One pass; returns the number of rows deleted.</summary>
+    public async Task<long> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        long removed = 0;
+        foreach (var (table, keep) in new[] { ("seen_messages", options.SeenMessages), ("dead_letters", options.DeadLetters) })
+        {
+            var before = (now - keep).ToUnixTimeMilliseconds();
+            int chunk;
+            do
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                var key = table == "seen_messages" ? "site, gateway, seq" : "id";
+                chunk = await connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE received_at < @before LIMIT 5000)",
+                    new { before }, cancellationToken: cancellationToken));
+                removed += chunk;
+            }
+            while (chunk > 0);
+        }
+
+        return removed;
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Removed} old rows deleted")]
+    private static partial void LogRemoved(ILogger logger, long removed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention pass failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string error);
+}
