@@ -1,4 +1,5 @@
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
@@ -25,8 +26,18 @@ public static class CloudApp
         services.TryAddSingleton(TimeProvider.System); // tests register a controllable clock first
         services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
         services.AddHostedService<SchemaMigrator>();
+        services.AddEmbeddedBroker(configuration);
 
-        services.AddSingleton(Bind<CloudMqttOptions>(configuration, "Mqtt"));
+        var mqtt = Bind<CloudMqttOptions>(configuration, "Mqtt");
+        if (string.IsNullOrEmpty(mqtt.Host))
+        {
+            // The embedded broker (Broker/, docs/cloud-broker.md) means one box and one cloud instance, and MQTTnet's
+            // server refuses `$share/` filters (SharedSubscriptionsNotSupported): subscribe without sharing there.
+            mqtt.SharedGroup = string.Empty;
+            EmbeddedBroker.ConnectLocalConsumer(mqtt, configuration);
+        }
+
+        services.AddSingleton(mqtt);
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IMessageHandler, DeviceRegistry>();
 

@@ -77,6 +77,14 @@ public sealed record BrokerOptions
     /// <summary>Messages refused by the ACL waiting to be written to <c>dead_letters</c>; more are counted and dropped.</summary>
     public int DeadLetterQueueLength { get; init; } = 1000;
 
+    /// <summary>The section's options when the embedded broker is to run, otherwise null.</summary>
+    public static BrokerOptions? WhenEnabled(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = CloudApp.Bind<BrokerOptions>(configuration, Section);
+        return options.Enabled ?? string.IsNullOrEmpty(configuration["Mqtt:Host"]) ? options : null;
+    }
+
     /// <summary>Every problem, each naming its configuration path; empty when the options are usable.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -10,8 +10,7 @@ public static class BrokerServiceCollectionExtensions
     public static IServiceCollection AddEmbeddedBroker(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<BrokerOptions>(configuration, BrokerOptions.Section);
-        if (!(options.Enabled ?? string.IsNullOrEmpty(configuration["Mqtt:Host"])))
+        if (BrokerOptions.WhenEnabled(configuration) is not { } options)
         {
             return services;
         }

@@ -43,6 +43,14 @@ public sealed partial class EmbeddedBroker
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
+        if (string.IsNullOrEmpty(e.ClientId))
+        {
+            // An MQTT 5 client may leave its id to the broker (mosquitto_pub does); MQTTnet assigns only one it is given,
+            // also when refusing (else it reports the empty id instead of the real reason). MQTT 3.1.1 clients must send
+            // an id: MQTTnet refuses an empty one there.
+            e.AssignedClientIdentifier = $"auto-{Guid.NewGuid():N}";
+        }
+
         var refusal = _policy.CheckConnect(e.UserName, e.Password);
         if (refusal is null && !string.IsNullOrEmpty(e.ClientId))
         {

@@ -20,7 +20,7 @@ namespace Facilities.Cloud.Broker;
 /// </summary>
 public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisposable
 {
-    /// <summary>The credential of the cloud's own consumer in this process (see <see cref="SignInLocally"/>).</summary>
+    /// <summary>The credential of the cloud's own consumer in this process (see <see cref="ConnectLocalConsumer"/>).</summary>
     public const string LocalUsername = "facilities-cloud-local";
 
     private static readonly string LocalPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -54,12 +54,29 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
     }
 
     /// <summary>
-    /// Gives the cloud's consumer in this process the broker's in-memory credential when no <c>Mqtt:Username</c> is
-    /// configured: zero set-up on a single box, and nothing another process could guess.
+    /// Points the cloud's consumer in this process at the embedded broker, when that runs: its plain listener, and the
+    /// broker's in-memory credential unless <c>Mqtt:Username</c> names a configured cloud user. Zero set-up on a single
+    /// box, and nothing another process could guess.
     /// </summary>
-    public static void SignInLocally(CloudMqttOptions consumer)
+    public static void ConnectLocalConsumer(CloudMqttOptions consumer, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        if (BrokerOptions.WhenEnabled(configuration) is not { } options)
+        {
+            return;
+        }
+
+        if (options.Port == 0)
+        {
+            throw new InvalidOperationException("configuration section 'Broker': Port 0 leaves the cloud's own consumer no listener (it connects without TLS)");
+        }
+
+        consumer.Port = options.Port;
+        if (IPAddress.TryParse(options.BindAddress, out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any))
+        {
+            consumer.Host = options.BindAddress;
+        }
+
         if (string.IsNullOrEmpty(consumer.Username))
         {
             consumer.Username = LocalUsername;
