@@ -109,18 +109,8 @@ public sealed class CloudWithEmbeddedBrokerTests
             return cloud;
         }
 
-        public async Task<IMqttClient> ConnectGatewayAsync(CancellationToken cancellationToken)
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            var result = await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", BrokerPort)
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .WithClientId($"facilities-gateway-{Messages.Site}-{Messages.Gateway}")
-                .WithCredentials($"{Messages.Site}/{Messages.Gateway}", "gateway-password")
-                .Build(), cancellationToken);
-            Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
-            return client;
-        }
+        public Task<IMqttClient> ConnectGatewayAsync(CancellationToken cancellationToken) =>
+            TestMqttClient.ConnectAsync(BrokerPort, $"{Messages.Site}/{Messages.Gateway}", "gateway-password", cancellationToken, $"facilities-gateway-{Messages.Site}-{Messages.Gateway}");
 
         /// <summary>Polls the database until <paramref name="done"/> holds (ingestion is asynchronous), for 10 s at most.</summary>
         public async Task<T> WaitForAsync<T>(Func<System.Data.Common.DbConnection, Task<T>> query, Func<T, bool> done)

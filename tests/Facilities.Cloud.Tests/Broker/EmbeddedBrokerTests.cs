@@ -173,32 +173,17 @@ public sealed class EmbeddedBrokerTests
     }
 
     [Fact]
-    public async Task LastWill_IsPublished_WhenAGatewayDrops()
-    {
-        await using var broker = await RunningBroker.StartAsync(Token);
-        using var cloud = await broker.ConnectAsync("cloud", "pw-cloud", Token);
-        var inbox = await Inbox.SubscribeAsync(cloud, Topics.GatewayStatus("site-a", "gw-a"), Token);
-        var gateway = await broker.ConnectAsync("site-a/gw-a", "pw-a", Token, configure: WithOfflineWill);
-
-        gateway.Dispose(); // the socket closes without DISCONNECT, as when the link or the process dies
-
-        var will = await inbox.NextAsync(Token);
-        Assert.Equal("offline", MessageJson.Deserialize<GatewayStatusMessage>(will.Payload.ToArray())!.State);
-    }
+    public Task LastWill_IsPublished_WhenAGatewayDrops() =>
+        AssertOfflineWillAfterAsync(gateway =>
+        {
+            gateway.Dispose(); // the socket closes without DISCONNECT, as when the link or the process dies
+            return Task.CompletedTask;
+        });
 
     [Fact]
-    public async Task LastWill_IsPublished_WhenAGatewayStopsAskingForIt()
-    {
-        await using var broker = await RunningBroker.StartAsync(Token);
-        using var cloud = await broker.ConnectAsync("cloud", "pw-cloud", Token);
-        var inbox = await Inbox.SubscribeAsync(cloud, Topics.GatewayStatus("site-a", "gw-a"), Token);
-        using var gateway = await broker.ConnectAsync("site-a/gw-a", "pw-a", Token, configure: WithOfflineWill);
-
-        await gateway.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.DisconnectWithWillMessage).Build(), Token);
-
-        var will = await inbox.NextAsync(Token);
-        Assert.Equal("offline", MessageJson.Deserialize<GatewayStatusMessage>(will.Payload.ToArray())!.State);
-    }
+    public Task LastWill_IsPublished_WhenAGatewayStopsAskingForIt() =>
+        AssertOfflineWillAfterAsync(gateway => gateway.DisconnectAsync(
+            new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.DisconnectWithWillMessage).Build(), Token));
 
     [Fact]
     public async Task SharedSubscription_IsNotSupportedByTheMqttnetServer()
@@ -210,6 +195,19 @@ public sealed class EmbeddedBrokerTests
         var result = await cloud.SubscribeAsync($"$share/facilities-cloud/{Topics.AllFilter}", MqttQualityOfServiceLevel.AtLeastOnce, Token);
 
         Assert.Equal(MqttClientSubscribeResultCode.SharedSubscriptionsNotSupported, Assert.Single(result.Items).ResultCode);
+    }
+
+    private static async Task AssertOfflineWillAfterAsync(Func<IMqttClient, Task> leave)
+    {
+        await using var broker = await RunningBroker.StartAsync(Token);
+        using var cloud = await broker.ConnectAsync("cloud", "pw-cloud", Token);
+        var inbox = await Inbox.SubscribeAsync(cloud, Topics.GatewayStatus("site-a", "gw-a"), Token);
+        using var gateway = await broker.ConnectAsync("site-a/gw-a", "pw-a", Token, configure: WithOfflineWill);
+
+        await leave(gateway);
+
+        var will = await inbox.NextAsync(Token);
+        Assert.Equal("offline", MessageJson.Deserialize<GatewayStatusMessage>(will.Payload.ToArray())!.State);
     }
 
     private static void WithOfflineWill(MqttClientOptionsBuilder builder) => builder

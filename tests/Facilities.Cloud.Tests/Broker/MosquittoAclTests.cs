@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Facilities.Telemetry;
 using MQTTnet;
-using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
 namespace Facilities.Cloud.Tests.Broker;
@@ -24,9 +23,9 @@ public sealed partial class MosquittoAclTests
         await AddPasswordAsync(folder, "site-a/gw-a", "pw-a", create: false);
         await using var mosquitto = await MosquittoBroker.StartAsync(Token,
             $"password_file {folder}/facilities.passwd\nacl_file {folder}/facilities.acl\nper_listener_settings false");
-        using var cloud = await ConnectAsync(mosquitto.Port, "facilities-cloud", "pw-cloud");
+        using var cloud = await TestMqttClient.ConnectAsync(mosquitto.Port, "facilities-cloud", "pw-cloud", Token);
         var cloudInbox = await Inbox.SubscribeAsync(cloud, $"$share/facilities-cloud/{Topics.AllFilter}", Token);
-        using var gateway = await ConnectAsync(mosquitto.Port, "site-a/gw-a", "pw-a");
+        using var gateway = await TestMqttClient.ConnectAsync(mosquitto.Port, "site-a/gw-a", "pw-a", Token);
         var gatewayInbox = await Inbox.SubscribeAsync(gateway, Topics.Commands("site-a", "gw-a"), Token);
 
         var own = await gateway.PublishStringAsync(Topics.Telemetry("site-a", "gw-a", "lift-1"), "own", MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: Token);
@@ -70,15 +69,6 @@ public sealed partial class MosquittoAclTests
         using var process = Process.Start("/usr/bin/mosquitto_passwd", arguments);
         await process.WaitForExitAsync(Token);
         Assert.Equal(0, process.ExitCode);
-    }
-
-    private static async Task<IMqttClient> ConnectAsync(int port, string username, string password)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        var result = await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-            .WithProtocolVersion(MqttProtocolVersion.V500).WithCredentials(username, password).Build(), Token);
-        Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
-        return client;
     }
 
     [GeneratedRegex(@"`/etc/mosquitto/facilities\.acl`.*?```\n(?<acl>.*?)```", RegexOptions.Singleline)]

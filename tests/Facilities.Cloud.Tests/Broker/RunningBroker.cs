@@ -3,7 +3,6 @@ using Facilities.Cloud.Broker;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
-using MQTTnet.Formatter;
 
 namespace Facilities.Cloud.Tests.Broker;
 
@@ -65,22 +64,11 @@ internal sealed class RunningBroker : IAsyncDisposable
         await Broker.StartAsync(cancellationToken);
     }
 
-    /// <summary>A connected client; fails the test if the broker refuses it.</summary>
-    public async Task<IMqttClient> ConnectAsync(string username, string password, CancellationToken cancellationToken, string? clientId = null, Action<MqttClientOptionsBuilder>? configure = null)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        var result = await client.ConnectAsync(ClientOptions(username, password, clientId, configure), cancellationToken);
-        Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
-        return client;
-    }
+    public Task<IMqttClient> ConnectAsync(string username, string password, CancellationToken cancellationToken, string? clientId = null, Action<MqttClientOptionsBuilder>? configure = null) =>
+        TestMqttClient.ConnectAsync(Port, username, password, cancellationToken, clientId, configure);
 
-    /// <summary>The broker's answer to a connection attempt (MQTTnet 5 returns a refusal instead of throwing).</summary>
-    public async Task<MqttClientConnectResultCode> TryConnectAsync(string username, string password, CancellationToken cancellationToken, string? clientId = null)
-    {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        var result = await client.ConnectAsync(ClientOptions(username, password, clientId, null), cancellationToken);
-        return result.ResultCode;
-    }
+    public Task<MqttClientConnectResultCode> TryConnectAsync(string username, string password, CancellationToken cancellationToken, string? clientId = null) =>
+        TestMqttClient.TryConnectAsync(Port, username, password, cancellationToken, clientId);
 
     /// <summary>The dead letters written so far (they are written in the background: <paramref name="expected"/> waits for that many).</summary>
     public async Task<IReadOnlyList<(string Topic, string Reason, byte[] Payload)>> DeadLettersAsync(int expected, CancellationToken cancellationToken)
@@ -105,22 +93,6 @@ internal sealed class RunningBroker : IAsyncDisposable
         await Database.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private MqttClientOptions ClientOptions(string username, string password, string? clientId, Action<MqttClientOptionsBuilder>? configure)
-    {
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", Port)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(clientId ?? $"test-{Guid.NewGuid():N}")
-            .WithTimeout(TimeSpan.FromSeconds(5));
-        if (username.Length > 0)
-        {
-            builder.WithCredentials(username, password);
-        }
-
-        configure?.Invoke(builder);
-        return builder.Build();
     }
 
     private EmbeddedBroker Create() => new(Options, Database, TimeProvider.System, NullLogger<EmbeddedBroker>.Instance);
