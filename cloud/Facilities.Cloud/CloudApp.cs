@@ -55,8 +55,16 @@ public static class CloudApp
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
+        services.AddSingleton(Bind<RetentionOptions>(configuration, "Retention"));
+        services.AddHostedService<RetentionJob>();
+
+        services.AddProblemDetails();
+        services.AddOpenApi();
 
         var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi(); // GET /openapi/v1.json
         app.MapAlertEndpoints();
         app.MapIngestionEndpoints();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
