@@ -1,11 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Gateway.Benchmarks;
-
-/// <summary>What run.sh found out about the machine the figures come from.</summary>
-internal sealed record MachineDescription(string Cores, string Cpu, string DotnetSdk, string OperatingSystem, string ServiceUnit);
 
 /// <summary>Renders the gateway section of docs/benchmarks.md from one run's results. Pure: the caller writes the section.</summary>
 internal static class GatewayReport
@@ -14,31 +10,16 @@ internal static class GatewayReport
     public const string Section = "gateway-benchmark";
 
     public static string Write(
-        MachineDescription machine, SerialResults? serial, TcpResults? tcp, IReadOnlyList<FootprintResults> footprints, string command, bool quick, DateTimeOffset when)
+        MachineDescription machine, string serviceUnit, SerialResults? serial, TcpResults? tcp, IReadOnlyList<FootprintResults> footprints,
+        string command, bool quick, DateTimeOffset when)
     {
         var text = new StringBuilder();
         void Line(FormattableString line) => text.AppendLine(Targets.Invariant(line));
         var environment = serial?.Environment ?? tcp?.Environment ?? (footprints.Count > 0 ? footprints[0].Environment : "");
 
-        Line($"## Gateway benchmark: serial efficiency, Modbus TCP at scale, footprint");
-        Line($"");
-        Line($"Generated on {when:yyyy-MM-dd HH:mm} UTC by");
-        Line($"");
-        Line($"    {command}");
-        Line($"");
-        Line($"Run the same command from the repository root to reproduce it; it rewrites this section. Every figure below");
-        Line($"comes from that one run.{(quick ? " This was a quick run (short windows, short footprint run): the figures are indicative; the full run is the same command without `--quick`." : "")}");
-        Line($"");
-        Line($"### Machine");
-        Line($"");
-        Line($"| | |");
-        Line($"| --- | --- |");
-        Line($"| cores (`nproc`) | {machine.Cores} |");
-        Line($"| CPU (/proc/cpuinfo) | {machine.Cpu} |");
-        Line($"| OS | {machine.OperatingSystem} |");
-        Line($"| .NET | {RuntimeInformation.FrameworkDescription} (SDK {machine.DotnetSdk}), Release build |");
-        Line($"| gateway process | its own process, with the environment of its systemd unit (`{machine.ServiceUnit}`): `{environment}` |");
-        Line($"");
+        ReportHeader.Append(text, "Gateway benchmark: serial efficiency, Modbus TCP at scale, footprint", command, when,
+            quick ? " This was a quick run (short windows, short footprint run): the figures are indicative; the full run is the same command without `--quick`." : "",
+            machine, ("gateway process", $"its own process, with the environment of its systemd unit (`{serviceUnit}`): `{environment}`"));
         Line($"### Targets");
         Line($"");
         Verdict.AppendTable(text, Targets.Evaluate(serial, tcp, footprints));

@@ -52,8 +52,7 @@ switch (command.Name)
             footprints.Add(await ResultFiles.ReadAsync<FootprintResults>(path, stopping.Token));
         }
 
-        var machine = new MachineDescription(command.Get("nproc"), command.Get("cpu"), command.Get("dotnet-sdk"), command.Get("os"), command.Get("service-name"));
-        var report = GatewayReport.Write(machine, await ReadIfGiven<SerialResults>("serial"), await ReadIfGiven<TcpResults>("tcp"), footprints,
+        var report = GatewayReport.Write(MachineDescription.From(command), command.Get("service-name"), await ReadIfGiven<SerialResults>("serial"), await ReadIfGiven<TcpResults>("tcp"), footprints,
             command.Get("command"), command.Get("quick", "false") == "true", DateTimeOffset.UtcNow);
         await MarkedSection.WriteAsync(command.Get("doc"), GatewayReport.Section, report, stopping.Token);
         Console.WriteLine(report);

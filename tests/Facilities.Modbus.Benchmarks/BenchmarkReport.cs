@@ -1,11 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Modbus.Benchmarks;
-
-/// <summary>What run.sh found out about the machine the figures come from.</summary>
-internal sealed record MachineDescription(string Cores, string Cpu, string DotnetSdk, string LibmodbusVersion, string OperatingSystem);
 
 /// <summary>Renders the Modbus section of docs/benchmarks.md from one run's results. Pure: the caller writes the section.</summary>
 internal static class BenchmarkReport
@@ -14,30 +10,14 @@ internal static class BenchmarkReport
     public const string Section = "modbus-benchmark";
 
     public static string Write(
-        MachineDescription machine, IReadOnlyList<ThroughputResults> throughputs, AllocationResults allocations, string command, DateTimeOffset when)
+        MachineDescription machine, string libmodbusVersion, IReadOnlyList<ThroughputResults> throughputs, AllocationResults allocations, string command,
+        DateTimeOffset when)
     {
         var text = new StringBuilder();
         void Line(FormattableString line) => text.AppendLine(Targets.Invariant(line));
 
-        Line($"## Modbus benchmark: Facilities.Modbus vs libmodbus");
-        Line($"");
-        Line($"Generated on {when:yyyy-MM-dd HH:mm} UTC by");
-        Line($"");
-        Line($"    {command}");
-        Line($"");
-        Line($"Run the same command from the repository root to reproduce it; it rewrites this section. Every figure below");
-        Line($"comes from that one run.");
-        Line($"");
-        Line($"### Machine");
-        Line($"");
-        Line($"| | |");
-        Line($"| --- | --- |");
-        Line($"| cores (`nproc`) | {machine.Cores} |");
-        Line($"| CPU (/proc/cpuinfo) | {machine.Cpu} |");
-        Line($"| OS | {machine.OperatingSystem} |");
-        Line($"| .NET | {RuntimeInformation.FrameworkDescription} (SDK {machine.DotnetSdk}), Release build |");
-        Line($"| libmodbus | {machine.LibmodbusVersion}, Debian `libmodbus-dev`; C programs built with `gcc -O2` |");
-        Line($"");
+        ReportHeader.Append(text, "Modbus benchmark: Facilities.Modbus vs libmodbus", command, when, "", machine,
+            ("libmodbus", $"{libmodbusVersion}, Debian `libmodbus-dev`; C programs built with `gcc -O2`"));
 
         foreach (var throughput in throughputs)
         {

@@ -35,8 +35,6 @@ switch (command.Name)
         return 0;
 
     case "report":
-        var machine = new MachineDescription(
-            command.Get("nproc"), command.Get("cpu"), command.Get("dotnet-sdk"), command.Get("libmodbus-version"), command.Get("os"));
         var throughputs = new List<ThroughputResults>();
         foreach (var file in command.Get("throughput").Split(','))
         {
@@ -44,7 +42,8 @@ switch (command.Name)
         }
 
         var report = BenchmarkReport.Write(
-            machine,
+            MachineDescription.From(command),
+            command.Get("libmodbus-version"),
             throughputs,
             await ResultFiles.ReadAllocationsAsync(command.Get("allocations"), stopping.Token),
             command.Get("command"),
