@@ -58,7 +58,14 @@ public sealed class GatewayToAlertTests : IDisposable
     public async Task TrappedPassenger_BecomesOneAlert_AcknowledgedThroughTheApi_AndAGatewayCutIsOneAlert()
     {
         await using var broker = await MosquittoBroker.StartAsync(Ct);
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct);
+        await using var influx = await InfluxServer.StartAsync(Ct);
+        await influx.CreateDatabaseAsync("facilities", Ct);
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
+        {
+            ["Influx:Url"] = influx.Url,
+            ["Influx:Database"] = "facilities",
+            ["Influx:FlushInterval"] = "00:00:00.200",
+        });
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 };
         var runtime = GatewayRuntime.Start(Site(community), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
@@ -122,6 +129,13 @@ public sealed class GatewayToAlertTests : IDisposable
         await Task.Delay(1500, Ct);
         var open = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/alerts?state=open", Ct)).RootElement.EnumerateArray().ToList();
         Assert.DoesNotContain(open, a => a.GetProperty("ruleId").GetString() is "device.offline" or "device.stale");
+        // History: readings and the fault event are in InfluxDB with the documented measurements and tags.
+        await WaitForAsync(async () => (await influx.RowsAsync("facilities", "SELECT * FROM events WHERE device = 'lift-2' AND point = 'fault_code'", Ct)).Count >= 2, "fault events in InfluxDB");
+        var events = await influx.RowsAsync("facilities", "SELECT * FROM events WHERE device = 'lift-2' AND point = 'fault_code'", Ct);
+        Assert.Contains(events, e => e["label"].GetString() == "trapped-at-floor" && e["site"].GetString() == "estate" && e["building"].GetString() == "b01" && e["gateway"].GetString() == "gw-e2e");
+        var floors = await influx.RowsAsync("facilities", "SELECT floor FROM elevator WHERE device = 'lift-1'", Ct);
+        Assert.NotEmpty(floors);
+
         var ingestion = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/ingestion", Ct)).RootElement;
         Assert.True(ingestion.GetProperty("accepted").GetInt64() > 10);
         Assert.Equal(0, ingestion.GetProperty("deadLettered").GetInt64());
