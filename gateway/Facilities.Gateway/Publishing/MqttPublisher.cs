@@ -118,7 +118,14 @@ public sealed partial class MqttPublisher(
             builder.WithTlsOptions(ConfigureTls);
         }
 
-        await _client.ConnectAsync(builder.Build(), cancellationToken);
+        // MQTTnet 5 reports a refusal (bad credentials, not authorised) in the result instead of throwing: make it an
+        // error, so the reconnect loop backs off and the log says why.
+        var result = await _client.ConnectAsync(builder.Build(), cancellationToken);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+        }
+
         LogConnected(logger, options.Host, options.Port);
         if (onCommand is not null && !_subscribed)
         {
