@@ -6,6 +6,7 @@ using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
+using Facilities.Cloud.WorkOrders;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Facilities.Cloud;
@@ -51,6 +52,7 @@ public static class CloudApp
         services.AddSingleton<AlertSweeper>();
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddNotifications(configuration);
+        services.AddWorkOrders(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
@@ -66,6 +68,7 @@ public static class CloudApp
         app.UseStatusCodePages();
         app.MapOpenApi(); // GET /openapi/v1.json
         app.MapAlertEndpoints();
+        app.MapWorkOrderEndpoints();
         app.MapIngestionEndpoints();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
         return app;

@@ -64,5 +64,19 @@ public static class Schema
                 PRIMARY KEY (alert_id, route));
             CREATE INDEX alert_escalations_due ON alert_escalations (next_at)
             """),
+        new(4, "work orders: one open order per device and rule, deadlines, breaches, timeline", d => $"""
+            CREATE TABLE work_orders (
+                id {d.IdentityColumn}, site TEXT NOT NULL, building TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+                rule_id TEXT NOT NULL, alert_id BIGINT REFERENCES alerts (id), title TEXT NOT NULL, severity TEXT NOT NULL, priority TEXT NOT NULL,
+                status TEXT NOT NULL, team TEXT, assignee TEXT, respond_by BIGINT, resolve_by BIGINT,
+                responded_at BIGINT, resolved_at BIGINT, closed_at BIGINT, respond_breached_at BIGINT, resolve_breached_at BIGINT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX work_orders_one_open ON work_orders (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed');
+            CREATE INDEX work_orders_status ON work_orders (status, site);
+            CREATE TABLE work_order_events (
+                id {d.IdentityColumn}, order_id BIGINT NOT NULL REFERENCES work_orders (id), at BIGINT NOT NULL, action TEXT NOT NULL,
+                actor TEXT NOT NULL, detail TEXT);
+            CREATE INDEX work_order_events_order ON work_order_events (order_id, at)
+            """),
     ];
 }

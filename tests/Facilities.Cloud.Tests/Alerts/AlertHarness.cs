@@ -2,6 +2,7 @@ using Dapper;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,16 +17,18 @@ public sealed class AlertHarness
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
-    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null)
+    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null, IEnumerable<IAlertNotifier>? notifiers = null)
     {
         Database = database;
         Clock = clock;
         var rulesOptions = options ?? new RulesOptions();
-        var rules = new RuleSet(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
-        Engine = new AlertEngine(rules, rulesOptions, maintenance ?? new MaintenanceSchedule(), [], NullLogger<AlertEngine>.Instance);
+        Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), notifiers ?? [], NullLogger<AlertEngine>.Instance);
         Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], [], Metrics, clock, NullLogger<IngestPipeline>.Instance);
         Sweeper = new AlertSweeper(database, Engine, rulesOptions, clock, NullLogger<AlertSweeper>.Instance);
     }
+
+    /// <summary>The shipped rule set, as the harness's engine uses it.</summary>
+    public static RuleSet DefaultRules() => new(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
 
     public CloudDatabase Database { get; }
 

@@ -1,0 +1,162 @@
+using Dapper;
+using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>A work order as the API shows it; <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).</summary>
+public sealed record WorkOrderView(
+    long Id, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
+    string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
+    DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>One entry of a work order's timeline.</summary>
+public sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
+
+/// <summary>Body of a state change: who does it, plus the assignee (assign), a note (resolve, close) or the text (note).</summary>
+public sealed record WorkOrderActionRequest(string? By, string? Assignee, string? Note, string? Text);
+
+/// <summary>
+/// <c>GET /api/work-orders?status=&amp;site=&amp;limit=</c>, <c>GET /api/work-orders/{id}</c> and
+/// <c>POST /api/work-orders/{id}/{assign|start|resolve|close|note}</c>. Errors are RFC 9457 problem details.
+/// </summary>
+public static class WorkOrderEndpoints
+{
+    private static readonly string[] Filters = ["active", .. WorkOrderLifecycle.Statuses, "all"];
+
+    public static void MapWorkOrderEndpoints(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/work-orders");
+        orders.MapGet("/", ListAsync);
+        orders.MapGet("/{id:long}", GetAsync);
+        orders.MapPost("/{id:long}/{action}", ChangeAsync);
+    }
+
+    private static async Task<IResult> ListAsync(string? status, string? site, int? limit, CloudDatabase database, CancellationToken cancellationToken)
+    {
+        status ??= "active";
+        if (!Filters.Contains(status))
+        {
+            return AlertEndpoints.Problem(400, "invalid query", $"'status' must be one of {string.Join(", ", Filters)}; got '{status}'");
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return AlertEndpoints.Problem(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+        }
+
+        var where = status switch
+        {
+            "active" => "status NOT IN ('resolved', 'closed')",
+            "all" => "1 = 1",
+            _ => "status = @status",
+        };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
+            $"SELECT * FROM work_orders WHERE {where} AND (@site IS NULL OR site = @site) ORDER BY created_at DESC, id DESC LIMIT @limit",
+            new { status, site, limit = limit ?? 200 }, cancellationToken: cancellationToken));
+        return Results.Json(rows.Select(View).ToList());
+    }
+
+    private static async Task<IResult> GetAsync(long id, CloudDatabase database, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return NotFound(id);
+        }
+
+        var events = await connection.QueryAsync<(long At, string Action, string Actor, string? Detail)>(new CommandDefinition(
+            "SELECT at, action, actor, detail FROM work_order_events WHERE order_id = @id ORDER BY at, id", new { id }, cancellationToken: cancellationToken));
+        return Results.Json(new
+        {
+            order = View(row),
+            timeline = events.Select(e => new WorkOrderEventView(Time(e.At), e.Action, e.Actor, e.Detail)).ToList(),
+        });
+    }
+
+    private static async Task<IResult> ChangeAsync(
+        long id, string action, WorkOrderActionRequest? body, CloudDatabase database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!WorkOrderLifecycle.Actions.Contains(action))
+        {
+            return AlertEndpoints.Problem(404, "unknown action", $"'{action}' is not a work-order action; use one of {string.Join(", ", WorkOrderLifecycle.Actions)}");
+        }
+
+        if (string.IsNullOrWhiteSpace(body?.By))
+        {
+            return AlertEndpoints.Problem(400, "invalid request", "'by' is required: who changes the work order");
+        }
+
+        if (action == "assign" && string.IsNullOrWhiteSpace(body.Assignee))
+        {
+            return AlertEndpoints.Problem(400, "invalid request", "'assignee' is required to assign a work order");
+        }
+
+        if (action == "note" && string.IsNullOrWhiteSpace(body.Text))
+        {
+            return AlertEndpoints.Problem(400, "invalid request", "'text' is required for a note");
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return NotFound(id);
+        }
+
+        if (WorkOrderLifecycle.Plan(action, row.Status) is not { } plan)
+        {
+            return Conflict(id, action, row.Status);
+        }
+
+        var set = action switch
+        {
+            "assign" => "status = @to, assignee = @assignee",
+            "start" => "status = @to, responded_at = COALESCE(responded_at, @now)",
+            "resolve" => "status = @to, resolved_at = @now, responded_at = COALESCE(responded_at, @now)",
+            "close" => "status = @to, closed_at = @now",
+            _ => "status = @to",
+        };
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE work_orders SET {set}, updated_at = @now WHERE id = @id AND status = @expected",
+            new { id, to = plan.To, assignee = body.Assignee, now, expected = row.Status }, transaction, cancellationToken: cancellationToken));
+        if (changed == 0)
+        {
+            return Conflict(id, action, "changed by someone else meanwhile");
+        }
+
+        var detail = action switch
+        {
+            "assign" => body.Assignee,
+            "note" => body.Text,
+            _ => body.Note,
+        };
+        await WorkOrderRow.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, body.By, detail, cancellationToken);
+        var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return Results.Json(View(updated));
+    }
+
+    private static IResult NotFound(long id) => AlertEndpoints.Problem(404, "work order not found", $"there is no work order {id}");
+
+    private static IResult Conflict(long id, string action, string status) =>
+        AlertEndpoints.Problem(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
+
+    private static WorkOrderView View(WorkOrderRow r) => new(
+        r.Id, r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
+        TimeOrNull(r.RespondBy), TimeOrNull(r.ResolveBy), TimeOrNull(r.RespondedAt), TimeOrNull(r.ResolvedAt), TimeOrNull(r.ClosedAt),
+        [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+        Time(r.CreatedAt), Time(r.UpdatedAt));
+
+    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static DateTimeOffset? TimeOrNull(long? ms) => ms is { } value ? Time(value) : null;
+}

@@ -1,0 +1,42 @@
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>A state change a person asks for: the status it needs and the status it leads to.</summary>
+public sealed record WorkOrderTransition(string Action, string To);
+
+/// <summary>
+/// The rules of a work order's life, without I/O: open → assigned → in_progress → resolved → closed, priority from
+/// severity, deadlines from the rule's policy. The fault clearing is only recorded; a person resolves and closes.
+/// </summary>
+public static class WorkOrderLifecycle
+{
+    public const string Open = "open";
+    public const string Assigned = "assigned";
+    public const string InProgress = "in_progress";
+    public const string Resolved = "resolved";
+    public const string Closed = "closed";
+
+    public static IReadOnlyList<string> Statuses { get; } = [Open, Assigned, InProgress, Resolved, Closed];
+
+    public static IReadOnlyList<string> Actions { get; } = ["assign", "start", "resolve", "close", "note"];
+
+    /// <summary>Where <paramref name="action"/> takes an order in <paramref name="status"/>; null when it is not allowed.</summary>
+    public static WorkOrderTransition? Plan(string action, string status) => (action, status) switch
+    {
+        ("assign", Open or Assigned) => new(action, Assigned),
+        ("start", Open or Assigned) => new(action, InProgress),
+        ("resolve", Open or Assigned or InProgress) => new(action, Resolved),
+        ("close", Resolved) => new(action, Closed),
+        ("note", _) => new(action, status),
+        _ => null,
+    };
+
+    /// <summary>P1 for critical alerts, P2 for warnings, P3 otherwise.</summary>
+    public static string Priority(string severity) => severity switch
+    {
+        "critical" => "P1",
+        "warning" => "P2",
+        _ => "P3",
+    };
+
+    public static DateTimeOffset? Deadline(DateTimeOffset from, TimeSpan? within) => within is { } span ? from + span : null;
+}

@@ -1,0 +1,97 @@
+using System.Data.Common;
+using Dapper;
+using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Rules;
+
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>
+/// Turns alerts of rules with a <c>workOrder</c> policy into work orders, in the alert's own transaction. One order is
+/// open per device and rule (partial unique index <c>work_orders_one_open</c>, so two instances cannot both open
+/// one): a fault that fires again while its order is open is appended to that order's timeline. The fault clearing is
+/// recorded, but the order stays open until a person resolves and closes it.
+/// </summary>
+public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions options, ILogger<WorkOrderOpener> logger) : IAlertNotifier
+{
+    public async Task EnqueueAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        ArgumentNullException.ThrowIfNull(connection);
+        if (rules.Find(notice.Site, notice.RuleId)?.WorkOrder is not { } policy)
+        {
+            return;
+        }
+
+        var now = notice.At.ToUnixTimeMilliseconds();
+        if (notice.State == "firing")
+        {
+            await OpenOrRecurAsync(notice, policy, connection, transaction, now, cancellationToken);
+            return;
+        }
+
+        var open = await OpenOrderAsync(notice, connection, transaction, cancellationToken);
+        if (open is null)
+        {
+            return;
+        }
+
+        var (action, actor, detail) = notice.State == "resolved"
+            ? ("fault-cleared", "system", $"alert {notice.AlertId} resolved: {notice.Detail}")
+            : ("alert-" + notice.State, notice.AcknowledgedBy ?? "system", $"alert {notice.AlertId} {notice.State}");
+        await WorkOrderRow.AppendAsync(connection, transaction, open.Value, now, action, actor, detail, cancellationToken);
+    }
+
+    private async Task OpenOrRecurAsync(AlertNotice notice, WorkOrderPolicy policy, DbConnection connection, DbTransaction transaction, long now, CancellationToken cancellationToken)
+    {
+        var assignee = options.AssigneeFor(policy.Team, notice.Site, notice.Building);
+        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
+                respond_by, resolve_by, created_at, updated_at)
+            VALUES (@Site, @Building, @Device, @Kind, @RuleId, @AlertId, @Title, @Severity, @priority, @status, @team, @assignee,
+                @respondBy, @resolveBy, @now, @now)
+            ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') DO NOTHING
+            RETURNING id
+            """,
+            new
+            {
+                notice.Site, notice.Building, notice.Device, notice.Kind, notice.RuleId, notice.AlertId, notice.Title, notice.Severity,
+                priority = WorkOrderLifecycle.Priority(notice.Severity),
+                status = assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned,
+                team = policy.Team,
+                assignee,
+                respondBy = WorkOrderLifecycle.Deadline(notice.At, policy.RespondWithin)?.ToUnixTimeMilliseconds(),
+                resolveBy = WorkOrderLifecycle.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
+                now,
+            },
+            transaction, cancellationToken: cancellationToken));
+        if (id is { } newId)
+        {
+            await WorkOrderRow.AppendAsync(connection, transaction, newId, now, "opened", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
+            if (assignee is not null)
+            {
+                await WorkOrderRow.AppendAsync(connection, transaction, newId, now, "assigned", "system", $"team {policy.Team}: {assignee}", cancellationToken);
+            }
+
+            LogOpened(logger, newId, notice.RuleId, notice.Site, notice.Device, assignee ?? "(unassigned)");
+            return;
+        }
+
+        // Another order for this device and rule is open (possibly opened by another instance a moment ago).
+        if (await OpenOrderAsync(notice, connection, transaction, cancellationToken) is { } existing)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE work_orders SET alert_id = @AlertId, updated_at = @now WHERE id = @existing",
+                new { notice.AlertId, now, existing }, transaction, cancellationToken: cancellationToken));
+            await WorkOrderRow.AppendAsync(connection, transaction, existing, now, "recurred", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
+        }
+    }
+
+    private static Task<long?> OpenOrderAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM work_orders WHERE site = @Site AND device = @Device AND rule_id = @RuleId AND status NOT IN ('resolved', 'closed')",
+            new { notice.Site, notice.Device, notice.RuleId }, transaction, cancellationToken: cancellationToken));
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Work order {Id} opened for {Rule} at {Site}/{Device}, assigned to {Assignee}")]
+    private static partial void LogOpened(ILogger logger, long id, string rule, string site, string device, string assignee);
+}
