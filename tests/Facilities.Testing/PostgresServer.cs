@@ -25,7 +25,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>The superuser's connection string to database <paramref name="database"/>.</summary>
     public string ConnectionString(string database = "postgres") =>
-        string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Timeout=10");
+        string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=30;Connection Idle Lifetime=2;Connection Pruning Interval=1;Timeout=10");
 
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken)
     {
@@ -47,7 +47,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var data = Path.Combine(directory, "data");
         await server.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
         var options = string.Create(CultureInfo.InvariantCulture,
-            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200");
+            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000");
         await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
         return server;
     }
