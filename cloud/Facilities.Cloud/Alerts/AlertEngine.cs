@@ -61,11 +61,36 @@ public sealed partial class AlertEngine(
         {
             await EvaluateGatewayAsync(context.Connection, context.Transaction, envelope.Site, envelope.Gateway, now, cancellationToken);
         }
-        else if (envelope.Device is not null && envelope.Message is not CommandResultMessage)
+        else if (envelope.Device is not null && Concerns(envelope))
         {
             await EvaluateDeviceAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, now, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Whether a message can change a verdict at once: a link-state change, or a value of a point some rule of the
+    /// device's kind looks at. Most readings (an elevator's floor, a port's energy) concern no rule; what they imply
+    /// over time (silence ending, a device back online) the sweeper picks up within its interval.
+    /// </summary>
+    private bool Concerns(Envelope envelope) => envelope.Message switch
+    {
+        DeviceStateMessage => true,
+        EventMessage e => Watched(envelope.Site, e.Kind)(e.Point),
+        TelemetryMessage t => t.Values.Keys.Any(Watched(envelope.Site, t.Kind)),
+        _ => false,
+    };
+
+    private Func<string, bool> Watched(string site, string kind) => _watched.GetOrAdd((site, kind), key =>
+    {
+        var points = rules.For(key.Site, key.Kind)
+            .SelectMany(r => (r.When ?? []).Concat(r.SuppressWhen ?? []).Select(c => c.Point).Append(r.Point))
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var exact = points.Where(p => !p.Contains('*', StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        var patterns = points.Where(p => p.Contains('*', StringComparison.Ordinal)).Select(RuleEvaluator.PointPattern).ToList();
+        return point => exact.Contains(point) || patterns.Any(p => p.IsMatch(point));
+    });
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), Func<string, bool>> _watched = new();
 
     /// <summary>Evaluates every rule of one device against what the database knows now.</summary>
     public async Task EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)

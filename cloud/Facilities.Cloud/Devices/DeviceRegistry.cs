@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Facilities.Cloud.Ingestion;
 using Facilities.Telemetry;
@@ -22,15 +24,15 @@ public sealed class DeviceRegistry : IMessageHandler
                 break;
             case TelemetryMessage telemetry:
                 await TouchDeviceAsync(envelope, telemetry.Kind, telemetry.Building, null, context, cancellationToken);
-                foreach (var (point, value) in telemetry.Values)
+                foreach (var chunk in telemetry.Values.Chunk(200))
                 {
-                    await UpsertValueAsync(envelope, point, value, telemetry.Labels?.GetValueOrDefault(point), context, cancellationToken);
+                    await UpsertValuesAsync(envelope, [.. chunk.Select(v => (v.Key, v.Value, telemetry.Labels?.GetValueOrDefault(v.Key)))], context, cancellationToken);
                 }
 
                 break;
             case EventMessage @event:
                 await TouchDeviceAsync(envelope, @event.Kind, @event.Building, null, context, cancellationToken);
-                await UpsertValueAsync(envelope, @event.Point, @event.Value, @event.Label, context, cancellationToken);
+                await UpsertValuesAsync(envelope, [(@event.Point, @event.Value, @event.Label)], context, cancellationToken);
                 break;
             case DeviceStateMessage state:
                 await TouchDeviceAsync(envelope, state.Kind, state.Building, state, context, cancellationToken);
@@ -95,15 +97,29 @@ public sealed class DeviceRegistry : IMessageHandler
             context.Transaction, cancellationToken: cancellationToken));
     }
 
-    private static Task<int> UpsertValueAsync(Envelope envelope, string point, double value, string? label, IngestContext context, CancellationToken cancellationToken) =>
-        context.Connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO latest_values (site, device, point, value, label, ts) VALUES (@Site, @Device, @Point, @Value, @Label, @Ts)
+    /// <summary>All values of a message in one statement (one row per point), each kept only if it is the newest.</summary>
+    private static Task<int> UpsertValuesAsync(Envelope envelope, IReadOnlyList<(string Point, double Value, string? Label)> values, IngestContext context, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("Site", envelope.Site);
+        parameters.Add("Device", envelope.Device);
+        parameters.Add("Ts", envelope.Message.Ts.ToUnixTimeMilliseconds());
+        var rows = new StringBuilder();
+        for (var i = 0; i < values.Count; i++)
+        {
+            rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@Site, @Device, @p{i}, @v{i}, @l{i}, @Ts)");
+            parameters.Add($"p{i}", values[i].Point);
+            parameters.Add($"v{i}", values[i].Value);
+            parameters.Add($"l{i}", values[i].Label, System.Data.DbType.String);
+        }
+
+        return context.Connection.ExecuteAsync(new CommandDefinition($"""
+            INSERT INTO latest_values (site, device, point, value, label, ts) VALUES {rows}
             ON CONFLICT (site, device, point) DO UPDATE SET
                 prev_value = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.value ELSE latest_values.prev_value END,
                 prev_ts = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.ts ELSE latest_values.prev_ts END,
                 value = excluded.value, label = excluded.label, ts = excluded.ts
             WHERE excluded.ts >= latest_values.ts
-            """,
-            new { envelope.Site, envelope.Device, Point = point, Value = value, Label = label, Ts = envelope.Message.Ts.ToUnixTimeMilliseconds() },
-            context.Transaction, cancellationToken: cancellationToken));
+            """, parameters, context.Transaction, cancellationToken: cancellationToken));
+    }
 }

@@ -188,9 +188,13 @@ public static class RuleEvaluator
             return facts.Points.TryGetValue(pattern, out var reading) ? [(pattern, reading)] : [];
         }
 
-        var regex = new Regex("^" + Regex.Escape(pattern).Replace("\\*", "[^/]*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+        var regex = PointPattern(pattern);
         return facts.Points.Where(p => regex.IsMatch(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value));
     }
+
+    /// <summary>A point name with <c>*</c> wildcards as a regular expression matching whole names.</summary>
+    public static Regex PointPattern(string pattern) =>
+        new("^" + Regex.Escape(pattern).Replace("\\*", "[^/]*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }
