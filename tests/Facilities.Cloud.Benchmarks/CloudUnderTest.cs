@@ -1,0 +1,82 @@
+using System.Globalization;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+using Facilities.Cloud.TelemetryStore;
+using Facilities.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Facilities.Cloud.Benchmarks;
+
+/// <summary>Where one cloud instance stores: its database and, optionally, an InfluxDB database; and its batch size (null: the default).</summary>
+internal sealed record CloudStorage(string Provider, string ConnectionString, string? InfluxUrl, string? InfluxDatabase, int? BatchSize = null);
+
+/// <summary>
+/// The whole cloud (<see cref="CloudApp"/>) in this process with its production defaults, against an external broker
+/// (Broker:Enabled=false): the configuration a deployment with Mosquitto runs. Only what the benchmark must pin is set:
+/// where it stores, the broker, the client id whose persistent session holds the backlog, and quiet logs.
+/// </summary>
+internal sealed class CloudUnderTest : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private CloudUnderTest(WebApplication app) => _app = app;
+
+    public IServiceProvider Services => _app.Services;
+
+    public IngestMetrics Ingest => _app.Services.GetRequiredService<IngestMetrics>();
+
+    public TelemetryStoreMetrics Store => _app.Services.GetRequiredService<TelemetryStoreMetrics>();
+
+    /// <summary>Builds and starts the cloud; returns once it has subscribed (its session resumed), or throws.</summary>
+    public static async Task<CloudUnderTest> StartAsync(int brokerPort, string clientId, CloudStorage storage, CancellationToken cancellationToken)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{FreePort.Next()}"),
+            ["Storage:Provider"] = storage.Provider,
+            ["Storage:ConnectionString"] = storage.ConnectionString,
+            ["Broker:Enabled"] = "false",
+            ["Mqtt:Host"] = "127.0.0.1",
+            ["Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
+            ["Mqtt:ClientId"] = clientId,
+            ["Influx:Url"] = storage.InfluxUrl ?? "",
+            ["Influx:Database"] = storage.InfluxDatabase ?? "",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (storage.BatchSize is { } batchSize)
+        {
+            settings["Mqtt:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var app = CloudApp.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            await app.Services.GetRequiredService<MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            return new CloudUnderTest(app);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Alerts in the cloud's database, in any state.</summary>
+    public async Task<long> CountAlertsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _app.Services.GetRequiredService<CloudDatabase>().OpenAsync(cancellationToken);
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM alerts";
+        return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Stops like a shutdown: the MQTT session stays at the broker, buffered InfluxDB lines are flushed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+    }
+}

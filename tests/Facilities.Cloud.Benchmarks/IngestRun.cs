@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Facilities.Cloud.Ingestion;
+using Facilities.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Facilities.Cloud.Benchmarks;
+
+/// <summary>
+/// What one run drains: the backlog's size and shape, the warm-up the cloud ingests live while its session is created
+/// (the first messages of the same gateways), and how many times mosquitto_sub drains the backlog (each from a session of its own).
+/// </summary>
+/// <param name="BatchSize">The cloud's <c>Mqtt:BatchSize</c>; null keeps the cloud's default.</param>
+internal sealed record IngestSettings(
+    int Messages, int Gateways, int DevicesPerGateway, int WarmupMessages, int SubscriberRuns, int? BatchSize, TimeSpan Timeout, bool Profile);
+
+/// <summary>One storage variant's figures; times in seconds.</summary>
+/// <param name="PublishSeconds">Putting the backlog at the broker (context only).</param>
+/// <param name="SubscriberRuns">mosquitto_sub from start to the last message of the backlog, each run; all but the last before the cloud's drain.</param>
+/// <param name="CloudAcceptedSeconds">The cloud from start to the last message committed to its database.</param>
+/// <param name="CloudStoredSeconds">The cloud from start to the last point accepted by InfluxDB.</param>
+/// <param name="BatchSize">Messages per database transaction at most (<c>Mqtt:BatchSize</c>).</param>
+/// <param name="OpenAlerts">Alerts in the cloud's database afterwards (the backlog is built to raise none).</param>
+/// <param name="InfluxPoints">Points of the backlog InfluxDB holds afterwards, counted by an InfluxQL query.</param>
+/// <param name="PeakWorkingSetBytes">Highest working set of this process sampled during the cloud's drain (the cloud and this small harness).</param>
+/// <param name="CpuSeconds">CPU time of this process during the cloud's drain.</param>
+/// <param name="AllocatedBytes">Managed bytes allocated during the cloud's drain.</param>
+internal sealed record IngestResult(
+    string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
+    IReadOnlyList<double> SubscriberRuns, double CloudAcceptedSeconds, double CloudStoredSeconds,
+    int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
+    long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages)
+{
+    /// <summary>The median of <see cref="SubscriberRuns"/>.</summary>
+    public double SubscriberSeconds => SubscriberRuns.Order().ElementAt(SubscriberRuns.Count / 2);
+
+    public double SubscriberRate => Messages / SubscriberSeconds;
+
+    public double CloudRate => Messages / CloudStoredSeconds;
+
+    public double Ratio => CloudRate / SubscriberRate;
+}
+
+/// <summary>
+/// One storage variant, side by side on one broker: Mosquitto with room for the whole backlog, persistent sessions for
+/// the cloud and for mosquitto_sub, the same backlog queued in all of them, then each drains it in turn while the others
+/// wait, so none competes with another for the machine. mosquitto_sub drains its copies before and after the cloud, so
+/// its median is taken under the machine's load of those minutes.
+/// </summary>
+internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, TextWriter log)
+{
+    /// <summary>
+    /// Mosquitto's defaults queue 1000 messages per offline client; the backlog must fit whole. A QoS 1 window of 1000
+    /// messages for mosquitto_sub (MQTT 3.1.1) matches the receive maximum the cloud asks for (MQTT 5).
+    /// </summary>
+    public const string BrokerConfig = "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 1000\nlog_type error";
+
+    private const string CloudClientId = "bench-cloud";
+
+    /// <summary>Enough for steady per-message figures; the whole stream would double the PostgreSQL variant's time.</summary>
+    private const int ProfiledMessages = 20_000;
+    private static readonly TimeSpan SampleSpan = TimeSpan.FromMinutes(5);
+
+    public async Task<IngestResult> RunAsync(string storageName, Func<CancellationToken, Task<string>> connectionString, CancellationToken cancellationToken)
+    {
+        await using var broker = await MosquittoBroker.StartAsync(cancellationToken, BrokerConfig);
+        var influxDatabase = $"bench_{storageName}_{DateTime.UtcNow:HHmmss}";
+        await influx.CreateDatabaseAsync(influxDatabase, cancellationToken);
+        var storage = new CloudStorage(storageName, await connectionString(cancellationToken), influx.Url, influxDatabase, settings.BatchSize);
+
+        // The gateways' stream: its first messages reach the cloud live (it learns the gateways and devices and its code is
+        // jitted), the rest is published while the cloud is down, as during a restart.
+        var estate = new SimulatedEstate("estate", "gw", settings.Gateways, settings.DevicesPerGateway);
+        var stream = estate.Messages(settings.WarmupMessages + settings.Messages, DateTimeOffset.UtcNow, SampleSpan);
+        var (warmup, backlog) = (stream.Take(settings.WarmupMessages).ToList(), stream.Skip(settings.WarmupMessages).ToList());
+
+        Say($"{storageName}: the cloud creates its session and ingests the first {warmup.Count:N0} messages live");
+        await using (var cloud = await CloudUnderTest.StartAsync(broker.Port, CloudClientId, storage, cancellationToken))
+        {
+            await BacklogPublisher.PublishAsync(broker.Port, warmup, cancellationToken);
+            await WaitAsync(cloud, warmup.Count, settings.Timeout, cancellationToken);
+        }
+
+        var subscribers = Enumerable.Range(1, settings.SubscriberRuns)
+            .Select(i => new MosquittoSubscriber(broker.Port, string.Create(CultureInfo.InvariantCulture, $"bench-sub-{i}"))).ToList();
+        foreach (var subscriber in subscribers)
+        {
+            await subscriber.CreateSessionAsync(cancellationToken);
+        }
+
+        Say($"{storageName}: publishing the backlog of {backlog.Count:N0} messages ({settings.Gateways} gateways, {estate.Devices} devices)");
+        var clock = Stopwatch.StartNew();
+        await BacklogPublisher.PublishAsync(broker.Port, backlog, cancellationToken);
+        var publish = clock.Elapsed;
+
+        var subscriberRuns = new List<double>();
+        foreach (var subscriber in subscribers.SkipLast(1))
+        {
+            subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscriber, backlog.Count, cancellationToken));
+        }
+
+        Say($"{storageName}: the cloud drains it (restarted on its session)");
+        var load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
+        var drain = await DrainCloudAsync(broker.Port, storage, backlog.Count, cancellationToken);
+        Say(Invariant($"{storageName}:   committed after {drain.Accepted.TotalSeconds:0.000} s, in InfluxDB after {drain.Stored.TotalSeconds:0.000} s: {backlog.Count / drain.Stored.TotalSeconds:N0} msg/s"));
+        subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
+
+        var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - warmup.Count;
+        if (influxPoints != backlog.Count)
+        {
+            Say($"{storageName}: WARNING InfluxDB holds {influxPoints:N0} points of the backlog, expected {backlog.Count:N0}");
+        }
+
+        StageTimes? stages = null;
+        if (settings.Profile)
+        {
+            Say($"{storageName}: profiling the pipeline stage by stage on a fresh database");
+            var profileStorage = storage with { ConnectionString = await connectionString(cancellationToken) };
+            stages = await PipelineProfile.MeasureAsync([.. stream.Take(ProfiledMessages)], broker.Port, profileStorage, cancellationToken);
+        }
+
+        return new IngestResult(
+            storageName, backlog.Count, estate.Devices, settings.Gateways, backlog.Sum(m => m.Payload.Length) / backlog.Count, publish.TotalSeconds,
+            subscriberRuns, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
+            drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
+            drain.Counts.Written, drain.Counts.Dropped, influxPoints,
+            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages);
+    }
+
+    private async Task<double> DrainSubscriberAsync(string storageName, MosquittoSubscriber subscriber, int count, CancellationToken cancellationToken)
+    {
+        Say($"{storageName}: mosquitto_sub drains it ({subscriber.ClientId})");
+        var time = await subscriber.DrainAsync(count, settings.Timeout, cancellationToken);
+        Say(Invariant($"{storageName}:   {time.TotalSeconds:0.000} s, {count / time.TotalSeconds:N0} msg/s"));
+        return time.TotalSeconds;
+    }
+
+    private sealed record DrainCounts(int BatchSize, long Accepted, long Duplicates, long DeadLettered, long Alerts, long Written, long Dropped);
+
+    private sealed record CloudDrain(TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated);
+
+    /// <summary>Starts the cloud on its session and samples its counters until every message is committed and in InfluxDB.</summary>
+    private async Task<CloudDrain> DrainCloudAsync(int brokerPort, CloudStorage storage, int count, CancellationToken cancellationToken)
+    {
+        using var process = Process.GetCurrentProcess();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var cpu = process.TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes();
+        var peak = Environment.WorkingSet;
+        var clock = Stopwatch.StartNew();
+        await using var cloud = await CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken);
+        TimeSpan? accepted = null;
+        while (true)
+        {
+            peak = Math.Max(peak, Environment.WorkingSet);
+            if (accepted is null && cloud.Ingest.Accepted >= count)
+            {
+                accepted = clock.Elapsed;
+            }
+
+            if (accepted is not null && cloud.Store.Snapshot().Written >= count)
+            {
+                break;
+            }
+
+            if (clock.Elapsed > settings.Timeout)
+            {
+                throw new TimeoutException(Invariant(
+                    $"the cloud did not drain {count} messages within {settings.Timeout}: {cloud.Ingest.Accepted} accepted, {cloud.Store.Snapshot()}"));
+            }
+
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var stored = clock.Elapsed;
+        process.Refresh();
+        var snapshot = cloud.Store.Snapshot();
+        var counts = new DrainCounts(
+            cloud.Services.GetRequiredService<CloudMqttOptions>().BatchSize, cloud.Ingest.Accepted, cloud.Ingest.Duplicates, cloud.Ingest.DeadLettered,
+            await cloud.CountAlertsAsync(cancellationToken), snapshot.Written, snapshot.Dropped);
+        return new CloudDrain(accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
+    }
+
+    private static async Task WaitAsync(CloudUnderTest cloud, int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (cloud.Ingest.Accepted < count || cloud.Store.Snapshot().Written < count)
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"the warm-up did not arrive: {cloud.Ingest.Accepted} of {count} accepted, {cloud.Store.Snapshot()}");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>Points in the database: per measurement the count of its most frequent field (every point carries its kind's anchor).</summary>
+    private async Task<long> CountPointsAsync(string database, CancellationToken cancellationToken)
+    {
+        var rows = await influx.RowsAsync(database, "SELECT COUNT(*) FROM /.*/", cancellationToken);
+        return rows.Sum(row => row.Where(c => c.Key.StartsWith("count_", StringComparison.Ordinal) && c.Value.ValueKind == JsonValueKind.Number).Max(c => c.Value.GetInt64()));
+    }
+
+    private void Say(string line) => log.WriteLine(line);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

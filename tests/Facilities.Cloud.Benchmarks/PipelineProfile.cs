@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+using Facilities.Cloud.TelemetryStore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Cloud.Benchmarks;
+
+/// <summary>Microseconds per message spent in each stage of ingestion, measured one stage at a time.</summary>
+/// <param name="Validation">Topic parse, JSON deserialisation and contract checks (<see cref="MessageValidator"/>).</param>
+/// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync"/> batch per message: connection, transaction, seq check, handlers, commit.</param>
+/// <param name="Handlers">Of <paramref name="Transaction"/>, the time inside each message handler, by handler.</param>
+/// <param name="LineProtocol">Turning an accepted message into InfluxDB line protocol (<see cref="TelemetrySchema"/>).</param>
+internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, double> Handlers, double LineProtocol);
+
+/// <summary>
+/// Where ingestion spends its time: the backlog again, through the cloud's own pipeline and handlers taken from a started
+/// cloud on a fresh database, one stage at a time with a stopwatch around each (dotnet-counters and a profiler are not at
+/// hand). The stages run one after another on one thread, so their sum is the CPU a message costs the pipeline, not the
+/// end-to-end wall time, where MQTT, InfluxDB writes and the pipeline overlap on the machine's cores.
+/// </summary>
+internal static class PipelineProfile
+{
+    public static async Task<StageTimes> MeasureAsync(
+        IReadOnlyList<BacklogMessage> backlog, int brokerPort, CloudStorage storage, CancellationToken cancellationToken)
+    {
+        await using var cloud = await CloudUnderTest.StartAsync(brokerPort, "bench-profile", storage with { InfluxUrl = null, InfluxDatabase = null }, cancellationToken);
+        var batchSize = cloud.Services.GetRequiredService<CloudMqttOptions>().BatchSize;
+        var raw = backlog.Select(m => new RawMessage(m.Topic, m.Payload)).ToArray();
+        var now = DateTimeOffset.UtcNow;
+
+        var clock = Stopwatch.StartNew();
+        var envelopes = new List<Envelope>(raw.Length);
+        foreach (var message in raw)
+        {
+            var (envelope, rejection) = MessageValidator.Validate(message.Topic, message.Payload.Span, now);
+            envelopes.Add(envelope ?? throw new InvalidOperationException($"the backlog has a message the cloud refuses: {rejection?.Reason}"));
+        }
+
+        var validation = clock.Elapsed;
+
+        clock.Restart();
+        var lines = 0L;
+        foreach (var envelope in envelopes)
+        {
+            foreach (var point in TelemetrySchema.Points(envelope))
+            {
+                lines += TelemetryStore.LineProtocol.Format(point)?.Length ?? 0;
+            }
+        }
+
+        var lineProtocol = clock.Elapsed;
+        GC.KeepAlive(lines);
+
+        var handlers = cloud.Services.GetServices<IMessageHandler>().Select(h => new TimedHandler(h)).ToArray();
+        var pipeline = new IngestPipeline(
+            cloud.Services.GetRequiredService<CloudDatabase>(), handlers, [], new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
+        clock.Restart();
+        foreach (var batch in raw.Chunk(batchSize))
+        {
+            var outcomes = await pipeline.ProcessAsync(batch, cancellationToken);
+            if (outcomes.Any(o => o != IngestOutcome.Accepted))
+            {
+                throw new InvalidOperationException($"the profiled pipeline did not accept every message: {string.Join(", ", outcomes.Distinct())}");
+            }
+        }
+
+        var transaction = clock.Elapsed;
+        double PerMessage(TimeSpan time) => time.TotalMicroseconds / raw.Length;
+        return new StageTimes(
+            raw.Length, batchSize, PerMessage(validation), PerMessage(transaction),
+            handlers.ToDictionary(h => h.Name, h => PerMessage(h.Elapsed)), PerMessage(lineProtocol));
+    }
+
+    /// <summary>A handler with a stopwatch around it.</summary>
+    private sealed class TimedHandler(IMessageHandler inner) : IMessageHandler
+    {
+        private long _ticks;
+
+        public string Name { get; } = inner.GetType().Name;
+
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, _ticks);
+
+        public async ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await inner.HandleAsync(envelope, context, cancellationToken);
+            _ticks += Stopwatch.GetTimestamp() - start;
+        }
+    }
+}

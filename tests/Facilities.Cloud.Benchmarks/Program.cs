@@ -1,0 +1,73 @@
+using System.Globalization;
+using Facilities.Benchmarks.Shared;
+using Facilities.Cloud.Benchmarks;
+using Facilities.Testing;
+using Microsoft.Data.Sqlite;
+
+// run.sh runs `ingest` (measures every storage variant into a JSON file), then `report` (renders it into docs/benchmarks.md).
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stopping.Cancel();
+};
+
+var command = CommandArguments.Parse(args);
+switch (command.Name)
+{
+    case "ingest":
+        return await IngestAsync(command, stopping.Token);
+
+    case "report":
+        var results = await ResultFile.ReadAsync(command.Get("results"), stopping.Token);
+        using (var sqlite = new SqliteConnection("Data Source=:memory:"))
+        {
+            sqlite.Open();
+            var versions = new ServerVersions(command.Get("mosquitto-version"), command.Get("influx-version"), command.Get("postgres-version"), sqlite.ServerVersion);
+            var report = IngestReport.Write(MachineDescription.From(command), versions, results.Results, command.Get("command"), results.When);
+            await MarkedSection.WriteAsync(command.Get("doc"), IngestReport.Section, report, stopping.Token);
+            Console.WriteLine(report);
+        }
+
+        return 0; // a missed target is a finding in the report, not a failure of the run
+
+    default:
+        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh runs both)");
+        return 2;
+}
+
+static async Task<int> IngestAsync(CommandArguments command, CancellationToken cancellationToken)
+{
+    var settings = new IngestSettings(
+        Messages: (int)command.GetDouble("messages", 100_000),
+        Gateways: (int)command.GetDouble("gateways", 4),
+        DevicesPerGateway: (int)command.GetDouble("devices-per-gateway", 25),
+        WarmupMessages: (int)command.GetDouble("warmup", 2_000),
+        SubscriberRuns: (int)command.GetDouble("subscriber-runs", 3),
+        BatchSize: command.Options.TryGetValue("batch-size", out var batchSize) ? int.Parse(batchSize, CultureInfo.InvariantCulture) : null,
+        Timeout: TimeSpan.FromMinutes(command.GetDouble("timeout-minutes", 20)),
+        Profile: command.Get("profile", "true") == "true");
+    var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    {
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        return 2;
+    }
+
+    await using var influx = await InfluxServer.StartAsync(cancellationToken);
+    await using var postgres = storages.Contains("postgres") ? await PostgresServer.StartAsync(cancellationToken) : null;
+    var run = new IngestRun(settings, influx, Console.Out);
+    var results = new List<IngestResult>();
+    foreach (var storage in storages)
+    {
+        var directory = Directory.CreateTempSubdirectory("cloud-bench-").FullName;
+        var databases = 0;
+        results.Add(await run.RunAsync(storage, async ct => storage == "postgres"
+            ? await postgres!.CreateDatabaseAsync(ct)
+            : string.Create(CultureInfo.InvariantCulture, $"Data Source={Path.Combine(directory, $"cloud-{++databases}.db")}"), cancellationToken));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    await new ResultFile(DateTimeOffset.UtcNow, results).WriteAsync(command.Get("out"), cancellationToken);
+    return 0;
+}
