@@ -151,10 +151,13 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
 
     private async Task ConsumeAsync(CancellationToken cancellationToken)
     {
-        var batch = new List<MqttApplicationMessageReceivedEventArgs>(options.BatchSize);
+        // A batch's acknowledgements go out while the next batch is handled: awaiting them one after another took about
+        // 7% of the consumer's time in the ingest benchmark (tests/Facilities.Cloud.Benchmarks). Only one batch's
+        // acknowledgements are in flight at a time, and each still follows its own batch's commit.
+        var acknowledging = Task.CompletedTask;
         while (await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            batch.Clear();
+            var batch = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
             while (batch.Count < options.BatchSize && _received.Reader.TryRead(out var item))
             {
                 batch.Add(item);
@@ -177,17 +180,30 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
                 }
             }
 
-            foreach (var e in batch)
+            await acknowledging;
+            acknowledging = AcknowledgeAsync(batch, cancellationToken);
+        }
+
+        await acknowledging;
+    }
+
+    /// <summary>Stops quietly when the service stops: what is left unacknowledged comes again after the restart, and the seq check drops it.</summary>
+    private async Task AcknowledgeAsync(List<MqttApplicationMessageReceivedEventArgs> batch, CancellationToken cancellationToken)
+    {
+        foreach (var e in batch)
+        {
+            try
             {
-                try
-                {
-                    await e.AcknowledgeAsync(cancellationToken);
-                }
-                catch (Exception error) when (error is not OperationCanceledException)
-                {
-                    // The connection dropped after the commit: the broker will redeliver, and the seq check drops it.
-                    LogAckFailed(logger, e.ApplicationMessage.Topic, error.Message);
-                }
+                await e.AcknowledgeAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // The connection dropped after the commit: the broker will redeliver, and the seq check drops it.
+                LogAckFailed(logger, e.ApplicationMessage.Topic, error.Message);
             }
         }
     }
