@@ -13,6 +13,14 @@ namespace Facilities.Cloud.Devices;
 /// </summary>
 public sealed class DeviceRegistry : IMessageHandler
 {
+    /// <summary>
+    /// How often a stream of readings refreshes a device's or gateway's "last heard" row: every message would be one
+    /// more statement per message for a value that silence rules read in minutes.
+    /// </summary>
+    private static readonly long RefreshMs = 1000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Id), (string Gateway, string Kind, string Building, long At)> _written = new();
+
     public async ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
@@ -39,7 +47,7 @@ public sealed class DeviceRegistry : IMessageHandler
                 break;
         }
 
-        if (envelope.Message is not GatewayStatusMessage)
+        if (envelope.Message is not GatewayStatusMessage && Due((envelope.Site, "gateway:" + envelope.Gateway), ("", "", "", envelope.ReceivedAt.ToUnixTimeMilliseconds()), context))
         {
             await context.Connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE gateways SET last_seen = @Now WHERE site = @Site AND gateway = @Gateway AND last_seen < @Now",
@@ -75,8 +83,13 @@ public sealed class DeviceRegistry : IMessageHandler
     /// Registers the device and notes it was heard. Any message from a device means it is online unless a newer state
     /// message says otherwise; a state message sets the state if it is the newest.
     /// </summary>
-    private static Task<int> TouchDeviceAsync(Envelope envelope, string kind, string building, DeviceStateMessage? state, IngestContext context, CancellationToken cancellationToken)
+    private Task<int> TouchDeviceAsync(Envelope envelope, string kind, string building, DeviceStateMessage? state, IngestContext context, CancellationToken cancellationToken)
     {
+        if (state is null && !Due((envelope.Site, envelope.Device!), (envelope.Gateway, kind, building, envelope.ReceivedAt.ToUnixTimeMilliseconds()), context))
+        {
+            return Task.FromResult(0);
+        }
+
         var ts = envelope.Message.Ts.ToUnixTimeMilliseconds();
         return context.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO devices (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen)
@@ -95,6 +108,21 @@ public sealed class DeviceRegistry : IMessageHandler
                 State = state?.State ?? DeviceStateMessage.Online, Reason = state?.Reason, Ts = ts, Now = envelope.ReceivedAt.ToUnixTimeMilliseconds(),
             },
             context.Transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Whether the row must be written now: never written by this instance, something about it changed, or its last
+    /// write is older than <see cref="RefreshMs"/>. What was written is remembered only once the transaction commits.
+    /// </summary>
+    private bool Due((string Site, string Id) key, (string Gateway, string Kind, string Building, long At) now, IngestContext context)
+    {
+        if (_written.TryGetValue(key, out var last) && (last.Gateway, last.Kind, last.Building) == (now.Gateway, now.Kind, now.Building) && now.At - last.At < RefreshMs && now.At >= last.At)
+        {
+            return false;
+        }
+
+        context.AfterCommit(() => _written[key] = now);
+        return true;
     }
 
     /// <summary>All values of a message in one statement (one row per point), each kept only if it is the newest.</summary>

@@ -15,4 +15,17 @@ public sealed class IngestContext(CloudDatabase database, DbConnection connectio
     public TimeProvider Time { get; } = time;
 
     public SqlDialect Dialect => Database.Dialect;
+
+    private readonly List<Action> _afterCommit = [];
+
+    /// <summary>Runs <paramref name="action"/> once the transaction committed (never if it rolls back): for caches of what is stored.</summary>
+    public void AfterCommit(Action action) => _afterCommit.Add(action);
+
+    internal void Committed()
+    {
+        foreach (var action in _afterCommit)
+        {
+            action();
+        }
+    }
 }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Facilities.Telemetry;
 using Facilities.Cloud.Storage;
@@ -96,6 +98,7 @@ public sealed partial class IngestPipeline(
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var context = new IngestContext(database, connection, transaction, time);
+        var fresh = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), cancellationToken);
         for (var i = start; i < start + count; i++)
         {
             var (raw, (envelope, rejection)) = validated[i];
@@ -113,7 +116,7 @@ public sealed partial class IngestPipeline(
                 continue;
             }
 
-            if (!await MarkSeenAsync(context, envelope, cancellationToken))
+            if (envelope.Message is not GatewayStatusMessage { Seq: 0 } && !fresh.Remove((envelope.Site, envelope.Gateway, envelope.Message.Seq)))
             {
                 outcomes[i] = IngestOutcome.Duplicate;
                 continue;
@@ -128,24 +131,37 @@ public sealed partial class IngestPipeline(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        context.Committed();
     }
 
     /// <summary>
-    /// Records (site, gateway, seq); false if it was already there: the unique key makes a redelivery — to this instance
-    /// or to another one at the same moment — a no-op. A last will (seq 0) is published by the broker and is always new.
+    /// Records every (site, gateway, seq) of a batch in one statement per 200 and returns the ones that were new: the
+    /// unique key makes a redelivery — to this instance or to another one at the same moment — a no-op, and a number
+    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new.
     /// </summary>
-    private static async Task<bool> MarkSeenAsync(IngestContext context, Envelope envelope, CancellationToken cancellationToken)
+    private static async Task<HashSet<(string Site, string Gateway, long Seq)>> MarkSeenAsync(IngestContext context, IEnumerable<Envelope> envelopes, CancellationToken cancellationToken)
     {
-        if (envelope.Message is GatewayStatusMessage { Seq: 0 })
+        var fresh = new HashSet<(string, string, long)>();
+        foreach (var chunk in envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 }).Chunk(200))
         {
-            return true;
+            var parameters = new DynamicParameters();
+            var rows = new StringBuilder();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@s{i}, @g{i}, @q{i}, @a{i})");
+                parameters.Add($"s{i}", chunk[i].Site);
+                parameters.Add($"g{i}", chunk[i].Gateway);
+                parameters.Add($"q{i}", chunk[i].Message.Seq);
+                parameters.Add($"a{i}", chunk[i].ReceivedAt.ToUnixTimeMilliseconds());
+            }
+
+            var inserted = await context.Connection.QueryAsync<(string Site, string Gateway, long Seq)>(new CommandDefinition(
+                $"INSERT INTO seen_messages (site, gateway, seq, received_at) VALUES {rows} ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
+                parameters, context.Transaction, cancellationToken: cancellationToken));
+            fresh.UnionWith(inserted);
         }
 
-        var inserted = await context.Connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO seen_messages (site, gateway, seq, received_at) VALUES (@Site, @Gateway, @Seq, @At) ON CONFLICT DO NOTHING",
-            new { envelope.Site, envelope.Gateway, envelope.Message.Seq, At = envelope.ReceivedAt.ToUnixTimeMilliseconds() },
-            context.Transaction, cancellationToken: cancellationToken));
-        return inserted == 1;
+        return fresh;
     }
 
     private async Task DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
