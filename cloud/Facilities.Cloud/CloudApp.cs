@@ -70,6 +70,7 @@ public static class CloudApp
         app.MapAlertEndpoints();
         app.MapWorkOrderEndpoints();
         app.MapIngestionEndpoints();
+        app.MapMetrics();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
         return app;
     }

@@ -136,6 +136,11 @@ public sealed class GatewayToAlertTests : IDisposable
         var floors = await influx.RowsAsync("facilities", "SELECT floor FROM elevator WHERE device = 'lift-1'", Ct);
         Assert.NotEmpty(floors);
 
+        var metrics = await cloud.Http.GetStringAsync("/metrics", Ct);
+        Assert.Contains("facilities_cloud_open_alerts{state=\"firing\",severity=\"critical\"} ", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"facilities_cloud_messages_total\{outcome=""accepted""\} [1-9]\d*", metrics);
+        Assert.Matches(@"facilities_cloud_influx_lines_total\{fate=""written""\} [1-9]\d*", metrics);
+
         var ingestion = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/ingestion", Ct)).RootElement;
         Assert.True(ingestion.GetProperty("accepted").GetInt64() > 10);
         Assert.Equal(0, ingestion.GetProperty("deadLettered").GetInt64());

@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+using Facilities.Cloud.TelemetryStore;
+
+namespace Facilities.Cloud;
+
+/// <summary>
+/// <c>GET /metrics</c> in the Prometheus text format: what ingestion and the telemetry store did since start-up, and
+/// the open alerts and devices by state as the database has them now (so every instance reports the same).
+/// </summary>
+public static class MetricsEndpoint
+{
+    public static void MapMetrics(this IEndpointRouteBuilder app) =>
+        app.MapGet("/metrics", async (IngestMetrics ingest, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, CancellationToken ct) =>
+        {
+            var text = new StringBuilder();
+            void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+                foreach (var (labels, value) in samples)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"{name}{labels} {value}\n");
+                }
+            }
+
+            Metric("facilities_cloud_messages_total", "counter", "Gateway messages by outcome since start-up.",
+            [
+                ("{outcome=\"accepted\"}", ingest.Accepted), ("{outcome=\"duplicate\"}", ingest.Duplicates),
+                ("{outcome=\"dead_lettered\"}", ingest.DeadLettered), ("{outcome=\"ignored\"}", ingest.Ignored),
+            ]);
+            Metric("facilities_cloud_mqtt_connected", "gauge", "1 while the consumer is connected to the broker.", [("", consumer.Connected ? 1 : 0)]);
+            var influx = store.Snapshot();
+            Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up.",
+                [("{fate=\"written\"}", influx.Written), ("{fate=\"dropped\"}", influx.Dropped), ("{fate=\"rejected\"}", influx.Rejected)]);
+            Metric("facilities_cloud_influx_buffered_lines", "gauge", "Telemetry lines waiting to be written.", [("", influx.Buffered)]);
+
+            await using var connection = await database.OpenAsync(ct);
+            var alerts = await connection.QueryAsync<(string State, string Severity, long Count)>(new CommandDefinition(
+                "SELECT state, severity, COUNT(*) FROM alerts WHERE state <> 'resolved' GROUP BY state, severity", cancellationToken: ct));
+            Metric("facilities_cloud_open_alerts", "gauge", "Alerts not resolved, by state and severity.",
+                alerts.Select(a => ($"{{state=\"{a.State}\",severity=\"{a.Severity}\"}}", (double)a.Count)));
+            var devices = await connection.QueryAsync<(string State, long Count)>(new CommandDefinition(
+                "SELECT state, COUNT(*) FROM devices GROUP BY state", cancellationToken: ct));
+            Metric("facilities_cloud_devices", "gauge", "Devices by link state.", devices.Select(d => ($"{{state=\"{d.State}\"}}", (double)d.Count)));
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4");
+        });
+}
