@@ -75,7 +75,7 @@ public static class AlertEndpoints
         return Results.Json(new
         {
             alert = View(row),
-            timeline = events.Select(e => new AlertEventView(DateTimeOffset.FromUnixTimeMilliseconds(e.At), e.Action, e.Actor, e.Detail)).ToList(),
+            timeline = events.Select(e => new AlertEventView(UnixTime.FromMs(e.At), e.Action, e.Actor, e.Detail)).ToList(),
         });
     }
 
@@ -126,12 +126,9 @@ public static class AlertEndpoints
 
     private static AlertView View(AlertRow r) => new(
         r.Id, r.Site, r.Gateway, r.Device, r.Kind, r.Building, r.RuleId, r.Severity, r.State, r.Title, r.Detail, r.Value,
-        Time(r.OpenedAt), TimeOrNull(r.FiredAt), TimeOrNull(r.AcknowledgedAt), r.AcknowledgedBy, TimeOrNull(r.ResolvedAt), r.ResolvedBy,
+        UnixTime.FromMs(r.OpenedAt), UnixTime.FromMs(r.FiredAt), UnixTime.FromMs(r.AcknowledgedAt), r.AcknowledgedBy, UnixTime.FromMs(r.ResolvedAt), r.ResolvedBy,
         r.Occurrences, r.Flapping != 0, r.Suppressed);
 
-    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? TimeOrNull(long? ms) => ms is { } value ? Time(value) : null;
 
     /// <summary>A row of the alerts table.</summary>
     public sealed record AlertRow

@@ -3,6 +3,7 @@ using Dapper;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
+using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 
 namespace Facilities.Cloud.Alerts;
@@ -110,9 +111,9 @@ public sealed partial class AlertEngine(
         var points = (await connection.QueryAsync<PointRow>(new CommandDefinition(
             "SELECT point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device = @device",
             new { site, device }, transaction, cancellationToken: cancellationToken)))
-            .ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, FromMs(p.Ts), p.PrevValue, p.PrevTs is { } pt ? FromMs(pt) : null), StringComparer.Ordinal);
+            .ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, UnixTime.FromMs(p.Ts), p.PrevValue, p.PrevTs is { } pt ? UnixTime.FromMs(pt) : null), StringComparer.Ordinal);
         var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
-            FromMs(row.StateSince), row.StateReason, FromMs(row.LastSeen), points);
+            UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
         var gatewayDown = IsGatewayDown(row.GatewayState, row.Gateway_LastSeen, now);
         var open = await OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         var inMaintenance = maintenance.Covers(site, row.Building, device, now);
@@ -154,8 +155,8 @@ public sealed partial class AlertEngine(
 
         var down = IsGatewayDown(row.State, row.LastSeen, now);
         var detail = row.State == "offline"
-            ? $"gateway {gateway} offline since {FromMs(row.StateSince):yyyy-MM-dd HH:mm:ss} UTC"
-            : $"nothing heard from gateway {gateway} since {FromMs(row.LastSeen):yyyy-MM-dd HH:mm:ss} UTC";
+            ? $"gateway {gateway} offline since {UnixTime.FromMs(row.StateSince):yyyy-MM-dd HH:mm:ss} UTC"
+            : $"nothing heard from gateway {gateway} since {UnixTime.FromMs(row.LastSeen):yyyy-MM-dd HH:mm:ss} UTC";
         var open = await OpenAlertsAsync(connection, transaction, site, GatewaySubject(gateway), cancellationToken);
         var verdict = new Verdict(down, null, down ? detail : "online", maintenance.Covers(site, "", GatewaySubject(gateway), now));
         await ApplyAsync(connection, transaction, new Subject(site, gateway, GatewaySubject(gateway), "gateway", ""), GatewayOfflineRule, "critical",
@@ -166,7 +167,7 @@ public sealed partial class AlertEngine(
     public static string GatewaySubject(string gateway) => $"gateway:{gateway}";
 
     private bool IsGatewayDown(string? state, long? lastSeen, DateTimeOffset now) =>
-        state == "offline" || (lastSeen is { } seen && now - FromMs(seen) > options.GatewaySilence);
+        state == "offline" || (lastSeen is { } seen && now - UnixTime.FromMs(seen) > options.GatewaySilence);
 
     private async Task ApplyAsync(
         DbConnection connection, DbTransaction transaction, Subject subject, string ruleId, string severity, string title, TimeSpan hold,
@@ -204,7 +205,7 @@ public sealed partial class AlertEngine(
                 return;
             }
 
-            if (alert.State == "pending" && now - FromMs(alert.OpenedAt) >= hold)
+            if (alert.State == "pending" && now - UnixTime.FromMs(alert.OpenedAt) >= hold)
             {
                 if (await UpdateAsync(connection, transaction, alert.Id, "state = 'firing', fired_at = @now, detail = @Detail, value = @Value, suppressed = @Suppressed",
                     "state = 'pending'", new { now = nowMs, verdict.Detail, verdict.Value, verdict.Suppressed }, cancellationToken) == 0)
@@ -261,7 +262,7 @@ public sealed partial class AlertEngine(
                 return;
             }
 
-            if (now - FromMs(alert.ClearSince.Value) < options.FlapHold)
+            if (now - UnixTime.FromMs(alert.ClearSince.Value) < options.FlapHold)
             {
                 return;
             }
@@ -317,8 +318,6 @@ public sealed partial class AlertEngine(
         connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO alert_events (alert_id, at, action, actor, detail) VALUES (@alertId, @at, @action, @actor, @detail)",
             new { alertId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
-
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Rule} fired for {Site}/{Device}: {Detail}")]
     private static partial void LogFired(ILogger logger, string rule, string site, string device, string detail);

@@ -14,17 +14,8 @@ public sealed partial class AlertSweeper(CloudDatabase database, AlertEngine eng
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.SweepInterval, time);
-        while (!stoppingToken.IsCancellationRequested)
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            try
-            {
-                await timer.WaitForNextTickAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             try
             {
                 await SweepAsync(stoppingToken);

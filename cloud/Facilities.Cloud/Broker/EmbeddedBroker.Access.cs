@@ -2,14 +2,14 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Threading.Channels;
-using Dapper;
+using Facilities.Cloud.Storage;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
 namespace Facilities.Cloud.Broker;
 
 /// <summary>A publish the ACL refused, on its way to the <c>dead_letters</c> table.</summary>
-internal sealed record RefusedPublish(long ReceivedAt, string Topic, string Reason, byte[] Payload);
+internal sealed record RefusedPublish(DateTimeOffset ReceivedAt, string Topic, string Reason, byte[] Payload);
 
 public sealed partial class EmbeddedBroker
 {
@@ -99,7 +99,7 @@ public sealed partial class EmbeddedBroker
         e.Response.ReasonString = "not authorised for this topic";
         Interlocked.Increment(ref _refusedPublishes);
         LogPublishRefused(_logger, e.ClientId, refusal);
-        var letter = new RefusedPublish(_time.GetUtcNow().ToUnixTimeMilliseconds(), topic, refusal, e.ApplicationMessage.Payload.ToArray());
+        var letter = new RefusedPublish(_time.GetUtcNow(), topic, refusal, e.ApplicationMessage.Payload.ToArray());
         if (!_deadLetters.Writer.TryWrite(letter))
         {
             Interlocked.Increment(ref _deadLettersDropped);
@@ -137,9 +137,7 @@ public sealed partial class EmbeddedBroker
             try
             {
                 await using var connection = await _database.OpenAsync(cancellationToken);
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO dead_letters (received_at, topic, reason, payload) VALUES (@ReceivedAt, @Topic, @Reason, @Payload)",
-                    letter, cancellationToken: cancellationToken));
+                await DeadLetters.InsertAsync(connection, null, letter.ReceivedAt, letter.Topic, letter.Reason, letter.Payload, cancellationToken);
             }
             catch (Exception error) when (error is DbException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
             {

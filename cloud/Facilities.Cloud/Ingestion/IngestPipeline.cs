@@ -164,11 +164,8 @@ public sealed partial class IngestPipeline(
         return fresh;
     }
 
-    private async Task DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO dead_letters (received_at, topic, reason, payload) VALUES (@At, @Topic, @Reason, @Payload)",
-            new { At = time.GetUtcNow().ToUnixTimeMilliseconds(), raw.Topic, Reason = reason, Payload = raw.Payload.ToArray() },
-            transaction, cancellationToken: cancellationToken));
+    private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
+        DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused message on {Topic}: {Reason} (kept in dead_letters)")]
     private static partial void LogRejected(ILogger logger, string topic, string reason);

@@ -46,7 +46,7 @@ public static class IngestionEndpoints
             return Results.Json(rows.Select(r => new
             {
                 id = r.Id,
-                receivedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.ReceivedAt),
+                receivedAt = UnixTime.FromMs(r.ReceivedAt),
                 topic = r.Topic,
                 reason = r.Reason,
                 payload = Printable(r.Payload),

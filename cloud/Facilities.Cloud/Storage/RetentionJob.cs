@@ -38,7 +38,7 @@ public sealed partial class RetentionJob(CloudDatabase database, RetentionOption
                 LogFailed(logger, error.Message);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>One pass; returns the number of rows deleted.</summary>
@@ -63,18 +63,6 @@ public sealed partial class RetentionJob(CloudDatabase database, RetentionOption
         }
 
         return removed;
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Removed} old rows deleted")]

@@ -74,7 +74,7 @@ public static class WorkOrderEndpoints
         return Results.Json(new
         {
             order = View(row),
-            timeline = events.Select(e => new WorkOrderEventView(Time(e.At), e.Action, e.Actor, e.Detail)).ToList(),
+            timeline = events.Select(e => new WorkOrderEventView(UnixTime.FromMs(e.At), e.Action, e.Actor, e.Detail)).ToList(),
         });
     }
 
@@ -152,11 +152,8 @@ public static class WorkOrderEndpoints
 
     private static WorkOrderView View(WorkOrderRow r) => new(
         r.Id, r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
-        TimeOrNull(r.RespondBy), TimeOrNull(r.ResolveBy), TimeOrNull(r.RespondedAt), TimeOrNull(r.ResolvedAt), TimeOrNull(r.ClosedAt),
+        UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
         [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
-        Time(r.CreatedAt), Time(r.UpdatedAt));
+        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
 
-    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? TimeOrNull(long? ms) => ms is { } value ? Time(value) : null;
 }

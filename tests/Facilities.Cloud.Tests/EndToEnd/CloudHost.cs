@@ -1,3 +1,4 @@
+using Dapper;
 using Facilities.Cloud.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -62,7 +63,12 @@ public sealed class CloudHost : IAsyncDisposable
         return host;
     }
 
-    public CloudDatabase OpenDatabase() => CloudDatabase.Create(new StorageOptions { Provider = "sqlite", ConnectionString = ConnectionString });
+    /// <summary>A scalar count from the cloud's own database.</summary>
+    public async Task<long> CountAsync(string sql, object? parameters = null)
+    {
+        await using var connection = await Services.GetRequiredService<CloudDatabase>().OpenAsync(TestContext.Current.CancellationToken);
+        return await connection.ExecuteScalarAsync<long>(sql, parameters);
+    }
 
     public async ValueTask DisposeAsync()
     {

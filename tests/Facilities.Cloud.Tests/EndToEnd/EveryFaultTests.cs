@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapper;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
 using Facilities.Gateway;
@@ -87,20 +85,19 @@ public sealed class EveryFaultTests : IDisposable
         var device = Assert.Single(sim.Devices);
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 };
         await using var gateway = GatewayRuntime.Start(Site(sim, device.Id, profile), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
-        await using var database = cloud.OpenDatabase();
 
         // Settled first: online, readings in, and nothing firing for this rule before the fault.
-        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM latest_values WHERE device = @device", device.Id) > 5, clock, advance: false, "readings");
+        await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM latest_values WHERE device = @device", new { device = device.Id }) > 5, clock, advance: false, "readings");
         await Task.Delay(1000, Ct);
-        Assert.Equal(0, await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'pending'", device.Id, ruleId));
+        Assert.Equal(0, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'pending'", new { device = device.Id, rule = ruleId }));
 
         Assert.True(device.Inject(fault, sim.Clock.Now), $"{kind} supports {fault}");
-        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state = 'firing'", device.Id, ruleId) == 1,
+        await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state = 'firing'", new { device = device.Id, rule = ruleId }) == 1,
             clock, advance: true, $"{ruleId} firing after {fault}");
         device.Clear(fault, sim.Clock.Now);
-        await WaitAsync(async () => await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'resolved'", device.Id, ruleId) == 0,
+        await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule AND state <> 'resolved'", new { device = device.Id, rule = ruleId }) == 0,
             clock, advance: true, $"{ruleId} resolved after clearing {fault}");
-        Assert.Equal(1, await CountAsync(database, "SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule", device.Id, ruleId));
+        Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule", new { device = device.Id, rule = ruleId }));
     }
 
     private LoadedSite Site(CommunityHost sim, string deviceId, string profile)
@@ -132,30 +129,9 @@ public sealed class EveryFaultTests : IDisposable
         return SiteLoader.Load(path, profiles);
     }
 
-    private static async Task<long> CountAsync(Storage.CloudDatabase database, string sql, string device, string? rule = null)
-    {
-        await using var connection = await database.OpenAsync(Ct);
-        return await connection.ExecuteScalarAsync<long>(sql, new { device, rule });
-    }
-
-    /// <summary>Waits for a condition; with <paramref name="advance"/> the cloud's clock moves a minute per step so "for" durations pass.</summary>
-    private static async Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"waited 60 s for {what}");
-            }
-
-            await Task.Delay(250, Ct);
-            if (advance)
-            {
-                clock.Advance(TimeSpan.FromSeconds(30));
-            }
-        }
-    }
+    /// <summary>Waits for a condition; with <paramref name="advance"/> the cloud's clock moves 30 s per poll so "for" durations pass.</summary>
+    private static Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what) =>
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(250), advance ? () => clock.Advance(TimeSpan.FromSeconds(30)) : null);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

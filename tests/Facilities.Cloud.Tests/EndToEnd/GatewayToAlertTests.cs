@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Dapper;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
 using Facilities.Gateway;
@@ -71,8 +70,7 @@ public sealed class GatewayToAlertTests : IDisposable
         var runtime = GatewayRuntime.Start(Site(community), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
         try
         {
-            await using var database = cloud.OpenDatabase();
-            await WaitForAsync(async () => await ScalarAsync(database, "SELECT COUNT(*) FROM devices WHERE state = 'online'") == 3, "three devices online in the cloud");
+            await WaitForAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM devices WHERE state = 'online'") == 3, "three devices online in the cloud");
 
             var injected = Stopwatch.StartNew();
             community.Find("lift-2")!.Inject("trapped-at-floor", community.Clock.Now);
@@ -116,7 +114,7 @@ public sealed class GatewayToAlertTests : IDisposable
             // The fault clears: the alert resolves by itself; only one trapped-passenger alert ever existed.
             community.Find("lift-2")!.Clear("trapped-at-floor", community.Clock.Now);
             await WaitForAlertAsync(cloud, "elevator.trapped-at-floor", "resolved");
-            Assert.Equal(1, await ScalarAsync(database, "SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.trapped-at-floor'"));
+            Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.trapped-at-floor'"));
         }
         finally
         {
@@ -158,25 +156,8 @@ public sealed class GatewayToAlertTests : IDisposable
         return found!.Value;
     }
 
-    private static async Task<long> ScalarAsync(Storage.CloudDatabase database, string sql)
-    {
-        await using var connection = await database.OpenAsync(Ct);
-        return await connection.ExecuteScalarAsync<long>(sql);
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                throw new TimeoutException($"waited 30 s for {what}");
-            }
-
-            await Task.Delay(100, Ct);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
