@@ -50,8 +50,11 @@ public sealed record BusEntry
     /// <summary>TCP port for tcp and rtu-over-tcp; 0 picks a free one (see the control API's /buses).</summary>
     public int Port { get; set; }
 
-    /// <summary>For serial: the path a master opens (a pty symlink the simulator creates with socat).</summary>
+    /// <summary>For serial: the path a master opens (a symlink to the pty the simulator creates).</summary>
     public string? Link { get; set; }
+
+    /// <summary>For serial: how the pty is made: "libc" (posix_openpt, nothing to install) or "socat" (a socat pair).</summary>
+    public string Pty { get; set; } = "libc";
 
     public int BaudRate { get; set; } = 19200;
 

@@ -108,6 +108,11 @@ public static class CommunityLoader
                 yield return $"{at}.link: a serial bus needs the path masters open, e.g. /tmp/facilities-sim/line-1";
             }
 
+            if (bus.Type == "serial" && bus.Pty is not ("libc" or "socat"))
+            {
+                yield return $"{at}.pty: '{bus.Pty}' is not libc or socat";
+            }
+
             if (bus.BaudRate is < 1200 or > 921600)
             {
                 yield return $"{at}.baudRate: {bus.BaudRate} is outside 1200..921600";

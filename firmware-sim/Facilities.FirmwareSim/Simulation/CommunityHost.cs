@@ -100,23 +100,32 @@ public sealed partial class CommunityHost : IAsyncDisposable
 
             default:
             {
-                var pty = await PtyPair.CreateAsync(bus.Link!, cancellationToken);
-                _resources.Add(pty);
                 var options = new SerialLineOptions
                 {
-                    PortName = pty.SimulatorEnd,
+                    PortName = bus.Link!,
                     BaudRate = bus.BaudRate,
                     Parity = bus.Parity switch { "none" => Parity.None, "odd" => Parity.Odd, _ => Parity.Even },
                     StopBits = bus.Parity == "none" ? StopBits.Two : StopBits.One,
                 };
-                Stream line = SerialLine.Open(options);
+                Stream line;
+                if (bus.Pty == "socat")
+                {
+                    var pair = await PtyPair.CreateAsync(bus.Link!, cancellationToken);
+                    _resources.Add(pair);
+                    line = SerialLine.Open(options with { PortName = pair.SimulatorEnd });
+                }
+                else
+                {
+                    line = LibcPty.Open(bus.Link!);
+                }
+
                 if (bus.LineTiming)
                 {
                     line = new LineTimedStream(line, bus.BaudRate);
                 }
 
                 _lines.Add(ServeLineAsync(bus.Id, slave, line, options));
-                Buses.Add(new RunningBus(bus.Id, bus.Type, pty.Link, bus.BaudRate, bus.Parity, units));
+                Buses.Add(new RunningBus(bus.Id, bus.Type, bus.Link!, bus.BaudRate, bus.Parity, units));
                 break;
             }
         }
