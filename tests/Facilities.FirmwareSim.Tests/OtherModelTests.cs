@@ -50,6 +50,52 @@ public sealed class BoilerModelTests
     }
 
     [Fact]
+    public void Boiler_HealthyOverADay_HoldsTheReferenceRoomNear20()
+    {
+        var boiler = ModelTestKit.Create("boiler");
+        var now = ModelTestKit.Start;
+        for (var hour = 0; hour < 24; hour++)
+        {
+            now = boiler.Run(now, TimeSpan.FromHours(1));
+            var room = boiler.Value("room_temperature");
+            Assert.InRange(room, 18.5, 22.5);
+        }
+    }
+
+    [Fact]
+    public void SupplyTemperatureLow_TheCloudsConditionHoldsLongBeforeTheRoomDropsUnder18()
+    {
+        // The default rule boiler.supply-low-while-burning: supply < 55 °C while the burner is on, for 3 minutes.
+        var boiler = ModelTestKit.Create("boiler");
+        var start = boiler.Run(ModelTestKit.Start, TimeSpan.FromHours(1));
+        Assert.InRange(boiler.Value("room_temperature"), 19, 21);
+        boiler.Inject("supply-temperature-low", start);
+        DateTimeOffset? lowSince = null, alertAt = null, coldAt = null;
+        var now = start;
+        while (coldAt is null && now < start + TimeSpan.FromHours(6))
+        {
+            now = boiler.Run(now, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            var low = boiler.Value("supply_temperature") < 55 && boiler.Value("burner_on") == 1;
+            lowSince = low ? lowSince ?? now : null;
+            if (alertAt is null && lowSince is { } since && now - since >= TimeSpan.FromMinutes(3))
+            {
+                alertAt = now;
+            }
+
+            if (boiler.Value("room_temperature") < 18)
+            {
+                coldAt = now;
+            }
+        }
+
+        Assert.NotNull(alertAt);
+        Assert.NotNull(coldAt);
+        Assert.True(alertAt - start < TimeSpan.FromMinutes(10), $"condition held for 3 min only after {alertAt - start}");
+        Assert.True(coldAt - alertAt > TimeSpan.FromMinutes(20), $"alert at {alertAt - start}, room under 18 °C at {coldAt - start}");
+        Assert.True(coldAt - start < TimeSpan.FromHours(3), $"room under 18 °C only after {coldAt - start}");
+    }
+
+    [Fact]
     public void EnabledCoilWrittenOff_StopsTheBurner()
     {
         var boiler = ModelTestKit.Create("boiler");

@@ -43,6 +43,7 @@ public static class BoilerMap
             new() { Name = "nox", Table = holding, Address = 11, Type = PointType.UInt16, Unit = "mg/m3", Meaning = "NOx in the flue gas, corrected to 3.5 % O2." },
             new() { Name = "co", Table = holding, Address = 12, Type = PointType.UInt16, Unit = "mg/m3", Meaning = "CO in the flue gas." },
             new() { Name = "supply_setpoint", Table = holding, Address = 13, Type = PointType.Int16, Scale = 0.1, Unit = "°C", Meaning = "Supply setpoint from the outdoor-temperature heating curve." },
+            new() { Name = "room_temperature", Table = holding, Address = 14, Type = PointType.Int16, Scale = 0.1, Unit = "°C", Meaning = "Reference room in the heated buildings (simulated: radiators warm it, the envelope cools it; 18 °C is the legal minimum)." },
             new() { Name = "pressure", Table = holding, Address = 20, Type = PointType.Float32, WordOrder = WordOrder.LowFirst, Unit = "bar", Meaning = "Water pressure (IEEE-754 float, low word first)." },
             new() { Name = "burner_hours", Table = holding, Address = 22, Type = PointType.UInt32, WordOrder = WordOrder.LowFirst, Scale = 0.1, Unit = "h", Meaning = "Burner running time (low word first)." },
             new() { Name = "burner_starts", Table = holding, Address = 24, Type = PointType.UInt32, WordOrder = WordOrder.LowFirst, Meaning = "Burner start counter (low word first)." },

@@ -20,7 +20,9 @@ public sealed record BoilerOptions
 /// <summary>
 /// A gas boiler with a modulating burner. Supply temperature follows the firing rate through a first-order plant;
 /// the firing rate follows the setpoint from the outdoor-temperature heating curve; the burner runs its
-/// purge-ignite-run sequence; flue values follow the firing rate.
+/// purge-ignite-run sequence; flue values follow the firing rate. A reference room of the heated buildings warms by
+/// what the radiators give off and cools towards the outdoor temperature, so "the rooms drop under 18 °C" (when
+/// residents complain) can be told apart from "the supply is low" (when the alert should come).
 /// </summary>
 public sealed class BoilerModel : DeviceModel
 {
@@ -37,12 +39,18 @@ public sealed class BoilerModel : DeviceModel
     // Plant: heat gain per second at 100 % firing, loss coefficient towards 20 °C, return = supply − 45 % of the rise.
     private const double GainPerSecond = 0.30;
     private const double LossPerSecond = 0.004;
+    // Room: radiators (mean of supply and return) heat it, the envelope loses towards outdoors. The loss coefficient is
+    // the emission one times 1.395 = 0.775 (radiator mean above 20 °C per supply degree) × 1.8 (the default curve slope),
+    // so a supply on the heating curve holds the room at 20 °C whatever the weather; time constant about two hours.
+    private const double RoomEmissionPerSecond = 5.8e-5;
+    private const double RoomLossPerSecond = RoomEmissionPerSecond * 1.395;
     private static readonly TimeSpan PurgeTime = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IgnitionTime = TimeSpan.FromSeconds(5);
 
     private readonly BoilerOptions _options;
     private double _supply;
     private double _outdoor;
+    private double _room = 20;
     private double _rate;
     private int _state;
     private TimeSpan _stateTimer;
@@ -91,6 +99,8 @@ public sealed class BoilerModel : DeviceModel
         }
 
         _supply += (gain - (LossPerSecond * (_supply - 20))) * dt;
+        var radiators = (_supply + Return) / 2;
+        _room += ((RoomEmissionPerSecond * (radiators - _room)) - (RoomLossPerSecond * (_room - _outdoor))) * dt;
         if (_state == 3)
         {
             _burnerSeconds += dt;
@@ -167,6 +177,7 @@ public sealed class BoilerModel : DeviceModel
         map.Write(store, "nox", running ? (Active("high-nox") ? 120 : 22 + (_rate * 0.06)) : 0);
         map.Write(store, "co", running ? (Active("high-nox") ? 180 : 12 + (_rate * 0.1)) : 0);
         map.Write(store, "supply_setpoint", Setpoint);
+        map.Write(store, "room_temperature", _room);
         map.Write(store, "pressure", Math.Round(pressure, 3));
         map.Write(store, "burner_hours", _burnerSeconds / 3600);
         map.Write(store, "burner_starts", _starts);
