@@ -3,6 +3,7 @@ using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -53,6 +54,7 @@ public static class CloudApp
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddNotifications(configuration);
         services.AddWorkOrders(configuration);
+        services.AddReadModels(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
@@ -69,6 +71,8 @@ public static class CloudApp
         app.MapOpenApi(); // GET /openapi/v1.json
         app.MapAlertEndpoints();
         app.MapWorkOrderEndpoints();
+        app.MapChargerEndpoints();
+        app.MapElevatorEndpoints();
         app.MapIngestionEndpoints();
         app.MapMetrics();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
