@@ -14,6 +14,7 @@ const string Usage = """
       facilities-sim show <device>                           live values and the faults it supports
       facilities-sim inject <device> <fault> [--port N]      start a fault (N: charger port)
       facilities-sim clear <device> <fault> [--port N]       end a fault
+      facilities-sim plug|unplug <shed> --port N             a resident plugs a bike in / takes it away
       facilities-sim offline|online <device>                 stop / resume answering Modbus
       facilities-sim maps <directory>                        write the register-map docs
 
@@ -36,6 +37,8 @@ try
         "show" when args.Length >= 2 => await ClientAsync(ClientApi(), HttpMethod.Get, $"/devices/{args[1]}"),
         "inject" when args.Length >= 3 => await ClientAsync(ClientApi(), HttpMethod.Post, FaultPath(args[1], args[2])),
         "clear" when args.Length >= 3 => await ClientAsync(ClientApi(), HttpMethod.Delete, FaultPath(args[1], args[2])),
+        "plug" or "unplug" when args.Length >= 2 && Option("--port") is { } port =>
+            await ClientAsync(ClientApi(), HttpMethod.Post, $"/devices/{Uri.EscapeDataString(args[1])}/ports/{Uri.EscapeDataString(port)}/{args[0]}"),
         "offline" or "online" when args.Length >= 2 => await ClientAsync(ClientApi(), HttpMethod.Post, $"/devices/{args[1]}/{args[0]}"),
         _ => Fail($"Unknown or incomplete command: {string.Join(' ', args)}\n\n{Usage}"),
     };

@@ -125,6 +125,29 @@ public sealed class CommunityHostTests : IDisposable
     }
 
     [Fact]
+    public async Task ControlApi_PlugAndUnplug_MoveThePortsStatus()
+    {
+        // Frozen time: no resident arrives on their own, so only the API's plug-ins change the ports.
+        await using var host = await CommunityHost.StartAsync(Community(elevators: 1, sheds: 1, boilersOnSerial: 1, speed: 0), TimeProvider.System, NullLogger.Instance, Ct);
+        await using var app = await StartControlApiAsync(host);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        var shed = host.Find("shed")!;
+        Assert.Equal(0, shed.Values()["port_3_status"]);
+
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/devices/shed/ports/3/plug", null, Ct)).StatusCode);
+        Assert.Equal(1, shed.Values()["port_3_status"]);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync("/devices/shed/ports/3/plug", null, Ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/devices/shed/ports/3/unplug", null, Ct)).StatusCode);
+        Assert.Equal(0, shed.Values()["port_3_status"]);
+        Assert.Equal(2, shed.Values()["port_3_stop_reason"]); // unplugged
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync("/devices/shed/ports/3/unplug", null, Ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/devices/shed/ports/99/plug", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/devices/lift/ports/1/plug", null, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task ControlApi_BadRequests_AnswerProblemDetails()
     {
         await using var host = await CommunityHost.StartAsync(Community(elevators: 1, sheds: 1, boilersOnSerial: 1), TimeProvider.System, NullLogger.Instance, Ct);

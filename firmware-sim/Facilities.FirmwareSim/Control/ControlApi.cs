@@ -1,4 +1,5 @@
 using Facilities.FirmwareSim.Devices;
+using Facilities.FirmwareSim.Devices.ChargerShed;
 using Facilities.FirmwareSim.Simulation;
 
 namespace Facilities.FirmwareSim.Control;
@@ -26,6 +27,10 @@ public static class ControlApi
             WithDevice(host, id, d => ChangeFault(host, d, Qualified(fault, port), inject: true)));
         app.MapDelete("/devices/{id}/faults/{fault}", (string id, string fault, int? port) =>
             WithDevice(host, id, d => ChangeFault(host, d, Qualified(fault, port), inject: false)));
+        app.MapPost("/devices/{id}/ports/{port:int}/plug", (string id, int port) =>
+            WithDevice(host, id, d => UsePort(host, d, port, plug: true)));
+        app.MapPost("/devices/{id}/ports/{port:int}/unplug", (string id, int port) =>
+            WithDevice(host, id, d => UsePort(host, d, port, plug: false)));
         app.MapPost("/devices/{id}/offline", (string id) =>
             WithDevice(host, id, d => ChangeFault(host, d, "comm-offline", inject: true)));
         app.MapPost("/devices/{id}/online", (string id) =>
@@ -50,6 +55,25 @@ public static class ControlApi
                 title: "Unknown fault",
                 detail: $"A {device.Kind} has no fault '{fault}'. Known: {string.Join(", ", device.SupportedFaults.Select(f => f.Name))}." +
                     (device.Kind == "charger-shed" ? " Port faults need ?port=N." : ""));
+    }
+
+    private static IResult UsePort(CommunityHost host, DeviceModel device, int port, bool plug)
+    {
+        if (device is not ChargerShedModel shed || port < 1 || port > shed.PortCount)
+        {
+            return Results.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "No such port",
+                detail: device is ChargerShedModel s ? $"'{device.Id}' has ports 1..{s.PortCount}." : $"'{device.Id}' is a {device.Kind}, not a charger shed.");
+        }
+
+        var now = host.Clock.Now;
+        return (plug ? shed.PlugIn(port, now) : shed.Unplug(port, now))
+            ? Results.Ok(View(device, details: true))
+            : Results.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: plug ? "Port not free" : "Nothing plugged in",
+                detail: plug ? $"Port {port} of '{device.Id}' is not free (taken, faulty, out of service or without power)." : $"No bike is plugged into port {port} of '{device.Id}'.");
     }
 
     private static DeviceView View(DeviceModel device, bool details) => new(

@@ -147,6 +147,19 @@ public abstract class DeviceModel
 
     protected IEnumerable<string> ActiveNames => _faults;
 
+    /// <summary>Brings the model to <paramref name="now"/>, runs what a person does to the equipment, then publishes.</summary>
+    protected bool Act(DateTimeOffset now, Func<bool> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_gate)
+        {
+            Advance(now);
+            var done = action();
+            Store.Update(Publish);
+            return done;
+        }
+    }
+
     private bool Change(string fault, DateTimeOffset now, bool active)
     {
         if (!IsKnownFault(fault))

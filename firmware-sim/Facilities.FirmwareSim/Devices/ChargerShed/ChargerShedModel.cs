@@ -167,6 +167,37 @@ public sealed class ChargerShedModel : DeviceModel
         _temperature += (target - _temperature) * Math.Min(1, dt / 300);
     }
 
+    /// <summary>A resident plugs a bike into a free port (1-based); false when the port is not free or has no power.</summary>
+    public bool PlugIn(int port, DateTimeOffset now) => Act(now, () =>
+    {
+        var chosen = _ports[port - 1];
+        if (chosen.Status != 0 || chosen.FaultCode != 0 || !chosen.Enabled || ShedCutOff)
+        {
+            return false;
+        }
+
+        PlugIn(chosen, now);
+        return true;
+    });
+
+    /// <summary>A resident takes the bike away, charged or not; false when nothing is plugged in.</summary>
+    public bool Unplug(int port, DateTimeOffset now) => Act(now, () =>
+    {
+        var chosen = _ports[port - 1];
+        if (chosen.Status is not (1 or 2))
+        {
+            return false;
+        }
+
+        if (chosen.Status == 1)
+        {
+            Stop(chosen, 2, toStatus: 0);
+        }
+
+        chosen.Status = 0;
+        return true;
+    });
+
     private void PlugIn(Port port, DateTimeOffset now)
     {
         port.Status = 1;
