@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Facilities.Demo.Tests;
+
+/// <summary>The real `facilities-demo` process, as the README's first command runs it.</summary>
+public sealed class DemoProcessTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("demo-process-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string[] Arguments(int webPort) =>
+    [
+        "--web-port", webPort.ToString(CultureInfo.InvariantCulture),
+        "--mqtt-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        "--sim-port", "0", "--webhook-port", "0", "--modbus-port", "0",
+        "--serial-dir", Path.Combine(_directory, "serial"), "--data", Path.Combine(_directory, "data"),
+    ];
+
+    [Fact]
+    public async Task Demo_StartsPrintsWhatToDo_AndStopsCleanlyOnSigint()
+    {
+        var webPort = FreePort.Next();
+        using var demo = Start(Arguments(webPort), out var output);
+        try
+        {
+            await RunAndInterruptAsync(demo, output, webPort);
+        }
+        finally
+        {
+            if (!demo.HasExited)
+            {
+                demo.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private async Task RunAndInterruptAsync(Process demo, StringBuilder output, int webPort)
+    {
+        await Poll.UntilAsync(() => Task.FromResult(Text(output).Contains("Ctrl-C stops everything", StringComparison.Ordinal) || demo.HasExited), "the demo to say it is ready", TimeSpan.FromMinutes(2));
+        var ready = Text(output);
+        Assert.False(demo.HasExited, ready);
+        Assert.Contains("72/72 controllers online", ready, StringComparison.Ordinal);
+        Assert.Contains($"http://127.0.0.1:{webPort}/api/alerts?state=open", ready, StringComparison.Ordinal);
+        Assert.Contains("-- inject b03-elevator-2 trapped-at-floor --api http://127.0.0.1:", ready, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(_directory, "data", "notifications.log"), ready, StringComparison.Ordinal);
+        Assert.Contains("serial", ready, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_directory, "serial", "line-aed")), "the AED line's pty link is missing");
+
+        using (var kill = Process.Start("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(Ct);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await demo.WaitForExitAsync(timeout.Token);
+        var all = Text(output);
+        Assert.Equal(0, demo.ExitCode);
+        Assert.EndsWith("Stopped cleanly.", all.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", all, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "serial", "line-aed")), "the pty link outlived the demo");
+        using var listener = new TcpListener(IPAddress.Loopback, webPort);
+        listener.Start(); // the web port is free again
+    }
+
+    [Fact]
+    public async Task Demo_PortTaken_RefusesToStartNamingThePortAndTheOption()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var demo = Start(Arguments(port), out var output);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await demo.WaitForExitAsync(timeout.Token);
+        Assert.Equal(2, demo.ExitCode);
+        Assert.Contains($"port {port} on 127.0.0.1 (the cloud's web pages and API) is already in use", Text(output), StringComparison.Ordinal);
+        Assert.Contains("--web-port", Text(output), StringComparison.Ordinal);
+    }
+
+    private static Process Start(IEnumerable<string> arguments, out StringBuilder output)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facilities-demo.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        var text = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        output = text;
+        return process;
+    }
+
+    private static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(_directory, recursive: true);
+    }
+}
