@@ -5,6 +5,7 @@ using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Pages;
+using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -56,6 +57,7 @@ public static class CloudApp
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddNotifications(configuration);
         services.AddWorkOrders(configuration);
+        services.AddReadModels(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
@@ -78,6 +80,8 @@ public static class CloudApp
         app.MapAccessEndpoints();
         app.MapAlertEndpoints();
         app.MapWorkOrderEndpoints();
+        app.MapChargerEndpoints().AllowAnonymous(); // residents' charger availability: public, nothing personal
+        app.MapElevatorEndpoints().RequireAuthorization(Policies.Crew);
         app.MapIngestionEndpoints();
         app.MapMetrics();
         app.MapPages();

@@ -78,6 +78,12 @@ public static class Schema
                 actor TEXT NOT NULL, detail TEXT);
             CREATE INDEX work_order_events_order ON work_order_events (order_id, at)
             """),
+        new(5, "read models: a device counter's first and last reading per site-local day (trips and door cycles per day)", d => $"""
+            CREATE TABLE counter_days (
+                site TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, day TEXT NOT NULL,
+                first_value {d.RealNumber} NOT NULL, first_ts BIGINT NOT NULL, last_value {d.RealNumber} NOT NULL, last_ts BIGINT NOT NULL,
+                PRIMARY KEY (site, device, point, day))
+            """),
         new(10, "access: users with roles and password hashes, sign-in sessions, API tokens (session ids and tokens stored hashed)", d => $"""
             CREATE TABLE users (
                 id {d.IdentityColumn}, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,

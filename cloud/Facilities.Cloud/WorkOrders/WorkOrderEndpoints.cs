@@ -6,9 +6,12 @@ using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
 
-/// <summary>A work order as the API shows it; <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).</summary>
+/// <summary>
+/// A work order as the API shows it; <c>Type</c> is <c>corrective</c> (from an alert) or <c>preventive</c> (from a
+/// schedule); <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).
+/// </summary>
 public sealed record WorkOrderView(
-    long Id, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
+    long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -150,7 +153,7 @@ public static class WorkOrderEndpoints
         AlertEndpoints.Problem(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
 
     private static WorkOrderView View(WorkOrderRow r) => new(
-        r.Id, r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
+        r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
         UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
         [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
         UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
