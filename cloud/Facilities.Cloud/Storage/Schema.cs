@@ -97,5 +97,21 @@ public static class Schema
                 created_at BIGINT NOT NULL, delivered_at BIGINT);
             CREATE INDEX work_order_webhooks_due ON work_order_webhooks (state, next_attempt_at)
             """),
+        new(10, "access: users with roles and password hashes, sign-in sessions, API tokens (session ids and tokens stored hashed)", d => $"""
+            CREATE TABLE users (
+                id {d.IdentityColumn}, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX users_name ON users (name);
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+            CREATE INDEX sessions_user ON sessions (user_id);
+            CREATE INDEX sessions_expiry ON sessions (expires_at);
+            CREATE TABLE api_tokens (
+                id {d.IdentityColumn}, user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE, label TEXT NOT NULL,
+                token_hash TEXT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT);
+            CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (token_hash);
+            CREATE INDEX api_tokens_user ON api_tokens (user_id)
+            """),
     ];
 }

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
@@ -24,8 +26,8 @@ public sealed record WorkOrderView(
 /// <summary>One entry of a work order's timeline.</summary>
 public sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
 
-/// <summary>Body of a state change: who does it, plus the assignee (assign), a note (resolve, close) or the text (note).</summary>
-public sealed record WorkOrderActionRequest(string? By, string? Assignee, string? Note, string? Text);
+/// <summary>Body of a state change: the assignee (assign), a note (resolve, close) or the text (note); the actor is the signed-in user.</summary>
+public sealed record WorkOrderActionRequest(string? Assignee, string? Note, string? Text);
 
 /// <summary>
 /// <c>GET /api/work-orders?status=&amp;site=&amp;limit=</c>, <c>GET /api/work-orders/{id}</c> and
@@ -37,7 +39,7 @@ public static class WorkOrderEndpoints
 
     public static void MapWorkOrderEndpoints(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/api/work-orders");
+        var orders = app.MapGroup("/api/work-orders").RequireAuthorization(Policies.Crew);
         orders.MapGet("/", ListAsync);
         orders.MapGet("/{id:long}", GetAsync);
         orders.MapPost("/{id:long}/{action}", ChangeAsync);
@@ -89,18 +91,15 @@ public static class WorkOrderEndpoints
     }
 
     private static async Task<IResult> ChangeAsync(
-        long id, string action, WorkOrderActionRequest? body, CloudDatabase database, WorkOrderTimeline timeline, TimeProvider time, CancellationToken cancellationToken)
+        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, WorkOrderTimeline timeline, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!WorkOrderLifecycle.Actions.Contains(action))
         {
             return AlertEndpoints.Problem(404, "unknown action", $"'{action}' is not a work-order action; use one of {string.Join(", ", WorkOrderLifecycle.Actions)}");
         }
 
-        if (string.IsNullOrWhiteSpace(body?.By))
-        {
-            return AlertEndpoints.Problem(400, "invalid request", "'by' is required: who changes the work order");
-        }
-
+        var by = user.Identity!.Name!;
+        body ??= new WorkOrderActionRequest(null, null, null);
         if (action == "assign" && string.IsNullOrWhiteSpace(body.Assignee))
         {
             return AlertEndpoints.Problem(400, "invalid request", "'assignee' is required to assign a work order");
@@ -148,7 +147,7 @@ public static class WorkOrderEndpoints
             "note" => body.Text,
             _ => body.Note,
         };
-        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, body.By, detail, cancellationToken);
+        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
         var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
