@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Dapper;
 using Facilities.Cloud;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.FirmwareSim.Community;
@@ -66,6 +67,9 @@ public sealed partial class DemoEstate : IAsyncDisposable
 
     public NotificationLog Notifications { get; private set; } = null!;
 
+    /// <summary>An API token of the demo's engineer, for curl and the scenario tests (the data folder is wiped at each start).</summary>
+    public string EngineerToken { get; private set; } = "";
+
     /// <summary>The devices the gateway polls (the sample estate's).</summary>
     public int DeviceCount => Community.Devices.Count;
 
@@ -112,6 +116,8 @@ public sealed partial class DemoEstate : IAsyncDisposable
         });
         CloudUrl = Cloud.Urls.First();
         await Cloud.Services.GetRequiredService<MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        EngineerToken = await Cloud.Services.GetRequiredService<UserDirectory>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
+            ?? throw new InvalidOperationException($"the cloud did not create the demo user '{DemoSignIns.Engineer.Name}'");
 
         await progress.WriteLineAsync($"[3/4] simulated estate: {community.Devices.Sum(d => Math.Max(1, d.Count))} controllers on {community.Buses.Count} buses");
         var simulator = WebApplication.CreateSlimBuilder();

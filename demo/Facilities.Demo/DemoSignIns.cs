@@ -6,10 +6,11 @@ public sealed record DemoSignIn(string Name, string Role, string Password, strin
 /// <summary>The people of the demo, one per role. Demo passwords: never use these anywhere else.</summary>
 public static class DemoSignIns
 {
-    public static IReadOnlyList<DemoSignIn> All { get; } =
-    [
-        new("engineer", "engineer", "demo-engineer", "the engineer console: alerts, work orders, everything but users"),
-        new("crew", "crew", "demo-crew", "the crew's elevator health and their work orders"),
-        new("admin", "admin", "demo-admin", "everything, including users and API tokens"),
-    ];
+    public static DemoSignIn Engineer { get; } = new("engineer", "engineer", "demo-engineer", "alerts, work orders, everything but users");
+
+    public static DemoSignIn Crew { get; } = new("crew", "crew", "demo-crew", "elevator health, alerts, acting on work orders");
+
+    public static DemoSignIn Admin { get; } = new("admin", "admin", "demo-admin", "everything, including users and API tokens");
+
+    public static IReadOnlyList<DemoSignIn> All { get; } = [Engineer, Crew, Admin];
 }

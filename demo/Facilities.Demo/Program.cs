@@ -77,7 +77,8 @@ await using (demo)
 
     if (!stop.IsCancellationRequested)
     {
-        Console.WriteLine(Summary(demo, started.Elapsed));
+        var pages = await PagesAsync(demo, stop.Token);
+        Console.WriteLine(Summary(demo, pages, started.Elapsed));
         await new ActivityFeed(demo, Console.Out, TimeProvider.System).RunAsync(stop.Token);
     }
 
@@ -87,23 +88,49 @@ await using (demo)
 Console.WriteLine("Stopped cleanly.");
 return 0;
 
-static string Summary(DemoEstate demo, TimeSpan took)
+// The pages the cloud serves (they arrive one by one; list only those that answer).
+static async Task<IReadOnlyList<string>> PagesAsync(DemoEstate demo, CancellationToken cancellationToken)
+{
+    (string Path, string What)[] candidates =
+    [
+        ("/chargers", "charger availability for residents (no sign-in)"),
+        ("/sign-in", "sign in with a demo user below"),
+        ("/console", "engineer console: alerts and work orders"),
+        ("/elevators", "crew: elevator health"),
+        ("/admin/users", "admin: users and API tokens"),
+    ];
+    using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(demo.CloudUrl) };
+    var found = new List<string>();
+    foreach (var (path, what) in candidates)
+    {
+        using var response = await http.GetAsync(path, cancellationToken);
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            found.Add($"  {demo.CloudUrl + path,-40} {what}");
+        }
+    }
+
+    return found;
+}
+
+static string Summary(DemoEstate demo, IReadOnlyList<string> pages, TimeSpan took)
 {
     var sim = demo.SimulatorUrl == "http://127.0.0.1:5080" ? "" : $" --api {demo.SimulatorUrl}";
-    var signIns = string.Join("\n", DemoSignIns.All.Select(u => $"    {u.Name,-9} / {u.Password,-14} {u.Sees}"));
+    var signIns = string.Join("\n", DemoSignIns.All.Select(u => $"  {u.Name,-9} / {u.Password,-14} {u.Role}: {u.Sees}"));
+    var pageList = pages.Count == 0 ? "  (no pages yet: use the API below)" : string.Join("\n", pages);
     return $"""
 
         Ready in {took.TotalSeconds:0} s. Everything listens on 127.0.0.1 only; data in {demo.DataDirectory} (wiped at each start).
 
-        Pages and API (cloud)
-          {demo.CloudUrl}/                              start page: sign in
-          {demo.CloudUrl}/api/alerts?state=open         open alerts (JSON)
-          {demo.CloudUrl}/api/work-orders               work orders with their deadlines
-          {demo.CloudUrl}/api/sites/{DemoEstate.Site}/chargers    charger availability (residents, no sign-in)
-          {demo.CloudUrl}/metrics                       Prometheus metrics
+        Pages (open in a browser)
+        {pageList}
         Demo sign-ins (user / password):
         {signIns}
 
+        API (JSON), with the engineer's token made for this run:
+          curl -H 'authorization: Bearer {demo.EngineerToken}' '{demo.CloudUrl}/api/alerts?state=open'
+          curl -H 'authorization: Bearer {demo.EngineerToken}' '{demo.CloudUrl}/api/work-orders'
+          curl '{demo.CloudUrl}/api/sites/{DemoEstate.Site}/chargers'                  (public)
         Telemetry history: {(demo.Options.InfluxUrl.Length == 0 ? "off (no InfluxDB; --influx URL turns it on)" : $"InfluxDB {demo.Options.InfluxUrl}, database {demo.Options.InfluxDatabase}")}
         Simulator control API: {demo.SimulatorUrl}     MQTT broker: 127.0.0.1:{demo.MqttPort} (gateway user {demo.GatewayUsername})
         Notifications (local webhook log): {demo.Notifications.Path}
@@ -112,7 +139,7 @@ static string Summary(DemoEstate demo, TimeSpan took)
           dotnet run --project firmware-sim/Facilities.FirmwareSim -- inject b03-elevator-2 trapped-at-floor{sim}
         and clear it:
           dotnet run --project firmware-sim/Facilities.FirmwareSim -- clear b03-elevator-2 trapped-at-floor{sim}
-        Other faults: `… -- show b03-elevator-2`, `… -- inject aed-1 aed-removed`, `… -- inject boiler-1 supply-temperature-low`.
+        Others: `… -- inject aed-1 aed-removed`, `… -- inject boiler-1 supply-temperature-low`, `… -- plug shed-1 --port 3`, `… -- show b03-elevator-2`.
 
         Alerts, work orders and notifications appear below as they happen. Ctrl-C stops everything.
 

@@ -16,6 +16,7 @@ public sealed class DemoUnderTest : IAsyncDisposable
         Demo = demo;
         _directory = directory;
         Cloud = new HttpClient { BaseAddress = new Uri(demo.CloudUrl) };
+        Cloud.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", demo.EngineerToken);
         Simulator = new HttpClient { BaseAddress = new Uri(demo.SimulatorUrl) };
     }
 
@@ -26,6 +27,16 @@ public sealed class DemoUnderTest : IAsyncDisposable
     public HttpClient Simulator { get; }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A client signed in through the sign-in page as one of the demo's users (a session cookie, as a browser).</summary>
+    public async Task<HttpClient> SignedInAsync(DemoSignIn user)
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = Cloud.BaseAddress };
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["name"] = user.Name, ["password"] = user.Password });
+        using var response = await client.PostAsync("/sign-in", form, Ct);
+        Assert.True(response.StatusCode is System.Net.HttpStatusCode.Found or System.Net.HttpStatusCode.SeeOther, $"signing in as {user.Name}: {(int)response.StatusCode}");
+        return client;
+    }
 
     /// <summary>The demo's own options with every port free and its files under a temporary folder.</summary>
     public static DemoOptions Options(string directory) => new()

@@ -55,8 +55,9 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         Assert.Equal("firing", notice!.Value.GetProperty("event").GetString());
         Assert.Contains("Passenger trapped", notice.Value.GetProperty("subject").GetString(), StringComparison.Ordinal);
 
-        // The crew's view of the elevator shows the fault, the alert and the open order.
-        var health = await Demo.GetAsync("/api/elevators/b03-elevator-2/health");
+        // The crew's view of the elevator (signed in as the demo's crew member) shows the fault, the alert and the open order.
+        using var crew = await Demo.SignedInAsync(DemoSignIns.Crew);
+        var health = JsonDocument.Parse(await crew.GetStringAsync("/api/elevators/b03-elevator-2/health", Ct)).RootElement;
         Assert.Equal("trapped-at-floor", health.GetProperty("status").GetProperty("fault").GetString());
         Assert.Contains(health.GetProperty("faults").GetProperty("items").EnumerateArray(), f => f.GetProperty("alertId").GetInt64() == id);
         Assert.Contains(health.GetProperty("openWorkOrders").EnumerateArray(), o => o.GetProperty("id").GetInt64() == order.Value.GetProperty("id").GetInt64());
@@ -65,6 +66,20 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         // However often the gateway reports it, it stays one alert.
         await Task.Delay(TimeSpan.FromSeconds(5), Ct);
         Assert.Single(await Demo.AlertsAsync("elevator.trapped-at-floor", "b03-elevator-2"));
+    }
+
+    [Fact]
+    public async Task DemoSignIns_EachSignsIn_AndGetsWhatItsRoleAllows()
+    {
+        using var engineer = await Demo.SignedInAsync(DemoSignIns.Engineer);
+        using var crew = await Demo.SignedInAsync(DemoSignIns.Crew);
+        using var admin = await Demo.SignedInAsync(DemoSignIns.Admin);
+        using var anonymous = new HttpClient { BaseAddress = Demo.Cloud.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await engineer.GetAsync("/api/ingestion", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await crew.GetAsync("/api/alerts?state=open", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await crew.GetAsync("/api/ingestion", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/users", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/alerts?state=open", Ct)).StatusCode);
     }
 
     [Fact]

@@ -65,6 +65,22 @@ public sealed class LibcPtyTests : IDisposable
     }
 
     [Fact]
+    public async Task SerialBus_OnASocatPair_StillAnswers()
+    {
+        var link = Path.Combine(_directory, "socat-line");
+        var community = new CommunityFile
+        {
+            Name = "socat",
+            Sites = [new SiteEntry { Id = "s", Buildings = [new BuildingEntry { Id = "b" }] }],
+            Buses = [new BusEntry { Id = "line", Type = "serial", Link = link, BaudRate = 9600, Pty = "socat" }],
+            Devices = [new DeviceEntry { Id = "aed", Kind = "aed-cabinet", Site = "s", Building = "b", Bus = "line", Unit = 1 }],
+        };
+        await using var host = await CommunityHost.StartAsync(community, TimeProvider.System, NullLogger.Instance, Ct);
+        await using var master = SerialLine.CreateMaster(new SerialLineOptions { PortName = link, BaudRate = 9600 }, TimeSpan.FromSeconds(2));
+        Assert.True((await master.ReadInputRegistersAsync(1, 0, new ushort[4], Ct)).IsSuccess);
+    }
+
+    [Fact]
     public void Loader_UnknownPty_IsRefusedNamingTheField()
     {
         var path = Path.Combine(_directory, "c.json");
