@@ -9,13 +9,13 @@ namespace Facilities.FirmwareSim.Simulation;
 /// (/dev/pts/N), exactly as it would open /dev/ttyUSB0. Nothing needs to be installed, unlike a socat pair.
 /// </summary>
 /// <remarks>
-/// The slave side is held open here, in raw mode, for the pty's whole life: without an open slave the master reads EIO
-/// between two openings by the master device, and without raw mode the line discipline would echo requests back and
-/// mangle bytes such as CR and 0x7F. A pty keeps no parity bit, and System.IO.Ports refuses to open a line whose
-/// settings its request would not change (it takes that for a failed tcsetattr): after one opening with even parity,
-/// the next one fails. So while the line is idle the CLOCAL flag every System.IO.Ports opening sets is cleared again.
-/// Reading runs on one thread of its own that waits in poll(2) (as System.IO.Ports does for a real port), so stopping
-/// never waits on a blocked read.
+/// The slave side starts in raw mode: otherwise the line discipline would echo requests back and mangle bytes such as
+/// CR and 0x7F. While no master device has it open, the master side polls as hung up (and reads EIO); that is waited
+/// out. A pty keeps no parity bit, and System.IO.Ports refuses to open a line whose settings its request would not
+/// change (it takes that for a failed tcsetattr): after one opening with even parity the next one would fail. So when
+/// the last master device closes the line, the CLOCAL flag every System.IO.Ports opening sets is cleared again —
+/// never while a device has it open, where changing the settings disturbed the traffic. Reading runs on one thread of
+/// its own that waits in poll(2) (as System.IO.Ports does for a real port), so stopping never waits on a blocked read.
 /// </remarks>
 internal sealed partial class LibcPty : Stream
 {
@@ -27,6 +27,7 @@ internal sealed partial class LibcPty : Stream
     private const int TcsaNow = 0;
     private const short PollIn = 0x1;
     private const short PollOut = 0x4;
+    private const short PollHup = 0x10;
     private const int EIntr = 4;
     private const int EIo = 5;
     private const int EAgain = 11;
@@ -37,16 +38,14 @@ internal sealed partial class LibcPty : Stream
     private const int CFlagOffset = 8; // struct termios: c_iflag, c_oflag, c_cflag (tcflag_t, 32 bits each)
 
     private readonly int _master;
-    private readonly int _slave;
     private readonly Thread _reader;
     private readonly Channel<byte[]> _received = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private ReadOnlyMemory<byte> _pending;
     private volatile bool _closing;
 
-    private LibcPty(int master, int slave, string slavePath, string link)
+    private LibcPty(int master, string slavePath, string link)
     {
         _master = master;
-        _slave = slave;
         SlavePath = slavePath;
         Link = link;
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"pty {link}" };
@@ -101,6 +100,8 @@ internal sealed partial class LibcPty : Stream
             }
 
             MakeRaw(slave, link);
+            _ = close(slave);
+            slave = -1;
             if (fcntl(master, FSetfl, fcntl(master, FGetfl, 0) | ONonblock) != 0)
             {
                 throw Failure(link, "fcntl O_NONBLOCK");
@@ -109,7 +110,7 @@ internal sealed partial class LibcPty : Stream
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(link))!);
             File.Delete(link);
             File.CreateSymbolicLink(link, slavePath);
-            return new LibcPty(master, slave, slavePath, link);
+            return new LibcPty(master, slavePath, link);
         }
         catch
         {
@@ -138,15 +139,23 @@ internal sealed partial class LibcPty : Stream
         }
     }
 
-    /// <summary>Clears CLOCAL so that the next System.IO.Ports opening changes something (see the remarks).</summary>
+    /// <summary>Clears CLOCAL once the line is closed, so that the next System.IO.Ports opening changes something (see the remarks).</summary>
     private unsafe void ForgetOpeningSettings()
     {
+        var slave = open(SlavePath, ORdwr | ONoctty | ONonblock);
+        if (slave < 0)
+        {
+            return;
+        }
+
         var termios = stackalloc byte[TermiosSize];
-        if (tcgetattr(_slave, termios) == 0 && (*(uint*)(termios + CFlagOffset) & CLocal) != 0)
+        if (tcgetattr(slave, termios) == 0 && (*(uint*)(termios + CFlagOffset) & CLocal) != 0)
         {
             *(uint*)(termios + CFlagOffset) &= ~CLocal;
-            _ = tcsetattr(_slave, TcsaNow, termios);
+            _ = tcsetattr(slave, TcsaNow, termios);
         }
+
+        _ = close(slave);
     }
 
     private static InvalidOperationException Failure(string link, string call) =>
@@ -155,27 +164,31 @@ internal sealed partial class LibcPty : Stream
     private unsafe void ReadLoop()
     {
         var buffer = new byte[4096];
+        var hungUp = false;
         while (!_closing)
         {
             var descriptor = new PollDescriptor { Fd = _master, Events = PollIn };
             var ready = poll(&descriptor, 1, PollMilliseconds);
-            if (ready == 0)
+            if (ready <= 0)
             {
-                ForgetOpeningSettings();
+                hungUp &= ready < 0;
                 continue;
             }
 
-            if (ready < 0)
+            if ((descriptor.Revents & PollHup) != 0)
             {
+                // No master device has the line open (before the first one, or the last one closed it).
+                if (!hungUp)
+                {
+                    hungUp = true;
+                    ForgetOpeningSettings();
+                }
+
+                Thread.Sleep(PollMilliseconds); // poll does not wait while hung up
                 continue;
             }
 
-            if ((descriptor.Revents & PollIn) == 0)
-            {
-                Thread.Sleep(PollMilliseconds); // hung up: no master device has the line open; poll would not wait
-                continue;
-            }
-
+            hungUp = false;
             nint count;
             fixed (byte* data = buffer)
             {
@@ -186,11 +199,7 @@ internal sealed partial class LibcPty : Stream
             {
                 _received.Writer.TryWrite(buffer.AsSpan(0, (int)count).ToArray());
             }
-            else if (count < 0 && Marshal.GetLastPInvokeError() == EIo)
-            {
-                Thread.Sleep(PollMilliseconds); // the last master device closed the line; wait for the next one
-            }
-            else if (count < 0 && Marshal.GetLastPInvokeError() is not (EAgain or EIntr))
+            else if (count < 0 && Marshal.GetLastPInvokeError() is not (EAgain or EIntr or EIo))
             {
                 break;
             }
@@ -303,7 +312,6 @@ internal sealed partial class LibcPty : Stream
             }
 
             _ = close(_master);
-            _ = close(_slave);
             try
             {
                 if (File.ResolveLinkTarget(Link, returnFinalTarget: false)?.FullName == SlavePath)
