@@ -147,16 +147,19 @@ public abstract class DeviceModel
 
     protected IEnumerable<string> ActiveNames => _faults;
 
-    /// <summary>Brings the model to <paramref name="now"/>, runs what a person does to the equipment, then publishes.</summary>
-    protected bool Act(DateTimeOffset now, Func<bool> action)
+    /// <summary>
+    /// Changes the model from outside its own steps (a person's action, e.g. plugging in a bike): advances to
+    /// <paramref name="now"/>, runs <paramref name="change"/> under the model's lock, then publishes the registers.
+    /// </summary>
+    protected T Act<T>(DateTimeOffset now, Func<T> change)
     {
-        ArgumentNullException.ThrowIfNull(action);
+        ArgumentNullException.ThrowIfNull(change);
         lock (_gate)
         {
             Advance(now);
-            var done = action();
+            var result = change();
             Store.Update(Publish);
-            return done;
+            return result;
         }
     }
 

@@ -51,6 +51,28 @@ public sealed class ChargerShedModel : DeviceModel
 
     public int PortCount => _ports.Length;
 
+    /// <summary>
+    /// A resident plugs a bike into port <paramref name="port"/> (1-based); false unless the port is free (enabled, no
+    /// fault, shed powered). The model plugs bikes in on its own too; this lets tests and demos take a port at will.
+    /// </summary>
+    public bool PlugIn(int port, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, _ports.Length);
+        return Act(now, () =>
+        {
+            var target = _ports[port - 1];
+            if (target.Status != 0 || !target.Enabled || target.FaultCode != 0 || ShedCutOff)
+            {
+                return false;
+            }
+
+            PlugIn(target, now);
+            target.PowerW = target.RatedPowerW; // drawing at once, so the published estimate is there at once
+            return true;
+        });
+    }
+
     private bool ShedCutOff => Active("smoke") || Active("over-temperature") || Active("mains-lost");
 
     private static readonly string[] PortFaults = ["port-overcurrent", "port-over-temperature", "abnormal-load"];
@@ -167,36 +189,28 @@ public sealed class ChargerShedModel : DeviceModel
         _temperature += (target - _temperature) * Math.Min(1, dt / 300);
     }
 
-    /// <summary>A resident plugs a bike into a free port (1-based); false when the port is not free or has no power.</summary>
-    public bool PlugIn(int port, DateTimeOffset now) => Act(now, () =>
-    {
-        var chosen = _ports[port - 1];
-        if (chosen.Status != 0 || chosen.FaultCode != 0 || !chosen.Enabled || ShedCutOff)
-        {
-            return false;
-        }
-
-        PlugIn(chosen, now);
-        return true;
-    });
-
     /// <summary>A resident takes the bike away, charged or not; false when nothing is plugged in.</summary>
-    public bool Unplug(int port, DateTimeOffset now) => Act(now, () =>
+    public bool Unplug(int port, DateTimeOffset now)
     {
-        var chosen = _ports[port - 1];
-        if (chosen.Status is not (1 or 2))
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, _ports.Length);
+        return Act(now, () =>
         {
-            return false;
-        }
+            var chosen = _ports[port - 1];
+            if (chosen.Status is not (1 or 2))
+            {
+                return false;
+            }
 
-        if (chosen.Status == 1)
-        {
-            Stop(chosen, 2, toStatus: 0);
-        }
+            if (chosen.Status == 1)
+            {
+                Stop(chosen, 2, toStatus: 0);
+            }
 
-        chosen.Status = 0;
-        return true;
-    });
+            chosen.Status = 0;
+            return true;
+        });
+    }
 
     private void PlugIn(Port port, DateTimeOffset now)
     {
