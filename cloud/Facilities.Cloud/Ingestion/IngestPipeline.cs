@@ -1,7 +1,5 @@
+using System.Data;
 using System.Data.Common;
-using System.Globalization;
-using System.Text;
-using Dapper;
 using Facilities.Telemetry;
 using Facilities.Cloud.Storage;
 
@@ -99,6 +97,7 @@ public sealed partial class IngestPipeline(
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var context = new IngestContext(database, connection, transaction, time);
         var fresh = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), cancellationToken);
+        var accepted = new List<Envelope>(count);
         for (var i = start; i < start + count; i++)
         {
             var (raw, (envelope, rejection)) = validated[i];
@@ -107,27 +106,41 @@ public sealed partial class IngestPipeline(
                 LogRejected(logger, raw.Topic, rejection.Reason);
                 await DeadLetterAsync(connection, transaction, raw, rejection.Reason, cancellationToken);
                 outcomes[i] = IngestOutcome.DeadLettered;
-                continue;
             }
-
-            if (envelope is null)
+            else if (envelope is null)
             {
                 outcomes[i] = IngestOutcome.Ignored;
-                continue;
             }
-
-            if (envelope.Message is not GatewayStatusMessage { Seq: 0 } && !fresh.Remove((envelope.Site, envelope.Gateway, envelope.Message.Seq)))
+            else if (envelope.Message is not GatewayStatusMessage { Seq: 0 } && !fresh.Remove((envelope.Site, envelope.Gateway, envelope.Message.Seq)))
             {
                 outcomes[i] = IngestOutcome.Duplicate;
-                continue;
+            }
+            else
+            {
+                accepted.Add(envelope);
+                outcomes[i] = IngestOutcome.Accepted;
+            }
+        }
+
+        if (accepted.Count > 0)
+        {
+            foreach (var handler in _handlers)
+            {
+                await handler.BeginBatchAsync(accepted, context, cancellationToken);
+            }
+
+            foreach (var envelope in accepted)
+            {
+                foreach (var handler in _handlers)
+                {
+                    await handler.HandleAsync(envelope, context, cancellationToken);
+                }
             }
 
             foreach (var handler in _handlers)
             {
-                await handler.HandleAsync(envelope, context, cancellationToken);
+                await handler.EndBatchAsync(context, cancellationToken);
             }
-
-            outcomes[i] = IngestOutcome.Accepted;
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -135,34 +148,25 @@ public sealed partial class IngestPipeline(
     }
 
     /// <summary>
-    /// Records every (site, gateway, seq) of a batch in one statement per 200 and returns the ones that were new: the
+    /// Records every (site, gateway, seq) of a batch in one statement and returns the ones that were new: the
     /// unique key makes a redelivery — to this instance or to another one at the same moment — a no-op, and a number
-    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new.
+    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new. Rows go
+    /// in key order, so two instances inserting the same numbers (retained messages reach both) wait for each other in
+    /// the same order instead of deadlocking.
     /// </summary>
     private static async Task<HashSet<(string Site, string Gateway, long Seq)>> MarkSeenAsync(IngestContext context, IEnumerable<Envelope> envelopes, CancellationToken cancellationToken)
     {
         var fresh = new HashSet<(string, string, long)>();
-        foreach (var chunk in envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 }).Chunk(200))
-        {
-            var parameters = new DynamicParameters();
-            var rows = new StringBuilder();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@s{i}, @g{i}, @q{i}, @a{i})");
-                parameters.Add($"s{i}", chunk[i].Site);
-                parameters.Add($"g{i}", chunk[i].Gateway);
-                parameters.Add($"q{i}", chunk[i].Message.Seq);
-                parameters.Add($"a{i}", chunk[i].ReceivedAt.ToUnixTimeMilliseconds());
-            }
-
-            var inserted = await context.Connection.QueryAsync<(string Site, string Gateway, long Seq)>(new CommandDefinition(
-                $"INSERT INTO seen_messages (site, gateway, seq, received_at) VALUES {rows} ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
-                parameters, context.Transaction, cancellationToken: cancellationToken));
-            fresh.UnionWith(inserted);
-        }
-
+        var keys = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
+            .OrderBy(e => e.Site, StringComparer.Ordinal).ThenBy(e => e.Gateway, StringComparer.Ordinal).ThenBy(e => e.Message.Seq);
+        var rows = keys.Select(e => new object?[] { e.Site, e.Gateway, e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds() }).ToList();
+        await SeenRows.QueryAsync(context.Connection, context.Transaction, rows, r => fresh.Add((r.GetString(0), r.GetString(1), r.GetInt64(2))), cancellationToken);
         return fresh;
     }
+
+    private static readonly RowsStatement SeenRows = new(
+        "INSERT INTO seen_messages (site, gateway, seq, received_at)", "ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
+        DbType.String, DbType.String, DbType.Int64, DbType.Int64);
 
     private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
         DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);

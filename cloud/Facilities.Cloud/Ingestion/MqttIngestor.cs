@@ -32,8 +32,12 @@ public sealed class CloudMqttOptions
     /// <summary>How long the broker keeps the session (and queues messages) while the cloud is away.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Messages handled in one database transaction at most.</summary>
-    public int BatchSize { get; set; } = 200;
+    /// <summary>
+    /// Messages handled in one database transaction at most. A consumer takes what has arrived, up to this, so batches
+    /// grow only while messages wait (a backlog). Keep it well under the receive maximum (1000): messages are
+    /// acknowledged after their batch commits, and the broker sends no more while 1000 are unacknowledged.
+    /// </summary>
+    public int BatchSize { get; set; } = 500;
 }
 
 /// <summary>
