@@ -8,6 +8,16 @@ namespace Facilities.Cloud.Ingestion;
 /// <summary>A message as it came off the broker.</summary>
 public sealed record RawMessage(string Topic, ReadOnlyMemory<byte> Payload);
 
+/// <summary>A batch of messages each with its validation result, ready for <see cref="IngestPipeline.ProcessAsync(ValidatedBatch, CancellationToken)"/>.</summary>
+public sealed class ValidatedBatch
+{
+    internal ValidatedBatch((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] messages) => Messages = messages;
+
+    public int Count => Messages.Length;
+
+    internal (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] Messages { get; }
+}
+
 public enum IngestOutcome
 {
     /// <summary>New and handled; its effects are committed.</summary>
@@ -40,19 +50,38 @@ public sealed partial class IngestPipeline(
     private readonly IMessageHandler[] _handlers = [.. handlers];
     private readonly ICommittedMessageSink[] _sinks = [.. sinks];
 
-    public async Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken)
+    public Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken) =>
+        ProcessAsync(Validate(batch), cancellationToken);
+
+    /// <summary>
+    /// The pure part of handling a batch (topic, JSON, contract), stamped with the time of arrival: the consumer does
+    /// it for the next batch while the previous batch's transaction runs.
+    /// </summary>
+    public ValidatedBatch Validate(IReadOnlyList<RawMessage> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = time.GetUtcNow();
-        var validated = batch.Select(m => (Raw: m, Result: MessageValidator.Validate(m.Topic, m.Payload.Span, now))).ToArray();
-        var outcomes = new IngestOutcome[batch.Count];
+        var validated = new (RawMessage, (Envelope?, Rejection?))[batch.Count];
+        for (var i = 0; i < validated.Length; i++)
+        {
+            validated[i] = (batch[i], MessageValidator.Validate(batch[i].Topic, batch[i].Payload.Span, now));
+        }
+
+        return new ValidatedBatch(validated);
+    }
+
+    public async Task<IngestOutcome[]> ProcessAsync(ValidatedBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var validated = batch.Messages;
+        var outcomes = new IngestOutcome[validated.Length];
         try
         {
             await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, cancellationToken);
         }
-        catch (Exception error) when (error is DbException or InvalidOperationException && batch.Count > 1 && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is DbException or InvalidOperationException && validated.Length > 1 && !cancellationToken.IsCancellationRequested)
         {
-            LogBatchFailed(logger, batch.Count, error.Message);
+            LogBatchFailed(logger, validated.Length, error.Message);
             for (var i = 0; i < validated.Length; i++)
             {
                 await ProcessOneAsync(validated, i, outcomes, cancellationToken);

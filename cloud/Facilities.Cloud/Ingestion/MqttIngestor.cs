@@ -159,37 +159,60 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         // 7% of the consumer's time in the ingest benchmark (tests/Facilities.Cloud.Benchmarks). Only one batch's
         // acknowledgements are in flight at a time, and each still follows its own batch's commit.
         var acknowledging = Task.CompletedTask;
-        while (await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var batch = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
-            while (batch.Count < options.BatchSize && _received.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
 
-            var messages = batch.Select(e => new RawMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray())).ToArray();
+        // The next batch is taken and validated (JSON, contract) on the other core while this one's transaction runs;
+        // batches are still handled one at a time and in order.
+        var next = TakeAsync(cancellationToken);
+        while (await next is { } batch)
+        {
+            next = Task.Run(() => TakeAsync(cancellationToken), cancellationToken);
             for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)))
             {
                 try
                 {
-                    await pipeline.ProcessAsync(messages, cancellationToken);
+                    await pipeline.ProcessAsync(batch.Validated, cancellationToken);
                     break;
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested)
                 {
                     // The database is down or refusing: the messages stay unacknowledged (the broker stops sending
                     // once its in-flight window is full) and the batch is tried again until the database is back.
-                    LogBatchNotStored(logger, batch.Count, error.Message, delay.TotalSeconds);
+                    LogBatchNotStored(logger, batch.Received.Count, error.Message, delay.TotalSeconds);
                     await Task.Delay(delay, cancellationToken);
                 }
             }
 
             await acknowledging;
-            acknowledging = AcknowledgeAsync(batch, cancellationToken);
+            acknowledging = AcknowledgeAsync(batch.Received, cancellationToken);
         }
 
         await acknowledging;
     }
+
+    /// <summary>What has arrived, up to a batch (waiting for the first message), validated; null once the channel is closed.</summary>
+    private async Task<ReceivedBatch?> TakeAsync(CancellationToken cancellationToken)
+    {
+        if (!await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var received = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
+        while (received.Count < options.BatchSize && _received.Reader.TryRead(out var item))
+        {
+            received.Add(item);
+        }
+
+        var messages = new RawMessage[received.Count];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            messages[i] = new RawMessage(received[i].ApplicationMessage.Topic, received[i].ApplicationMessage.Payload.ToArray());
+        }
+
+        return new ReceivedBatch(received, pipeline.Validate(messages));
+    }
+
+    private sealed record ReceivedBatch(List<MqttApplicationMessageReceivedEventArgs> Received, ValidatedBatch Validated);
 
     /// <summary>Stops quietly when the service stops: what is left unacknowledged comes again after the restart, and the seq check drops it.</summary>
     private async Task AcknowledgeAsync(List<MqttApplicationMessageReceivedEventArgs> batch, CancellationToken cancellationToken)

@@ -1,29 +1,36 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Facilities.Cloud.Storage;
 
 /// <summary>
 /// One statement for many rows, so a batch's writes to a table cost one round trip instead of one per row. On
-/// PostgreSQL it is <c>{head} VALUES (@p0, @p1, …), (@p8, …) {tail}</c> in chunks under the parameter limit. SQLite
-/// runs in process, so round trips cost nothing there, and it binds each parameter by looking its name up among all
-/// the statement's (a statement of 8,000 parameters spent longer binding than the rest of its batch took): there the
-/// statement is prepared once for one row and run once per row. Plain ADO.NET, because the multi-row text changes
-/// with its row count, which Dapper would cache once per count.
+/// PostgreSQL the rows go as one array per column: <c>{head} SELECT * FROM unnest(@p0::text[], …) {tail}</c> — a
+/// short statement of the same text whatever the row count, where <c>VALUES</c> with a parameter per value made
+/// client and server parse and bind thousands of parameters. SQLite runs in process, so round trips cost nothing
+/// there, and it binds each parameter by looking its name up among all the statement's (a statement of 8,000
+/// parameters spent longer binding than the rest of its batch took): there the statement is
+/// <c>{head} VALUES (@p0, …) {tail}</c>, prepared once and run once per row.
 /// </summary>
 /// <param name="Head">Up to <c>VALUES</c>, e.g. <c>INSERT INTO t (a, b)</c>.</param>
 /// <param name="Tail">After the rows, e.g. an <c>ON CONFLICT</c> clause or <c>RETURNING …</c>.</param>
 /// <param name="Types">One per column: how a value (and a null) is sent.</param>
 public sealed record RowsStatement(string Head, string Tail, params DbType[] Types)
 {
-    /// <summary>PostgreSQL allows 65,535 parameters per statement; this stays well below.</summary>
-    private const int MaxParameters = 16_000;
+    /// <summary>The PostgreSQL statement: the same text for any number of rows.</summary>
+    private string ArraysText => field ??= $"{Head} SELECT * FROM unnest({string.Join(", ", Types.Select((t, i) => $"{Name(i)}::{ArrayType(t)}"))}) {Tail}";
 
-    /// <summary>Parameter names <c>@p0</c>, <c>@p1</c>, … made once.</summary>
-    private static readonly string[] Names = [.. Enumerable.Range(0, MaxParameters).Select(i => string.Create(CultureInfo.InvariantCulture, $"@p{i}"))];
+    private static string Name(int index) => string.Create(CultureInfo.InvariantCulture, $"@p{index}");
+
+    private static string ArrayType(DbType type) => type switch
+    {
+        DbType.String => "text[]",
+        DbType.Int64 => "bigint[]",
+        DbType.Double => "double precision[]",
+        _ => throw new NotSupportedException($"column type {type} has no PostgreSQL array here"),
+    };
 
     /// <summary>Runs the statement over <paramref name="rows"/> (each with one value per column); returns the rows affected.</summary>
     public async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
@@ -33,7 +40,7 @@ public sealed record RowsStatement(string Head, string Tail, params DbType[] Typ
         var affected = 0;
         if (connection is SqliteConnection)
         {
-            await using var command = Command(connection, transaction, rows, 0, 1);
+            await using var command = OneRow(connection, transaction);
             foreach (var row in rows)
             {
                 Bind(command, row);
@@ -43,13 +50,13 @@ public sealed record RowsStatement(string Head, string Tail, params DbType[] Typ
             return affected;
         }
 
-        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        if (rows.Count == 0)
         {
-            await using var command = Command(connection, transaction, rows, start, Math.Min(RowsPerStatement, rows.Count - start));
-            affected += await command.ExecuteNonQueryAsync(cancellationToken);
+            return 0;
         }
 
-        return affected;
+        await using var arrays = Arrays(connection, transaction, rows);
+        return await arrays.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Runs the statement (its tail ends with <c>RETURNING …</c>) and hands every returned row to <paramref name="read"/>.</summary>
@@ -60,7 +67,7 @@ public sealed record RowsStatement(string Head, string Tail, params DbType[] Typ
         ArgumentNullException.ThrowIfNull(read);
         if (connection is SqliteConnection)
         {
-            await using var command = Command(connection, transaction, rows, 0, 1);
+            await using var command = OneRow(connection, transaction);
             foreach (var row in rows)
             {
                 Bind(command, row);
@@ -70,14 +77,12 @@ public sealed record RowsStatement(string Head, string Tail, params DbType[] Typ
             return;
         }
 
-        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        if (rows.Count > 0)
         {
-            await using var command = Command(connection, transaction, rows, start, Math.Min(RowsPerStatement, rows.Count - start));
-            await ReadAllAsync(command, read, cancellationToken);
+            await using var arrays = Arrays(connection, transaction, rows);
+            await ReadAllAsync(arrays, read, cancellationToken);
         }
     }
-
-    private int RowsPerStatement => Math.Max(1, MaxParameters / Types.Length);
 
     private static async Task ReadAllAsync(DbCommand command, Action<DbDataReader> read, CancellationToken cancellationToken)
     {
@@ -88,33 +93,69 @@ public sealed record RowsStatement(string Head, string Tail, params DbType[] Typ
         }
     }
 
-    /// <summary>The command for <paramref name="count"/> rows from <paramref name="start"/>, with their values bound.</summary>
-    private DbCommand Command(DbConnection connection, DbTransaction? transaction, IReadOnlyList<object?[]> rows, int start, int count)
+    /// <summary>The one-row command (SQLite), its parameters typed and not yet set.</summary>
+    private DbCommand OneRow(DbConnection connection, DbTransaction? transaction)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        var text = new StringBuilder(Head.Length + Tail.Length + (count * Types.Length * 8)).Append(Head).Append(" VALUES ");
-        var index = 0;
-        for (var r = 0; r < count; r++)
+        command.CommandText = $"{Head} VALUES ({string.Join(", ", Types.Select((_, i) => Name(i)))}) {Tail}";
+        for (var c = 0; c < Types.Length; c++)
         {
-            var row = rows.Count > 0 ? Check(rows[start + r]) : new object?[Types.Length];
-            text.Append(r == 0 ? "(" : ", (");
-            for (var c = 0; c < Types.Length; c++)
-            {
-                var name = Names[index++];
-                text.Append(c == 0 ? "" : ", ").Append(name);
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.DbType = Types[c];
-                parameter.Value = row[c] ?? DBNull.Value;
-                command.Parameters.Add(parameter);
-            }
-
-            text.Append(')');
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = Name(c);
+            parameter.DbType = Types[c];
+            command.Parameters.Add(parameter);
         }
 
-        command.CommandText = text.Append(' ').Append(Tail).ToString();
         return command;
+    }
+
+    /// <summary>The PostgreSQL command: one array parameter per column.</summary>
+    private DbCommand Arrays(DbConnection connection, DbTransaction? transaction, IReadOnlyList<object?[]> rows)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = ArraysText;
+        for (var c = 0; c < Types.Length; c++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = Name(c);
+            parameter.Value = Column(rows, c);
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private Array Column(IReadOnlyList<object?[]> rows, int column)
+    {
+        switch (Types[column])
+        {
+            case DbType.String:
+                var texts = new string?[rows.Count];
+                for (var r = 0; r < texts.Length; r++)
+                {
+                    texts[r] = (string?)Check(rows[r])[column];
+                }
+
+                return texts;
+            case DbType.Int64:
+                var numbers = new long?[rows.Count];
+                for (var r = 0; r < numbers.Length; r++)
+                {
+                    numbers[r] = (long?)Check(rows[r])[column];
+                }
+
+                return numbers;
+            default:
+                var reals = new double?[rows.Count];
+                for (var r = 0; r < reals.Length; r++)
+                {
+                    reals[r] = (double?)Check(rows[r])[column];
+                }
+
+                return reals;
+        }
     }
 
     /// <summary>Sets a one-row command's parameters to <paramref name="row"/>.</summary>
