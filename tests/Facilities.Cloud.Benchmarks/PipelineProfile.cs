@@ -9,7 +9,7 @@ namespace Facilities.Cloud.Benchmarks;
 
 /// <summary>Microseconds per message spent in each stage of ingestion, measured one stage at a time.</summary>
 /// <param name="Validation">Topic parse, JSON deserialisation and contract checks (<see cref="MessageValidator"/>).</param>
-/// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync"/> batch per message: connection, transaction, seq check, handlers, commit.</param>
+/// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync(IReadOnlyList{RawMessage}, CancellationToken)"/> batch per message: connection, transaction, seq check, handlers, commit.</param>
 /// <param name="Handlers">Of <paramref name="Transaction"/>, the time inside each message handler, by handler: its batch reads, its per-message calls, its batch writes.</param>
 /// <param name="LineProtocol">Turning an accepted message into InfluxDB line protocol (<see cref="TelemetrySchema"/>).</param>
 internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, HandlerTimes> Handlers, double LineProtocol);
