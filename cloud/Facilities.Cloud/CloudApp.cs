@@ -1,8 +1,11 @@
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Pages;
+using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -27,6 +30,7 @@ public static class CloudApp
         services.TryAddSingleton(TimeProvider.System); // tests register a controllable clock first
         services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
         services.AddHostedService<SchemaMigrator>();
+        services.AddAccess(configuration); // after the migrator: its seeder writes users
         services.AddEmbeddedBroker(configuration);
 
         var mqtt = Bind<CloudMqttOptions>(configuration, "Mqtt");
@@ -53,6 +57,7 @@ public static class CloudApp
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddNotifications(configuration);
         services.AddWorkOrders(configuration);
+        services.AddReadModels(configuration);
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
@@ -66,12 +71,21 @@ public static class CloudApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapOpenApi(); // GET /openapi/v1.json
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        // Every endpoint names a policy (Access/Roles.cs) or AllowAnonymous; a test fails on one that does neither.
+        app.MapOpenApi().RequireAuthorization(Policies.Engineer); // GET /openapi/v1.json
+        app.MapAccessEndpoints();
         app.MapAlertEndpoints();
         app.MapWorkOrderEndpoints();
+        app.MapChargerEndpoints().AllowAnonymous(); // residents' charger availability: public, nothing personal
+        app.MapElevatorEndpoints().RequireAuthorization(Policies.Crew);
         app.MapIngestionEndpoints();
         app.MapMetrics();
-        app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" }));
+        app.MapPages();
+        app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" })).AllowAnonymous();
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -46,5 +47,5 @@ public static class MetricsEndpoint
                 "SELECT state, COUNT(*) FROM devices GROUP BY state", cancellationToken: ct));
             Metric("facilities_cloud_devices", "gauge", "Devices by link state.", devices.Select(d => ($"{{state=\"{d.State}\"}}", (double)d.Count)));
             return Results.Text(text.ToString(), "text/plain; version=0.0.4");
-        });
+        }).RequireAuthorization(Policies.Engineer); // Prometheus sends an API token (authorization: credentials)
 }

@@ -1,4 +1,11 @@
 using Facilities.Cloud;
+using Facilities.Cloud.Access;
+
+if (args is ["users", .. var rest])
+{
+    // facilities-cloud users add --name NAME --role admin  (docs/access.md)
+    return await UsersCommand.RunAsync(rest, Console.In, Console.Out, Console.Error, CancellationToken.None);
+}
 
 try
 {

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 
@@ -13,12 +15,12 @@ public sealed record AlertView(
 /// <summary>One step of an alert's audit trail.</summary>
 public sealed record AlertEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
 
-/// <summary>Body of acknowledge and resolve: who does it, and an optional note.</summary>
-public sealed record AlertActionRequest(string? By, string? Note);
+/// <summary>Body of acknowledge and resolve: an optional note (who does it is the signed-in user).</summary>
+public sealed record AlertActionRequest(string? Note);
 
 /// <summary>
 /// <c>GET /api/alerts?state=&amp;site=</c>, <c>GET /api/alerts/{id}</c>, <c>POST /api/alerts/{id}/acknowledge</c> and
-/// <c>/resolve</c>. Errors are RFC 9457 problem details naming the field at fault.
+/// <c>/resolve</c> (crew reads, engineers act; the actor is the signed-in user). Errors are RFC 9457 problem details naming the field at fault.
 /// </summary>
 public static class AlertEndpoints
 {
@@ -27,12 +29,12 @@ public static class AlertEndpoints
     public static void MapAlertEndpoints(this IEndpointRouteBuilder app)
     {
         var alerts = app.MapGroup("/api/alerts");
-        alerts.MapGet("/", ListAsync);
-        alerts.MapGet("/{id:long}", GetAsync);
-        alerts.MapPost("/{id:long}/acknowledge", (long id, AlertActionRequest? body, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken ct) =>
-            ChangeAsync(id, "acknowledge", body, database, notifiers, time, ct));
-        alerts.MapPost("/{id:long}/resolve", (long id, AlertActionRequest? body, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken ct) =>
-            ChangeAsync(id, "resolve", body, database, notifiers, time, ct));
+        alerts.MapGet("/", ListAsync).RequireAuthorization(Policies.Crew);
+        alerts.MapGet("/{id:long}", GetAsync).RequireAuthorization(Policies.Crew);
+        alerts.MapPost("/{id:long}/acknowledge", (long id, AlertActionRequest? body, ClaimsPrincipal user, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken ct) =>
+            ChangeAsync(id, "acknowledge", body, user.Identity!.Name!, database, notifiers, time, ct)).RequireAuthorization(Policies.Engineer);
+        alerts.MapPost("/{id:long}/resolve", (long id, AlertActionRequest? body, ClaimsPrincipal user, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken ct) =>
+            ChangeAsync(id, "resolve", body, user.Identity!.Name!, database, notifiers, time, ct)).RequireAuthorization(Policies.Engineer);
     }
 
     private static async Task<IResult> ListAsync(string? state, string? site, int? limit, CloudDatabase database, CancellationToken cancellationToken)
@@ -80,13 +82,8 @@ public static class AlertEndpoints
     }
 
     private static async Task<IResult> ChangeAsync(
-        long id, string action, AlertActionRequest? body, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken cancellationToken)
+        long id, string action, AlertActionRequest? body, string by, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(body?.By))
-        {
-            return Problem(400, "invalid request", "'by' is required: who acknowledges or resolves the alert");
-        }
-
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
@@ -107,11 +104,11 @@ public static class AlertEndpoints
 
         var ms = now.ToUnixTimeMilliseconds();
         await connection.ExecuteAsync(new CommandDefinition($"UPDATE alerts SET {set}, updated_at = @now WHERE id = @id",
-            new { id, now = ms, by = body.By }, transaction, cancellationToken: cancellationToken));
-        await AlertEngine.AuditAsync(connection, transaction, id, ms, action == "acknowledge" ? "acknowledged" : "resolved", body.Note, cancellationToken, body.By);
+            new { id, now = ms, by }, transaction, cancellationToken: cancellationToken));
+        await AlertEngine.AuditAsync(connection, transaction, id, ms, action == "acknowledge" ? "acknowledged" : "resolved", body?.Note, cancellationToken, by);
         if (row.Suppressed is null)
         {
-            var notice = new AlertNotice(id, row.Site, row.Building, row.Device, row.Kind, row.RuleId, row.Severity, newState, row.Title, body.Note ?? row.Detail, row.Value, now, body.By);
+            var notice = new AlertNotice(id, row.Site, row.Building, row.Device, row.Kind, row.RuleId, row.Severity, newState, row.Title, body?.Note ?? row.Detail, row.Value, now, by);
             foreach (var notifier in notifiers)
             {
                 await notifier.EnqueueAsync(notice, connection, transaction, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
@@ -32,7 +33,7 @@ public static class IngestionEndpoints
                     ranges = g.Take(20).Select(r => new { first = r.First, last = r.Last }),
                 }),
             });
-        });
+        }).RequireAuthorization(Policies.Engineer);
         app.MapGet("/api/dead-letters", async (int? limit, CloudDatabase database, CancellationToken ct) =>
         {
             if (limit is < 1 or > 1000)
@@ -51,7 +52,7 @@ public static class IngestionEndpoints
                 reason = r.Reason,
                 payload = Printable(r.Payload),
             }));
-        });
+        }).RequireAuthorization(Policies.Engineer);
     }
 
     /// <summary>The payload as text when it is UTF-8, otherwise base64 (marked), so any bytes can be shown.</summary>

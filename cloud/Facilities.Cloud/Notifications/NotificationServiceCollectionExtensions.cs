@@ -22,7 +22,9 @@ public static class NotificationServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton(new NotificationRouter(options));
-        services.AddSingleton(new NoticeFormatter(new SiteTime(options.TimeZone, options.SiteTimeZones)));
+        var siteTime = new SiteTime(options.TimeZone, options.SiteTimeZones);
+        services.AddSingleton(siteTime); // the sites' time zones, also for site-local days in the read models
+        services.AddSingleton(new NoticeFormatter(siteTime));
         services.AddSingleton(s => new NotificationChannels(options, s.GetRequiredService<TimeProvider>()));
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<IAlertNotifier, AlertNotifier>();

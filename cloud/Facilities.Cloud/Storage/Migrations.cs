@@ -28,9 +28,11 @@ public static class Migrations
         await connection.ExecuteAsync(new CommandDefinition(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
             transaction: transaction, cancellationToken: cancellationToken));
-        var current = await connection.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_migrations", transaction: transaction, cancellationToken: cancellationToken)) ?? 0;
+        // Every step not recorded yet, not only those above the highest: step numbers are reserved per area, so a
+        // database may have step 10 before step 5 of another area exists.
+        var done = (await connection.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migrations", transaction: transaction, cancellationToken: cancellationToken))).ToHashSet();
         var applied = 0;
-        foreach (var step in steps.Where(s => s.Version > current).OrderBy(s => s.Version))
+        foreach (var step in steps.Where(s => !done.Contains(s.Version)))
         {
             await ExecuteScriptAsync(connection, transaction, step.Sql(database.Dialect), cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(

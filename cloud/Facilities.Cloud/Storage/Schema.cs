@@ -78,5 +78,27 @@ public static class Schema
                 actor TEXT NOT NULL, detail TEXT);
             CREATE INDEX work_order_events_order ON work_order_events (order_id, at)
             """),
+        new(5, "read models: a device counter's first and last reading per site-local day (trips and door cycles per day)", d => $"""
+            CREATE TABLE counter_days (
+                site TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, day TEXT NOT NULL,
+                first_value {d.RealNumber} NOT NULL, first_ts BIGINT NOT NULL, last_value {d.RealNumber} NOT NULL, last_ts BIGINT NOT NULL,
+                PRIMARY KEY (site, device, point, day))
+            """),
+        new(10, "access: users with roles and password hashes, sign-in sessions, API tokens (session ids and tokens stored hashed)", d => $"""
+            CREATE TABLE users (
+                id {d.IdentityColumn}, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX users_name ON users (name);
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+            CREATE INDEX sessions_user ON sessions (user_id);
+            CREATE INDEX sessions_expiry ON sessions (expires_at);
+            CREATE TABLE api_tokens (
+                id {d.IdentityColumn}, user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE, label TEXT NOT NULL,
+                token_hash TEXT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT);
+            CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (token_hash);
+            CREATE INDEX api_tokens_user ON api_tokens (user_id)
+            """),
     ];
 }

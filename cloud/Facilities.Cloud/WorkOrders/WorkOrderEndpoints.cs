@@ -1,12 +1,17 @@
+using System.Security.Claims;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
 
-/// <summary>A work order as the API shows it; <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).</summary>
+/// <summary>
+/// A work order as the API shows it; <c>Type</c> is <c>corrective</c> (from an alert) or <c>preventive</c> (from a
+/// schedule); <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).
+/// </summary>
 public sealed record WorkOrderView(
-    long Id, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
+    long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -14,8 +19,8 @@ public sealed record WorkOrderView(
 /// <summary>One entry of a work order's timeline.</summary>
 public sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
 
-/// <summary>Body of a state change: who does it, plus the assignee (assign), a note (resolve, close) or the text (note).</summary>
-public sealed record WorkOrderActionRequest(string? By, string? Assignee, string? Note, string? Text);
+/// <summary>Body of a state change: the assignee (assign), a note (resolve, close) or the text (note); the actor is the signed-in user.</summary>
+public sealed record WorkOrderActionRequest(string? Assignee, string? Note, string? Text);
 
 /// <summary>
 /// <c>GET /api/work-orders?status=&amp;site=&amp;limit=</c>, <c>GET /api/work-orders/{id}</c> and
@@ -27,7 +32,7 @@ public static class WorkOrderEndpoints
 
     public static void MapWorkOrderEndpoints(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/api/work-orders");
+        var orders = app.MapGroup("/api/work-orders").RequireAuthorization(Policies.Crew);
         orders.MapGet("/", ListAsync);
         orders.MapGet("/{id:long}", GetAsync);
         orders.MapPost("/{id:long}/{action}", ChangeAsync);
@@ -79,18 +84,15 @@ public static class WorkOrderEndpoints
     }
 
     private static async Task<IResult> ChangeAsync(
-        long id, string action, WorkOrderActionRequest? body, CloudDatabase database, TimeProvider time, CancellationToken cancellationToken)
+        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!WorkOrderLifecycle.Actions.Contains(action))
         {
             return AlertEndpoints.Problem(404, "unknown action", $"'{action}' is not a work-order action; use one of {string.Join(", ", WorkOrderLifecycle.Actions)}");
         }
 
-        if (string.IsNullOrWhiteSpace(body?.By))
-        {
-            return AlertEndpoints.Problem(400, "invalid request", "'by' is required: who changes the work order");
-        }
-
+        var by = user.Identity!.Name!;
+        body ??= new WorkOrderActionRequest(null, null, null);
         if (action == "assign" && string.IsNullOrWhiteSpace(body.Assignee))
         {
             return AlertEndpoints.Problem(400, "invalid request", "'assignee' is required to assign a work order");
@@ -138,7 +140,7 @@ public static class WorkOrderEndpoints
             "note" => body.Text,
             _ => body.Note,
         };
-        await WorkOrderRow.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, body.By, detail, cancellationToken);
+        await WorkOrderRow.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
         var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
@@ -151,7 +153,7 @@ public static class WorkOrderEndpoints
         AlertEndpoints.Problem(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
 
     private static WorkOrderView View(WorkOrderRow r) => new(
-        r.Id, r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
+        r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
         UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
         [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
         UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));

@@ -38,5 +38,11 @@ public static class WorkOrderLifecycle
         _ => "P3",
     };
 
+    public const string Corrective = "corrective";
+    public const string Preventive = "preventive";
+
+    /// <summary>Preventive orders come from a schedule (rule ids <c>preventive.*</c>); all others from alerts.</summary>
+    public static string TypeOf(string ruleId) => ruleId.StartsWith("preventive.", StringComparison.Ordinal) ? Preventive : Corrective;
+
     public static DateTimeOffset? Deadline(DateTimeOffset from, TimeSpan? within) => within is { } span ? from + span : null;
 }

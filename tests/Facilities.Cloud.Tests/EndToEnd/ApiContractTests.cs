@@ -26,8 +26,8 @@ public sealed class ApiContractTests
             (HttpMethod.Get, "/api/alerts?state=burning", null, HttpStatusCode.BadRequest),
             (HttpMethod.Get, "/api/alerts?limit=0", null, HttpStatusCode.BadRequest),
             (HttpMethod.Get, "/api/alerts/999", null, HttpStatusCode.NotFound),
-            (HttpMethod.Post, "/api/alerts/999/acknowledge", "{\"by\":\"x\"}", HttpStatusCode.NotFound),
-            (HttpMethod.Post, "/api/alerts/1/acknowledge", "{\"by\":", HttpStatusCode.BadRequest),
+            (HttpMethod.Post, "/api/alerts/999/acknowledge", "{\"note\":\"x\"}", HttpStatusCode.NotFound),
+            (HttpMethod.Post, "/api/alerts/1/acknowledge", "{\"note\":", HttpStatusCode.BadRequest),
             (HttpMethod.Get, "/api/alerts/abc", null, HttpStatusCode.NotFound),
             (HttpMethod.Get, "/api/dead-letters?limit=5000", null, HttpStatusCode.BadRequest),
         })

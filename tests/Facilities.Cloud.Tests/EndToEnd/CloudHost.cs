@@ -1,4 +1,6 @@
+using System.Net.Http.Headers;
 using Dapper;
+using Facilities.Cloud.Access;
 using Facilities.Cloud.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -6,10 +8,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Facilities.Cloud.Tests.EndToEnd;
 
-/// <summary>The whole cloud (CloudApp) running in-process on a free port, with SQLite in a temporary folder.</summary>
+/// <summary>
+/// The whole cloud (CloudApp) running in-process on a free port, with SQLite in a temporary folder. <see cref="Http"/>
+/// carries an admin's API token (user <see cref="AdminName"/>, seeded through <c>Identity:SeedUsers</c>);
+/// <see cref="Anonymous"/> carries nothing; <see cref="ClientForAsync"/> makes a user of any role with a token.
+/// </summary>
 public sealed class CloudHost : IAsyncDisposable
 {
+    public const string AdminName = "test-admin";
+    public const string AdminPassword = "test-admin-password";
+
     private readonly WebApplication _app;
+    private readonly List<HttpClient> _clients = [];
 
     private CloudHost(WebApplication app, int port, string connectionString)
     {
@@ -17,6 +27,7 @@ public sealed class CloudHost : IAsyncDisposable
         Port = port;
         ConnectionString = connectionString;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Anonymous = new HttpClient { BaseAddress = Http.BaseAddress };
     }
 
     public int Port { get; }
@@ -24,6 +35,10 @@ public sealed class CloudHost : IAsyncDisposable
     public string ConnectionString { get; }
 
     public HttpClient Http { get; }
+
+    public HttpClient Anonymous { get; }
+
+    public Uri BaseAddress => Http.BaseAddress!;
 
     public IServiceProvider Services => _app.Services;
 
@@ -43,6 +58,10 @@ public sealed class CloudHost : IAsyncDisposable
             ["Influx:Url"] = "",
             ["Rules:SweepInterval"] = "00:00:00.500",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Identity:SeedUsers:0:Name"] = AdminName,
+            ["Identity:SeedUsers:0:Role"] = "admin",
+            ["Identity:SeedUsers:0:Password"] = AdminPassword,
+            ["Identity:PasswordIterations"] = "10000", // the minimum: tests sign in often on a busy machine
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -59,8 +78,22 @@ public sealed class CloudHost : IAsyncDisposable
         });
         await app.StartAsync(cancellationToken);
         var host = new CloudHost(app, port, connectionString);
+        var token = await app.Services.GetRequiredService<UserDirectory>().IssueTokenAsync(AdminName, "tests", cancellationToken);
+        host.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         await app.Services.GetRequiredService<Facilities.Cloud.Ingestion.MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
         return host;
+    }
+
+    /// <summary>A new user of <paramref name="role"/> (password <c>{name}-password</c>) and a client carrying their API token.</summary>
+    public async Task<HttpClient> ClientForAsync(string name, string role)
+    {
+        var users = Services.GetRequiredService<UserDirectory>();
+        await users.AddAsync(name, role, $"{name}-password", TestContext.Current.CancellationToken);
+        var token = await users.IssueTokenAsync(name, "tests", TestContext.Current.CancellationToken);
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _clients.Add(client);
+        return client;
     }
 
     /// <summary>A scalar count from the cloud's own database.</summary>
@@ -73,6 +106,8 @@ public sealed class CloudHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Anonymous.Dispose();
+        _clients.ForEach(c => c.Dispose());
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
     }

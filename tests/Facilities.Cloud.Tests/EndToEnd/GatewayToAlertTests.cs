@@ -79,22 +79,24 @@ public sealed class GatewayToAlertTests : IDisposable
             Assert.Equal(("lift-2", "critical", "b01"), (alert.GetProperty("device").GetString(), alert.GetProperty("severity").GetString(), alert.GetProperty("building").GetString()));
             Assert.True(injected.Elapsed < TimeSpan.FromSeconds(10), $"fault to alert took {injected.Elapsed}");
 
-            // The engineer acknowledges; the API checks its input and the state machine.
+            // The engineer acknowledges (the actor is the signed-in user, whatever the body says); a crew member may not.
             var id = alert.GetProperty("id").GetInt64();
-            using (var missing = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { note = "on my way" }, Ct))
+            var crew = await cloud.ClientForAsync("crew-zhao", "crew");
+            using (var refused = await crew.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { note = "seen" }, Ct))
             {
-                Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
-                Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             }
 
-            using (var ack = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { by = "engineer-wang", note = "on my way" }, Ct))
+            var engineer = await cloud.ClientForAsync("engineer-wang", "engineer");
+            using (var ack = await engineer.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { by = "someone-else", note = "on my way" }, Ct))
             {
                 Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
             }
 
-            using (var again = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { by = "engineer-li" }, Ct))
+            using (var again = await cloud.Http.PostAsJsonAsync($"/api/alerts/{id}/acknowledge", new { note = "me too" }, Ct))
             {
                 Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+                Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
             }
 
             using (var bad = await cloud.Http.GetAsync("/api/alerts?state=burning", Ct))

@@ -25,23 +25,26 @@ public sealed class WorkOrderApiTests
         Assert.Equal(("assigned", "Li Ming", "P1"), (order.GetProperty("status").GetString(), order.GetProperty("assignee").GetString(), order.GetProperty("priority").GetString()));
         var id = order.GetProperty("id").GetInt64();
 
-        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(cloud, id, "close", new { by = "wang" }));
-        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(cloud, id, "start", new { }));
-        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(cloud, id, "assign", new { by = "wang" }));
-        Assert.Equal(HttpStatusCode.NotFound, await PostAsync(cloud, id, "explode", new { by = "wang" }));
-        Assert.Equal(HttpStatusCode.NotFound, await PostAsync(cloud, 9999, "start", new { by = "wang" }));
-        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud, id, "assign", new { by = "dispatch", assignee = "Zhao Lei" }));
-        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud, id, "start", new { by = "Zhao Lei" }));
-        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(cloud, id, "start", new { by = "Zhao Lei" }));
-        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud, id, "note", new { by = "Zhao Lei", text = "passenger released 10:12" }));
-        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud, id, "resolve", new { by = "Zhao Lei", note = "door operator reset" }));
-        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud, id, "close", new { by = "dispatch" }));
-        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(cloud, id, "resolve", new { by = "dispatch" }));
+        var crew = await cloud.ClientForAsync("Zhao Lei", "crew");
+        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(cloud.Http, id, "close", new { }));
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(cloud.Http, id, "assign", new { }));
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(cloud.Http, id, "note", new { text = " " }));
+        Assert.Equal(HttpStatusCode.NotFound, await PostAsync(cloud.Http, id, "explode", new { }));
+        Assert.Equal(HttpStatusCode.NotFound, await PostAsync(cloud.Http, 9999, "start", new { }));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud.Http, id, "assign", new { assignee = "Zhao Lei" }));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(crew, id, "start", new { by = "not me" }));
+        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(crew, id, "start", new { }));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(crew, id, "note", new { text = "passenger released 10:12" }));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(crew, id, "resolve", new { note = "door operator reset" }));
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(cloud.Http, id, "close", new { }));
+        Assert.Equal(HttpStatusCode.Conflict, await PostAsync(cloud.Http, id, "resolve", new { }));
 
+        // Each step is on the timeline with the signed-in user as actor, whatever a body claims.
         var detail = await GetJsonAsync(cloud, $"/api/work-orders/{id}");
         Assert.Equal("closed", detail.GetProperty("order").GetProperty("status").GetString());
-        Assert.Equal(["opened", "assigned", "assigned", "in_progress", "note", "resolved", "closed"],
-            detail.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("action").GetString()));
+        Assert.Equal(
+            [("opened", "system"), ("assigned", "system"), ("assigned", CloudHost.AdminName), ("in_progress", "Zhao Lei"), ("note", "Zhao Lei"), ("resolved", "Zhao Lei"), ("closed", CloudHost.AdminName)],
+            detail.GetProperty("timeline").EnumerateArray().Select(e => (e.GetProperty("action").GetString(), e.GetProperty("actor").GetString())));
         Assert.Empty((await GetJsonAsync(cloud, "/api/work-orders")).EnumerateArray());
         Assert.Single((await GetJsonAsync(cloud, "/api/work-orders?status=closed")).EnumerateArray());
     }
@@ -62,9 +65,9 @@ public sealed class WorkOrderApiTests
     private static async Task<JsonElement> GetJsonAsync(CloudHost cloud, string path) =>
         JsonDocument.Parse(await cloud.Http.GetStringAsync(new Uri(path, UriKind.Relative), Ct)).RootElement;
 
-    private static async Task<HttpStatusCode> PostAsync(CloudHost cloud, long id, string action, object body)
+    private static async Task<HttpStatusCode> PostAsync(HttpClient client, long id, string action, object body)
     {
-        using var response = await cloud.Http.PostAsJsonAsync(new Uri($"/api/work-orders/{id}/{action}", UriKind.Relative), body, Ct);
+        using var response = await client.PostAsJsonAsync(new Uri($"/api/work-orders/{id}/{action}", UriKind.Relative), body, Ct);
         if (!response.IsSuccessStatusCode)
         {
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

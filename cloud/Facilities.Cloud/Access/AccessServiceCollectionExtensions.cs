@@ -1,0 +1,67 @@
+using System.Threading.RateLimiting;
+using Facilities.Cloud.Pages;
+
+namespace Facilities.Cloud.Access;
+
+public static class AccessServiceCollectionExtensions
+{
+    /// <summary>
+    /// Sign-in and roles from configuration section <c>Identity</c> (validated now): the user directory, the session
+    /// cookie and bearer-token scheme, the role policies, the sign-in rate limits and the seed users.
+    /// </summary>
+    public static IServiceCollection AddAccess(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = CloudApp.Bind<AccessOptions>(configuration, "Identity");
+        if (options.Validate() is { Count: > 0 } errors)
+        {
+            throw new InvalidOperationException($"configuration section 'Identity': {string.Join("; ", errors)}");
+        }
+
+        services.AddSingleton(options);
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddHostedService<AccessSeeder>();
+        services.AddAuthentication(AccessAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AccessAuthenticationHandler>(AccessAuthenticationHandler.SchemeName, null);
+        services.AddAccessPolicies();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(SignInThrottle.ClientPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.SignInPerClientPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var context = rejected.HttpContext;
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                if (!AccessAuthenticationHandler.IsApiRequest(context.Request))
+                {
+                    await AccessEndpoints.SignInPage(context, null, "signin.too-many", StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
+                }
+            };
+        });
+        services.AddSingleton(PageStrings.Load());
+        services.AddSingleton(PageAssets.Load());
+        return services;
+    }
+}
+
+/// <summary>Creates the users of <c>Identity:SeedUsers</c> that do not exist yet (after the schema migration, which starts first).</summary>
+internal sealed partial class AccessSeeder(UserDirectory users, AccessOptions options, ILogger<AccessSeeder> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var seed in options.SeedUsers)
+        {
+            if (await users.AddAsync(seed.Name, seed.Role, seed.Password, cancellationToken))
+            {
+                LogSeeded(logger, seed.Name, seed.Role);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created user {User} ({Role}) from Identity:SeedUsers")]
+    private static partial void LogSeeded(ILogger logger, string user, string role);
+}

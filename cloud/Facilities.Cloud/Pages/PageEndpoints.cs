@@ -1,0 +1,47 @@
+using Facilities.Cloud.Access;
+
+namespace Facilities.Cloud.Pages;
+
+/// <summary>
+/// The pages: <c>/chargers</c> for everyone, <c>/console</c> and <c>/elevators</c> for crews and engineers,
+/// <c>/admin/users</c> for admins; plus <c>/assets/*</c> and the language switch. Pages are shells; their scripts
+/// read the JSON API with the visitor's own rights, so a page can show no more than its API allows.
+/// </summary>
+public static class PageEndpoints
+{
+    public static void MapPages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", () => Results.Redirect("/chargers")).AllowAnonymous();
+        app.MapGet("/assets/{name}", ServeAsset).AllowAnonymous();
+        app.MapGet("/language/{language}", (string language, string? returnUrl, HttpContext context) =>
+        {
+            if (!PageStrings.Languages.Contains(language, StringComparer.Ordinal))
+            {
+                return Alerts.AlertEndpoints.Problem(404, "unknown language", $"'{language}' is not one of {string.Join(", ", PageStrings.Languages)}");
+            }
+
+            context.Response.Cookies.Append(PageStrings.LanguageCookie, language, new CookieOptions
+            {
+                HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = context.Request.IsHttps, Path = "/", IsEssential = true, MaxAge = TimeSpan.FromDays(365),
+            });
+            return Results.Redirect(AccessEndpoints.IsLocal(returnUrl) ? returnUrl! : "/");
+        }).AllowAnonymous();
+    }
+
+    private static IResult ServeAsset(string name, string? v, HttpContext context, PageAssets assets)
+    {
+        if (assets.Find(name) is not { } asset)
+        {
+            return Alerts.AlertEndpoints.Problem(404, "asset not found", $"there is no asset '{name}'");
+        }
+
+        var etag = $"\"{asset.Version}\"";
+        var headers = context.Response.Headers;
+        headers.ETag = etag;
+        headers.CacheControl = v == asset.Version ? "public, max-age=31536000, immutable" : "no-cache";
+        headers.XContentTypeOptions = "nosniff";
+        return context.Request.Headers.IfNoneMatch.Contains(etag)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Bytes(asset.Content, asset.ContentType);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Facilities.Cloud.Storage;
+using Facilities.Cloud.WorkOrders;
+
+namespace Facilities.Cloud.ReadModels;
+
+/// <summary>An elevator's status now. <c>Link</c> is online, offline or stale; the rest are the controller's latest readings (labels where it sent them).</summary>
+public sealed record ElevatorStatusView(
+    string Link, string? Gateway, string? ServiceMode, int? Floor, string? Direction, string? Door, bool? Running, bool? Occupied,
+    string? Fault, DateTimeOffset? UpdatedAt);
+
+public sealed record FaultView(long AlertId, string RuleId, string Title, string Severity, string State, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt);
+
+/// <summary>Faults (alerts of the elevator's own rules, not those suppressed by inspection or a maintenance window) in the last 30 days.</summary>
+public sealed record FaultHistoryView(int Count, double? MeanHoursBetweenFaults, IReadOnlyList<FaultView> Items);
+
+public sealed record UsageDayView(string Day, long? Trips, long? DoorCycles);
+
+/// <summary><c>LastSource</c>: <c>work-order</c> (the last resolved preventive order) or <c>configured</c> (ReadModels:LastMaintenance).</summary>
+public sealed record MaintenanceView(DateTimeOffset? Last, string? LastSource, DateTimeOffset? Next, double IntervalDays, bool Overdue);
+
+public sealed record ElevatorOrderView(long Id, string Type, string RuleId, string Title, string Priority, string Status, string? Assignee,
+    DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy, IReadOnlyList<string> Breached, DateTimeOffset CreatedAt);
+
+/// <summary>The health of one elevator: <c>GET /api/elevators/{deviceId}/health</c>.</summary>
+public sealed record ElevatorHealthView(
+    string Site, string Device, string Building, DateTimeOffset GeneratedAt, int Score, IReadOnlyList<HealthReason> Reasons,
+    ElevatorStatusView Status, FaultHistoryView Faults, IReadOnlyList<UsageDayView> Usage, MaintenanceView Maintenance,
+    IReadOnlyList<ElevatorOrderView> OpenWorkOrders);
+
+/// <summary>One line of <c>GET /api/elevators</c> (the crew's list, sickest first).</summary>
+public sealed record ElevatorSummaryView(
+    string Site, string Device, string Building, int Score, string Link, string? ServiceMode, string? Fault, bool? Running, int? Floor,
+    int FaultsLast30Days, int OpenWorkOrders, DateTimeOffset? NextMaintenance);
+
+/// <summary>
+/// Builds elevator health from the database: latest values and link state (ingestion), alerts, work orders and the
+/// per-day counters (<see cref="CounterDays"/>). Nothing is held in memory between requests, so instances agree.
+/// </summary>
+public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
+{
+    public const string Kind = "elevator";
+    public const string MaintenanceRule = "preventive.elevator-maintenance";
+    public static readonly TimeSpan FaultWindow = TimeSpan.FromDays(30);
+
+    /// <summary>The elevators called <paramref name="device"/> (on <paramref name="site"/> when given).</summary>
+    public async Task<IReadOnlyList<string>> SitesOfAsync(string device, string? site, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT site FROM devices WHERE device = @device AND kind = @Kind AND (@site IS NULL OR site = @site) ORDER BY site",
+            new { device, Kind, site }, cancellationToken: cancellationToken))];
+    }
+
+    public async Task<bool> SiteExistsAsync(string site, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ChargerEndpoints.SiteExistsAsync(connection, site, cancellationToken);
+    }
+
+    /// <summary>Health of the elevators of <paramref name="site"/> (all sites when null), or of one when <paramref name="device"/> is given; <paramref name="usageDays"/> days of trips and door cycles (0 for none).</summary>
+    public async Task<IReadOnlyList<ElevatorHealthView>> ReadAsync(string? site, string? device, int usageDays, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var since = (now - FaultWindow).ToUnixTimeMilliseconds();
+        var filter = new { site, device, Kind, since, rule = MaintenanceRule };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var elevators = (await connection.QueryAsync<DeviceLinkRow>(new CommandDefinition(
+            """
+            SELECT d.site, d.device, d.building, d.gateway, d.state, d.last_seen, g.state AS gateway_state
+            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
+            WHERE d.kind = @Kind AND (@site IS NULL OR d.site = @site) AND (@device IS NULL OR d.device = @device)
+            ORDER BY d.site, d.building, d.device
+            """, filter, cancellationToken: cancellationToken))).ToList();
+        if (elevators.Count == 0)
+        {
+            return [];
+        }
+
+        var values = (await connection.QueryAsync<LatestValueRow>(new CommandDefinition(
+            """
+            SELECT v.site, v.device, v.point, v.value, v.label, v.ts FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
+            WHERE d.kind = @Kind AND (@site IS NULL OR d.site = @site) AND (@device IS NULL OR d.device = @device)
+              AND v.point IN ('service_mode', 'floor', 'direction', 'door_state', 'moving', 'occupied', 'fault_code')
+            """, filter, cancellationToken: cancellationToken))).ToLookup(v => (v.Site, v.Device));
+        var faults = (await connection.QueryAsync<FaultRow>(new CommandDefinition(
+            """
+            SELECT id, site, device, rule_id, title, severity, state, fired_at, resolved_at FROM alerts
+            WHERE kind = @Kind AND rule_id LIKE 'elevator.%' AND fired_at >= @since AND suppressed IS NULL
+              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
+            ORDER BY fired_at DESC
+            """, filter, cancellationToken: cancellationToken))).ToLookup(f => (f.Site, f.Device));
+        var orders = (await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
+            """
+            SELECT * FROM work_orders WHERE kind = @Kind AND status NOT IN ('resolved', 'closed')
+              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
+            ORDER BY created_at DESC
+            """, filter, cancellationToken: cancellationToken))).ToLookup(o => (o.Site, o.Device));
+        var maintained = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            """
+            SELECT site, device, MAX(resolved_at) FROM work_orders
+            WHERE rule_id = @rule AND resolved_at IS NOT NULL AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
+            GROUP BY site, device
+            """, filter, cancellationToken: cancellationToken))).ToDictionary(m => (m.Site, m.Device), m => m.At);
+
+        List<ElevatorHealthView> views = [];
+        foreach (var elevator in elevators)
+        {
+            var key = (elevator.Site, elevator.Device);
+            var usage = usageDays > 0 ? await UsageAsync(connection, elevator.Site, elevator.Device, now, usageDays, cancellationToken) : [];
+            views.Add(Build(elevator, ChargerEndpoints.Points(values[key]), [.. faults[key]], [.. orders[key]], maintained.TryGetValue(key, out var at) ? at : null, usage, now));
+        }
+
+        return views;
+    }
+
+    private ElevatorHealthView Build(
+        DeviceLinkRow elevator, IReadOnlyDictionary<string, PointReading> points, List<FaultRow> faults, List<WorkOrderRow> orders, long? maintainedAt,
+        IReadOnlyList<UsageDayView> usage, DateTimeOffset now)
+    {
+        var link = elevator.GatewayState is { } g && g != "online" ? "offline"
+            : elevator.State != "online" ? "offline"
+            : now - UnixTime.FromMs(elevator.LastSeen) > options.StaleAfter ? "stale"
+            : "online";
+        var status = new ElevatorStatusView(
+            link, elevator.GatewayState, Label(points, "service_mode"), Number(points, "floor"), Label(points, "direction"), Label(points, "door_state"),
+            points.TryGetValue("moving", out var moving) ? moving.Value != 0 : points.TryGetValue("direction", out var direction) ? direction.Value != 0 : null,
+            points.TryGetValue("occupied", out var occupied) ? occupied.Value != 0 : null,
+            Number(points, "fault_code") is null or 0 ? null : Label(points, "fault_code"),
+            points.Count == 0 ? UnixTime.FromMs(elevator.LastSeen) : points.Values.Max(p => p.Ts));
+
+        var configured = options.ConfiguredLastMaintenance(elevator.Site, elevator.Device);
+        var fromOrder = UnixTime.FromMs(maintainedAt);
+        var (last, source) = (fromOrder, configured) switch
+        {
+            ({ } o, { } c) when c > o => ((DateTimeOffset?)c, "configured"),
+            ({ } o, _) => (o, "work-order"),
+            (null, { } c) => (c, "configured"),
+            _ => (null, (string?)null),
+        };
+        var next = last + options.ElevatorMaintenanceInterval;
+        var maintenance = new MaintenanceView(last, source, next, options.ElevatorMaintenanceInterval.TotalDays, next < now);
+
+        var orderViews = orders.Select(o => new ElevatorOrderView(
+            o.Id, WorkOrderLifecycle.TypeOf(o.RuleId), o.RuleId, o.Title, o.Priority, o.Status, o.Assignee, UnixTime.FromMs(o.RespondBy), UnixTime.FromMs(o.ResolveBy),
+            [.. (o.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (o.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+            UnixTime.FromMs(o.CreatedAt))).ToList();
+        var input = new ElevatorHealthInput(
+            link, Number(points, "service_mode"), Number(points, "fault_code"), Label(points, "fault_code"),
+            [.. faults.Select(f => new FaultRecord(f.RuleId, f.Severity, UnixTime.FromMs(f.FiredAt)))], next,
+            [.. orderViews.Select(o => new OpenOrderRecord(o.Id, o.Type, o.Breached.Count > 0))]);
+        var health = ElevatorHealthScore.Evaluate(input, now);
+        var mtbf = ElevatorHealthScore.MeanTimeBetweenFaults(faults.Count, FaultWindow);
+        var history = new FaultHistoryView(faults.Count, mtbf is { } m ? Math.Round(m.TotalHours, 1) : null,
+            [.. faults.Select(f => new FaultView(f.Id, f.RuleId, f.Title, f.Severity, f.State, UnixTime.FromMs(f.FiredAt), UnixTime.FromMs(f.ResolvedAt)))]);
+        return new ElevatorHealthView(elevator.Site, elevator.Device, elevator.Building, now, health.Score, health.Reasons, status, history, usage, maintenance, orderViews);
+    }
+
+    /// <summary>Trips and door cycles per site-local day, the last <paramref name="days"/> days (today included), oldest first.</summary>
+    private async Task<IReadOnlyList<UsageDayView>> UsageAsync(DbConnection connection, string site, string device, DateTimeOffset now, int days, CancellationToken cancellationToken)
+    {
+        var dayList = Enumerable.Range(0, days).Select(i => counterDays.Day(site, now - TimeSpan.FromDays(days - 1 - i))).ToList();
+        var from = dayList[0];
+        var rows = (await connection.QueryAsync<(string Point, string Day, double FirstValue, double LastValue)>(new CommandDefinition(
+            "SELECT point, day, first_value, last_value FROM counter_days WHERE site = @site AND device = @device AND day >= @from ORDER BY day",
+            new { site, device, from }, cancellationToken: cancellationToken))).ToList();
+        Dictionary<string, Dictionary<string, long>> perPoint = new(StringComparer.Ordinal);
+        foreach (var point in CounterDays.Counters[Kind])
+        {
+            var before = (await connection.QueryAsync<(string Day, double FirstValue, double LastValue)>(new CommandDefinition(
+                "SELECT day, first_value, last_value FROM counter_days WHERE site = @site AND device = @device AND point = @point AND day < @from ORDER BY day DESC LIMIT 1",
+                new { site, device, point, from }, cancellationToken: cancellationToken))).Select(b => new CounterDay(b.Day, b.FirstValue, b.LastValue)).FirstOrDefault();
+            var counted = CounterDays.PerDay(
+                before,
+                [.. rows.Where(r => r.Point == point).Select(r => new CounterDay(r.Day, r.FirstValue, r.LastValue))]);
+            perPoint[point] = counted.ToDictionary(c => c.Day, c => c.Count, StringComparer.Ordinal);
+        }
+
+        return [.. dayList.Select(day => new UsageDayView(day,
+            perPoint["trips"].TryGetValue(day, out var trips) ? trips : null,
+            perPoint["door_cycles"].TryGetValue(day, out var doors) ? doors : null))];
+    }
+
+    private static int? Number(IReadOnlyDictionary<string, PointReading> points, string point) =>
+        points.TryGetValue(point, out var reading) ? (int)Math.Round(reading.Value) : null;
+
+    private static string? Label(IReadOnlyDictionary<string, PointReading> points, string point) =>
+        points.TryGetValue(point, out var reading) ? reading.Label ?? reading.Value.ToString(CultureInfo.InvariantCulture) : null;
+
+    private sealed record FaultRow
+    {
+        public long Id { get; init; }
+
+        public string Site { get; init; } = "";
+
+        public string Device { get; init; } = "";
+
+        public string RuleId { get; init; } = "";
+
+        public string Title { get; init; } = "";
+
+        public string Severity { get; init; } = "";
+
+        public string State { get; init; } = "";
+
+        public long FiredAt { get; init; }
+
+        public long? ResolvedAt { get; init; }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Facilities.Cloud.ReadModels;
+
+/// <summary>A device with its gateway's link state, as the read models query it.</summary>
+internal sealed record DeviceLinkRow
+{
+    public string Site { get; init; } = "";
+
+    public string Device { get; init; } = "";
+
+    public string Building { get; init; } = "";
+
+    public string Gateway { get; init; } = "";
+
+    public string State { get; init; } = "";
+
+    public long LastSeen { get; init; }
+
+    public string? GatewayState { get; init; }
+}
+
+/// <summary>A row of <c>latest_values</c>.</summary>
+internal sealed record LatestValueRow
+{
+    public string Site { get; init; } = "";
+
+    public string Device { get; init; } = "";
+
+    public string Point { get; init; } = "";
+
+    public double Value { get; init; }
+
+    public string? Label { get; init; }
+
+    public long Ts { get; init; }
+}

@@ -1,0 +1,29 @@
+using Facilities.Cloud.Ingestion;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Facilities.Cloud.ReadModels;
+
+public static class ReadModelServiceCollectionExtensions
+{
+    /// <summary>
+    /// Charger availability and elevator health (section <c>ReadModels</c>), and the per-day counters they need, kept in
+    /// the ingestion transaction. Register after the device registry; needs the notifications' <see cref="Notifications.SiteTime"/>.
+    /// </summary>
+    public static IServiceCollection AddReadModels(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = CloudApp.Bind<ReadModelOptions>(configuration, "ReadModels");
+        if (options.Validate() is { Count: > 0 } errors)
+        {
+            throw new InvalidOperationException($"configuration section 'ReadModels': {string.Join("; ", errors)}");
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton<CounterDays>();
+        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<CounterDays>());
+        services.AddSingleton<ElevatorHealthReader>();
+        return services;
+    }
+}
