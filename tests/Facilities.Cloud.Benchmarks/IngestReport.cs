@@ -175,11 +175,16 @@ internal static class IngestReport
           and the InfluxDB writer's counters show every point accepted; afterwards an InfluxQL `COUNT` confirms the
           points are in InfluxDB. No two consumers run at the same time.
         - **What the cloud does per message** and mosquitto_sub does not: JSON and contract validation, a transaction
-          (batch of `Mqtt:BatchSize` messages) recording the gateway's sequence number, updating the device registry
-          and latest values, evaluating the device's rules against the database, the acknowledgement after the commit,
-          and the line-protocol write to InfluxDB (batched, flushed every `Influx:FlushInterval` = 1 s at the latest).
-          The handlers send their SQL one statement at a time (with PostgreSQL, one network round trip each).
+          (a batch of what has arrived, at most `Mqtt:BatchSize` messages) recording the gateway's sequence number,
+          updating the device registry and latest values, evaluating the device's rules, the acknowledgement after the
+          commit, and the line-protocol write to InfluxDB (batched; a partly filled batch is written once no line came
+          for `Influx:FlushWhenIdle` = 50 ms, at the latest after `Influx:FlushInterval` = 1 s). Per batch, each
+          handler reads what it needs in one query per table, handles the messages one by one in memory, and writes
+          what changed in one statement per table (on PostgreSQL arrays through `unnest`, on SQLite a prepared
+          one-row statement per row); the next batch is validated while a transaction runs.
           mosquitto_sub acknowledges each message as it arrives and does nothing else with it.
+        - **The bare MQTTnet client** bounds what any work behind the cloud's MQTT client could reach: if it drains
+          slower than half of mosquitto_sub's rate, the target is out of reach for this client library as configured.
         - The raw figures are in `artifacts/cloud-ingest-benchmark/results.json` (not committed); `run.sh` renders this
           section from them with the benchmark's `report` command.
         """;

@@ -162,15 +162,17 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
 
         // The next batch is taken and validated (JSON, contract) on the other core while this one's transaction runs;
         // batches are still handled one at a time and in order.
-        var next = TakeAsync(cancellationToken);
+        var next = TakeAsync(Task.CompletedTask, cancellationToken);
         while (await next is { } batch)
         {
-            next = Task.Run(() => TakeAsync(cancellationToken), cancellationToken);
+            var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            next = Task.Run(() => TakeAsync(handled.Task, cancellationToken), cancellationToken);
             for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)))
             {
                 try
                 {
                     await pipeline.ProcessAsync(batch.Validated, cancellationToken);
+                    handled.TrySetResult();
                     break;
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested)
@@ -189,12 +191,21 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         await acknowledging;
     }
 
-    /// <summary>What has arrived, up to a batch (waiting for the first message), validated; null once the channel is closed.</summary>
-    private async Task<ReceivedBatch?> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// What has arrived, up to a batch, validated; null once the channel is closed. Taken at once only when a whole
+    /// batch waits, otherwise once <paramref name="previous"/> is handled: taken early, a batch would hold only what
+    /// came in the moment after the previous one was taken.
+    /// </summary>
+    private async Task<ReceivedBatch?> TakeAsync(Task previous, CancellationToken cancellationToken)
     {
         if (!await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
+        }
+
+        if (_received.Reader.Count < options.BatchSize)
+        {
+            await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var received = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
