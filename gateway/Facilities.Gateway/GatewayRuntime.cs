@@ -13,16 +13,17 @@ namespace Facilities.Gateway;
 
 public sealed record GatewayOptions
 {
+    // Settable rather than init-only: the source-generated configuration binder (Native AOT) skips init-only properties.
     /// <summary>Where the outbox lives (an SD card path on a Raspberry Pi).</summary>
-    public string DataDirectory { get; init; } = "data";
+    public string DataDirectory { get; set; } = "data";
 
     /// <summary>How often the retained gateway status is refreshed.</summary>
-    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    public PollingPolicy Polling { get; init; } = new();
+    public PollingPolicy Polling { get; set; } = new();
 
     /// <summary>Local port for Prometheus metrics (<c>/metrics</c> on 127.0.0.1); 0 turns the endpoint off.</summary>
-    public int MetricsPort { get; init; } = 9108;
+    public int MetricsPort { get; set; } = 9108;
 }
 
 /// <summary>

@@ -163,8 +163,8 @@ internal static class GatewayReport
         Row("VmRSS at the end", f => Targets.Megabytes(f.Samples[^1].RssKilobytes));
         Row("VmHWM at the end", f => Targets.Megabytes(f.Samples[^1].PeakRssKilobytes));
         Row("VmRSS at the end: anonymous (GC heap, malloc, stacks)", f => Targets.Megabytes(f.Samples[^1].AnonymousKilobytes));
-        Row("VmRSS at the end: mapped files (runtime, assemblies)", f => Targets.Megabytes(f.Samples[^1].FileKilobytes));
-        Row("VmRSS at the end: shared memory (JIT-compiled code)", f => Targets.Megabytes(f.Samples[^1].SharedKilobytes));
+        Row("VmRSS at the end: mapped files (the executable, libraries)", f => Targets.Megabytes(f.Samples[^1].FileKilobytes));
+        Row("VmRSS at the end: shared memory", f => Targets.Megabytes(f.Samples[^1].SharedKilobytes));
         Row("growth (last quarter − second quarter)", f => Targets.Invariant($"{Targets.Growth(f) / 1024:+0.0;-0.0;0.0} MiB"));
         Row("trend after the first quarter (least squares)", f => Targets.Invariant($"{Targets.TrendPerHour(f) / 1024:+0.0;-0.0;0.0} MiB per hour"));
         Row("CPU, whole run", f => Targets.Invariant($"{f.GatewayCpu:P1} of a core"));
@@ -218,13 +218,12 @@ internal static class GatewayReport
           waits for the current poll to end (up to 1 ms). That, and the thread hand-offs of each completion, are most
           of what is left between the gateway and the reference master. The polling, and the .NET thread pool's
           workers spinning while they wait for the next completion, are also most of the gateway's CPU on serial lines.
-        - **Footprint.** The table splits VmRSS into anonymous memory (GC heap, malloc, stacks), mapped files (the
-          runtime and its assemblies, shared and clean) and shared memory (the JIT's compiled code, double-mapped for
-          W^X). Of the runtime settings measured (docs/deploy-raspberry-pi.md, Memory), a 1 MiB gen0 budget
-          and 1 MiB GC regions (in the systemd unit) keep the GC heap about 6 MiB smaller once it has settled, and
-          dynamic PGO off (in the gateway project) saves about 7 MiB; the others moved VmRSS by 1–2 MiB at most. The
-          rest is the runtime's images and the JIT's code, which do not depend on the estate's size: 60 MiB needs
-          less code in the process, e.g. Native AOT, not a setting.
+        - **Footprint.** The gateway is measured as it is deployed: published with Native AOT, one executable with
+          its code compiled ahead of time, so no JIT, no runtime images to map and no compiled code in memory
+          beside them. The table splits VmRSS into anonymous memory (GC heap, malloc, stacks), mapped files (the
+          executable and the C libraries, shared and clean) and shared memory. The systemd unit's GC settings (a
+          1 MiB gen0 budget and 1 MiB regions, docs/deploy-raspberry-pi.md, Memory) apply to the AOT runtime too.
+          The same gateway built for the JIT (framework-dependent) used about 64 MiB on this estate.
         - **qemu-user** translates arm64 code on the fly; its RSS holds the emulator and the translation cache besides
           the gateway's own memory. The arm64 figure shows that the build runs and whether it stays flat, not what a
           Raspberry Pi would report.

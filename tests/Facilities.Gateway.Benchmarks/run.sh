@@ -50,7 +50,7 @@ doc="${GATEWAY_BENCH_DOC:-$root/docs/benchmarks.md}"
 service="gateway/Facilities.Gateway/deploy/facilities-gateway.service"
 
 missing=0
-for tool in dotnet gcc socat; do
+for tool in dotnet gcc clang socat; do
     if ! command -v "$tool" >/dev/null; then
         echo "run.sh: $tool is missing (Debian: apt-get install ${tool/dotnet/dotnet-sdk (see global.json)})" >&2
         missing=1
@@ -85,16 +85,16 @@ echo "== building the reference RTU master into $artifacts"
 gcc -O2 -Wall -Wextra -Werror -o "$artifacts/rtu_master" "$here/reference/rtu_master.c"
 
 echo "== building the gateway, firmware-sim and the benchmark (Release)"
-dotnet build gateway/Facilities.Gateway/Facilities.Gateway.csproj -c Release --nologo -v quiet -clp:NoSummary
 dotnet build firmware-sim/Facilities.FirmwareSim/Facilities.FirmwareSim.csproj -c Release --nologo -v quiet -clp:NoSummary
 dotnet build "$here/Facilities.Gateway.Benchmarks.csproj" -c Release --nologo -v quiet -clp:NoSummary
-gateway="$root/gateway/Facilities.Gateway/bin/Release/net10.0/facilities-gateway.dll"
+echo "== publishing the gateway as deployed (Native AOT, linux-x64) into $artifacts/x64"
+dotnet publish gateway/Facilities.Gateway -c Release -r linux-x64 -o "$artifacts/x64" --nologo -v quiet -clp:NoSummary
+gateway="$artifacts/x64/facilities-gateway"
 simulator="$root/firmware-sim/Facilities.FirmwareSim/bin/Release/net10.0/facilities-sim.dll"
 benchmark="$here/bin/Release/net10.0/Facilities.Gateway.Benchmarks"
 if [ "$arm64" = 1 ]; then
-    echo "== publishing the gateway for linux-arm64 (self-contained) into $artifacts/arm64"
-    dotnet publish gateway/Facilities.Gateway -c Release -r linux-arm64 --self-contained -p:InvariantGlobalization=true \
-        -o "$artifacts/arm64" --nologo -v quiet -clp:NoSummary
+    echo "== publishing the gateway for linux-arm64 (Native AOT, cross-compiled) into $artifacts/arm64"
+    dotnet publish gateway/Facilities.Gateway -c Release -r linux-arm64 -o "$artifacts/arm64" --nologo -v quiet -clp:NoSummary
 fi
 
 # The benchmark's own process runs with the runtime defaults; the gateway gets its unit's environment explicitly.

@@ -43,7 +43,16 @@ public sealed class GatewayCrashTests : IDisposable
         // First life: no broker, readings pile up in the outbox; then SIGKILL, no chance to tidy up.
         using (var first = StartGateway(site, broker.Port))
         {
-            await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+            // Kill it once readings are on disk (start-up takes a while on a loaded machine), in the middle of writing.
+            var outbox = Path.Combine(_directory, "data", "outbox");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline && !first.HasExited
+                && !(Directory.Exists(outbox) && Directory.GetFiles(outbox, "segment-*.log").Sum(f => new FileInfo(f).Length) > 8192))
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
             first.Kill();
             await first.WaitForExitAsync(Ct);
         }

@@ -111,16 +111,18 @@ public sealed class GatewayRuntimeTests : IDisposable
         var interval = TimeSpan.FromMilliseconds(250);
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = 0 };
         await using var runtime = GatewayRuntime.Start(Site(community, interval), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
-        var window = TimeSpan.FromSeconds(6);
+        var window = TimeSpan.FromSeconds(10);
         await Task.Delay(window, Ct);
 
         var line = runtime.Lanes.Single(l => l.Name == "line").Devices.ToDictionary(d => d.Id);
         Assert.False(line["boiler-4"].Online);
-        // Healthy devices keep (nearly) their interval; the dead one is polled rarely once it backs off.
+        // The dead one is polled rarely once it backs off (without the back-off: every interval, about 40 times), and
+        // never at its neighbours' expense: they fail nothing and keep most of their interval (the bound leaves room
+        // for a loaded machine).
         var ideal = window / interval;
         foreach (var healthy in new[] { "boiler-1", "boiler-2", "boiler-3" })
         {
-            Assert.True(line[healthy].Polls >= 0.75 * ideal, $"{healthy}: {line[healthy].Polls} polls of an ideal {ideal}");
+            Assert.True(line[healthy].Polls >= 0.5 * ideal, $"{healthy}: {line[healthy].Polls} polls of an ideal {ideal}");
             Assert.Equal(0, line[healthy].Failures);
         }
 

@@ -84,6 +84,19 @@ public static class Schema
                 first_value {d.RealNumber} NOT NULL, first_ts BIGINT NOT NULL, last_value {d.RealNumber} NOT NULL, last_ts BIGINT NOT NULL,
                 PRIMARY KEY (site, device, point, day))
             """),
+        new(6, "preventive work orders: one order per device and schedule period; the one-open rule applies to orders from alerts", d => """
+            ALTER TABLE work_orders ADD COLUMN schedule_key TEXT;
+            CREATE UNIQUE INDEX work_orders_scheduled ON work_orders (site, device, schedule_key);
+            DROP INDEX work_orders_one_open;
+            CREATE UNIQUE INDEX work_orders_one_open ON work_orders (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') AND schedule_key IS NULL
+            """),
+        new(7, "work-order webhook: outbox of timeline events to deliver, with attempts and a lease", d => $"""
+            CREATE TABLE work_order_webhooks (
+                event_id BIGINT PRIMARY KEY REFERENCES work_order_events (id), order_id BIGINT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL,
+                state TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, last_error TEXT,
+                created_at BIGINT NOT NULL, delivered_at BIGINT);
+            CREATE INDEX work_order_webhooks_due ON work_order_webhooks (state, next_attempt_at)
+            """),
         new(10, "access: users with roles and password hashes, sign-in sessions, API tokens (session ids and tokens stored hashed)", d => $"""
             CREATE TABLE users (
                 id {d.IdentityColumn}, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,

@@ -12,7 +12,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// on the order's timeline and as an alert of rule <see cref="BreachRule"/> that notifies like any other.
 /// </summary>
 public sealed partial class SlaMonitor(
-    CloudDatabase database, WorkOrderOptions options, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
+    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
 {
     public const string BreachRule = "workorder.sla-breach";
 
@@ -77,7 +77,7 @@ public sealed partial class SlaMonitor(
         }
 
         var detail = $"work order {order.Id}: {deadline} deadline {DateTimeOffset.FromUnixTimeMilliseconds(dueAt):yyyy-MM-dd HH:mm:ss} UTC passed ({order.Title})";
-        await WorkOrderRow.AppendAsync(connection, transaction, order.Id, ms, "sla-breached", "system", detail, cancellationToken);
+        await timeline.AppendAsync(connection, transaction, order.Id, ms, "sla-breached", "system", detail, cancellationToken);
         await RaiseAlertAsync(connection, transaction, order, detail, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         LogBreached(logger, order.Id, deadline, order.Site, order.Device);

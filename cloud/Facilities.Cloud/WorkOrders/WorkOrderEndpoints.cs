@@ -14,7 +14,14 @@ public sealed record WorkOrderView(
     long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static WorkOrderView From(WorkOrderRow r) => new(
+        r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
+        UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
+        [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
+}
 
 /// <summary>One entry of a work order's timeline.</summary>
 public sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
@@ -61,7 +68,7 @@ public static class WorkOrderEndpoints
         var rows = await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
             $"SELECT * FROM work_orders WHERE {where} AND (@site IS NULL OR site = @site) ORDER BY created_at DESC, id DESC LIMIT @limit",
             new { status, site, limit = limit ?? 200 }, cancellationToken: cancellationToken));
-        return Results.Json(rows.Select(View).ToList());
+        return Results.Json(rows.Select(WorkOrderView.From).ToList());
     }
 
     private static async Task<IResult> GetAsync(long id, CloudDatabase database, CancellationToken cancellationToken)
@@ -78,13 +85,13 @@ public static class WorkOrderEndpoints
             "SELECT at, action, actor, detail FROM work_order_events WHERE order_id = @id ORDER BY at, id", new { id }, cancellationToken: cancellationToken));
         return Results.Json(new
         {
-            order = View(row),
+            order = WorkOrderView.From(row),
             timeline = events.Select(e => new WorkOrderEventView(UnixTime.FromMs(e.At), e.Action, e.Actor, e.Detail)).ToList(),
         });
     }
 
     private static async Task<IResult> ChangeAsync(
-        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, TimeProvider time, CancellationToken cancellationToken)
+        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, WorkOrderTimeline timeline, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!WorkOrderLifecycle.Actions.Contains(action))
         {
@@ -140,22 +147,15 @@ public static class WorkOrderEndpoints
             "note" => body.Text,
             _ => body.Note,
         };
-        await WorkOrderRow.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
+        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
         var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return Results.Json(View(updated));
+        return Results.Json(WorkOrderView.From(updated));
     }
 
     private static IResult NotFound(long id) => AlertEndpoints.Problem(404, "work order not found", $"there is no work order {id}");
 
     private static IResult Conflict(long id, string action, string status) =>
         AlertEndpoints.Problem(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
-
-    private static WorkOrderView View(WorkOrderRow r) => new(
-        r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
-        UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
-        [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
-        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
-
 }

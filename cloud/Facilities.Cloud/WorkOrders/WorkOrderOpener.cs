@@ -11,7 +11,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// one): a fault that fires again while its order is open is appended to that order's timeline. The fault clearing is
 /// recorded, but the order stays open until a person resolves and closes it.
 /// </summary>
-public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions options, ILogger<WorkOrderOpener> logger) : IAlertNotifier
+public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions options, WorkOrderTimeline timeline, ILogger<WorkOrderOpener> logger) : IAlertNotifier
 {
     public async Task EnqueueAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
@@ -38,7 +38,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
         var (action, actor, detail) = notice.State == "resolved"
             ? ("fault-cleared", "system", $"alert {notice.AlertId} resolved: {notice.Detail}")
             : ("alert-" + notice.State, notice.AcknowledgedBy ?? "system", $"alert {notice.AlertId} {notice.State}");
-        await WorkOrderRow.AppendAsync(connection, transaction, open.Value, now, action, actor, detail, cancellationToken);
+        await timeline.AppendAsync(connection, transaction, open.Value, now, action, actor, detail, cancellationToken);
     }
 
     private async Task OpenOrRecurAsync(AlertNotice notice, WorkOrderPolicy policy, DbConnection connection, DbTransaction transaction, long now, CancellationToken cancellationToken)
@@ -50,7 +50,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
                 respond_by, resolve_by, created_at, updated_at)
             VALUES (@Site, @Building, @Device, @Kind, @RuleId, @AlertId, @Title, @Severity, @priority, @status, @team, @assignee,
                 @respondBy, @resolveBy, @now, @now)
-            ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') DO NOTHING
+            ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') AND schedule_key IS NULL DO NOTHING
             RETURNING id
             """,
             new
@@ -67,10 +67,10 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
             transaction, cancellationToken: cancellationToken));
         if (id is { } newId)
         {
-            await WorkOrderRow.AppendAsync(connection, transaction, newId, now, "opened", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
+            await timeline.AppendAsync(connection, transaction, newId, now, "opened", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
             if (assignee is not null)
             {
-                await WorkOrderRow.AppendAsync(connection, transaction, newId, now, "assigned", "system", $"team {policy.Team}: {assignee}", cancellationToken);
+                await timeline.AppendAsync(connection, transaction, newId, now, "assigned", "system", $"team {policy.Team}: {assignee}", cancellationToken);
             }
 
             LogOpened(logger, newId, notice.RuleId, notice.Site, notice.Device, assignee ?? "(unassigned)");
@@ -83,13 +83,13 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE work_orders SET alert_id = @AlertId, updated_at = @now WHERE id = @existing",
                 new { notice.AlertId, now, existing }, transaction, cancellationToken: cancellationToken));
-            await WorkOrderRow.AppendAsync(connection, transaction, existing, now, "recurred", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
+            await timeline.AppendAsync(connection, transaction, existing, now, "recurred", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
         }
     }
 
     private static Task<long?> OpenOrderAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT id FROM work_orders WHERE site = @Site AND device = @Device AND rule_id = @RuleId AND status NOT IN ('resolved', 'closed')",
+            "SELECT id FROM work_orders WHERE site = @Site AND device = @Device AND rule_id = @RuleId AND status NOT IN ('resolved', 'closed') AND schedule_key IS NULL",
             new { notice.Site, notice.Device, notice.RuleId }, transaction, cancellationToken: cancellationToken));
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Work order {Id} opened for {Rule} at {Site}/{Device}, assigned to {Assignee}")]

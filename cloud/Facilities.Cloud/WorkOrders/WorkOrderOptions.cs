@@ -12,6 +12,12 @@ public sealed class WorkOrderOptions
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Teams { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Section <c>WorkOrders:Preventive</c>: orders generated on a schedule.</summary>
+    public PreventiveOptions Preventive { get; set; } = new();
+
+    /// <summary>Section <c>WorkOrders:Webhook</c>: every change posted to an external maintenance system.</summary>
+    public WorkOrderWebhookOptions Webhook { get; set; } = new();
+
     public string? AssigneeFor(string? team, string site, string building)
     {
         if (team is null || !Teams.TryGetValue(team, out var areas))
@@ -21,4 +27,96 @@ public sealed class WorkOrderOptions
 
         return areas.GetValueOrDefault($"{site}/{building}") ?? areas.GetValueOrDefault(site) ?? areas.GetValueOrDefault("*");
     }
+
+    /// <summary>Start-up check; each problem names its key under <c>WorkOrders</c>.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        List<string> errors = [];
+        if (SlaInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"'SlaInterval' must be positive; got {SlaInterval}");
+        }
+
+        if (Preventive.Interval <= TimeSpan.Zero)
+        {
+            errors.Add($"'Preventive:Interval' must be positive; got {Preventive.Interval}");
+        }
+
+        if (Preventive.AedExpiryDaysAhead is < 0 or > 365)
+        {
+            errors.Add($"'Preventive:AedExpiryDaysAhead' must be between 0 and 365; got {Preventive.AedExpiryDaysAhead}");
+        }
+
+        if (Webhook.Enabled)
+        {
+            if (!Uri.TryCreate(Webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"'Webhook:Url' must be an absolute http or https URL; got '{Webhook.Url}'");
+            }
+
+            if (string.IsNullOrEmpty(Webhook.Secret) || Webhook.Secret.Length < 16)
+            {
+                errors.Add("'Webhook:Secret' is required with 'Webhook:Url' and must be at least 16 characters (it signs every delivery)");
+            }
+
+            if (Webhook.MaxAttempts < 1)
+            {
+                errors.Add($"'Webhook:MaxAttempts' must be at least 1; got {Webhook.MaxAttempts}");
+            }
+
+            foreach (var (name, value) in new[] { ("RetryBaseDelay", Webhook.RetryBaseDelay), ("RetryMaxDelay", Webhook.RetryMaxDelay), ("Timeout", Webhook.Timeout), ("PollInterval", Webhook.PollInterval), ("LeaseTime", Webhook.LeaseTime) })
+            {
+                if (value <= TimeSpan.Zero)
+                {
+                    errors.Add($"'Webhook:{name}' must be positive; got {value}");
+                }
+            }
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>Section <c>WorkOrders:Preventive</c>.</summary>
+public sealed class PreventiveOptions
+{
+    /// <summary>Generate preventive orders at all (on every instance; the database keeps them unique).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often the schedule is looked at; an order appears at most this long after its period starts.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Half-monthly routine maintenance per elevator (DOMAIN.md: at least every 15 days).</summary>
+    public bool ElevatorMaintenance { get; set; } = true;
+
+    public string ElevatorTeam { get; set; } = "elevator";
+
+    /// <summary>An AED's pads or battery get a replacement order this many days before their expiry date.</summary>
+    public int AedExpiryDaysAhead { get; set; } = 42;
+
+    public string AedTeam { get; set; } = "safety";
+}
+
+/// <summary>Section <c>WorkOrders:Webhook</c>. Off while <see cref="Url"/> is empty.</summary>
+public sealed class WorkOrderWebhookOptions
+{
+    public string? Url { get; set; }
+
+    /// <summary>Signs every delivery (HMAC-SHA256, header <c>X-Facilities-Signature</c>); keep it out of source control.</summary>
+    public string Secret { get; set; } = "";
+
+    public int MaxAttempts { get; set; } = 12;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a claimed delivery is reserved for the instance that claimed it before another may take it over.</summary>
+    public TimeSpan LeaseTime { get; set; } = TimeSpan.FromMinutes(1);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 }

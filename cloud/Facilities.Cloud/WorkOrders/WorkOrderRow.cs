@@ -1,6 +1,3 @@
-using System.Data.Common;
-using Dapper;
-
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>A row of the work_orders table.</summary>
@@ -46,13 +43,10 @@ public sealed record WorkOrderRow
 
     public long? ResolveBreachedAt { get; init; }
 
+    /// <summary>For preventive orders: the schedule and period (<c>elevator-maintenance:2026-11-H2</c>), unique per device.</summary>
+    public string? ScheduleKey { get; init; }
+
     public long CreatedAt { get; init; }
 
     public long UpdatedAt { get; init; }
-
-    /// <summary>Appends to an order's timeline.</summary>
-    public static Task<int> AppendAsync(DbConnection connection, DbTransaction transaction, long orderId, long at, string action, string actor, string? detail, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO work_order_events (order_id, at, action, actor, detail) VALUES (@orderId, @at, @action, @actor, @detail)",
-            new { orderId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
 }

@@ -4,22 +4,35 @@ namespace Facilities.Cloud.WorkOrders;
 
 public static class WorkOrderServiceCollectionExtensions
 {
-    /// <summary>Work orders from alerts (an <see cref="Notifications.IAlertNotifier"/>) and the SLA monitor; section <c>WorkOrders</c>.</summary>
+    /// <summary>
+    /// Work orders from alerts (an <see cref="Notifications.IAlertNotifier"/>), the SLA monitor, preventive orders on a
+    /// schedule and the outbound webhook; section <c>WorkOrders</c> (validated now: a wrong value stops the start with its key).
+    /// Needs the notifications' <see cref="Notifications.SiteTime"/> (site-local periods).
+    /// </summary>
     public static IServiceCollection AddWorkOrders(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         var options = CloudApp.Bind<WorkOrderOptions>(configuration, "WorkOrders");
-        if (options.SlaInterval <= TimeSpan.Zero)
+        if (options.Validate() is { Count: > 0 } errors)
         {
-            throw new InvalidOperationException($"configuration section 'WorkOrders': 'SlaInterval' must be positive; got {options.SlaInterval}");
+            throw new InvalidOperationException($"configuration section 'WorkOrders': {string.Join("; ", errors)}");
         }
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.AddSingleton<WorkOrderTimeline>();
         services.AddSingleton<Notifications.IAlertNotifier, WorkOrderOpener>();
         services.AddSingleton<SlaMonitor>();
         services.AddHostedService(s => s.GetRequiredService<SlaMonitor>());
+        services.AddSingleton<PreventiveScheduler>();
+        services.AddHostedService(s => s.GetRequiredService<PreventiveScheduler>());
+        if (options.Webhook.Enabled)
+        {
+            services.AddSingleton<WorkOrderWebhookDispatcher>();
+            services.AddHostedService(s => s.GetRequiredService<WorkOrderWebhookDispatcher>());
+        }
+
         return services;
     }
 }

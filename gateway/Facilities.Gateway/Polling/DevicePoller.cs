@@ -12,10 +12,10 @@ public sealed record PolledDevice(string Site, string Gateway, string Id, string
 public sealed record PollingPolicy
 {
     /// <summary>Consecutive failed polls before a device is declared offline.</summary>
-    public int OfflineAfter { get; init; } = 3;
+    public int OfflineAfter { get; set; } = 3;
 
     /// <summary>Longest wait between polls of a failing device.</summary>
-    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How long a device waits after its <paramref name="failuresInARow"/>-th failed poll in a row: the poll interval

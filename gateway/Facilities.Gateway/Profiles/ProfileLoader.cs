@@ -10,13 +10,6 @@ public sealed class ConfigurationFileException(string message) : Exception(messa
 /// <summary>Reads device profiles and checks every field, reporting all problems at once.</summary>
 public static class ProfileLoader
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
-    };
-
     private static readonly Dictionary<string, PointType> Types = new(StringComparer.Ordinal)
     {
         ["bool"] = PointType.Bool, ["bit"] = PointType.Bit, ["int16"] = PointType.Int16, ["uint16"] = PointType.UInt16,
@@ -79,7 +72,7 @@ public static class ProfileLoader
         DeviceProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize<DeviceProfile>(json, Json);
+            profile = JsonSerializer.Deserialize(json, ConfigurationJson.Default.DeviceProfile);
         }
         catch (JsonException e)
         {

@@ -9,30 +9,30 @@ namespace Facilities.Gateway.Publishing;
 
 public sealed record MqttOptions
 {
-    public string Host { get; init; } = "127.0.0.1";
+    public string Host { get; set; } = "127.0.0.1";
 
-    public int Port { get; init; } = 1883;
+    public int Port { get; set; } = 1883;
 
-    public string? Username { get; init; }
+    public string? Username { get; set; }
 
-    public string? Password { get; init; }
+    public string? Password { get; set; }
 
-    public bool UseTls { get; init; }
+    public bool UseTls { get; set; }
 
     /// <summary>PEM file of the CA that signed the broker's certificate; without it the system trust store is used.</summary>
-    public string? CaCertificate { get; init; }
+    public string? CaCertificate { get; set; }
 
     /// <summary>PEM certificate and key files identifying this gateway to the broker (mutual TLS).</summary>
-    public string? ClientCertificate { get; init; }
+    public string? ClientCertificate { get; set; }
 
-    public string? ClientKey { get; init; }
+    public string? ClientKey { get; set; }
 
     /// <summary>Session kept by the broker while the gateway is away, so commands wait for it.</summary>
-    public TimeSpan SessionExpiry { get; init; } = TimeSpan.FromDays(1);
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
-    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
-    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Who the gateway is on the wire.</summary>

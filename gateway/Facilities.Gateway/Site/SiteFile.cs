@@ -77,13 +77,6 @@ public sealed record LoadedSite(SiteFile File, IReadOnlyList<(SiteDevice Entry, 
 /// <summary>Reads the site file and the profiles it uses; every problem is reported with file, JSON path and reason.</summary>
 public static class SiteLoader
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
-    };
-
     public static LoadedSite Load(string path, string shippedProfiles)
     {
         string text;
@@ -99,7 +92,7 @@ public static class SiteLoader
         SiteFile? site;
         try
         {
-            site = JsonSerializer.Deserialize<SiteFile>(text, Json);
+            site = JsonSerializer.Deserialize(text, ConfigurationJson.Default.SiteFile);
         }
         catch (JsonException e)
         {

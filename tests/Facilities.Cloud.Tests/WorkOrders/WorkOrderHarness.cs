@@ -14,12 +14,15 @@ public sealed class WorkOrderHarness
     public WorkOrderHarness(CloudDatabase database, ManualClock clock)
     {
         Options = new WorkOrderOptions { Teams = new() { ["elevator"] = new() { [Messages.Site] = Assignee } } };
-        Opener = new WorkOrderOpener(AlertHarness.DefaultRules(), Options, NullLogger<WorkOrderOpener>.Instance);
+        Timeline = new WorkOrderTimeline(Options);
+        Opener = new WorkOrderOpener(AlertHarness.DefaultRules(), Options, Timeline, NullLogger<WorkOrderOpener>.Instance);
         Alerts = new AlertHarness(database, clock, notifiers: [Opener]);
-        Sla = new SlaMonitor(database, Options, [Opener], clock, NullLogger<SlaMonitor>.Instance);
+        Sla = new SlaMonitor(database, Options, Timeline, [Opener], clock, NullLogger<SlaMonitor>.Instance);
     }
 
     public WorkOrderOptions Options { get; }
+
+    public WorkOrderTimeline Timeline { get; }
 
     public WorkOrderOpener Opener { get; }
 

@@ -3,16 +3,17 @@ using System.Globalization;
 namespace Facilities.Gateway.Benchmarks.Processes;
 
 /// <summary>How the gateway is launched: the program and what goes before its own arguments.</summary>
-/// <param name="Program">"dotnet" for the built facilities-gateway.dll, or qemu-aarch64-static for the arm64 build.</param>
-/// <param name="Prefix">The dll, or qemu's "-L /" and the arm64 executable.</param>
+/// <param name="Program">The published (Native AOT) executable, or qemu-aarch64-static for the arm64 build.</param>
+/// <param name="Prefix">Nothing, or qemu's "-L /" and the arm64 executable.</param>
 /// <param name="Environment">The systemd unit's Environment= settings.</param>
 internal sealed record GatewayLaunch(string Program, IReadOnlyList<string> Prefix, IReadOnlyDictionary<string, string> Environment, string Description)
 {
-    public static GatewayLaunch Native(string dll, IReadOnlyDictionary<string, string> environment) =>
-        new("dotnet", [dll], environment, "native x64, framework-dependent Release build");
+    /// <summary>The gateway as deployed (docs/deploy-raspberry-pi.md): published with Native AOT, one executable.</summary>
+    public static GatewayLaunch Native(string executable, IReadOnlyDictionary<string, string> environment) =>
+        new(executable, [], environment, "native x64, Native AOT publish (as deployed)");
 
     public static GatewayLaunch UnderQemu(string qemu, string arm64Executable, IReadOnlyDictionary<string, string> environment) =>
-        new(qemu, ["-L", "/", arm64Executable], environment, "linux-arm64 self-contained publish under qemu-user (qemu-aarch64-static)");
+        new(qemu, ["-L", "/", arm64Executable], environment, "linux-arm64 Native AOT publish under qemu-user (qemu-aarch64-static)");
 }
 
 /// <summary>The gateway in its own process, as deployed: site file, data directory, broker port, metrics port.</summary>

@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>One preventive job due for a device: what the order says and the key that makes it unique per device.</summary>
+public sealed record PreventiveJob(string RuleId, string ScheduleKey, string Title, string Severity, string Team, DateTimeOffset DueBy);
+
+/// <summary>
+/// The preventive schedules, without I/O: which job a device owes at a moment. Periods are the site's local calendar,
+/// and each job has a key (schedule and period) that the database keeps unique per device, so however many instances
+/// ask, however often, one order exists per device and period.
+/// </summary>
+public static class PreventiveSchedule
+{
+    public const string ElevatorMaintenance = "preventive.elevator-maintenance";
+    public const string AedPads = "preventive.aed-pads-replacement";
+    public const string AedBattery = "preventive.aed-battery-replacement";
+
+    /// <summary>
+    /// The half-month containing <paramref name="now"/> in <paramref name="zone"/>: days 1–15 (<c>H1</c>) or 16 to the
+    /// month's end (<c>H2</c>); <c>End</c> is the next period's start.
+    /// </summary>
+    public static (string Key, DateTimeOffset Start, DateTimeOffset End) HalfMonth(DateTimeOffset now, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        var first = local.Day <= 15;
+        var startDay = new DateTime(local.Year, local.Month, first ? 1 : 16, 0, 0, 0, DateTimeKind.Unspecified);
+        var endDay = first ? startDay.AddDays(15) : new DateTime(local.Year, local.Month, 1, 0, 0, 0, DateTimeKind.Unspecified).AddMonths(1);
+        var key = string.Create(CultureInfo.InvariantCulture, $"{local:yyyy-MM}-{(first ? "H1" : "H2")}");
+        return (key, LocalMidnight(startDay, zone), LocalMidnight(endDay, zone));
+    }
+
+    /// <summary>The routine maintenance an elevator owes in the half-month containing <paramref name="now"/>; due by the period's end.</summary>
+    public static PreventiveJob ElevatorJob(DateTimeOffset now, TimeZoneInfo zone, string team)
+    {
+        var (key, start, end) = HalfMonth(now, zone);
+        var last = TimeZoneInfo.ConvertTime(end, zone).AddDays(-1);
+        var from = TimeZoneInfo.ConvertTime(start, zone);
+        return new PreventiveJob(ElevatorMaintenance, "elevator-maintenance:" + key,
+            string.Create(CultureInfo.InvariantCulture, $"电梯半月维保 Half-monthly elevator maintenance {from:yyyy-MM-dd} – {last:yyyy-MM-dd}"), "info", team, end);
+    }
+
+    /// <summary>
+    /// A replacement job when an AED part's expiry date (<paramref name="point"/> <c>pads_expiry</c> or <c>battery_expiry</c>)
+    /// is no more than <paramref name="daysAhead"/> days away (or passed); due by the start of the expiry day. Null otherwise.
+    /// </summary>
+    public static PreventiveJob? AedJob(string point, DateOnly expires, DateTimeOffset now, TimeZoneInfo zone, int daysAhead, string team)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var (rule, part) = point switch
+        {
+            "pads_expiry" => (AedPads, ("pads", "更换AED电极片 Replace AED pads")),
+            "battery_expiry" => (AedBattery, ("battery", "更换AED电池 Replace AED battery")),
+            _ => (null, default),
+        };
+        if (rule is null)
+        {
+            return null;
+        }
+
+        var dueBy = LocalMidnight(expires.ToDateTime(TimeOnly.MinValue), zone);
+        if (dueBy - now > TimeSpan.FromDays(daysAhead))
+        {
+            return null;
+        }
+
+        return new PreventiveJob(rule, string.Create(CultureInfo.InvariantCulture, $"aed-{part.Item1}:{expires:yyyyMMdd}"),
+            string.Create(CultureInfo.InvariantCulture, $"{part.Item2} (expires {expires:yyyy-MM-dd})"), "warning", team, dueBy);
+    }
+
+    private static DateTimeOffset LocalMidnight(DateTime local, TimeZoneInfo zone) =>
+        new(local, zone.GetUtcOffset(local));
+}

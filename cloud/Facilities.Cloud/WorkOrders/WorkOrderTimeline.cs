@@ -1,0 +1,29 @@
+using System.Data.Common;
+using Dapper;
+
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>
+/// Appends to a work order's timeline — the one way every change (opened, recurred, assigned, started, resolved,
+/// closed, note, SLA breach, fault cleared) is recorded — and, when the webhook is configured, queues the change for it
+/// in the same transaction (<see cref="WorkOrderWebhookOutbox"/>), so a rolled-back change is never announced and a
+/// committed one always is.
+/// </summary>
+public sealed class WorkOrderTimeline(WorkOrderOptions options)
+{
+    /// <summary>Appends one entry; returns its id (the webhook's event sequence).</summary>
+    public async Task<long> AppendAsync(
+        DbConnection connection, DbTransaction transaction, long orderId, long at, string action, string actor, string? detail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO work_order_events (order_id, at, action, actor, detail) VALUES (@orderId, @at, @action, @actor, @detail) RETURNING id",
+            new { orderId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
+        if (options.Webhook.Enabled)
+        {
+            await WorkOrderWebhookOutbox.EnqueueAsync(connection, transaction, id, orderId, at, action, actor, detail, cancellationToken);
+        }
+
+        return id;
+    }
+}

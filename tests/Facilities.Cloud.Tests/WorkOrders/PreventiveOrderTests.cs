@@ -1,0 +1,74 @@
+using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Tests.Alerts;
+using Facilities.Cloud.WorkOrders;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Facilities.Cloud.Tests.WorkOrders;
+
+/// <summary>Preventive orders on their schedule, over real SQLite and PostgreSQL, with two instances and a hand-moved clock.</summary>
+public sealed class PreventiveOrderTests(PostgresFixture postgres)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static PreventiveScheduler Scheduler(WorkOrderHarness h) => new(
+        h.Alerts.Database, h.Options, h.Timeline, new SiteTime("Asia/Shanghai", new Dictionary<string, string>()), h.Alerts.Clock, NullLogger<PreventiveScheduler>.Instance);
+
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task Schedule_OpensOneOrderPerElevatorAndHalfMonth_AndAedOrdersAheadOfExpiry_OnceAcrossTwoInstances(string provider)
+    {
+        var (database, _) = await Databases.CreateAsync(provider, postgres, Ct);
+        var h = new WorkOrderHarness(database, new ManualClock(AlertHarness.Start)); // 2026-11-22 16:00 in Shanghai: second half of November
+        h.Options.Teams["safety"] = new() { ["*"] = "安全员 Safety officer" };
+        var second = new WorkOrderHarness(database, h.Alerts.Clock);
+        second.Options.Teams["safety"] = h.Options.Teams["safety"];
+        await h.Alerts.SendAsync(
+            Messages.Telemetry(1, AlertHarness.Start, "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = 1 }),
+            Messages.Telemetry(2, AlertHarness.Start, "lift-2", "elevator", new Dictionary<string, double> { ["floor"] = 1 }),
+            Messages.Telemetry(3, AlertHarness.Start, "aed-1", "aed-cabinet", new Dictionary<string, double> { ["pads_expiry"] = 20270115, ["battery_expiry"] = 20261220 }));
+
+        var opened = await Task.WhenAll(Scheduler(h).RunAsync(Ct), Scheduler(second).RunAsync(Ct), Scheduler(h).RunAsync(Ct));
+        Assert.Equal(3, opened.Sum());
+        Assert.Equal(0, await Scheduler(second).RunAsync(Ct));
+
+        var orders = await h.OrdersAsync();
+        Assert.Equal(
+            [("lift-1", "elevator-maintenance:2026-11-H2"), ("lift-2", "elevator-maintenance:2026-11-H2"), ("aed-1", "aed-battery:20261220")],
+            orders.Select(o => (o.Device, o.ScheduleKey!)).OrderBy(o => o.Item1.StartsWith("aed", StringComparison.Ordinal)).ThenBy(o => o.Item1, StringComparer.Ordinal));
+        var lift = orders.First(o => o.Device == "lift-1");
+        Assert.Equal(("preventive", "assigned", WorkOrderHarness.Assignee, "P3"), (WorkOrderView.From(lift).Type, lift.Status, lift.Assignee, lift.Priority));
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 16, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds(), lift.ResolveBy);
+        Assert.Null(lift.RespondBy);
+        Assert.Equal(["opened", "assigned"], await h.TimelineAsync(lift.Id));
+        var battery = orders.Single(o => o.Device == "aed-1");
+        Assert.Equal((PreventiveSchedule.AedBattery, "安全员 Safety officer", new DateTimeOffset(2026, 12, 19, 16, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds()),
+            (battery.RuleId, battery.Assignee, battery.ResolveBy));
+
+        // 1 December in Shanghai: a new period, a new order per elevator though last period's are still open; the pads
+        // (15 January) are still 45 days away.
+        h.Alerts.Clock.Set(new DateTimeOffset(2026, 11, 30, 16, 30, 0, TimeSpan.Zero));
+        Assert.Equal(2, (await Task.WhenAll(Scheduler(h).RunAsync(Ct), Scheduler(second).RunAsync(Ct))).Sum());
+        Assert.Equal(2, (await h.OrdersAsync()).Count(o => o.ScheduleKey == "elevator-maintenance:2026-12-H1"));
+
+        // 5 December: 41 days to the pads' expiry.
+        h.Alerts.Clock.Set(new DateTimeOffset(2026, 12, 5, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, await Scheduler(second).RunAsync(Ct));
+        Assert.Equal("aed-pads:20270115", (await h.OrdersAsync()).Last().ScheduleKey);
+        Assert.Equal(6, (await h.OrdersAsync()).Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task PreventiveOrder_OpenForADevice_DoesNotStopAFaultOpeningItsOwnOrder(string provider)
+    {
+        var (database, _) = await Databases.CreateAsync(provider, postgres, Ct);
+        var h = new WorkOrderHarness(database, new ManualClock(AlertHarness.Start));
+        await h.Alerts.SendAsync(Messages.Telemetry(1, AlertHarness.Start, "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = 1 }));
+        Assert.Equal(1, await Scheduler(h).RunAsync(Ct));
+        await h.Alerts.SendAsync(Messages.Event(2, AlertHarness.Start, "lift-1", "elevator", "fault_code", 1, "trapped-at-floor"));
+        await h.Alerts.SendAsync(Messages.Event(3, AlertHarness.Start.AddSeconds(1), "lift-1", "elevator", "fault_code", 1, "trapped-at-floor"));
+
+        var orders = await h.OrdersAsync();
+        Assert.Equal(["preventive", "corrective"], orders.Select(o => WorkOrderView.From(o).Type));
+    }
+}
