@@ -31,6 +31,7 @@ public static class CloudApp
         services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
         services.AddHostedService<SchemaMigrator>();
         services.AddAccess(configuration); // after the migrator: its seeder writes users
+        services.AddPages(configuration);
         services.AddEmbeddedBroker(configuration);
 
         var mqtt = Bind<CloudMqttOptions>(configuration, "Mqtt");
@@ -84,6 +85,8 @@ public static class CloudApp
         app.MapElevatorEndpoints().RequireAuthorization(Policies.Crew);
         app.MapIngestionEndpoints();
         app.MapMetrics();
+        app.MapOverviewEndpoints();
+        app.MapLiveEndpoints();
         app.MapPages();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" })).AllowAnonymous();
         return app;

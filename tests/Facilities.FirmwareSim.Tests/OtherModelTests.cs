@@ -98,6 +98,23 @@ public sealed class ChargerShedModelTests
     }
 
     [Fact]
+    public void PlugIn_TakesOnlyAFreePort_AndStartsCharging()
+    {
+        var shed = new ChargerShedModel(ModelTestKit.Identity(), new ChargerShedOptions { Ports = 10, Demand = 0 }, ModelTestKit.Start);
+        var free = Enumerable.Range(1, 10).First(p => shed.Value(ChargerShedMap.PortPoint(p, "status")) == 0);
+        var before = shed.Value("free_ports");
+
+        Assert.True(shed.PlugIn(free, ModelTestKit.Start.AddSeconds(1)));
+        Assert.Equal(1, shed.Value(ChargerShedMap.PortPoint(free, "status")));
+        Assert.True(shed.Value(ChargerShedMap.PortPoint(free, "minutes_to_full")) > 0);
+        Assert.Equal(before - 1, shed.Value("free_ports"));
+        Assert.False(shed.PlugIn(free, ModelTestKit.Start.AddSeconds(2)));
+        shed.Inject("smoke", ModelTestKit.Start.AddSeconds(3));
+        var other = Enumerable.Range(1, 10).First(p => shed.Value(ChargerShedMap.PortPoint(p, "status")) == 0 || p == 10);
+        Assert.False(shed.PlugIn(other, ModelTestKit.Start.AddSeconds(4)));
+    }
+
+    [Fact]
     public void PortOvercurrent_StopsOnlyThatPort()
     {
         var shed = ModelTestKit.Create("charger-shed");

@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using Facilities.Cloud.Pages;
 
 namespace Facilities.Cloud.Access;
 
@@ -40,8 +39,6 @@ public static class AccessServiceCollectionExtensions
                 }
             };
         });
-        services.AddSingleton(PageStrings.Load());
-        services.AddSingleton(PageAssets.Load());
         return services;
     }
 }

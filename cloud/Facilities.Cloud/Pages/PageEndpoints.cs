@@ -26,6 +26,13 @@ public static class PageEndpoints
             });
             return Results.Redirect(AccessEndpoints.IsLocal(returnUrl) ? returnUrl! : "/");
         }).AllowAnonymous();
+
+        app.MapGet("/chargers", (HttpContext context) => PageShell.Render(context, new PageRequest("chargers", "chargers.title", Script: "chargers.js"))).AllowAnonymous();
+        app.MapGet("/console", (HttpContext context) => PageShell.Render(context, new PageRequest("console", "console.title", Script: "console.js"))).RequireAuthorization(Policies.Crew);
+        app.MapGet("/elevators", (HttpContext context) => PageShell.Render(context, new PageRequest("elevators", "elevators.title", Script: "elevators.js"))).RequireAuthorization(Policies.Crew);
+        app.MapGet("/elevators/{device}", (string device, string? site, HttpContext context) => PageShell.Render(context, new PageRequest(
+            "elevator", "elevator.title", new Dictionary<string, string> { ["device"] = device, ["site"] = site ?? string.Empty }, Script: "elevator.js"))).RequireAuthorization(Policies.Crew);
+        app.MapGet("/admin/users", (HttpContext context) => PageShell.Render(context, new PageRequest("users", "users.title", Script: "users.js"))).RequireAuthorization(Policies.Admin);
     }
 
     private static IResult ServeAsset(string name, string? v, HttpContext context, PageAssets assets)

@@ -37,7 +37,7 @@ public static class ElevatorEndpoints
         var views = await reader.ReadAsync(site, null, 0, cancellationToken);
         return Results.Json(views
             .Select(v => new ElevatorSummaryView(v.Site, v.Device, v.Building, v.Score, v.Status.Link, v.Status.ServiceMode, v.Status.Fault, v.Status.Running,
-                v.Status.Floor, v.Faults.Count, v.OpenWorkOrders.Count, v.Maintenance.Next))
+                v.Status.Floor, v.Faults.Count, v.OpenWorkOrders.Count, v.Maintenance.Next, v.Reasons))
             .OrderBy(v => v.Score).ThenBy(v => v.Site, StringComparer.Ordinal).ThenBy(v => v.Device, StringComparer.Ordinal)
             .ToList());
     }

@@ -30,10 +30,10 @@ public sealed record ElevatorHealthView(
     ElevatorStatusView Status, FaultHistoryView Faults, IReadOnlyList<UsageDayView> Usage, MaintenanceView Maintenance,
     IReadOnlyList<ElevatorOrderView> OpenWorkOrders);
 
-/// <summary>One line of <c>GET /api/elevators</c> (the crew's list, sickest first).</summary>
+/// <summary>One line of <c>GET /api/elevators</c> (the crew's list, sickest first), with the score's reasons.</summary>
 public sealed record ElevatorSummaryView(
     string Site, string Device, string Building, int Score, string Link, string? ServiceMode, string? Fault, bool? Running, int? Floor,
-    int FaultsLast30Days, int OpenWorkOrders, DateTimeOffset? NextMaintenance);
+    int FaultsLast30Days, int OpenWorkOrders, DateTimeOffset? NextMaintenance, IReadOnlyList<HealthReason> Reasons);
 
 /// <summary>
 /// Builds elevator health from the database: latest values and link state (ingestion), alerts, work orders and the

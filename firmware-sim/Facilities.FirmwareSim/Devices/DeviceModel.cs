@@ -147,6 +147,22 @@ public abstract class DeviceModel
 
     protected IEnumerable<string> ActiveNames => _faults;
 
+    /// <summary>
+    /// Changes the model from outside its own steps (a person's action, e.g. plugging in a bike): advances to
+    /// <paramref name="now"/>, runs <paramref name="change"/> under the model's lock, then publishes the registers.
+    /// </summary>
+    protected T Act<T>(DateTimeOffset now, Func<T> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            Advance(now);
+            var result = change();
+            Store.Update(Publish);
+            return result;
+        }
+    }
+
     private bool Change(string fault, DateTimeOffset now, bool active)
     {
         if (!IsKnownFault(fault))

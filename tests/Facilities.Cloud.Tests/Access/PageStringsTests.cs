@@ -36,6 +36,6 @@ public sealed partial class PageStringsTests
     [GeneratedRegex(@"\{\{([a-z][a-zA-Z0-9_.-]*)\}\}")]
     private static partial Regex TemplateKey();
 
-    [GeneratedRegex(@"\bt\(""([a-z][a-zA-Z0-9_.-]*)""")]
+    [GeneratedRegex(@"\bt\(""([a-z][a-zA-Z0-9_.-]*[a-zA-Z0-9_-])""")]
     private static partial Regex ScriptKey();
 }

@@ -98,11 +98,12 @@ const Page = (() => {
       badge.classList.toggle("lost", !ok);
     };
     refresh().catch(showError);
-    if (!("EventSource" in window)) { mark(false); setInterval(run, 15000); return; }
+    if (!("EventSource" in window)) { mark(false); timer = setInterval(run, 15000); return { close: () => clearInterval(timer) }; }
     const source = new EventSource(streamUrl);
     source.addEventListener("change", run);
     source.onopen = () => { mark(true); clearInterval(timer); timer = null; };
     source.onerror = () => { mark(false); if (!timer) timer = setInterval(run, 15000); };
+    return { close: () => { source.close(); clearInterval(timer); } };
   }
 
   function showError(error) {

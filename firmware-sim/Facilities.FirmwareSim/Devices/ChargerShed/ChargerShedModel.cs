@@ -51,6 +51,28 @@ public sealed class ChargerShedModel : DeviceModel
 
     public int PortCount => _ports.Length;
 
+    /// <summary>
+    /// A resident plugs a bike into port <paramref name="port"/> (1-based); false unless the port is free (enabled, no
+    /// fault, shed powered). The model plugs bikes in on its own too; this lets tests and demos take a port at will.
+    /// </summary>
+    public bool PlugIn(int port, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, _ports.Length);
+        return Act(now, () =>
+        {
+            var target = _ports[port - 1];
+            if (target.Status != 0 || !target.Enabled || target.FaultCode != 0 || ShedCutOff)
+            {
+                return false;
+            }
+
+            PlugIn(target, now);
+            target.PowerW = target.RatedPowerW; // drawing at once, so the published estimate is there at once
+            return true;
+        });
+    }
+
     private bool ShedCutOff => Active("smoke") || Active("over-temperature") || Active("mains-lost");
 
     private static readonly string[] PortFaults = ["port-overcurrent", "port-over-temperature", "abnormal-load"];

@@ -1,0 +1,94 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Dapper;
+using Facilities.Cloud.Access;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud.Pages;
+
+/// <summary>
+/// Server-sent events that tell a page "something changed, fetch again": <c>GET /api/live/console</c> (crews; alerts,
+/// work orders, devices, gateways) and <c>GET /api/live/chargers?site=</c> (public; charger sheds only, so it reveals no
+/// more than the charger API). Each stream compares a small fingerprint read from the database every
+/// <see cref="PageOptions.LiveInterval"/>, so a change made through any cloud instance reaches every open page.
+/// </summary>
+public static class LiveEndpoints
+{
+    public const string ChangeEvent = "change";
+    public const string PingEvent = "ping";
+
+    public static void MapLiveEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/live/console", (CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
+            TypedResults.ServerSentEvents(Changes(c => ConsoleFingerprintAsync(database, c), options, time, ct))).RequireAuthorization(Policies.Crew);
+        app.MapGet("/api/live/chargers", (string? site, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
+            TypedResults.ServerSentEvents(Changes(c => ChargerFingerprintAsync(database, site, c), options, time, ct))).AllowAnonymous();
+    }
+
+    /// <summary>A <c>change</c> event at once and whenever the fingerprint moves; a <c>ping</c> after a quiet half-minute keeps proxies from closing the stream.</summary>
+    public static async IAsyncEnumerable<SseItem<string>> Changes(
+        Func<CancellationToken, Task<string>> fingerprint, PageOptions options, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        string? last = null;
+        var quiet = TimeSpan.Zero;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string now;
+            try
+            {
+                now = await fingerprint(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+
+            if (now != last)
+            {
+                last = now;
+                quiet = TimeSpan.Zero;
+                yield return new SseItem<string>(now, ChangeEvent) { ReconnectionInterval = TimeSpan.FromSeconds(3) };
+            }
+            else if ((quiet += options.LiveInterval) >= TimeSpan.FromSeconds(30))
+            {
+                quiet = TimeSpan.Zero;
+                yield return new SseItem<string>(string.Empty, PingEvent);
+            }
+
+            try
+            {
+                await Task.Delay(options.LiveInterval, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static async Task<string> ConsoleFingerprintAsync(CloudDatabase database, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleAsync<(long, long, long, long, long, long)>(new CommandDefinition("""
+            SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM alerts), (SELECT COUNT(*) FROM alerts),
+                   (SELECT COALESCE(MAX(updated_at), 0) FROM work_orders), (SELECT COUNT(*) FROM work_orders),
+                   (SELECT COALESCE(MAX(state_since), 0) FROM devices), (SELECT COALESCE(MAX(state_since), 0) FROM gateways)
+            """, cancellationToken: cancellationToken));
+        return row.ToString();
+    }
+
+    private static async Task<string> ChargerFingerprintAsync(CloudDatabase database, string? site, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
+            SELECT (SELECT COALESCE(MAX(v.ts), 0) FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
+                     WHERE d.kind = 'charger-shed' AND (@site IS NULL OR d.site = @site)),
+                   (SELECT COALESCE(MAX(state_since), 0) FROM devices WHERE kind = 'charger-shed' AND (@site IS NULL OR site = @site)),
+                   (SELECT COALESCE(MAX(state_since), 0) FROM gateways WHERE @site IS NULL OR site = @site)
+            """, new { site }, cancellationToken: cancellationToken));
+        return row.ToString();
+    }
+}
