@@ -18,6 +18,9 @@ internal sealed record IngestSettings(
 /// <summary>One storage variant's figures; times in seconds.</summary>
 /// <param name="PublishSeconds">Putting the backlog at the broker (context only).</param>
 /// <param name="SubscriberRuns">mosquitto_sub from start to the last message of the backlog, each run; all but the last before the cloud's drain.</param>
+/// <param name="MqttnetSeconds">A bare MQTTnet client connected as the cloud's is, draining its own copy just before the cloud (<see cref="MqttnetSubscriber"/>).</param>
+/// <param name="MqttnetCpuSeconds">CPU time of this process during the bare MQTTnet client's drain.</param>
+/// <param name="CloudStartSeconds">Of the cloud's drain, the host start until its session was resumed (messages may already flow).</param>
 /// <param name="CloudAcceptedSeconds">The cloud from start to the last message committed to its database.</param>
 /// <param name="CloudStoredSeconds">The cloud from start to the last point accepted by InfluxDB.</param>
 /// <param name="BatchSize">Messages per database transaction at most (<c>Mqtt:BatchSize</c>).</param>
@@ -28,7 +31,7 @@ internal sealed record IngestSettings(
 /// <param name="AllocatedBytes">Managed bytes allocated during the cloud's drain.</param>
 internal sealed record IngestResult(
     string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
-    IReadOnlyList<double> SubscriberRuns, double CloudAcceptedSeconds, double CloudStoredSeconds,
+    IReadOnlyList<double> SubscriberRuns, double MqttnetSeconds, double MqttnetCpuSeconds, double CloudStartSeconds, double CloudAcceptedSeconds, double CloudStoredSeconds,
     int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
     long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages)
 {
@@ -40,6 +43,8 @@ internal sealed record IngestResult(
     public double CloudRate => Messages / CloudStoredSeconds;
 
     public double Ratio => CloudRate / SubscriberRate;
+
+    public double MqttnetRate => Messages / MqttnetSeconds;
 }
 
 /// <summary>
@@ -89,6 +94,9 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             await subscriber.CreateSessionAsync(cancellationToken);
         }
 
+        var mqttnet = new MqttnetSubscriber(broker.Port, "bench-mqttnet");
+        await mqttnet.CreateSessionAsync(cancellationToken);
+
         Say($"{storageName}: publishing the backlog of {backlog.Count:N0} messages ({settings.Gateways} gateways, {estate.Devices} devices)");
         var clock = Stopwatch.StartNew();
         await BacklogPublisher.PublishAsync(broker.Port, backlog, cancellationToken);
@@ -99,6 +107,12 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         {
             subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscriber, backlog.Count, cancellationToken));
         }
+
+        Say($"{storageName}: a bare MQTTnet client drains it ({mqttnet.ClientId})");
+        var mqttnetCpu = ProcessCpu();
+        var mqttnetTime = await mqttnet.DrainAsync(backlog.Count, settings.Timeout, cancellationToken);
+        mqttnetCpu = ProcessCpu() - mqttnetCpu;
+        Say(Invariant($"{storageName}:   {mqttnetTime.TotalSeconds:0.000} s, {backlog.Count / mqttnetTime.TotalSeconds:N0} msg/s"));
 
         Say($"{storageName}: the cloud drains it (restarted on its session)");
         var load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
@@ -122,7 +136,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
         return new IngestResult(
             storageName, backlog.Count, estate.Devices, settings.Gateways, backlog.Sum(m => m.Payload.Length) / backlog.Count, publish.TotalSeconds,
-            subscriberRuns, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
+            subscriberRuns, mqttnetTime.TotalSeconds, mqttnetCpu.TotalSeconds, drain.Started.TotalSeconds, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
             drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
             drain.Counts.Written, drain.Counts.Dropped, influxPoints,
             drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages);
@@ -138,7 +152,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
     private sealed record DrainCounts(int BatchSize, long Accepted, long Duplicates, long DeadLettered, long Alerts, long Written, long Dropped);
 
-    private sealed record CloudDrain(TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated);
+    private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated);
 
     /// <summary>Starts the cloud on its session and samples its counters until every message is committed and in InfluxDB.</summary>
     private async Task<CloudDrain> DrainCloudAsync(int brokerPort, CloudStorage storage, int count, CancellationToken cancellationToken)
@@ -151,6 +165,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var peak = Environment.WorkingSet;
         var clock = Stopwatch.StartNew();
         await using var cloud = await CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken);
+        var started = clock.Elapsed;
         TimeSpan? accepted = null;
         while (true)
         {
@@ -180,7 +195,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var counts = new DrainCounts(
             cloud.Services.GetRequiredService<CloudMqttOptions>().BatchSize, cloud.Ingest.Accepted, cloud.Ingest.Duplicates, cloud.Ingest.DeadLettered,
             await cloud.CountAlertsAsync(cancellationToken), snapshot.Written, snapshot.Dropped);
-        return new CloudDrain(accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
+        return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
     }
 
     private static async Task WaitAsync(CloudUnderTest cloud, int count, TimeSpan timeout, CancellationToken cancellationToken)
@@ -202,6 +217,12 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
     {
         var rows = await influx.RowsAsync(database, "SELECT COUNT(*) FROM /.*/", cancellationToken);
         return rows.Sum(row => row.Where(c => c.Key.StartsWith("count_", StringComparison.Ordinal) && c.Value.ValueKind == JsonValueKind.Number).Max(c => c.Value.GetInt64()));
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
     }
 
     private void Say(string line) => log.WriteLine(line);

@@ -9,10 +9,16 @@ namespace Facilities.Cloud.Benchmarks;
 
 /// <summary>Microseconds per message spent in each stage of ingestion, measured one stage at a time.</summary>
 /// <param name="Validation">Topic parse, JSON deserialisation and contract checks (<see cref="MessageValidator"/>).</param>
-/// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync"/> batch per message: connection, transaction, seq check, handlers, commit.</param>
-/// <param name="Handlers">Of <paramref name="Transaction"/>, the time inside each message handler, by handler.</param>
+/// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync(IReadOnlyList{RawMessage}, CancellationToken)"/> batch per message: connection, transaction, seq check, handlers, commit.</param>
+/// <param name="Handlers">Of <paramref name="Transaction"/>, the time inside each message handler, by handler: its batch reads, its per-message calls, its batch writes.</param>
 /// <param name="LineProtocol">Turning an accepted message into InfluxDB line protocol (<see cref="TelemetrySchema"/>).</param>
-internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, double> Handlers, double LineProtocol);
+internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, HandlerTimes> Handlers, double LineProtocol);
+
+/// <summary>Microseconds per message one handler spent in <c>BeginBatchAsync</c>, <c>HandleAsync</c> and <c>EndBatchAsync</c>.</summary>
+internal sealed record HandlerTimes(double Begin, double Handle, double End)
+{
+    public double Total => Begin + Handle + End;
+}
 
 /// <summary>
 /// Where ingestion spends its time: the backlog again, through the cloud's own pipeline and handlers taken from a started
@@ -70,23 +76,43 @@ internal static class PipelineProfile
         double PerMessage(TimeSpan time) => time.TotalMicroseconds / raw.Length;
         return new StageTimes(
             raw.Length, batchSize, PerMessage(validation), PerMessage(transaction),
-            handlers.ToDictionary(h => h.Name, h => PerMessage(h.Elapsed)), PerMessage(lineProtocol));
+            handlers.ToDictionary(h => h.Name, h => new HandlerTimes(PerMessage(h.Begin), PerMessage(h.Handle), PerMessage(h.End))), PerMessage(lineProtocol));
     }
 
-    /// <summary>A handler with a stopwatch around it.</summary>
+    /// <summary>A handler with a stopwatch around each of its calls (a batch's reads and writes count to it).</summary>
     private sealed class TimedHandler(IMessageHandler inner) : IMessageHandler
     {
-        private long _ticks;
+        private long _begin;
+        private long _handle;
+        private long _end;
 
         public string Name { get; } = inner.GetType().Name;
 
-        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(0, _ticks);
+        public TimeSpan Begin => Stopwatch.GetElapsedTime(0, _begin);
+
+        public TimeSpan Handle => Stopwatch.GetElapsedTime(0, _handle);
+
+        public TimeSpan End => Stopwatch.GetElapsedTime(0, _end);
+
+        public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await inner.BeginBatchAsync(batch, context, cancellationToken);
+            _begin += Stopwatch.GetTimestamp() - start;
+        }
 
         public async ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken)
         {
             var start = Stopwatch.GetTimestamp();
             await inner.HandleAsync(envelope, context, cancellationToken);
-            _ticks += Stopwatch.GetTimestamp() - start;
+            _handle += Stopwatch.GetTimestamp() - start;
+        }
+
+        public async ValueTask EndBatchAsync(IngestContext context, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await inner.EndBatchAsync(context, cancellationToken);
+            _end += Stopwatch.GetTimestamp() - start;
         }
     }
 }

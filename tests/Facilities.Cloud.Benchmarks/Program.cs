@@ -4,7 +4,8 @@ using Facilities.Cloud.Benchmarks;
 using Facilities.Testing;
 using Microsoft.Data.Sqlite;
 
-// run.sh runs `ingest` (measures every storage variant into a JSON file), then `report` (renders it into docs/benchmarks.md).
+// run.sh runs `ingest` (measures every storage variant into a JSON file), then `report` (renders it into docs/benchmarks.md);
+// run-fault-to-order.sh runs `fault-to-order`, then `fault-to-order-report`, the same way.
 using var stopping = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -31,9 +32,46 @@ switch (command.Name)
 
         return 0; // a missed target is a finding in the report, not a failure of the run
 
+    case "fault-to-order":
+        return await FaultToOrderAsync(command, stopping.Token);
+
+    case "fault-to-order-report":
+        var faultResults = await FaultToOrderFile.ReadAsync(command.Get("results"), stopping.Token);
+        var faultReport = FaultToOrderReport.Write(MachineDescription.From(command), command.Get("mosquitto-version"), command.Get("postgres-version"), faultResults, command.Get("command"));
+        await MarkedSection.WriteAsync(command.Get("doc"), FaultToOrderReport.Section, faultReport, stopping.Token);
+        Console.WriteLine(faultReport);
+        return 0; // a missed target is a finding in the report, not a failure of the run
+
     default:
-        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh runs both)");
+        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), or fault-to-order, then fault-to-order-report (run-fault-to-order.sh)");
         return 2;
+}
+
+static async Task<int> FaultToOrderAsync(CommandArguments command, CancellationToken cancellationToken)
+{
+    var faults = (int)command.GetDouble("faults", FaultToOrderReport.FullFaults);
+    var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    {
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        return 2;
+    }
+
+    await using var postgres = storages.Contains("postgres") ? await PostgresServer.StartAsync(cancellationToken) : null;
+    var run = new FaultToOrderRun(faults, Console.Out);
+    var results = new List<FaultToOrderResult>();
+    foreach (var storage in storages)
+    {
+        var directory = Directory.CreateTempSubdirectory("cloud-fault-bench-").FullName;
+        var connection = storage == "postgres"
+            ? await postgres!.CreateDatabaseAsync(cancellationToken)
+            : string.Create(CultureInfo.InvariantCulture, $"Data Source={Path.Combine(directory, "cloud.db")}");
+        results.Add(await run.RunAsync(storage, connection, cancellationToken));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    await new FaultToOrderFile(DateTimeOffset.UtcNow, faults, results).WriteAsync(command.Get("out"), cancellationToken);
+    return 0;
 }
 
 static async Task<int> IngestAsync(CommandArguments command, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
@@ -12,6 +13,8 @@ namespace Facilities.Cloud.Alerts;
 internal sealed class OpenAlertRow
 {
     public long Id { get; set; }
+
+    public string Device { get; set; } = "";
 
     public string RuleId { get; set; } = "";
 
@@ -53,6 +56,31 @@ public sealed partial class AlertEngine(
 
     private readonly IAlertNotifier[] _notifiers = [.. notifiers];
 
+    /// <summary>Reads the open alerts of every device the batch's messages concern, in one query per site.</summary>
+    public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(context);
+        var open = new OpenAlerts();
+        context.Keep(open);
+        foreach (var site in batch.Where(e => e.Message is not GatewayStatusMessage && e.Device is not null && Concerns(e)).GroupBy(e => e.Site, StringComparer.Ordinal))
+        {
+            var devices = site.Select(e => e.Device!).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var device in devices)
+            {
+                open.ByDevice[(site.Key, device)] = new Dictionary<string, OpenAlertRow>(StringComparer.Ordinal);
+            }
+
+            var parameters = new DynamicParameters(new { site = site.Key });
+            foreach (var alert in await context.Connection.QueryAsync<OpenAlertRow>(new CommandDefinition(
+                $"SELECT id, device, rule_id, state, opened_at, clear_since, flapping, suppressed FROM alerts WHERE site = @site AND device IN {SqlList.Add(parameters, "d", devices)} AND state <> 'resolved'",
+                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            {
+                open.ByDevice[(site.Key, alert.Device)][alert.RuleId] = alert;
+            }
+        }
+    }
+
     public async ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
@@ -64,8 +92,31 @@ public sealed partial class AlertEngine(
         }
         else if (envelope.Device is not null && Concerns(envelope))
         {
-            await EvaluateDeviceAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, now, cancellationToken);
+            if (context.Find<DeviceBatch>() is { } devices && context.Find<OpenAlerts>()?.ByDevice.GetValueOrDefault((envelope.Site, envelope.Device)) is { } open)
+            {
+                // The batch's view of the device (its messages so far folded in) and of its open alerts: no query unless
+                // a verdict changes an alert, and then the device's open alerts are read again.
+                if (devices.Facts(envelope.Site, envelope.Device) is { } facts)
+                {
+                    var gateway = devices.Gateway(envelope.Site, facts.Gateway);
+                    if (await EvaluateAsync(context.Connection, context.Transaction, facts, IsGatewayDown(gateway?.State, gateway?.LastSeen, now), open, now, cancellationToken))
+                    {
+                        context.Find<OpenAlerts>()!.ByDevice[(envelope.Site, envelope.Device)] =
+                            await OpenAlertsAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, cancellationToken);
+                    }
+                }
+            }
+            else
+            {
+                await EvaluateDeviceAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, now, cancellationToken);
+            }
         }
+    }
+
+    /// <summary>The open alerts of a batch's devices by rule, as the batch knows them.</summary>
+    private sealed class OpenAlerts
+    {
+        public Dictionary<(string Site, string Device), Dictionary<string, OpenAlertRow>> ByDevice { get; } = [];
     }
 
     /// <summary>
@@ -114,10 +165,18 @@ public sealed partial class AlertEngine(
             .ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, UnixTime.FromMs(p.Ts), p.PrevValue, p.PrevTs is { } pt ? UnixTime.FromMs(pt) : null), StringComparer.Ordinal);
         var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
             UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
-        var gatewayDown = IsGatewayDown(row.GatewayState, row.Gateway_LastSeen, now);
         var open = await OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
-        var inMaintenance = maintenance.Covers(site, row.Building, device, now);
-        foreach (var rule in rules.For(site, row.Kind))
+        await EvaluateAsync(connection, transaction, facts, IsGatewayDown(row.GatewayState, row.Gateway_LastSeen, now), open, now, cancellationToken);
+    }
+
+    /// <summary>Evaluates every rule of the device's kind on <paramref name="facts"/>; true when an alert was written (or another instance's was met).</summary>
+    private async Task<bool> EvaluateAsync(
+        DbConnection connection, DbTransaction transaction, DeviceFacts facts, bool gatewayDown, Dictionary<string, OpenAlertRow> open, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var wrote = false;
+        var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
+        var subject = new Subject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
+        foreach (var rule in rules.For(facts.Site, facts.Kind))
         {
             if (gatewayDown && rule.Type is RuleType.Offline or RuleType.Stale)
             {
@@ -136,9 +195,10 @@ public sealed partial class AlertEngine(
                 verdict = verdict with { Suppressed = verdict.Suppressed ?? inMaintenance };
             }
 
-            var subject = new Subject(site, row.Gateway, device, row.Kind, row.Building);
-            await ApplyAsync(connection, transaction, subject, rule.Id, rule.Severity, rule.Title, rule.For ?? TimeSpan.Zero, alert, verdict, now, cancellationToken);
+            wrote |= await ApplyAsync(connection, transaction, subject, rule.Id, rule.Severity, rule.Title, rule.For ?? TimeSpan.Zero, alert, verdict, now, cancellationToken);
         }
+
+        return wrote;
     }
 
     /// <summary>One alert per gateway that went offline (last will, "offline" status or silence), resolved when it is back.</summary>
@@ -169,7 +229,8 @@ public sealed partial class AlertEngine(
     private bool IsGatewayDown(string? state, long? lastSeen, DateTimeOffset now) =>
         state == "offline" || (lastSeen is { } seen && now - UnixTime.FromMs(seen) > options.GatewaySilence);
 
-    private async Task ApplyAsync(
+    /// <summary>Moves the alert along the lifecycle per the verdict; true when it wrote (or tried to write) the alert.</summary>
+    private async Task<bool> ApplyAsync(
         DbConnection connection, DbTransaction transaction, Subject subject, string ruleId, string severity, string title, TimeSpan hold,
         OpenAlertRow? alert, Verdict verdict, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -202,7 +263,7 @@ public sealed partial class AlertEngine(
                     }
                 }
 
-                return;
+                return true;
             }
 
             if (alert.State == "pending" && now - UnixTime.FromMs(alert.OpenedAt) >= hold)
@@ -210,12 +271,13 @@ public sealed partial class AlertEngine(
                 if (await UpdateAsync(connection, transaction, alert.Id, "state = 'firing', fired_at = @now, detail = @Detail, value = @Value, suppressed = @Suppressed",
                     "state = 'pending'", new { now = nowMs, verdict.Detail, verdict.Value, verdict.Suppressed }, cancellationToken) == 0)
                 {
-                    return; // another instance fired it a moment ago
+                    return true; // another instance fired it a moment ago
                 }
 
                 await AuditAsync(connection, transaction, alert.Id, nowMs, "fired", verdict.Detail, cancellationToken);
                 LogFired(logger, ruleId, subject.Site, subject.Device, verdict.Detail);
                 await NotifyAsync(connection, transaction, alert.Id, subject, ruleId, severity, "firing", title, verdict, now, cancellationToken);
+                return true;
             }
             else if (alert.ClearSince is not null)
             {
@@ -223,14 +285,15 @@ public sealed partial class AlertEngine(
                 await UpdateAsync(connection, transaction, alert.Id, "clear_since = NULL, occurrences = occurrences + 1, detail = @Detail, value = @Value",
                     "clear_since IS NOT NULL", new { now = nowMs, verdict.Detail, verdict.Value }, cancellationToken);
                 await AuditAsync(connection, transaction, alert.Id, nowMs, "recurred", verdict.Detail, cancellationToken);
+                return true;
             }
 
-            return;
+            return false;
         }
 
         if (alert is null)
         {
-            return;
+            return false;
         }
 
         if (alert.State == "pending")
@@ -238,7 +301,7 @@ public sealed partial class AlertEngine(
             // Cleared before its time was up: it never fired and notified nobody, so it leaves no alert behind.
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM alert_events WHERE alert_id = @Id", new { alert.Id }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM alerts WHERE id = @Id AND state = 'pending'", new { alert.Id }, transaction, cancellationToken: cancellationToken));
-            return;
+            return true;
         }
 
         if (alert.Flapping == 0)
@@ -251,7 +314,7 @@ public sealed partial class AlertEngine(
                 await UpdateAsync(connection, transaction, alert.Id, "flapping = 1, clear_since = @now", "flapping = 0", new { now = nowMs }, cancellationToken);
                 await AuditAsync(connection, transaction, alert.Id, nowMs, "flapping",
                     $"fired {firings} times within {options.FlapWindow.TotalMinutes:0} min: held open until clear for {options.FlapHold.TotalMinutes:0} min", cancellationToken);
-                return;
+                return true;
             }
         }
         else
@@ -259,23 +322,24 @@ public sealed partial class AlertEngine(
             if (alert.ClearSince is null)
             {
                 await UpdateAsync(connection, transaction, alert.Id, "clear_since = @now", "clear_since IS NULL", new { now = nowMs }, cancellationToken);
-                return;
+                return true;
             }
 
             if (now - UnixTime.FromMs(alert.ClearSince.Value) < options.FlapHold)
             {
-                return;
+                return false;
             }
         }
 
         if (await UpdateAsync(connection, transaction, alert.Id, "state = 'resolved', resolved_at = @now, resolved_by = 'system'", "state <> 'resolved'", new { now = nowMs }, cancellationToken) == 0)
         {
-            return;
+            return true;
         }
 
         await AuditAsync(connection, transaction, alert.Id, nowMs, "resolved", verdict.Detail, cancellationToken);
         LogResolved(logger, ruleId, subject.Site, subject.Device);
         await NotifyAsync(connection, transaction, alert.Id, subject, ruleId, severity, "resolved", title, verdict with { Suppressed = alert.Suppressed }, now, cancellationToken);
+        return true;
     }
 
     private async Task NotifyAsync(

@@ -1,7 +1,8 @@
-using System.Globalization;
-using System.Text;
+using System.Data;
 using Dapper;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Rules;
+using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 
 namespace Facilities.Cloud.Devices;
@@ -10,57 +11,154 @@ namespace Facilities.Cloud.Devices;
 /// Keeps what the cloud knows about every gateway and device — link state, when it was last heard, its latest value
 /// per point — from the stream, in the ingestion transaction. Messages may arrive out of order (a backlog after an
 /// outage, two instances): state and values only move forward in sample time (<c>ts</c>), never back.
+/// Per batch it reads the rows of the batch's devices and gateways once (<see cref="DeviceBatch"/>, which the alert
+/// engine evaluates from), folds every message into them in arrival order, and writes what changed in one statement
+/// per table before the commit.
 /// </summary>
 public sealed class DeviceRegistry : IMessageHandler
 {
     /// <summary>
-    /// How often a stream of readings refreshes a device's or gateway's "last heard" row: every message would be one
-    /// more statement per message for a value that silence rules read in minutes.
+    /// How often a stream of readings refreshes a device's or gateway's "last heard" row: every batch would be one
+    /// more row per device and batch for a value that silence rules read in minutes.
     /// </summary>
     private static readonly long RefreshMs = 1000;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Id), (string Gateway, string Kind, string Building, long At)> _written = new();
 
+    public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(context);
+        var state = new DeviceBatch();
+        context.Keep(state);
+        var lockRows = context.Dialect.ForUpdate;
+        foreach (var site in batch.GroupBy(e => e.Site, StringComparer.Ordinal))
+        {
+            var gateways = site.Select(e => e.Gateway).Distinct(StringComparer.Ordinal).ToList();
+            var parameters = new DynamicParameters(new { site = site.Key });
+            foreach (var row in await context.Connection.QueryAsync<(string Gateway, string State, long LastSeen)>(new CommandDefinition(
+                $"SELECT gateway, state, last_seen FROM gateways WHERE site = @site AND gateway IN {SqlList.Add(parameters, "g", gateways)}",
+                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            {
+                var gateway = state.GatewayOrNew(site.Key, row.Gateway);
+                (gateway.State, gateway.LastSeen) = (row.State, row.LastSeen);
+            }
+
+            var devices = site.Where(e => e.Message is TelemetryMessage or EventMessage or DeviceStateMessage)
+                .Select(e => e.Device!).Distinct(StringComparer.Ordinal).ToList();
+            if (devices.Count == 0)
+            {
+                continue;
+            }
+
+            parameters = new DynamicParameters(new { site = site.Key });
+            var deviceList = SqlList.Add(parameters, "d", devices);
+
+            // Rows in key order: two instances lock the same devices in the same order, so one waits instead of deadlocking.
+            foreach (var row in await context.Connection.QueryAsync<DeviceRow>(new CommandDefinition(
+                $"SELECT device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen FROM devices WHERE site = @site AND device IN {deviceList} ORDER BY device{lockRows}",
+                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            {
+                state.AddStored(new DeviceRecord(site.Key, row.Device)
+                {
+                    Gateway = row.Gateway, Kind = row.Kind, Building = row.Building, State = row.State, StateReason = row.StateReason,
+                    StateSince = row.StateSince, StateTs = row.StateTs, LastSeen = row.LastSeen,
+                });
+            }
+
+            foreach (var row in await context.Connection.QueryAsync<PointRow>(new CommandDefinition(
+                $"SELECT device, point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device IN {deviceList} ORDER BY device, point{lockRows}",
+                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            {
+                if (state.Device(site.Key, row.Device) is { } device)
+                {
+                    device.Points[row.Point] = new PointReading(row.Value, row.Label, UnixTime.FromMs(row.Ts), row.PrevValue, UnixTime.FromMs(row.PrevTs));
+                }
+            }
+        }
+    }
+
     public async ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(context);
+        var state = context.Find<DeviceBatch>() ?? throw new InvalidOperationException("the device registry handles messages only between BeginBatchAsync and EndBatchAsync");
         switch (envelope.Message)
         {
             case GatewayStatusMessage status:
-                await UpsertGatewayAsync(envelope, status, context, cancellationToken);
-                break;
+                await UpsertGatewayAsync(envelope, status, state, context, cancellationToken);
+                return;
             case TelemetryMessage telemetry:
-                await TouchDeviceAsync(envelope, telemetry.Kind, telemetry.Building, null, context, cancellationToken);
-                foreach (var chunk in telemetry.Values.Chunk(200))
+                var device = state.Touch(envelope, telemetry.Kind, telemetry.Building, null);
+                foreach (var (point, value) in telemetry.Values)
                 {
-                    await UpsertValuesAsync(envelope, [.. chunk.Select(v => (v.Key, v.Value, telemetry.Labels?.GetValueOrDefault(v.Key)))], context, cancellationToken);
+                    DeviceBatch.SetValue(device, point, value, telemetry.Labels?.GetValueOrDefault(point), telemetry.Ts);
                 }
 
                 break;
             case EventMessage @event:
-                await TouchDeviceAsync(envelope, @event.Kind, @event.Building, null, context, cancellationToken);
-                await UpsertValuesAsync(envelope, [(@event.Point, @event.Value, @event.Label)], context, cancellationToken);
+                DeviceBatch.SetValue(state.Touch(envelope, @event.Kind, @event.Building, null), @event.Point, @event.Value, @event.Label, @event.Ts);
                 break;
-            case DeviceStateMessage state:
-                await TouchDeviceAsync(envelope, state.Kind, state.Building, state, context, cancellationToken);
+            case DeviceStateMessage deviceState:
+                state.Touch(envelope, deviceState.Kind, deviceState.Building, deviceState);
                 break;
         }
 
-        if (envelope.Message is not GatewayStatusMessage && Due((envelope.Site, "gateway:" + envelope.Gateway), ("", "", "", envelope.ReceivedAt.ToUnixTimeMilliseconds()), context))
+        state.Heard(envelope);
+    }
+
+    public async ValueTask EndBatchAsync(IngestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var state = context.Find<DeviceBatch>() ?? throw new InvalidOperationException("EndBatchAsync without BeginBatchAsync");
+        var devices = new List<object?[]>();
+        var values = new List<object?[]>();
+        foreach (var device in state.Devices)
         {
-            await context.Connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE gateways SET last_seen = @Now WHERE site = @Site AND gateway = @Gateway AND last_seen < @Now",
-                new { envelope.Site, envelope.Gateway, Now = envelope.ReceivedAt.ToUnixTimeMilliseconds() }, context.Transaction, cancellationToken: cancellationToken));
+            var written = (device.Gateway, device.Kind, device.Building, device.LastSeen);
+            if (device.Changed || (device.Heard && Due((device.Site, device.Device), written)))
+            {
+                devices.Add([device.Site, device.Device, device.Gateway, device.Kind, device.Building, device.State, device.StateReason, device.StateSince, device.StateTs, device.LastSeen]);
+                context.AfterCommit(() => _written[(device.Site, device.Device)] = written);
+            }
+
+            foreach (var point in device.ChangedPoints)
+            {
+                var reading = device.Points[point];
+                values.Add([device.Site, device.Device, point, reading.Value, reading.Label, reading.Ts.ToUnixTimeMilliseconds(), reading.Previous, reading.PreviousTs?.ToUnixTimeMilliseconds()]);
+            }
+        }
+
+        await DeviceRows.ExecuteAsync(context.Connection, context.Transaction, devices, cancellationToken);
+        await ValueRows.ExecuteAsync(context.Connection, context.Transaction, values, cancellationToken);
+        foreach (var gateway in state.Gateways)
+        {
+            if (gateway.HeardAt is { } at && Due((gateway.Site, "gateway:" + gateway.Gateway), ("", "", "", at)))
+            {
+                await context.Connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE gateways SET last_seen = @at WHERE site = @Site AND gateway = @Gateway AND last_seen < @at",
+                    new { gateway.Site, gateway.Gateway, at }, context.Transaction, cancellationToken: cancellationToken));
+                context.AfterCommit(() => _written[(gateway.Site, "gateway:" + gateway.Gateway)] = ("", "", "", at));
+            }
         }
     }
 
-    private static Task<int> UpsertGatewayAsync(Envelope envelope, GatewayStatusMessage status, IngestContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether a row only heard from must be written now: never written by this instance, its gateway, kind or building
+    /// changed, or its last write is older than <see cref="RefreshMs"/>. What was written is remembered only once the
+    /// transaction commits.
+    /// </summary>
+    private bool Due((string Site, string Id) key, (string Gateway, string Kind, string Building, long At) now) =>
+        !(_written.TryGetValue(key, out var last) && (last.Gateway, last.Kind, last.Building) == (now.Gateway, now.Kind, now.Building)
+            && now.At - last.At < RefreshMs && now.At >= last.At);
+
+    /// <summary>A gateway's status is rare: written at once, then read back for the rules (the write is guarded by sample time).</summary>
+    private static async Task UpsertGatewayAsync(Envelope envelope, GatewayStatusMessage status, DeviceBatch state, IngestContext context, CancellationToken cancellationToken)
     {
         // A last will (seq 0) is written by the broker when the gateway vanished; it carries the time of the gateway's
         // connect, so "offline" is dated by its arrival instead.
         var ts = status.Seq == 0 ? envelope.ReceivedAt : status.Ts;
-        return context.Connection.ExecuteAsync(new CommandDefinition("""
+        await context.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO gateways (site, gateway, state, state_since, last_seen, status_ts, version, devices, devices_online, outbox_depth, outbox_dropped)
             VALUES (@Site, @Gateway, @State, @Ts, @Now, @Ts, @Version, @Devices, @DevicesOnline, @OutboxDepth, @OutboxDropped)
             ON CONFLICT (site, gateway) DO UPDATE SET
@@ -77,77 +175,76 @@ public sealed class DeviceRegistry : IMessageHandler
                 Version = string.IsNullOrEmpty(status.Version) ? null : status.Version, status.Devices, status.DevicesOnline, status.OutboxDepth, status.OutboxDropped,
             },
             context.Transaction, cancellationToken: cancellationToken));
+        var row = await context.Connection.QuerySingleAsync<(string State, long LastSeen)>(new CommandDefinition(
+            "SELECT state, last_seen FROM gateways WHERE site = @Site AND gateway = @Gateway", new { envelope.Site, envelope.Gateway }, context.Transaction, cancellationToken: cancellationToken));
+        var gateway = state.GatewayOrNew(envelope.Site, envelope.Gateway);
+        (gateway.State, gateway.LastSeen) = (row.State, Math.Max(row.LastSeen, gateway.HeardAt ?? 0));
     }
 
     /// <summary>
-    /// Registers the device and notes it was heard. Any message from a device means it is online unless a newer state
-    /// message says otherwise; a state message sets the state if it is the newest.
+    /// The batch's devices, one row each. The batch read the stored rows (locked on PostgreSQL) and moved them only
+    /// forward, so the guards pass; they matter only when another instance created the same new device at the same moment.
     /// </summary>
-    private Task<int> TouchDeviceAsync(Envelope envelope, string kind, string building, DeviceStateMessage? state, IngestContext context, CancellationToken cancellationToken)
-    {
-        if (state is null && !Due((envelope.Site, envelope.Device!), (envelope.Gateway, kind, building, envelope.ReceivedAt.ToUnixTimeMilliseconds()), context))
-        {
-            return Task.FromResult(0);
-        }
+    private static readonly RowsStatement DeviceRows = new(
+        "INSERT INTO devices (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen)",
+        """
+        ON CONFLICT (site, device) DO UPDATE SET
+            gateway = excluded.gateway, kind = excluded.kind, building = excluded.building,
+            last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END,
+            state_since = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_since ELSE devices.state_since END,
+            state_reason = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_reason ELSE devices.state_reason END,
+            state = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state ELSE devices.state END,
+            state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
+        """,
+        DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64);
 
-        var ts = envelope.Message.Ts.ToUnixTimeMilliseconds();
-        return context.Connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO devices (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen)
-            VALUES (@Site, @Device, @Gateway, @Kind, @Building, @State, @Reason, @Ts, @Ts, @Now)
-            ON CONFLICT (site, device) DO UPDATE SET
-                gateway = excluded.gateway, kind = excluded.kind, building = excluded.building,
-                last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END,
-                state_since = CASE WHEN excluded.state_ts >= devices.state_ts AND excluded.state <> devices.state THEN excluded.state_ts ELSE devices.state_since END,
-                state_reason = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_reason ELSE devices.state_reason END,
-                state = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state ELSE devices.state END,
-                state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
-            """,
-            new
-            {
-                envelope.Site, envelope.Device, envelope.Gateway, Kind = kind, Building = building,
-                State = state?.State ?? DeviceStateMessage.Online, Reason = state?.Reason, Ts = ts, Now = envelope.ReceivedAt.ToUnixTimeMilliseconds(),
-            },
-            context.Transaction, cancellationToken: cancellationToken));
+    /// <summary>The batch's changed values, one row per device and point, each kept only if it is the newest.</summary>
+    private static readonly RowsStatement ValueRows = new(
+        "INSERT INTO latest_values (site, device, point, value, label, ts, prev_value, prev_ts)",
+        """
+        ON CONFLICT (site, device, point) DO UPDATE SET
+            prev_value = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.value ELSE excluded.prev_value END,
+            prev_ts = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.ts ELSE excluded.prev_ts END,
+            value = excluded.value, label = excluded.label, ts = excluded.ts
+        WHERE excluded.ts >= latest_values.ts
+        """,
+        DbType.String, DbType.String, DbType.String, DbType.Double, DbType.String, DbType.Int64, DbType.Double, DbType.Int64);
+
+    private sealed class DeviceRow
+    {
+        public string Device { get; set; } = "";
+
+        public string Gateway { get; set; } = "";
+
+        public string Kind { get; set; } = "";
+
+        public string Building { get; set; } = "";
+
+        public string State { get; set; } = "";
+
+        public string? StateReason { get; set; }
+
+        public long StateSince { get; set; }
+
+        public long StateTs { get; set; }
+
+        public long LastSeen { get; set; }
     }
 
-    /// <summary>
-    /// Whether the row must be written now: never written by this instance, something about it changed, or its last
-    /// write is older than <see cref="RefreshMs"/>. What was written is remembered only once the transaction commits.
-    /// </summary>
-    private bool Due((string Site, string Id) key, (string Gateway, string Kind, string Building, long At) now, IngestContext context)
+    private sealed class PointRow
     {
-        if (_written.TryGetValue(key, out var last) && (last.Gateway, last.Kind, last.Building) == (now.Gateway, now.Kind, now.Building) && now.At - last.At < RefreshMs && now.At >= last.At)
-        {
-            return false;
-        }
+        public string Device { get; set; } = "";
 
-        context.AfterCommit(() => _written[key] = now);
-        return true;
-    }
+        public string Point { get; set; } = "";
 
-    /// <summary>All values of a message in one statement (one row per point), each kept only if it is the newest.</summary>
-    private static Task<int> UpsertValuesAsync(Envelope envelope, IReadOnlyList<(string Point, double Value, string? Label)> values, IngestContext context, CancellationToken cancellationToken)
-    {
-        var parameters = new DynamicParameters();
-        parameters.Add("Site", envelope.Site);
-        parameters.Add("Device", envelope.Device);
-        parameters.Add("Ts", envelope.Message.Ts.ToUnixTimeMilliseconds());
-        var rows = new StringBuilder();
-        for (var i = 0; i < values.Count; i++)
-        {
-            rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@Site, @Device, @p{i}, @v{i}, @l{i}, @Ts)");
-            parameters.Add($"p{i}", values[i].Point);
-            parameters.Add($"v{i}", values[i].Value);
-            parameters.Add($"l{i}", values[i].Label, System.Data.DbType.String);
-        }
+        public double Value { get; set; }
 
-        return context.Connection.ExecuteAsync(new CommandDefinition($"""
-            INSERT INTO latest_values (site, device, point, value, label, ts) VALUES {rows}
-            ON CONFLICT (site, device, point) DO UPDATE SET
-                prev_value = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.value ELSE latest_values.prev_value END,
-                prev_ts = CASE WHEN excluded.ts > latest_values.ts THEN latest_values.ts ELSE latest_values.prev_ts END,
-                value = excluded.value, label = excluded.label, ts = excluded.ts
-            WHERE excluded.ts >= latest_values.ts
-            """, parameters, context.Transaction, cancellationToken: cancellationToken));
+        public string? Label { get; set; }
+
+        public long Ts { get; set; }
+
+        public double? PrevValue { get; set; }
+
+        public long? PrevTs { get; set; }
     }
 }

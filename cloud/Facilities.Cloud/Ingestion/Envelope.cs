@@ -18,11 +18,21 @@ public sealed record Rejection(string Reason);
 
 /// <summary>
 /// Handles a message inside the ingestion transaction: its database effects commit together with the record that the
-/// message was seen, so a crash between the two can neither lose the effect nor apply it twice.
+/// message was seen, so a crash between the two can neither lose the effect nor apply it twice. A transaction holds a
+/// batch of messages: every handler's <see cref="BeginBatchAsync"/> runs first (in registration order) with all the
+/// batch's new messages, then <see cref="HandleAsync"/> per message in arrival order, then every
+/// <see cref="EndBatchAsync"/>, then the commit. A handler that reads or writes per batch instead of per message sends a
+/// few statements per transaction instead of a few per message.
 /// </summary>
 public interface IMessageHandler
 {
+    /// <summary>Before the batch's messages: read what they will need, in one query per table.</summary>
+    ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     ValueTask HandleAsync(Envelope envelope, IngestContext context, CancellationToken cancellationToken);
+
+    /// <summary>After the batch's messages, before the commit: write what was gathered, in one statement per table.</summary>
+    ValueTask EndBatchAsync(IngestContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>

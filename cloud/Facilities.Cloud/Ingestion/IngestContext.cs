@@ -17,6 +17,16 @@ public sealed class IngestContext(CloudDatabase database, DbConnection connectio
     public SqlDialect Dialect => Database.Dialect;
 
     private readonly List<Action> _afterCommit = [];
+    private readonly Dictionary<Type, object> _batchState = [];
+
+    /// <summary>
+    /// What a handler keeps for the length of this transaction (one instance per type), e.g. the rows its batch read;
+    /// other handlers of the same transaction may look at it. Null until set.
+    /// </summary>
+    public T? Find<T>() where T : class => _batchState.TryGetValue(typeof(T), out var state) ? (T)state : null;
+
+    /// <summary>Keeps <paramref name="state"/> for the rest of this transaction, for <see cref="Find{T}"/>.</summary>
+    public void Keep<T>(T state) where T : class => _batchState[typeof(T)] = state ?? throw new ArgumentNullException(nameof(state));
 
     /// <summary>Runs <paramref name="action"/> once the transaction committed (never if it rolls back): for caches of what is stored.</summary>
     public void AfterCommit(Action action) => _afterCommit.Add(action);

@@ -1,7 +1,5 @@
+using System.Data;
 using System.Data.Common;
-using System.Globalization;
-using System.Text;
-using Dapper;
 using Facilities.Telemetry;
 using Facilities.Cloud.Storage;
 
@@ -9,6 +7,16 @@ namespace Facilities.Cloud.Ingestion;
 
 /// <summary>A message as it came off the broker.</summary>
 public sealed record RawMessage(string Topic, ReadOnlyMemory<byte> Payload);
+
+/// <summary>A batch of messages each with its validation result, ready for <see cref="IngestPipeline.ProcessAsync(ValidatedBatch, CancellationToken)"/>.</summary>
+public sealed class ValidatedBatch
+{
+    internal ValidatedBatch((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] messages) => Messages = messages;
+
+    public int Count => Messages.Length;
+
+    internal (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] Messages { get; }
+}
 
 public enum IngestOutcome
 {
@@ -42,19 +50,38 @@ public sealed partial class IngestPipeline(
     private readonly IMessageHandler[] _handlers = [.. handlers];
     private readonly ICommittedMessageSink[] _sinks = [.. sinks];
 
-    public async Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken)
+    public Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken) =>
+        ProcessAsync(Validate(batch), cancellationToken);
+
+    /// <summary>
+    /// The pure part of handling a batch (topic, JSON, contract), stamped with the time of arrival: the consumer does
+    /// it for the next batch while the previous batch's transaction runs.
+    /// </summary>
+    public ValidatedBatch Validate(IReadOnlyList<RawMessage> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = time.GetUtcNow();
-        var validated = batch.Select(m => (Raw: m, Result: MessageValidator.Validate(m.Topic, m.Payload.Span, now))).ToArray();
-        var outcomes = new IngestOutcome[batch.Count];
+        var validated = new (RawMessage, (Envelope?, Rejection?))[batch.Count];
+        for (var i = 0; i < validated.Length; i++)
+        {
+            validated[i] = (batch[i], MessageValidator.Validate(batch[i].Topic, batch[i].Payload.Span, now));
+        }
+
+        return new ValidatedBatch(validated);
+    }
+
+    public async Task<IngestOutcome[]> ProcessAsync(ValidatedBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var validated = batch.Messages;
+        var outcomes = new IngestOutcome[validated.Length];
         try
         {
             await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, cancellationToken);
         }
-        catch (Exception error) when (error is DbException or InvalidOperationException && batch.Count > 1 && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is DbException or InvalidOperationException && validated.Length > 1 && !cancellationToken.IsCancellationRequested)
         {
-            LogBatchFailed(logger, batch.Count, error.Message);
+            LogBatchFailed(logger, validated.Length, error.Message);
             for (var i = 0; i < validated.Length; i++)
             {
                 await ProcessOneAsync(validated, i, outcomes, cancellationToken);
@@ -99,6 +126,7 @@ public sealed partial class IngestPipeline(
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var context = new IngestContext(database, connection, transaction, time);
         var fresh = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), cancellationToken);
+        var accepted = new List<Envelope>(count);
         for (var i = start; i < start + count; i++)
         {
             var (raw, (envelope, rejection)) = validated[i];
@@ -107,27 +135,41 @@ public sealed partial class IngestPipeline(
                 LogRejected(logger, raw.Topic, rejection.Reason);
                 await DeadLetterAsync(connection, transaction, raw, rejection.Reason, cancellationToken);
                 outcomes[i] = IngestOutcome.DeadLettered;
-                continue;
             }
-
-            if (envelope is null)
+            else if (envelope is null)
             {
                 outcomes[i] = IngestOutcome.Ignored;
-                continue;
             }
-
-            if (envelope.Message is not GatewayStatusMessage { Seq: 0 } && !fresh.Remove((envelope.Site, envelope.Gateway, envelope.Message.Seq)))
+            else if (envelope.Message is not GatewayStatusMessage { Seq: 0 } && !fresh.Remove((envelope.Site, envelope.Gateway, envelope.Message.Seq)))
             {
                 outcomes[i] = IngestOutcome.Duplicate;
-                continue;
+            }
+            else
+            {
+                accepted.Add(envelope);
+                outcomes[i] = IngestOutcome.Accepted;
+            }
+        }
+
+        if (accepted.Count > 0)
+        {
+            foreach (var handler in _handlers)
+            {
+                await handler.BeginBatchAsync(accepted, context, cancellationToken);
+            }
+
+            foreach (var envelope in accepted)
+            {
+                foreach (var handler in _handlers)
+                {
+                    await handler.HandleAsync(envelope, context, cancellationToken);
+                }
             }
 
             foreach (var handler in _handlers)
             {
-                await handler.HandleAsync(envelope, context, cancellationToken);
+                await handler.EndBatchAsync(context, cancellationToken);
             }
-
-            outcomes[i] = IngestOutcome.Accepted;
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -135,34 +177,25 @@ public sealed partial class IngestPipeline(
     }
 
     /// <summary>
-    /// Records every (site, gateway, seq) of a batch in one statement per 200 and returns the ones that were new: the
+    /// Records every (site, gateway, seq) of a batch in one statement and returns the ones that were new: the
     /// unique key makes a redelivery — to this instance or to another one at the same moment — a no-op, and a number
-    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new.
+    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new. Rows go
+    /// in key order, so two instances inserting the same numbers (retained messages reach both) wait for each other in
+    /// the same order instead of deadlocking.
     /// </summary>
     private static async Task<HashSet<(string Site, string Gateway, long Seq)>> MarkSeenAsync(IngestContext context, IEnumerable<Envelope> envelopes, CancellationToken cancellationToken)
     {
         var fresh = new HashSet<(string, string, long)>();
-        foreach (var chunk in envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 }).Chunk(200))
-        {
-            var parameters = new DynamicParameters();
-            var rows = new StringBuilder();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                rows.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@s{i}, @g{i}, @q{i}, @a{i})");
-                parameters.Add($"s{i}", chunk[i].Site);
-                parameters.Add($"g{i}", chunk[i].Gateway);
-                parameters.Add($"q{i}", chunk[i].Message.Seq);
-                parameters.Add($"a{i}", chunk[i].ReceivedAt.ToUnixTimeMilliseconds());
-            }
-
-            var inserted = await context.Connection.QueryAsync<(string Site, string Gateway, long Seq)>(new CommandDefinition(
-                $"INSERT INTO seen_messages (site, gateway, seq, received_at) VALUES {rows} ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
-                parameters, context.Transaction, cancellationToken: cancellationToken));
-            fresh.UnionWith(inserted);
-        }
-
+        var keys = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
+            .OrderBy(e => e.Site, StringComparer.Ordinal).ThenBy(e => e.Gateway, StringComparer.Ordinal).ThenBy(e => e.Message.Seq);
+        var rows = keys.Select(e => new object?[] { e.Site, e.Gateway, e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds() }).ToList();
+        await SeenRows.QueryAsync(context.Connection, context.Transaction, rows, r => fresh.Add((r.GetString(0), r.GetString(1), r.GetInt64(2))), cancellationToken);
         return fresh;
     }
+
+    private static readonly RowsStatement SeenRows = new(
+        "INSERT INTO seen_messages (site, gateway, seq, received_at)", "ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
+        DbType.String, DbType.String, DbType.Int64, DbType.Int64);
 
     private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
         DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);

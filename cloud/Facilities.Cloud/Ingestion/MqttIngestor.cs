@@ -32,8 +32,12 @@ public sealed class CloudMqttOptions
     /// <summary>How long the broker keeps the session (and queues messages) while the cloud is away.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Messages handled in one database transaction at most.</summary>
-    public int BatchSize { get; set; } = 200;
+    /// <summary>
+    /// Messages handled in one database transaction at most. A consumer takes what has arrived, up to this, so batches
+    /// grow only while messages wait (a backlog). Keep it well under the receive maximum (1000): messages are
+    /// acknowledged after their batch commits, and the broker sends no more while 1000 are unacknowledged.
+    /// </summary>
+    public int BatchSize { get; set; } = 500;
 }
 
 /// <summary>
@@ -155,37 +159,71 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         // 7% of the consumer's time in the ingest benchmark (tests/Facilities.Cloud.Benchmarks). Only one batch's
         // acknowledgements are in flight at a time, and each still follows its own batch's commit.
         var acknowledging = Task.CompletedTask;
-        while (await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var batch = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
-            while (batch.Count < options.BatchSize && _received.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
 
-            var messages = batch.Select(e => new RawMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray())).ToArray();
+        // The next batch is taken and validated (JSON, contract) on the other core while this one's transaction runs;
+        // batches are still handled one at a time and in order.
+        var next = TakeAsync(Task.CompletedTask, cancellationToken);
+        while (await next is { } batch)
+        {
+            var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            next = Task.Run(() => TakeAsync(handled.Task, cancellationToken), cancellationToken);
             for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)))
             {
                 try
                 {
-                    await pipeline.ProcessAsync(messages, cancellationToken);
+                    await pipeline.ProcessAsync(batch.Validated, cancellationToken);
+                    handled.TrySetResult();
                     break;
                 }
                 catch (Exception error) when (!cancellationToken.IsCancellationRequested)
                 {
                     // The database is down or refusing: the messages stay unacknowledged (the broker stops sending
                     // once its in-flight window is full) and the batch is tried again until the database is back.
-                    LogBatchNotStored(logger, batch.Count, error.Message, delay.TotalSeconds);
+                    LogBatchNotStored(logger, batch.Received.Count, error.Message, delay.TotalSeconds);
                     await Task.Delay(delay, cancellationToken);
                 }
             }
 
             await acknowledging;
-            acknowledging = AcknowledgeAsync(batch, cancellationToken);
+            acknowledging = AcknowledgeAsync(batch.Received, cancellationToken);
         }
 
         await acknowledging;
     }
+
+    /// <summary>
+    /// What has arrived, up to a batch, validated; null once the channel is closed. Taken at once only when a whole
+    /// batch waits, otherwise once <paramref name="previous"/> is handled: taken early, a batch would hold only what
+    /// came in the moment after the previous one was taken.
+    /// </summary>
+    private async Task<ReceivedBatch?> TakeAsync(Task previous, CancellationToken cancellationToken)
+    {
+        if (!await _received.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        if (_received.Reader.Count < options.BatchSize)
+        {
+            await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var received = new List<MqttApplicationMessageReceivedEventArgs>(Math.Min(options.BatchSize, _received.Reader.Count));
+        while (received.Count < options.BatchSize && _received.Reader.TryRead(out var item))
+        {
+            received.Add(item);
+        }
+
+        var messages = new RawMessage[received.Count];
+        for (var i = 0; i < messages.Length; i++)
+        {
+            messages[i] = new RawMessage(received[i].ApplicationMessage.Topic, received[i].ApplicationMessage.Payload.ToArray());
+        }
+
+        return new ReceivedBatch(received, pipeline.Validate(messages));
+    }
+
+    private sealed record ReceivedBatch(List<MqttApplicationMessageReceivedEventArgs> Received, ValidatedBatch Validated);
 
     /// <summary>Stops quietly when the service stops: what is left unacknowledged comes again after the restart, and the seq check drops it.</summary>
     private async Task AcknowledgeAsync(List<MqttApplicationMessageReceivedEventArgs> batch, CancellationToken cancellationToken)

@@ -81,6 +81,19 @@ public static class RuleEvaluator
 
     private static Verdict State(RuleDefinition rule, DeviceFacts facts)
     {
+        if (!rule.Point!.Contains('*', StringComparison.Ordinal))
+        {
+            // One point (most rules): the same verdict as below without building lists, since this runs per message.
+            if (!facts.Points.TryGetValue(rule.Point, out var reading))
+            {
+                return Verdict.Unknown;
+            }
+
+            return Matches(reading, rule.Labels, rule.Values) != rule.Negate
+                ? new Verdict(true, reading.Value, $"{rule.Point} = {reading.Label ?? Number(reading.Value)}")
+                : new Verdict(false, reading.Value, "clear");
+        }
+
         var points = PointsMatching(rule.Point!, facts).ToList();
         if (points.Count == 0)
         {

@@ -42,6 +42,12 @@ public sealed record InfluxOptions
     /// <summary>How long a partly filled batch waits for more lines before it is written.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A partly filled batch is also written once no line arrived for this long: when ingestion pauses (the end of a
+    /// backlog, a quiet minute) its last lines do not wait out <see cref="FlushInterval"/>.
+    /// </summary>
+    public TimeSpan FlushWhenIdle { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Lines waiting to be written at most; past it the oldest are dropped (and counted).</summary>
     public int MaxBufferedLines { get; init; } = 200_000;
 
@@ -103,6 +109,7 @@ public sealed record InfluxOptions
         Positive(problems, nameof(BatchSize), BatchSize);
         Positive(problems, nameof(MaxBufferedLines), MaxBufferedLines);
         Positive(problems, nameof(FlushInterval), FlushInterval);
+        Positive(problems, nameof(FlushWhenIdle), FlushWhenIdle);
         Positive(problems, nameof(ConnectTimeout), ConnectTimeout);
         Positive(problems, nameof(RequestTimeout), RequestTimeout);
         Positive(problems, nameof(MinRetryDelay), MinRetryDelay);

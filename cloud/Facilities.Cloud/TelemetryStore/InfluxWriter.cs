@@ -88,7 +88,10 @@ public sealed partial class InfluxWriter : BackgroundService, ICommittedMessageS
         }
     }
 
-    /// <summary>Takes what is buffered, then waits up to the flush interval for the batch to fill.</summary>
+    /// <summary>
+    /// Takes what is buffered, then waits for the batch to fill: up to the flush interval in all, and no longer than
+    /// the idle time without a new line.
+    /// </summary>
     private async Task FillAsync(CancellationToken stoppingToken)
     {
         Drain();
@@ -98,11 +101,17 @@ public sealed partial class InfluxWriter : BackgroundService, ICommittedMessageS
         }
 
         using var window = new CancellationTokenSource(_options.FlushInterval, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, window.Token);
         try
         {
-            while (_batch.Count < _options.BatchSize && await _buffer.Reader.WaitToReadAsync(linked.Token))
+            while (_batch.Count < _options.BatchSize)
             {
+                using var idle = new CancellationTokenSource(_options.FlushWhenIdle, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, window.Token, idle.Token);
+                if (!await _buffer.Reader.WaitToReadAsync(linked.Token))
+                {
+                    return;
+                }
+
                 Drain();
             }
         }

@@ -61,6 +61,45 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
 
     [Theory]
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task TwoInstances_InterleavedBatchesOfOneDevice_OneAlertAndTheNewestValues(string provider)
+    {
+        // A shared subscription splits one device's stream between two instances, message by message. Each instance
+        // handles its share in batches (one transaction, one read of the device's rows, one write back) while the other
+        // does the same, so their batches of the same device interleave.
+        var first = await HarnessAsync(provider);
+        var second = new AlertHarness(first.Database, first.Clock);
+        var stream = Enumerable.Range(1, 240).Select(n => n == 120
+            ? Messages.Event(n, AlertHarness.Start.AddSeconds(n), "lift-1", "elevator", "fault_code", 1, "trapped-at-floor")
+            : Messages.Telemetry(n, AlertHarness.Start.AddSeconds(n), "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = n % 30, ["load"] = n })).ToList();
+        async Task ConsumeAsync(AlertHarness instance, int parity)
+        {
+            foreach (var batch in stream.Where((_, i) => i % 2 == parity).Chunk(12))
+            {
+                Assert.All(await instance.SendAsync(batch), o => Assert.Equal(IngestOutcome.Accepted, o));
+            }
+        }
+
+        await Task.WhenAll(Task.Run(() => ConsumeAsync(first, 0), Ct), Task.Run(() => ConsumeAsync(second, 1), Ct));
+
+        var alert = Assert.Single(await first.AlertsAsync());
+        Assert.Equal(("elevator.trapped-at-floor", "firing"), (alert.RuleId, alert.State));
+        Assert.Equal(1L, await first.ScalarAsync<long>("SELECT COUNT(*) FROM alert_events WHERE alert_id = @Id", new { alert.Id }));
+        Assert.Equal(240L, await first.ScalarAsync<long>("SELECT COUNT(*) FROM seen_messages"));
+        Assert.Equal(240.0, await first.ScalarAsync<double>("SELECT value FROM latest_values WHERE device = 'lift-1' AND point = 'load'"));
+        Assert.Equal(AlertHarness.Start.AddSeconds(240).ToUnixTimeMilliseconds(), await first.ScalarAsync<long>("SELECT ts FROM latest_values WHERE device = 'lift-1' AND point = 'load'"));
+        Assert.Equal(1.0, await first.ScalarAsync<double>("SELECT value FROM latest_values WHERE device = 'lift-1' AND point = 'fault_code'"));
+
+        // Cleared, again split between the instances: resolved once, by the system.
+        await Task.WhenAll(
+            first.SendAsync(Messages.Telemetry(241, AlertHarness.Start.AddSeconds(241), "lift-1", "elevator", new Dictionary<string, double> { ["load"] = 10 })),
+            second.SendAsync(Messages.Event(242, AlertHarness.Start.AddSeconds(242), "lift-1", "elevator", "fault_code", 0, "none")));
+        alert = Assert.Single(await first.AlertsAsync());
+        Assert.Equal(("resolved", "system"), (alert.State, alert.ResolvedBy));
+        Assert.Equal(2L, await first.ScalarAsync<long>("SELECT COUNT(*) FROM alert_events WHERE alert_id = @Id", new { alert.Id }));
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
     public async Task ForDuration_PendsThenFires_AndClearingEarlyLeavesNothing(string provider)
     {
         var h = await HarnessAsync(provider);

@@ -168,7 +168,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
     [Fact]
     public async Task Stop_WithLinesBuffered_WritesThemBeforeItEnds()
     {
-        var (writer, metrics, database) = await StartWriterAsync(o => o with { FlushInterval = TimeSpan.FromMinutes(5), BatchSize = 1000 });
+        var (writer, metrics, database) = await StartWriterAsync(o => o with { FlushInterval = TimeSpan.FromMinutes(5), FlushWhenIdle = TimeSpan.FromMinutes(5), BatchSize = 1000 });
         using var _ = writer;
         for (var n = 1; n <= 30; n++)
         {
