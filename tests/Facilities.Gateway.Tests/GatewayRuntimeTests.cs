@@ -47,7 +47,7 @@ public sealed class GatewayRuntimeTests : IDisposable
             {
                 new { id = "tcp", type = "tcp", host = Host("tcp"), port = Port("tcp"), maxRequestsInFlight = 4 },
                 new { id = "conv", type = "rtu-over-tcp", host = Host("conv"), port = Port("conv") },
-                new { id = "line", type = "serial", device = community.Buses.Single(b => b.Id == "line").Endpoint, baudRate = 38400, parity = "none", stopBits = 2, timeout = "00:00:00.200" },
+                new { id = "line", type = "serial", device = community.Buses.Single(b => b.Id == "line").Endpoint, baudRate = 38400, parity = "none", stopBits = 2, timeout = "00:00:00.500" },
             },
             devices = new object[]
             {

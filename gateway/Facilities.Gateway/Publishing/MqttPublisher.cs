@@ -84,8 +84,10 @@ public sealed partial class MqttPublisher(
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping. A publish in flight may end in the library's own timeout rather than a cancellation; its
+            // message went back to the outbox either way, so stopping is not an error.
         }
         finally
         {
