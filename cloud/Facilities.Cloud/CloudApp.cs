@@ -83,6 +83,7 @@ public static class CloudApp
         app.MapWorkOrderEndpoints();
         app.MapChargerEndpoints().AllowAnonymous(); // residents' charger availability: public, nothing personal
         app.MapElevatorEndpoints().RequireAuthorization(Policies.Crew);
+        app.MapElevatorHistoryEndpoints();
         app.MapIngestionEndpoints();
         app.MapMetrics();
         app.MapOverviewEndpoints();

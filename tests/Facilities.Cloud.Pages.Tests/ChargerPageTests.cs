@@ -45,6 +45,33 @@ public sealed class ChargerPageTests(PagesBed bed)
         await PagesBed.ScreenshotAsync(page, "chargers-desktop-en");
     }
 
+    [Fact]
+    public async Task ChargerPage_ShowsAnOfflineShedAsUnknown_NeverFree_AndRecovers()
+    {
+        var page = await bed.OpenAsync(width: 375, height: 812);
+        await page.GotoAsync("/chargers");
+        var shed = page.Locator("article[data-shed]");
+        await Expect(shed).ToHaveAttributeAsync("data-status", "available", new() { Timeout = 30_000 });
+
+        bed.ShedModel.Inject("comm-offline", bed.Community.Clock.Now); // stops answering Modbus: the gateway reports it offline
+        try
+        {
+            await Expect(shed).ToHaveAttributeAsync("data-status", "offline", new() { Timeout = 60_000 });
+            await Expect(shed).ToHaveAttributeAsync("data-free", string.Empty);
+            await Expect(shed.Locator(".free-count")).ToHaveTextAsync("状态未知");
+            await Expect(shed.Locator("li[data-state='free']")).ToHaveCountAsync(0);
+            await Expect(shed.Locator("li[data-state='unknown']")).ToHaveCountAsync(12);
+            await PagesBed.ScreenshotAsync(page, "chargers-offline-phone");
+        }
+        finally
+        {
+            bed.ShedModel.Clear("comm-offline", bed.Community.Clock.Now);
+        }
+
+        await Expect(shed).ToHaveAttributeAsync("data-status", "available", new() { Timeout = 60_000 });
+        await Expect(shed).ToHaveAttributeAsync("data-free", FreePorts().ToString(CultureInfo.InvariantCulture), new() { Timeout = 30_000 });
+    }
+
     private int FreePorts()
     {
         var values = bed.ShedModel.Values();

@@ -14,7 +14,7 @@ using Microsoft.Playwright;
 namespace Facilities.Cloud.Pages.Tests;
 
 /// <summary>
-/// What the browser tests run against, once for all of them: firmware-sim (two elevators, a 12-port charger shed, an
+/// What the browser tests run against, once for all of them: InfluxDB 1.6 for history; firmware-sim (two elevators, a 12-port charger shed, an
 /// AED cabinet) polled by the real gateway over Modbus TCP, publishing through Mosquitto to the whole cloud; and
 /// Debian's Chromium driven by Playwright (never a downloaded browser). Users: the host's admin, an engineer and a crew member.
 /// </summary>
@@ -28,6 +28,7 @@ public sealed class PagesBed : IAsyncLifetime
 
     private readonly string _directory = Directory.CreateTempSubdirectory("pages-e2e-").FullName;
     private MosquittoBroker? _broker;
+    private InfluxServer? _influx;
     private GatewayRuntime? _gateway;
     private IPlaywright? _playwright;
 
@@ -50,8 +51,13 @@ public sealed class PagesBed : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var ct = timeout.Token;
         _broker = await MosquittoBroker.StartAsync(ct);
+        _influx = await InfluxServer.StartAsync(ct);
+        await _influx.CreateDatabaseAsync("facilities", ct);
         Cloud = await CloudHost.StartAsync(_broker.Port, ct, new Dictionary<string, string?>
         {
+            ["Influx:Url"] = _influx.Url,
+            ["Influx:Database"] = "facilities",
+            ["Influx:FlushInterval"] = "00:00:00.500",
             ["Identity:SeedUsers:1:Name"] = Engineer,
             ["Identity:SeedUsers:1:Role"] = "engineer",
             ["Identity:SeedUsers:1:Password"] = PasswordOf(Engineer),
@@ -175,6 +181,11 @@ public sealed class PagesBed : IAsyncLifetime
         if (_broker is not null)
         {
             await _broker.DisposeAsync();
+        }
+
+        if (_influx is not null)
+        {
+            await _influx.DisposeAsync();
         }
 
         Directory.Delete(_directory, recursive: true);

@@ -15,7 +15,7 @@ public sealed class PhoneAndScreenshotTests(PagesBed bed)
         { "sign-in", null, "/sign-in", "input[name=password]" },
         { "console", PagesBed.Engineer, "/console", "#order-count" },
         { "elevators", PagesBed.Crew, "/elevators", "li[data-device]" },
-        { "elevator", PagesBed.Crew, "/elevators/lift-1?site=estate", "#chart-trips svg" },
+        { "elevator", PagesBed.Crew, "/elevators/lift-1?site=estate", "#chart-recent-trips svg" },
         { "users", Facilities.Cloud.Tests.EndToEnd.CloudHost.AdminName, "/admin/users", "tr[data-user]" },
     };
 

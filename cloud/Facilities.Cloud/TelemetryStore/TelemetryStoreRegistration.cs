@@ -20,6 +20,7 @@ public static class TelemetryStoreRegistration
 
         services.AddSingleton(options);
         services.AddSingleton(new TelemetryStoreMetrics { Enabled = options.Enabled });
+        services.AddSingleton(new InfluxHistory(options)); // the pages' history charts; reports Configured = false without a URL
         if (!options.Enabled)
         {
             services.AddHostedService<NoHistoryNotice>();

@@ -38,8 +38,9 @@
     document.getElementById("site-summary").hidden = false;
     document.getElementById("site-name").textContent = view.site;
     const free = document.getElementById("site-free");
-    free.textContent = view.total === 0 && view.shedsUnknown > 0 ? t("chargers.unknown") : freeText(view.free, view.total);
-    free.className = "free-count" + (view.free === 0 ? " none" : "");
+    const unknown = view.total === 0 && view.shedsUnknown > 0;
+    free.textContent = unknown ? t("chargers.unknown") : freeText(view.free, view.total);
+    free.className = "free-count" + (unknown ? " unknown" : view.free === 0 ? " none" : "");
     document.getElementById("sheds").replaceChildren(...view.sheds.map(s => shed(s, view.site)));
     document.getElementById("no-sheds").hidden = view.sheds.length > 0;
     document.getElementById("updated").textContent = time(view.generatedAt, view.site);

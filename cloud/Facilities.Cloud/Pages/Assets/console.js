@@ -8,6 +8,8 @@
   const engineer = can("engineer", "admin");
   const expanded = new Set();
   let orders = [];
+  let lastAlerts = null;
+  let lastOrders = null;
 
   statusSelect.value = query.get("status") || "active";
   const wantedSite = query.get("site") || "";
@@ -161,11 +163,20 @@
     ]);
     const shown = alerts.filter(a => a.state === "firing" || a.state === "acknowledged")
       .sort((a, b) => (a.state === b.state ? 0 : a.state === "firing" ? -1 : 1) || severityRank(a) - severityRank(b));
-    document.getElementById("alerts").replaceChildren(...shown.map(alertItem));
-    document.getElementById("alert-count").textContent = shown.length;
-    document.getElementById("no-alerts").hidden = shown.length > 0;
-    orders = newOrders;
-    renderOrders();
+    // Redraw only what changed: a button being pressed must not be replaced under the pointer by an identical one.
+    const alertsJson = JSON.stringify(shown);
+    if (alertsJson !== lastAlerts) {
+      lastAlerts = alertsJson;
+      document.getElementById("alerts").replaceChildren(...shown.map(alertItem));
+      document.getElementById("alert-count").textContent = shown.length;
+      document.getElementById("no-alerts").hidden = shown.length > 0;
+    }
+    const ordersJson = JSON.stringify(newOrders);
+    if (ordersJson !== lastOrders) {
+      lastOrders = ordersJson;
+      orders = newOrders;
+      renderOrders();
+    }
     if (overview) { document.getElementById("overview-section").hidden = false; renderOverview(overview); }
     document.getElementById("updated").textContent = new Intl.DateTimeFormat(Page.data.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: Page.zoneOf(site) }).format(new Date());
   }
@@ -174,9 +185,9 @@
 
   async function act(button, call) {
     button.disabled = true;
-    try { await call(); await refresh(); } catch (error) { showError(error); } finally { button.disabled = false; }
+    try { await call(); lastOrders = null; await refresh(); } catch (error) { showError(error); } finally { button.disabled = false; }
   }
 
-  setInterval(renderOrders, 30000); // countdowns move without new data
+  setInterval(() => { lastAlerts = null; lastOrders = null; refresh().catch(showError); }, 30000); // "since" and countdowns move without new data
   loadSites().catch(showError).finally(() => live("/api/live/console", refresh));
 })();

@@ -11,7 +11,8 @@
   const label = (value) => { if (value === null || value === undefined) return null; const key = "value." + value; const text = t(key); return text === key ? value : text; };
 
   /** A bar chart as inline SVG (no chart library), as wide as its box: one bar per day, the value above it. */
-  function chart(box, days, pick) {
+  function chart(box, days, pick, labelOf) {
+    labelOf = labelOf || (d => d.day.slice(5));
     const values = days.map(pick);
     const max = Math.max(1, ...values.filter(v => v !== null));
     const width = Math.max(280, Math.round(box.clientWidth || 320)), height = 140, bottom = 18, top = 14;
@@ -34,7 +35,7 @@
       const h = v === null ? 0 : (height - bottom - top) * v / max;
       if (v !== null) add("rect", { x, y: height - bottom - h, width: step * 0.7, height: Math.max(h, 1), fill: "#0b5cad", rx: 2 });
       if (v !== null && step >= 22) add("text", { x: x + step * 0.35, y: height - bottom - h - 3, "text-anchor": "middle" }, v);
-      if ((days.length - 1 - i) % labelEvery === 0) add("text", { x: x + step * 0.35, y: height - 4, "text-anchor": "middle" }, d.day.slice(5));
+      if ((days.length - 1 - i) % labelEvery === 0) add("text", { x: x + step * 0.35, y: height - 4, "text-anchor": "middle" }, labelOf(d));
     });
     box.replaceChildren(svg);
   }
@@ -67,6 +68,15 @@
       o.breached.length ? el("span", { class: "badge breached" }, t("order.breached")) : null)) : [el("li", { class: "muted" }, t("common.none"))]));
     chart(document.getElementById("chart-trips"), h.usage, d => d.trips);
     chart(document.getElementById("chart-doors"), h.usage, d => d.doorCycles);
+    const recent = await api("/api/elevators/" + encodeURIComponent(device) + "/history?hours=24&site=" + encodeURIComponent(h.site));
+    document.getElementById("no-recent").hidden = recent.configured;
+    document.getElementById("recent").hidden = !recent.configured;
+    if (recent.configured) {
+      const series = (name) => recent.series.find(s => s.point === name).points;
+      const hourOf = (p) => time(p.at, h.site).slice(-5, -3);
+      chart(document.getElementById("chart-recent-trips"), series("trips"), p => p.value === null ? null : Math.round(p.value), hourOf);
+      chart(document.getElementById("chart-recent-floor"), series("floor"), p => p.value, hourOf);
+    }
     document.getElementById("faults").replaceChildren(...h.faults.items.map(f => el("li", {},
       el("time", { datetime: f.firedAt }, time(f.firedAt, h.site)), " ",
       el("span", { class: "badge " + f.severity }, t("severity." + f.severity)), " " + f.title + " · " + t("alert.state." + f.state))));
