@@ -85,7 +85,15 @@ public sealed class DemoProcessTests : IDisposable
 
     private static Process Start(IEnumerable<string> arguments, out StringBuilder output)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Started the way a terminal starts it. A test run that is itself a background job of a non-interactive shell
+        // inherits SIGINT ignored, which .NET (like any program) then keeps ignoring; exec through Python with SIGINT
+        // back at its default, so Ctrl-C means what it means in a terminal.
+        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])", "dotnet" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facilities-demo.dll"));
         foreach (var argument in arguments)
         {
