@@ -109,8 +109,11 @@ public sealed partial class IngestPipeline(
         {
             await ProcessInTransactionAsync(validated, index, 1, outcomes, cancellationToken);
         }
-        catch (Exception error) when (error is DbException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is DbException or InvalidOperationException && !IsTransient(error) && !cancellationToken.IsCancellationRequested)
         {
+            // Only a message the database refuses for what it is gets parked. A deadlock, a busy database or a lost
+            // connection says nothing about the message: that error goes up, the batch stays unacknowledged and is
+            // tried again (what committed meanwhile is recognised by its sequence number).
             var raw = validated[index].Raw;
             LogMessageFailed(logger, raw.Topic, error);
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -196,6 +199,8 @@ public sealed partial class IngestPipeline(
     private static readonly RowsStatement SeenRows = new(
         "INSERT INTO seen_messages (site, gateway, seq, received_at)", "ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
         DbType.String, DbType.String, DbType.Int64, DbType.Int64);
+
+    private static bool IsTransient(Exception error) => error is DbException { IsTransient: true };
 
     private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
         DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);
