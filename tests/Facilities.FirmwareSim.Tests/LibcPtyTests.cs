@@ -48,6 +48,12 @@ public sealed class LibcPtyTests : IDisposable
             Assert.Equal(link, host.Buses.Single().Endpoint);
             for (var opening = 0; opening < 2; opening++)
             {
+                if (opening > 0)
+                {
+                    // The simulator notices the line was closed within its 100 ms poll, and only then resets it.
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
+                }
+
                 // A master that closes its port and opens it again (a gateway restarting) finds the line working, also
                 // with even parity, which a pty does not keep and System.IO.Ports then checks for on the next opening.
                 await using var master = SerialLine.CreateMaster(new SerialLineOptions { PortName = link, BaudRate = 9600 }, TimeSpan.FromSeconds(2));
