@@ -64,14 +64,14 @@ internal sealed class MqttnetSubscriber(int port, string clientId)
 
     private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
     {
-        var options = new MqttClientOptionsBuilder()
+        var options = BufferedMqttStreamProvider.Apply(new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(clientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval(3600)
             .WithReceiveMaximum(1000)
-            .Build();
+            .Build());
         await client.ConnectAsync(options, cancellationToken);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var filter in MqttIngestor.Filters(clientId))

@@ -133,7 +133,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             builder.WithCredentials(options.Username, options.Password);
         }
 
-        var result = await client.ConnectAsync(builder.Build(), cancellationToken);
+        var result = await client.ConnectAsync(BufferedMqttStreamProvider.Apply(builder.Build()), cancellationToken);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var filter in Filters(options.SharedGroup))
         {
