@@ -99,7 +99,7 @@ public sealed partial class AlertEngine(
                 if (devices.Facts(envelope.Site, envelope.Device) is { } facts)
                 {
                     var gateway = devices.Gateway(envelope.Site, facts.Gateway);
-                    if (await EvaluateAsync(context.Connection, context.Transaction, facts, IsGatewayDown(gateway?.State, gateway?.LastSeen, now), open, now, cancellationToken))
+                    if (await EvaluateAsync(context.Connection, context.Transaction, facts, IsGatewayDown(gateway?.State, gateway?.LastSeen, now), open, now, cancellationToken, envelope))
                     {
                         context.Find<OpenAlerts>()!.ByDevice[(envelope.Site, envelope.Device)] =
                             await OpenAlertsAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, cancellationToken);
@@ -144,6 +144,44 @@ public sealed partial class AlertEngine(
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), Func<string, bool>> _watched = new();
 
+    /// <summary>
+    /// The rules a message can change the verdict of: those reading one of its points (the rule's point, a "when" or a
+    /// "suppressWhen" condition), and the device-level offline and silence rules, which any message from the device
+    /// bears on. A link-state message concerns every rule. Verdicts that change only with time ("for" durations,
+    /// silence, expiry dates) are the sweeper's. In the kind's order, each rule once.
+    /// </summary>
+    private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
+    {
+        var all = rules.For(trigger.Site, kind);
+        switch (trigger.Message)
+        {
+            case EventMessage e:
+                return ByPoint(trigger.Site, kind, e.Point);
+            case TelemetryMessage t when t.Values.Count == 1:
+                return ByPoint(trigger.Site, kind, t.Values.Keys.First());
+            case TelemetryMessage t:
+                var selected = new HashSet<RuleDefinition>();
+                foreach (var point in t.Values.Keys)
+                {
+                    selected.UnionWith(ByPoint(trigger.Site, kind, point));
+                }
+
+                return all.Where(selected.Contains);
+            default:
+                return all;
+        }
+    }
+
+    /// <summary>The rules of a kind a value of <paramref name="point"/> can affect, with the kind's offline and silence rules.</summary>
+    private RuleDefinition[] ByPoint(string site, string kind, string point) => _byPoint.GetOrAdd((site, kind, point), key =>
+    [
+        .. rules.For(key.Site, key.Kind).Where(rule => rule.Type is RuleType.Offline or RuleType.Stale
+            || (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Select(c => c.Point).Append(rule.Point).OfType<string>()
+                .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
+    ]);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), RuleDefinition[]> _byPoint = new();
+
     /// <summary>Evaluates every rule of one device against what the database knows now.</summary>
     public async Task EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -169,14 +207,18 @@ public sealed partial class AlertEngine(
         await EvaluateAsync(connection, transaction, facts, IsGatewayDown(row.GatewayState, row.Gateway_LastSeen, now), open, now, cancellationToken);
     }
 
-    /// <summary>Evaluates every rule of the device's kind on <paramref name="facts"/>; true when an alert was written (or another instance's was met).</summary>
+    /// <summary>
+    /// Evaluates the rules of the device's kind on <paramref name="facts"/>: every one, or with a <c>trigger</c> (the message that
+    /// changed the facts) only those it can affect. True when an alert was written (or another instance's was met).
+    /// </summary>
     private async Task<bool> EvaluateAsync(
-        DbConnection connection, DbTransaction transaction, DeviceFacts facts, bool gatewayDown, Dictionary<string, OpenAlertRow> open, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, DeviceFacts facts, bool gatewayDown, Dictionary<string, OpenAlertRow> open, DateTimeOffset now,
+        CancellationToken cancellationToken, Envelope? trigger = null)
     {
         var wrote = false;
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new Subject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
-        foreach (var rule in rules.For(facts.Site, facts.Kind))
+        foreach (var rule in trigger is null ? rules.For(facts.Site, facts.Kind) : Affected(trigger, facts.Kind))
         {
             if (gatewayDown && rule.Type is RuleType.Offline or RuleType.Stale)
             {

@@ -66,8 +66,10 @@ public sealed class DeviceRegistry : IMessageHandler
                 });
             }
 
+            // Not locked row by row: every writer of a device's values holds its devices row (locked above), and locking
+            // hundreds of value rows per batch cost PostgreSQL as much as reading them.
             foreach (var row in await context.Connection.QueryAsync<PointRow>(new CommandDefinition(
-                $"SELECT device, point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device IN {deviceList} ORDER BY device, point{lockRows}",
+                $"SELECT device, point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device IN {deviceList}",
                 parameters, context.Transaction, cancellationToken: cancellationToken)))
             {
                 if (state.Device(site.Key, row.Device) is { } device)

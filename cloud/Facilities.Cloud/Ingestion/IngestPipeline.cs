@@ -1,3 +1,4 @@
+using Dapper;
 using System.Data;
 using System.Data.Common;
 using Facilities.Telemetry;
@@ -180,25 +181,63 @@ public sealed partial class IngestPipeline(
     }
 
     /// <summary>
-    /// Records every (site, gateway, seq) of a batch in one statement and returns the ones that were new: the
-    /// unique key makes a redelivery — to this instance or to another one at the same moment — a no-op, and a number
-    /// twice in one batch is new only once. A last will (seq 0) is published by the broker and is always new. Rows go
-    /// in key order, so two instances inserting the same numbers (retained messages reach both) wait for each other in
-    /// the same order instead of deadlocking.
+    /// Records the batch's (site, gateway, seq) in <c>seen_ranges</c> and returns the ones that were new: a redelivery — to
+    /// this instance or to another one at the same moment — finds its number inside a stored run and has no second
+    /// effect, and a number twice in one batch is new only once. A last will (seq 0) is published by the broker and is
+    /// always new. Per gateway, in key order: on PostgreSQL a transaction-scoped advisory lock on the gateway first, so
+    /// two instances merging runs of one gateway take turns (always in the same order, before any device row is locked),
+    /// then its runs around the batch's numbers are read, merged with the new numbers and written back.
     /// </summary>
     private static async Task<HashSet<(string Site, string Gateway, long Seq)>> MarkSeenAsync(IngestContext context, IEnumerable<Envelope> envelopes, CancellationToken cancellationToken)
     {
         var fresh = new HashSet<(string, string, long)>();
-        var keys = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
-            .OrderBy(e => e.Site, StringComparer.Ordinal).ThenBy(e => e.Gateway, StringComparer.Ordinal).ThenBy(e => e.Message.Seq);
-        var rows = keys.Select(e => new object?[] { e.Site, e.Gateway, e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds() }).ToList();
-        await SeenRows.QueryAsync(context.Connection, context.Transaction, rows, r => fresh.Add((r.GetString(0), r.GetString(1), r.GetInt64(2))), cancellationToken);
+        var gateways = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
+            .GroupBy(e => (e.Site, e.Gateway))
+            .OrderBy(g => g.Key.Site, StringComparer.Ordinal).ThenBy(g => g.Key.Gateway, StringComparer.Ordinal);
+        foreach (var gateway in gateways)
+        {
+            var (site, name) = gateway.Key;
+            var arrived = gateway.Select(e => (e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds())).ToList();
+            var span = new { site, gateway = name, low = arrived.Min(a => a.Seq) - 1, high = arrived.Max(a => a.Seq) + 1 };
+            if (context.Database.Provider == DatabaseProvider.Postgres)
+            {
+                await context.Connection.ExecuteAsync(new CommandDefinition(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"seen_ranges/{site}/{name}" }, context.Transaction, cancellationToken: cancellationToken));
+            }
+
+            var stored = (await context.Connection.QueryAsync<SeenRange>(new CommandDefinition(
+                $"SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived FROM seen_ranges WHERE {SpanCondition}",
+                span, context.Transaction, cancellationToken: cancellationToken))).ToList();
+            var (added, merged) = SeenRanges.Add(stored, arrived);
+            if (added.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var seq in added)
+            {
+                fresh.Add((site, name, seq));
+            }
+
+            if (stored.Count > 0)
+            {
+                await context.Connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM seen_ranges WHERE {SpanCondition}", span, context.Transaction, cancellationToken: cancellationToken));
+            }
+
+            await RangeRows.ExecuteAsync(context.Connection, context.Transaction,
+                [.. merged.Select(r => new object?[] { site, name, r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived })], cancellationToken);
+        }
+
         return fresh;
     }
 
-    private static readonly RowsStatement SeenRows = new(
-        "INSERT INTO seen_messages (site, gateway, seq, received_at)", "ON CONFLICT DO NOTHING RETURNING site, gateway, seq",
-        DbType.String, DbType.String, DbType.Int64, DbType.Int64);
+    /// <summary>A gateway's runs that overlap or touch the numbers between <c>low + 1</c> and <c>high − 1</c>.</summary>
+    private const string SpanCondition = "site = @site AND gateway = @gateway AND first_seq <= @high AND last_seq >= @low";
+
+    private static readonly RowsStatement RangeRows = new(
+        "INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received)", "",
+        DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64, DbType.Int64);
 
     private static bool IsTransient(Exception error) => error is DbException { IsTransient: true };
 

@@ -53,9 +53,11 @@ public sealed class RuleSet
 
     public IReadOnlyList<RuleDefinition> Defaults => _defaults;
 
-    /// <summary>The enabled rules for a device of <paramref name="kind"/> at <paramref name="site"/>.</summary>
-    public IEnumerable<RuleDefinition> For(string site, string kind) =>
-        Effective(site).Where(r => r.Enabled && (r.Kind == kind || r.Kind == "*"));
+    /// <summary>The enabled rules for a device of <paramref name="kind"/> at <paramref name="site"/> (worked out once per site and kind: the set does not change).</summary>
+    public IReadOnlyList<RuleDefinition> For(string site, string kind) =>
+        _for.GetOrAdd((site, kind), key => [.. Effective(key.Site).Where(r => r.Enabled && (r.Kind == key.Kind || r.Kind == "*"))]);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), RuleDefinition[]> _for = new();
 
     public IEnumerable<RuleDefinition> Effective(string site)
     {

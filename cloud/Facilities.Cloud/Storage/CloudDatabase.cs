@@ -123,4 +123,12 @@ public sealed class SqlDialect(DatabaseProvider provider)
 
     /// <summary>Appended to a SELECT that reads a row it is about to update (SQLite's write transaction already excludes others).</summary>
     public string ForUpdate => provider == DatabaseProvider.Postgres ? " FOR UPDATE" : string.Empty;
+
+    /// <summary>
+    /// Leaves part of every page of a table free, so PostgreSQL can put a row's new version next to the old one (a
+    /// heap-only update: no index entry, the old version pruned on the page). For tables whose few rows are updated all the
+    /// time. SQLite has no such setting: empty there.
+    /// </summary>
+    public string KeepFreeForUpdates(string table, int percent) =>
+        provider == DatabaseProvider.Postgres ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ALTER TABLE {table} SET (fillfactor = {100 - percent})") : string.Empty;
 }

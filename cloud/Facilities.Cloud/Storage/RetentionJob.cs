@@ -46,16 +46,21 @@ public sealed partial class RetentionJob(CloudDatabase database, RetentionOption
     {
         var now = time.GetUtcNow();
         long removed = 0;
-        foreach (var (table, keep) in new[] { ("seen_messages", options.SeenMessages), ("dead_letters", options.DeadLetters) })
+        // seen_ranges: a run is dropped once its last number is older than the window (the run a gateway is still
+        // extending is kept). Only a redelivery older than the window could then count as new.
+        foreach (var (table, keep, key, received) in new[]
+        {
+            ("seen_ranges", options.SeenMessages, "site, gateway, first_seq", "last_received"),
+            ("dead_letters", options.DeadLetters, "id", "received_at"),
+        })
         {
             var before = (now - keep).ToUnixTimeMilliseconds();
             int chunk;
             do
             {
                 await using var connection = await database.OpenAsync(cancellationToken);
-                var key = table == "seen_messages" ? "site, gateway, seq" : "id";
                 chunk = await connection.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE received_at < @before LIMIT 5000)",
+                    $"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE {received} < @before LIMIT 5000)",
                     new { before }, cancellationToken: cancellationToken));
                 removed += chunk;
             }

@@ -113,5 +113,20 @@ public static class Schema
             CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (token_hash);
             CREATE INDEX api_tokens_user ON api_tokens (user_id)
             """),
+        new(11, "ingestion: handled sequence numbers as runs per gateway (one row per run instead of one per message), from seen_messages", d => """
+            CREATE TABLE seen_ranges (
+                site TEXT NOT NULL, gateway TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
+                first_received BIGINT NOT NULL, last_received BIGINT NOT NULL,
+                PRIMARY KEY (site, gateway, first_seq));
+            CREATE INDEX seen_ranges_received ON seen_ranges (last_received);
+            INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received)
+                SELECT site, gateway, MIN(seq), MAX(seq), MIN(received_at), MAX(received_at) FROM (
+                    SELECT site, gateway, seq, received_at, seq - ROW_NUMBER() OVER (PARTITION BY site, gateway ORDER BY seq) AS run
+                    FROM seen_messages) numbered
+                GROUP BY site, gateway, run;
+            DROP TABLE seen_messages
+            """),
+        new(12, "ingestion: room in every page of the constantly updated tables (latest values, devices, gateways, runs of sequence numbers) for in-page updates on PostgreSQL", d => string.Join(";\n",
+            d.KeepFreeForUpdates("latest_values", 50), d.KeepFreeForUpdates("devices", 50), d.KeepFreeForUpdates("gateways", 50), d.KeepFreeForUpdates("seen_ranges", 50))),
     ];
 }

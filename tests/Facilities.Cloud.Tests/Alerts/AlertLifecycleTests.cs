@@ -29,7 +29,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         Assert.Equal([IngestOutcome.Duplicate], await h.SendAsync(good));
         Assert.Single(await h.AlertsAsync());
         Assert.Equal(1L, await h.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE 'bad JSON%'"));
-        Assert.Equal(2L, await h.ScalarAsync<long>("SELECT COUNT(*) FROM seen_messages"));
+        Assert.Equal(2L, await h.ScalarAsync<long>("SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) FROM seen_ranges"));
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         var alert = Assert.Single(await first.AlertsAsync());
         Assert.Equal(("elevator.trapped-at-floor", "firing"), (alert.RuleId, alert.State));
         Assert.Equal(1L, await first.ScalarAsync<long>("SELECT COUNT(*) FROM alert_events WHERE alert_id = @Id", new { alert.Id }));
-        Assert.Equal(240L, await first.ScalarAsync<long>("SELECT COUNT(*) FROM seen_messages"));
+        Assert.Equal(240L, await first.ScalarAsync<long>("SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) FROM seen_ranges"));
         Assert.Equal(240.0, await first.ScalarAsync<double>("SELECT value FROM latest_values WHERE device = 'lift-1' AND point = 'load'"));
         Assert.Equal(AlertHarness.Start.AddSeconds(240).ToUnixTimeMilliseconds(), await first.ScalarAsync<long>("SELECT ts FROM latest_values WHERE device = 'lift-1' AND point = 'load'"));
         Assert.Equal(1.0, await first.ScalarAsync<double>("SELECT value FROM latest_values WHERE device = 'lift-1' AND point = 'fault_code'"));

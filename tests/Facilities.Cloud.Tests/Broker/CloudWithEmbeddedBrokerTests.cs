@@ -61,7 +61,7 @@ public sealed class CloudWithEmbeddedBrokerTests
         await cloud.StopAsync(Token);
 
         await using var connection = await cloud.Database.OpenAsync(Token);
-        Assert.Equal(Count, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM seen_messages WHERE gateway = @Gateway", new { Gateway = Messages.Gateway }));
+        Assert.Equal(Count, await connection.ExecuteScalarAsync<long>("SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) FROM seen_ranges WHERE gateway = @Gateway", new { Gateway = Messages.Gateway }));
     }
 
     /// <summary>CloudApp with SQLite in a temporary folder, its embedded broker on a free port and one gateway credential.</summary>

@@ -17,11 +17,11 @@ public sealed class RetentionTests(PostgresFixture postgres)
         await h.SendAsync(Messages.Event(1, AlertHarness.Start, "lift-1", "elevator", "fault_code", 1, "trapped-at-floor"),
             new Facilities.Cloud.Ingestion.RawMessage("facilities/v1/estate/gw-1/status", "not json"u8.ToArray()));
         h.Clock.Advance(TimeSpan.FromDays(8));
-        await h.SendAsync(Messages.Event(2, h.Clock.GetUtcNow(), "lift-1", "elevator", "fault_code", 1, "trapped-at-floor"));
+        await h.SendAsync(Messages.Event(3, h.Clock.GetUtcNow(), "lift-1", "elevator", "fault_code", 1, "trapped-at-floor"));
 
         var job = new RetentionJob(database, new RetentionOptions(), h.Clock, NullLogger<RetentionJob>.Instance);
         Assert.Equal(1, await job.RunOnceAsync(Ct));
-        Assert.Equal(2L, await h.ScalarAsync<long>("SELECT MIN(seq) FROM seen_messages"));
+        Assert.Equal(3L, await h.ScalarAsync<long>("SELECT MIN(first_seq) FROM seen_ranges"));
         Assert.Equal(1L, await h.ScalarAsync<long>("SELECT COUNT(*) FROM dead_letters"));
         Assert.Equal(1L, await h.ScalarAsync<long>("SELECT COUNT(*) FROM alerts"));
 

@@ -1,0 +1,83 @@
+namespace Facilities.Cloud.Ingestion;
+
+/// <summary>
+/// A run of consecutive sequence numbers of one gateway that the cloud has handled, with when its first and its last
+/// number arrived (<c>seen_ranges</c>). A gateway numbers its messages one after another, so what it sent is normally one
+/// run that grows at its end: one row per gateway instead of one per message. Runs of a gateway never overlap or touch.
+/// </summary>
+public sealed record SeenRange(long FirstSeq, long LastSeq, long FirstReceived, long LastReceived);
+
+/// <summary>The pure part of recording sequence numbers as runs (the database part is in <see cref="IngestPipeline"/>).</summary>
+public static class SeenRanges
+{
+    /// <summary>
+    /// Which of <paramref name="arrived"/> are new (not inside a stored run), and the runs that replace
+    /// <paramref name="stored"/> once the new ones are added. <paramref name="stored"/> must hold every stored run that
+    /// overlaps or touches <c>[min − 1, max + 1]</c> of the arrived numbers, so the replacement merges completely.
+    /// A number that arrives twice is new once (its first arrival time counts).
+    /// </summary>
+    public static (List<long> Fresh, List<SeenRange> Merged) Add(IReadOnlyList<SeenRange> stored, IEnumerable<(long Seq, long ReceivedAt)> arrived)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(arrived);
+        var ordered = stored.OrderBy(r => r.FirstSeq).ToList();
+        var fresh = new List<long>();
+        var runs = new List<SeenRange>(ordered);
+        var seen = new HashSet<long>();
+        foreach (var (seq, receivedAt) in arrived.OrderBy(a => a.Seq))
+        {
+            if (!seen.Add(seq) || Covers(ordered, seq))
+            {
+                continue;
+            }
+
+            fresh.Add(seq);
+            runs.Add(new SeenRange(seq, seq, receivedAt, receivedAt));
+        }
+
+        if (fresh.Count == 0)
+        {
+            return (fresh, ordered);
+        }
+
+        runs.Sort((a, b) => a.FirstSeq.CompareTo(b.FirstSeq));
+        var merged = new List<SeenRange>();
+        foreach (var run in runs)
+        {
+            if (merged.Count > 0 && merged[^1] is var last && run.FirstSeq <= last.LastSeq + 1)
+            {
+                merged[^1] = last with
+                {
+                    LastSeq = Math.Max(last.LastSeq, run.LastSeq),
+                    LastReceived = Math.Max(last.LastReceived, run.LastReceived),
+                };
+            }
+            else
+            {
+                merged.Add(run);
+            }
+        }
+
+        return (fresh, merged);
+    }
+
+    private static bool Covers(List<SeenRange> ordered, long seq)
+    {
+        // Binary search for the last run starting at or before seq.
+        var (low, high) = (0, ordered.Count - 1);
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            if (ordered[middle].FirstSeq <= seq)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return high >= 0 && seq <= ordered[high].LastSeq;
+    }
+}

@@ -1,0 +1,61 @@
+using Facilities.Cloud.Ingestion;
+
+namespace Facilities.Cloud.Tests.Ingestion;
+
+public sealed class SeenRangesTests
+{
+    [Fact]
+    public void Add_InOrderNumbers_ExtendTheRunAtItsEnd()
+    {
+        var (fresh, merged) = SeenRanges.Add([new SeenRange(1, 100, 10, 500)], [(101, 600), (102, 601), (103, 602)]);
+        Assert.Equal([101L, 102, 103], fresh);
+        Assert.Equal([new SeenRange(1, 103, 10, 602)], merged);
+    }
+
+    [Fact]
+    public void Add_Redeliveries_AreNotFresh_AndChangeNothing()
+    {
+        var stored = new List<SeenRange> { new(1, 100, 10, 500), new(200, 210, 900, 950) };
+        var (fresh, merged) = SeenRanges.Add(stored, [(5, 1000), (100, 1000), (200, 1000), (205, 1000)]);
+        Assert.Empty(fresh);
+        Assert.Equal(stored, merged);
+    }
+
+    [Fact]
+    public void Add_ANumberTwiceInOneBatch_IsFreshOnce_WithItsFirstArrival()
+    {
+        var (fresh, merged) = SeenRanges.Add([], [(7, 100), (7, 200), (8, 150)]);
+        Assert.Equal([7L, 8], fresh);
+        Assert.Equal([new SeenRange(7, 8, 100, 150)], merged);
+    }
+
+    [Fact]
+    public void Add_FillingAGap_JoinsTheRunsOnEitherSide()
+    {
+        var stored = new List<SeenRange> { new(1, 10, 100, 200), new(14, 20, 300, 400) };
+        var (fresh, merged) = SeenRanges.Add(stored, [(13, 500), (11, 450), (12, 460)]);
+        Assert.Equal([11L, 12, 13], fresh);
+        Assert.Equal([new SeenRange(1, 20, 100, 500)], merged);
+    }
+
+    [Fact]
+    public void Add_InterleavedWithAnotherInstance_LeavesSeparateRunsThatTheOtherFills()
+    {
+        // Two instances of a shared subscription get alternate numbers: each leaves holes the other fills.
+        var (first, afterFirst) = SeenRanges.Add([], [(1, 10), (3, 11), (5, 12)]);
+        Assert.Equal([1L, 3, 5], first);
+        Assert.Equal(3, afterFirst.Count);
+
+        var (second, afterSecond) = SeenRanges.Add(afterFirst, [(2, 13), (4, 14), (6, 15)]);
+        Assert.Equal([2L, 4, 6], second);
+        Assert.Equal([new SeenRange(1, 6, 10, 15)], afterSecond);
+    }
+
+    [Fact]
+    public void Add_BelowEveryRun_StartsARunThatKeepsItsOwnFirstArrival()
+    {
+        var (fresh, merged) = SeenRanges.Add([new SeenRange(10, 20, 100, 200)], [(8, 300)]);
+        Assert.Equal([8L], fresh);
+        Assert.Equal([new SeenRange(8, 8, 300, 300), new SeenRange(10, 20, 100, 200)], merged);
+    }
+}
