@@ -29,7 +29,14 @@ public sealed class DeviceRecord(string site, string device)
     public long LastSeen { get; internal set; }
 
     /// <summary>Latest reading per point, with the one before it.</summary>
-    public Dictionary<string, PointReading> Points { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, PointReading> Points { get; private init; } = new(StringComparer.Ordinal);
+
+    /// <summary>A copy of the row and its values, for another transaction to start from.</summary>
+    internal DeviceRecord Copy() => new(Site, Device)
+    {
+        Gateway = Gateway, Kind = Kind, Building = Building, State = State, StateReason = StateReason, StateSince = StateSince,
+        StateTs = StateTs, LastSeen = LastSeen, Points = new Dictionary<string, PointReading>(Points, StringComparer.Ordinal),
+    };
 
     /// <summary>The row existed when the batch began.</summary>
     internal bool Stored { get; set; }
@@ -79,6 +86,9 @@ public sealed class DeviceBatch
     internal IEnumerable<DeviceRecord> Devices => _devices.Values;
 
     internal IEnumerable<GatewayRecord> Gateways => _gateways.Values;
+
+    /// <summary>The version of each gateway's stream when the batch began (0: none yet), for the gateways with device messages.</summary>
+    internal Dictionary<(string Site, string Gateway), long> StreamVersions { get; } = [];
 
     /// <summary>Adds a row read from the database.</summary>
     internal DeviceRecord AddStored(DeviceRecord record)

@@ -25,6 +25,8 @@ public sealed class DeviceRegistry : IMessageHandler
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Id), (string Gateway, string Kind, string Building, long At)> _written = new();
 
+    private readonly StoredDevices _stored = new();
+
     public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -44,8 +46,34 @@ public sealed class DeviceRegistry : IMessageHandler
                 (gateway.State, gateway.LastSeen) = (row.State, row.LastSeen);
             }
 
-            var devices = site.Where(e => e.Message is TelemetryMessage or EventMessage or DeviceStateMessage)
-                .Select(e => e.Device!).Distinct(StringComparer.Ordinal).ToList();
+            var deviceMessages = site.Where(e => e.Message is TelemetryMessage or EventMessage or DeviceStateMessage).ToList();
+            if (deviceMessages.Count == 0)
+            {
+                continue;
+            }
+
+            // The gateways' stream versions (their locks are held since the seen numbers were recorded): a device this
+            // instance holds a copy of at the current version comes from memory, the others from the database.
+            var streams = deviceMessages.Select(e => e.Gateway).Distinct(StringComparer.Ordinal).ToList();
+            parameters = new DynamicParameters(new { site = site.Key });
+            var versions = (await context.Connection.QueryAsync<(string Gateway, long Version)>(new CommandDefinition(
+                $"SELECT gateway, version FROM gateway_streams WHERE site = @site AND gateway IN {SqlList.Add(parameters, "s", streams)}",
+                parameters, context.Transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.Gateway, r => r.Version, StringComparer.Ordinal);
+            var devices = new List<string>();
+            foreach (var envelope in deviceMessages.DistinctBy(e => e.Device, StringComparer.Ordinal))
+            {
+                var version = versions.GetValueOrDefault(envelope.Gateway);
+                state.StreamVersions[(site.Key, envelope.Gateway)] = version;
+                if (_stored.Find(site.Key, envelope.Gateway, version, envelope.Device!) is { } copy)
+                {
+                    state.AddStored(copy);
+                }
+                else
+                {
+                    devices.Add(envelope.Device!);
+                }
+            }
+
             if (devices.Count == 0)
             {
                 continue;
@@ -133,6 +161,16 @@ public sealed class DeviceRegistry : IMessageHandler
 
         await DeviceRows.ExecuteAsync(context.Connection, context.Transaction, devices, cancellationToken);
         await ValueRows.ExecuteAsync(context.Connection, context.Transaction, values, cancellationToken);
+
+        // Each gateway's stream moves on by one; once committed, the devices handled become this instance's copies at the
+        // new version (a device new in this batch is read once more instead, in case another gateway's batch created it too).
+        var streams = state.StreamVersions.OrderBy(s => s.Key.Site, StringComparer.Ordinal).ThenBy(s => s.Key.Gateway, StringComparer.Ordinal).ToList();
+        await StreamRows.ExecuteAsync(context.Connection, context.Transaction, [.. streams.Select(s => new object?[] { s.Key.Site, s.Key.Gateway, 1L })], cancellationToken);
+        foreach (var ((site, gateway), read) in streams)
+        {
+            var handled = state.Devices.Where(d => d.Stored && d.Site == site && d.Gateway == gateway).ToList();
+            context.AfterCommit(() => _stored.Committed(site, gateway, read, read + 1, handled));
+        }
         foreach (var gateway in state.Gateways)
         {
             if (gateway.HeardAt is { } at && Due((gateway.Site, "gateway:" + gateway.Gateway), ("", "", "", at)))
@@ -199,6 +237,11 @@ public sealed class DeviceRegistry : IMessageHandler
             state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
         """,
         DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64);
+
+    /// <summary>A gateway's stream version, one up (the first batch makes it 1).</summary>
+    private static readonly RowsStatement StreamRows = new(
+        "INSERT INTO gateway_streams (site, gateway, version)", "ON CONFLICT (site, gateway) DO UPDATE SET version = gateway_streams.version + 1",
+        DbType.String, DbType.String, DbType.Int64);
 
     /// <summary>The batch's changed values, one row per device and point, each kept only if it is the newest.</summary>
     private static readonly RowsStatement ValueRows = new(

@@ -128,5 +128,8 @@ public static class Schema
             """),
         new(12, "ingestion: room in every page of the constantly updated tables (latest values, devices, gateways, runs of sequence numbers) for in-page updates on PostgreSQL", d => string.Join(";\n",
             d.KeepFreeForUpdates("latest_values", 50), d.KeepFreeForUpdates("devices", 50), d.KeepFreeForUpdates("gateways", 50), d.KeepFreeForUpdates("seen_ranges", 50))),
+        new(13, "ingestion: a version per gateway's stream, raised by every transaction that handles its device messages, so an instance knows when its copy of the gateway's devices is still what is stored", d => string.Join(";\n",
+            "CREATE TABLE gateway_streams (site TEXT NOT NULL, gateway TEXT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (site, gateway))",
+            d.KeepFreeForUpdates("gateway_streams", 50))),
     ];
 }

@@ -27,7 +27,7 @@ public sealed class SeenRangesMigrationTests(PostgresFixture postgres)
             }
         }
 
-        Assert.Equal(1, await Migrations.ApplyAsync(database, Schema.All, Ct));
+        Assert.Equal(Schema.All.Count(step => step.Version >= 11), await Migrations.ApplyAsync(database, Schema.All, Ct));
 
         await using var check = await database.OpenAsync(Ct);
         var runs = (await check.QueryAsync<(string Gateway, long First, long Last, long FirstReceived, long LastReceived)>(
