@@ -56,10 +56,11 @@ internal sealed record IngestResult(
 internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, TextWriter log)
 {
     /// <summary>
-    /// Mosquitto's defaults queue 1000 messages per offline client; the backlog must fit whole. A QoS 1 window of 1000
-    /// messages for mosquitto_sub (MQTT 3.1.1) matches the receive maximum the cloud asks for (MQTT 5).
+    /// Mosquitto's defaults queue 1000 messages per offline client; the backlog must fit whole. mosquitto_sub (MQTT 3.1.1)
+    /// gets the QoS 1 window the cloud asks for as its receive maximum (MQTT 5), so both drain through the same window.
     /// </summary>
-    public const string BrokerConfig = "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 1000\nlog_type error";
+    public static string BrokerConfig { get; } = string.Create(CultureInfo.InvariantCulture,
+        $"max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages {new CloudMqttOptions().ReceiveMaximum}\nlog_type error");
 
     private const string CloudClientId = "bench-cloud";
 

@@ -70,7 +70,7 @@ internal sealed class MqttnetSubscriber(int port, string clientId)
             .WithClientId(clientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval(3600)
-            .WithReceiveMaximum(1000)
+            .WithReceiveMaximum(new CloudMqttOptions().ReceiveMaximum)
             .Build());
         await client.ConnectAsync(options, cancellationToken);
         var subscribe = new MqttClientSubscribeOptionsBuilder();

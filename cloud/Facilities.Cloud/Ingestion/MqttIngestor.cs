@@ -34,10 +34,14 @@ public sealed class CloudMqttOptions
 
     /// <summary>
     /// Messages handled in one database transaction at most. A consumer takes what has arrived, up to this, so batches
-    /// grow only while messages wait (a backlog). Keep it well under the receive maximum (1000): messages are
-    /// acknowledged after their batch commits, and the broker sends no more while 1000 are unacknowledged.
+    /// grow only while messages wait (a backlog). Messages are acknowledged after their batch commits, and the broker
+    /// sends no more while <see cref="ReceiveMaximum"/> are unacknowledged: the window holds two batches, the one in its
+    /// transaction and the next one arriving.
     /// </summary>
-    public int BatchSize { get; set; } = 500;
+    public int BatchSize { get; set; } = 2000;
+
+    /// <summary>Unacknowledged messages the broker may send at once (MQTT 5 receive maximum): two batches.</summary>
+    public ushort ReceiveMaximum => (ushort)Math.Clamp(2 * BatchSize, 1, ushort.MaxValue);
 }
 
 /// <summary>
@@ -127,7 +131,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .WithReceiveMaximum(1000);
+            .WithReceiveMaximum(options.ReceiveMaximum);
         if (!string.IsNullOrEmpty(options.Username))
         {
             builder.WithCredentials(options.Username, options.Password);
