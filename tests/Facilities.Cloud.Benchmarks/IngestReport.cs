@@ -178,11 +178,18 @@ internal static class IngestReport
           (a batch of what has arrived, at most `Mqtt:BatchSize` messages) recording the gateway's sequence number,
           updating the device registry and latest values, evaluating the device's rules, the acknowledgement after the
           commit, and the line-protocol write to InfluxDB (batched; a partly filled batch is written once no line came
-          for `Influx:FlushWhenIdle` = 50 ms, at the latest after `Influx:FlushInterval` = 1 s). Per batch, each
-          handler reads what it needs in one query per table, handles the messages one by one in memory, and writes
-          what changed in one statement per table (on PostgreSQL arrays through `unnest`, on SQLite a prepared
-          one-row statement per row); the next batch is validated while a transaction runs.
-          mosquitto_sub acknowledges each message as it arrives and does nothing else with it.
+          for `Influx:FlushWhenIdle` = 50 ms, at the latest after `Influx:FlushInterval` = 1 s). Per batch: the
+          sequence numbers are merged into each gateway's stored runs (`seen_ranges`, under a lock per gateway on
+          PostgreSQL); the devices come from the instance's copy when the gateway's stream version
+          (`gateway_streams`) shows no other instance handled the gateway since, otherwise from the database; each
+          message is folded in memory and only the rules its points bear on are evaluated; what changed is written in
+          one statement per table (on PostgreSQL arrays through `unnest`, on SQLite a prepared one-row statement per
+          row). The next batch is validated while a transaction runs; the receive maximum is two batches.
+        - **The MQTT connection** is the cloud's own: MQTTnet over a read-ahead, write-behind stream
+          (`BufferedMqttStream`), so a backlog costs one receive per 64 KiB and a batch's acknowledgements leave in a
+          few segments. mosquitto_sub acknowledges each message as it arrives and does nothing else with it.
+        - **Runtime settings** are the cloud's (`cloud/Facilities.Cloud/Runtime.props`, imported by this benchmark):
+          server GC and no quick JIT.
         - **The bare MQTTnet client** bounds what any work behind the cloud's MQTT client could reach: if it drains
           slower than half of mosquitto_sub's rate, the target is out of reach for this client library as configured.
         - The raw figures are in `artifacts/cloud-ingest-benchmark/results.json` (not committed); `run.sh` renders this
