@@ -73,8 +73,8 @@ public static class LiveEndpoints
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<(long, long, long, long, long, long)>(new CommandDefinition("""
-            SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM alerts), (SELECT COUNT(*) FROM alerts),
-                   (SELECT COALESCE(MAX(updated_at), 0) FROM work_orders), (SELECT COUNT(*) FROM work_orders),
+            SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM alerts), (SELECT COALESCE(MAX(id), 0) FROM alerts),
+                   (SELECT COALESCE(MAX(updated_at), 0) FROM work_orders), (SELECT COALESCE(MAX(id), 0) FROM work_orders),
                    (SELECT COALESCE(MAX(state_since), 0) FROM devices), (SELECT COALESCE(MAX(state_since), 0) FROM gateways)
             """, cancellationToken: cancellationToken));
         return row.ToString();

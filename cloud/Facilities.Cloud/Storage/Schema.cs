@@ -131,5 +131,9 @@ public static class Schema
         new(13, "ingestion: a version per gateway's stream, raised by every transaction that handles its device messages, so an instance knows when its copy of the gateway's devices is still what is stored", d => string.Join(";\n",
             "CREATE TABLE gateway_streams (site TEXT NOT NULL, gateway TEXT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (site, gateway))",
             d.KeepFreeForUpdates("gateway_streams", 50))),
+        new(14, "pages: what changed last in alerts and work orders, found through an index (every open page asks each second)", d => """
+            CREATE INDEX alerts_updated ON alerts (updated_at);
+            CREATE INDEX work_orders_updated ON work_orders (updated_at)
+            """),
     ];
 }
