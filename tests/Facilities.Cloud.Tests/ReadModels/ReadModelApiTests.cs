@@ -105,7 +105,9 @@ public sealed class ReadModelApiTests(PostgresFixture postgres)
     public async Task ElevatorHealth_ReportsStatusUsageFaultsOrders_AndExplainsItsScore(string provider)
     {
         var clock = new ManualClock(Start.AddDays(-1));
-        var (broker, cloud) = await StartAsync(provider, clock, new() { ["WorkOrders:Teams:elevator:estate"] = "Li Ming" });
+        // The preventive scheduler off: its first pass at start-up would race with the first messages and sometimes open a
+        // half-monthly order, which changes the score (preventive orders have their own tests).
+        var (broker, cloud) = await StartAsync(provider, clock, new() { ["WorkOrders:Teams:elevator:estate"] = "Li Ming", ["WorkOrders:Preventive:Enabled"] = "false" });
         await using var brokerLifetime = broker;
         await using var cloudLifetime = cloud;
         var yesterday = Start.AddDays(-1);
