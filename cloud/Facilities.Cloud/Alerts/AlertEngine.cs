@@ -127,60 +127,42 @@ public sealed partial class AlertEngine(
     private bool Concerns(Envelope envelope) => envelope.Message switch
     {
         DeviceStateMessage => true,
-        EventMessage e => Watched(envelope.Site, e.Kind)(e.Point),
-        TelemetryMessage t => t.Values.Keys.Any(Watched(envelope.Site, t.Kind)),
+        EventMessage e => Reading(envelope.Site, e.Kind, e.Point).Length > 0,
+        TelemetryMessage t => t.Values.Keys.Any(point => Reading(envelope.Site, t.Kind, point).Length > 0),
         _ => false,
     };
 
-    private Func<string, bool> Watched(string site, string kind) => _watched.GetOrAdd((site, kind), key =>
-    {
-        var points = rules.For(key.Site, key.Kind)
-            .SelectMany(r => (r.When ?? []).Concat(r.SuppressWhen ?? []).Select(c => c.Point).Append(r.Point))
-            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var exact = points.Where(p => !p.Contains('*', StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
-        var patterns = points.Where(p => p.Contains('*', StringComparison.Ordinal)).Select(RuleEvaluator.PointPattern).ToList();
-        return point => exact.Contains(point) || patterns.Any(p => p.IsMatch(point));
-    });
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), Func<string, bool>> _watched = new();
-
     /// <summary>
-    /// The rules a message can change the verdict of: those reading one of its points (the rule's point, a "when" or a
-    /// "suppressWhen" condition), and the device-level offline and silence rules, which any message from the device
-    /// bears on. A link-state message concerns every rule. Verdicts that change only with time ("for" durations,
-    /// silence, expiry dates) are the sweeper's. In the kind's order, each rule once.
+    /// The rules a message can change the verdict of: those reading one of its points, and the device-level offline and
+    /// silence rules, which any message from the device bears on. A link-state message concerns every rule. Verdicts
+    /// that change only with time ("for" durations, silence, expiry dates) are the sweeper's. In the kind's order.
     /// </summary>
     private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
     {
-        var all = rules.For(trigger.Site, kind);
-        switch (trigger.Message)
+        IEnumerable<string>? points = trigger.Message switch
         {
-            case EventMessage e:
-                return ByPoint(trigger.Site, kind, e.Point);
-            case TelemetryMessage t when t.Values.Count == 1:
-                return ByPoint(trigger.Site, kind, t.Values.Keys.First());
-            case TelemetryMessage t:
-                var selected = new HashSet<RuleDefinition>();
-                foreach (var point in t.Values.Keys)
-                {
-                    selected.UnionWith(ByPoint(trigger.Site, kind, point));
-                }
-
-                return all.Where(selected.Contains);
-            default:
-                return all;
+            EventMessage e => [e.Point],
+            TelemetryMessage t => t.Values.Keys,
+            _ => null,
+        };
+        var all = rules.For(trigger.Site, kind);
+        if (points is null)
+        {
+            return all;
         }
+
+        var reading = points.SelectMany(point => Reading(trigger.Site, kind, point)).ToHashSet();
+        return all.Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || reading.Contains(rule));
     }
 
-    /// <summary>The rules of a kind a value of <paramref name="point"/> can affect, with the kind's offline and silence rules.</summary>
-    private RuleDefinition[] ByPoint(string site, string kind, string point) => _byPoint.GetOrAdd((site, kind, point), key =>
+    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, or in a "when" or "suppressWhen" condition.</summary>
+    private RuleDefinition[] Reading(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
     [
-        .. rules.For(key.Site, key.Kind).Where(rule => rule.Type is RuleType.Offline or RuleType.Stale
-            || (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Select(c => c.Point).Append(rule.Point).OfType<string>()
-                .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
+        .. rules.For(key.Site, key.Kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Select(c => c.Point).Append(rule.Point).OfType<string>()
+            .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
     ]);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), RuleDefinition[]> _byPoint = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = new();
 
     /// <summary>Evaluates every rule of one device against what the database knows now.</summary>
     public async Task EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
@@ -200,11 +182,11 @@ public sealed partial class AlertEngine(
         var points = (await connection.QueryAsync<PointRow>(new CommandDefinition(
             "SELECT point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device = @device",
             new { site, device }, transaction, cancellationToken: cancellationToken)))
-            .ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, UnixTime.FromMs(p.Ts), p.PrevValue, p.PrevTs is { } pt ? UnixTime.FromMs(pt) : null), StringComparer.Ordinal);
+            .ToDictionary(p => p.Point, p => p.Reading, StringComparer.Ordinal);
         var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
             UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
         var open = await OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
-        await EvaluateAsync(connection, transaction, facts, IsGatewayDown(row.GatewayState, row.Gateway_LastSeen, now), open, now, cancellationToken);
+        await EvaluateAsync(connection, transaction, facts, IsGatewayDown(row.GatewayState, row.GatewayLastSeen, now), open, now, cancellationToken);
     }
 
     /// <summary>
@@ -433,31 +415,6 @@ public sealed partial class AlertEngine(
 
     private sealed record Subject(string Site, string Gateway, string Device, string Kind, string Building);
 
-    private sealed class DeviceRow
-    {
-        public string Site { get; set; } = "";
-
-        public string Device { get; set; } = "";
-
-        public string Gateway { get; set; } = "";
-
-        public string Kind { get; set; } = "";
-
-        public string Building { get; set; } = "";
-
-        public string State { get; set; } = "";
-
-        public string? StateReason { get; set; }
-
-        public long StateSince { get; set; }
-
-        public long LastSeen { get; set; }
-
-        public string? GatewayState { get; set; }
-
-        public long? Gateway_LastSeen { get; set; }
-    }
-
     private sealed class GatewayRow
     {
         public string State { get; set; } = "";
@@ -465,20 +422,5 @@ public sealed partial class AlertEngine(
         public long StateSince { get; set; }
 
         public long LastSeen { get; set; }
-    }
-
-    private sealed class PointRow
-    {
-        public string Point { get; set; } = "";
-
-        public double Value { get; set; }
-
-        public string? Label { get; set; }
-
-        public long Ts { get; set; }
-
-        public double? PrevValue { get; set; }
-
-        public long? PrevTs { get; set; }
     }
 }

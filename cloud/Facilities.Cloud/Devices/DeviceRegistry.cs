@@ -1,7 +1,6 @@
 using System.Data;
 using Dapper;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 
@@ -59,12 +58,15 @@ public sealed class DeviceRegistry : IMessageHandler
             var versions = (await context.Connection.QueryAsync<(string Gateway, long Version)>(new CommandDefinition(
                 $"SELECT gateway, version FROM gateway_streams WHERE site = @site AND gateway IN {SqlList.Add(parameters, "s", streams)}",
                 parameters, context.Transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.Gateway, r => r.Version, StringComparer.Ordinal);
+            foreach (var stream in streams)
+            {
+                state.StreamVersions[(site.Key, stream)] = versions.GetValueOrDefault(stream);
+            }
+
             var devices = new List<string>();
             foreach (var envelope in deviceMessages.DistinctBy(e => e.Device, StringComparer.Ordinal))
             {
-                var version = versions.GetValueOrDefault(envelope.Gateway);
-                state.StreamVersions[(site.Key, envelope.Gateway)] = version;
-                if (_stored.Find(site.Key, envelope.Gateway, version, envelope.Device!) is { } copy)
+                if (_stored.Find(site.Key, envelope.Gateway, state.StreamVersions[(site.Key, envelope.Gateway)], envelope.Device!) is { } copy)
                 {
                     state.AddStored(copy);
                 }
@@ -102,7 +104,7 @@ public sealed class DeviceRegistry : IMessageHandler
             {
                 if (state.Device(site.Key, row.Device) is { } device)
                 {
-                    device.Points[row.Point] = new PointReading(row.Value, row.Label, UnixTime.FromMs(row.Ts), row.PrevValue, UnixTime.FromMs(row.PrevTs));
+                    device.Points[row.Point] = row.Reading;
                 }
             }
         }
@@ -166,11 +168,13 @@ public sealed class DeviceRegistry : IMessageHandler
         // new version (a device new in this batch is read once more instead, in case another gateway's batch created it too).
         var streams = state.StreamVersions.OrderBy(s => s.Key.Site, StringComparer.Ordinal).ThenBy(s => s.Key.Gateway, StringComparer.Ordinal).ToList();
         await StreamRows.ExecuteAsync(context.Connection, context.Transaction, [.. streams.Select(s => new object?[] { s.Key.Site, s.Key.Gateway, 1L })], cancellationToken);
+        var handled = state.Devices.Where(d => d.Stored).ToLookup(d => (d.Site, d.Gateway));
         foreach (var ((site, gateway), read) in streams)
         {
-            var handled = state.Devices.Where(d => d.Stored && d.Site == site && d.Gateway == gateway).ToList();
-            context.AfterCommit(() => _stored.Committed(site, gateway, read, read + 1, handled));
+            var devicesOfStream = handled[(site, gateway)].ToList();
+            context.AfterCommit(() => _stored.Committed(site, gateway, read, read + 1, devicesOfStream));
         }
+
         foreach (var gateway in state.Gateways)
         {
             if (gateway.HeardAt is { } at && Due((gateway.Site, "gateway:" + gateway.Gateway), ("", "", "", at)))
@@ -254,42 +258,4 @@ public sealed class DeviceRegistry : IMessageHandler
         WHERE excluded.ts >= latest_values.ts
         """,
         DbType.String, DbType.String, DbType.String, DbType.Double, DbType.String, DbType.Int64, DbType.Double, DbType.Int64);
-
-    private sealed class DeviceRow
-    {
-        public string Device { get; set; } = "";
-
-        public string Gateway { get; set; } = "";
-
-        public string Kind { get; set; } = "";
-
-        public string Building { get; set; } = "";
-
-        public string State { get; set; } = "";
-
-        public string? StateReason { get; set; }
-
-        public long StateSince { get; set; }
-
-        public long StateTs { get; set; }
-
-        public long LastSeen { get; set; }
-    }
-
-    private sealed class PointRow
-    {
-        public string Device { get; set; } = "";
-
-        public string Point { get; set; } = "";
-
-        public double Value { get; set; }
-
-        public string? Label { get; set; }
-
-        public long Ts { get; set; }
-
-        public double? PrevValue { get; set; }
-
-        public long? PrevTs { get; set; }
-    }
 }

@@ -1,6 +1,6 @@
-using Dapper;
 using System.Data;
 using System.Data.Common;
+using Dapper;
 using Facilities.Telemetry;
 using Facilities.Cloud.Storage;
 
