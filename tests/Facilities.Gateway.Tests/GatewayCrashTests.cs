@@ -77,17 +77,25 @@ public sealed class GatewayCrashTests : IDisposable
         using var second = StartGateway(site, broker.Port);
         try
         {
-            // Done when the whole stored backlog arrived and live readings continue the sequence after it.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            while (DateTime.UtcNow < deadline
-                && !(received.Keys.Any(k => k > storedMax) && Enumerable.Range(1, (int)storedMax).All(i => received.ContainsKey(i))))
+            // First the live sequence must go past the stored backlog. Then every number up to the highest seen at
+            // that moment must arrive: the gateway sends a live event before queued telemetry, so numbers arrive out
+            // of order and the test waits for the whole range, not for the first live message.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline && !received.Keys.Any(k => k > storedMax))
             {
                 await Task.Delay(100, Ct);
             }
 
-            var highest = received.Keys.Where(k => k > 0).Max();
-            var missing = Enumerable.Range(1, (int)highest).Where(i => !received.ContainsKey(i)).ToList();
-            Assert.True(missing.Count == 0, $"missing {missing.Count} of {highest}: {string.Join(",", missing.Take(15))}");
+            var target = received.Keys.DefaultIfEmpty(0).Max();
+            Assert.True(target > storedMax, $"no live message after the stored backlog (highest {target}, stored {storedMax})");
+            List<int> Missing() => Enumerable.Range(1, (int)target).Where(i => !received.ContainsKey(i)).ToList();
+            while (DateTime.UtcNow < deadline && Missing().Count > 0)
+            {
+                await Task.Delay(100, Ct);
+            }
+
+            var missing = Missing();
+            Assert.True(missing.Count == 0, $"missing {missing.Count} of {target}: {string.Join(",", missing.Take(15))}");
             Assert.Contains(received, m => m.Value.EndsWith("/telemetry", StringComparison.Ordinal));
         }
         finally
