@@ -79,6 +79,13 @@ public sealed class RuleDefinition
     /// <summary>Threshold rules: the level the value must pass back over before the alert clears.</summary>
     public double? Clear { get; set; }
 
+    /// <summary>
+    /// Threshold rules: a point of the same device that <c>above</c>, <c>below</c> and <c>clear</c> are offsets from
+    /// (supply_temperature below supply_setpoint − 8), so the limit follows the equipment's own target instead of one
+    /// fixed number. Unknown until that point has been reported.
+    /// </summary>
+    public string? RelativeTo { get; set; }
+
     public double? RisePerMinute { get; set; }
 
     public double? FallPerMinute { get; set; }

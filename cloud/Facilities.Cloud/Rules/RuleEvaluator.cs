@@ -117,19 +117,37 @@ public static class RuleEvaluator
             return Verdict.Unknown;
         }
 
-        var value = reading.Value;
-        if (rule.Above is { } above)
+        // Relative limits move with the reference point (a boiler's setpoint follows the heating curve).
+        var reference = 0.0;
+        if (rule.RelativeTo is { } relativeTo)
         {
-            var clear = rule.Clear ?? above;
-            var active = wasActive ? value > clear : value > above;
-            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(above)}{(rule.Clear is null ? "" : $", clears below {Number(clear)}")})");
+            if (!facts.Points.TryGetValue(relativeTo, out var referenceReading))
+            {
+                return Verdict.Unknown;
+            }
+
+            reference = referenceReading.Value;
         }
 
-        if (rule.Below is { } below)
+        string Basis(double offset) => rule.RelativeTo is null
+            ? ""
+            : $" = {rule.RelativeTo} {Number(reference)} {(offset < 0 ? "−" : "+")} {Number(Math.Abs(offset))}";
+
+        var value = reading.Value;
+        if (rule.Above is { } aboveOffset)
         {
-            var clear = rule.Clear ?? below;
+            var above = reference + aboveOffset;
+            var clear = reference + (rule.Clear ?? aboveOffset);
+            var active = wasActive ? value > clear : value > above;
+            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(above)}{Basis(aboveOffset)}{(rule.Clear is null ? "" : $", clears below {Number(clear)}")})");
+        }
+
+        if (rule.Below is { } belowOffset)
+        {
+            var below = reference + belowOffset;
+            var clear = reference + (rule.Clear ?? belowOffset);
             var active = wasActive ? value < clear : value < below;
-            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(below)}{(rule.Clear is null ? "" : $", clears above {Number(clear)}")})");
+            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(below)}{Basis(belowOffset)}{(rule.Clear is null ? "" : $", clears above {Number(clear)}")})");
         }
 
         return Verdict.Unknown;

@@ -192,6 +192,15 @@ public sealed class RuleSet
                 break;
         }
 
+        if (rule.RelativeTo is not null && rule.Type != RuleType.Threshold)
+        {
+            yield return $"'relativeTo' applies only to threshold rules, not to a {rule.Type} rule";
+        }
+        else if (rule.RelativeTo is { } relativeTo && (string.IsNullOrWhiteSpace(relativeTo) || relativeTo.Contains('*', StringComparison.Ordinal)))
+        {
+            yield return "'relativeTo' must name one point of the same device (no wildcards)";
+        }
+
         foreach (var condition in (rule.When ?? []).Concat(rule.SuppressWhen ?? []))
         {
             if (string.IsNullOrWhiteSpace(condition.Point))

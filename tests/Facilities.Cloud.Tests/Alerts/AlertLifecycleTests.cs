@@ -9,7 +9,8 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly Dictionary<string, double> Burning = new() { ["burner_on"] = 1, ["supply_temperature"] = 70 };
+    /// <summary>A boiler firing hard on a 60 °C setpoint; the supply-low rule watches supply against setpoint − 8 for 10 minutes.</summary>
+    private static readonly Dictionary<string, double> Burning = new() { ["burner_on"] = 1, ["firing_rate"] = 100, ["supply_setpoint"] = 60, ["supply_temperature"] = 70 };
 
     private async Task<AlertHarness> HarnessAsync(string provider, RulesOptions? options = null, MaintenanceSchedule? maintenance = null)
     {
@@ -108,11 +109,11 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         await h.SendAsync(Messages.Telemetry(2, AlertHarness.Start, "boiler-1", "boiler", cold));
         Assert.Equal("pending", Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning")).State);
 
-        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        h.Clock.Advance(TimeSpan.FromMinutes(8));
         await h.Sweeper.SweepAsync(Ct);
         Assert.Equal("pending", Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning")).State);
 
-        h.Clock.Advance(TimeSpan.FromMinutes(1.5));
+        h.Clock.Advance(TimeSpan.FromMinutes(2.5));
         await h.Sweeper.SweepAsync(Ct);
         var fired = Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning"));
         Assert.Equal(("firing", 48.0), (fired.State, fired.Value));
@@ -122,7 +123,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         await h.SendAsync(Messages.Telemetry(4, h.Clock.GetUtcNow(), "boiler-2", "boiler", cold));
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         await h.SendAsync(Messages.Telemetry(5, h.Clock.GetUtcNow(), "boiler-2", "boiler", new Dictionary<string, double> { ["supply_temperature"] = 65 }));
-        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        h.Clock.Advance(TimeSpan.FromMinutes(12));
         await h.Sweeper.SweepAsync(Ct);
         Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning"));
     }

@@ -55,6 +55,34 @@ public sealed class RuleEvaluatorTests
         Assert.Equal(expected, RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", value, null)), wasActive, Now).Active);
     }
 
+    [Theory]
+    [InlineData(46.7, 46.0, false, false)] // a floor-heating boiler on its setpoint
+    [InlineData(54.8, 54.8, false, false)] // a radiator boiler on a mild morning
+    [InlineData(37.9, 46.0, false, true)]
+    [InlineData(66.0, 75.0, false, true)]
+    [InlineData(69.0, 75.0, true, true)] // inside the hysteresis band (setpoint − 4) an active alert stays active
+    [InlineData(71.5, 75.0, true, false)]
+    public void Threshold_RelativeToSetpoint_JudgesEachBoilerAgainstItsOwnSetpoint(double supply, double setpoint, bool wasActive, bool expected)
+    {
+        var rule = new RuleDefinition { Type = RuleType.Threshold, Point = "supply_temperature", RelativeTo = "supply_setpoint", Below = -8, Clear = -4 };
+        Assert.Equal(expected, RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", supply, null), ("supply_setpoint", setpoint, null)), wasActive, Now).Active);
+    }
+
+    [Fact]
+    public void Threshold_RelativeTo_NamesTheReferenceInTheDetail()
+    {
+        var rule = new RuleDefinition { Type = RuleType.Threshold, Point = "supply_temperature", RelativeTo = "supply_setpoint", Below = -8, Clear = -4 };
+        var verdict = RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", 40, null), ("supply_setpoint", 50, null)), false, Now);
+        Assert.Equal("supply_temperature = 40 (limit 42 = supply_setpoint 50 − 8, clears above 46)", verdict.Detail);
+    }
+
+    [Fact]
+    public void Threshold_RelativeToPointNeverReported_IsUnknown()
+    {
+        var rule = new RuleDefinition { Type = RuleType.Threshold, Point = "supply_temperature", RelativeTo = "supply_setpoint", Below = -8 };
+        Assert.Null(RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", 20, null)), false, Now).Active);
+    }
+
     [Fact]
     public void When_PreconditionFalse_MakesRuleInactive()
     {

@@ -54,6 +54,19 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void LoadFile_RelativeToOnAStateRuleOrWithAWildcard_IsRefusedWithTheField()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
+        File.WriteAllText(file, """
+            [ { "id": "a", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p", "values": [1], "relativeTo": "q" },
+              { "id": "b", "kind": "boiler", "type": "threshold", "severity": "info", "title": "t", "point": "p", "below": -8, "relativeTo": "q_*" } ]
+            """);
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        Assert.Contains("$[0] (a): 'relativeTo' applies only to threshold rules, not to a State rule", error.Problems);
+        Assert.Contains("$[1] (b): 'relativeTo' must name one point of the same device (no wildcards)", error.Problems);
+    }
+
+    [Fact]
     public void LoadFile_UnknownFieldOrBadJson_NamesThePath()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
