@@ -17,7 +17,9 @@ public sealed class RuleSetTests
             .First(p => p.GetProperty("name").GetString() == "fault_code")
             .GetProperty("enum").EnumerateObject().Select(e => e.Value.GetString()!).Where(l => l != "none").ToList();
         Assert.Equal(16, faultLabels.Count);
-        foreach (var label in faultLabels)
+        // The alarm button has its own status bit and rule: fault_code shows only the most serious active fault.
+        Assert.Contains(rules, r => r.Id == "elevator.passenger-alarm" && r.Point == "alarm_button" && r.Severity == "critical");
+        foreach (var label in faultLabels.Where(l => l != "passenger-alarm"))
         {
             Assert.Contains(rules, r => r.Kind == "elevator" && r.Point == "fault_code" && r.Labels!.Contains(label)
                 && r.SuppressWhen!.Any(c => c.Labels!.Contains("inspection")));
