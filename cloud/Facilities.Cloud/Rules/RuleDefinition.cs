@@ -22,6 +22,9 @@ public enum RuleType
 
     /// <summary>Nothing heard from the device for longer than <c>after</c>.</summary>
     Stale,
+
+    /// <summary>A time point (<c>dateFormat</c>) older than <c>after</c>: something that should recur stopped (an AED's daily self-test).</summary>
+    Age,
 }
 
 /// <summary>A test on one point of the same device (preconditions and suppressions).</summary>
@@ -92,10 +95,10 @@ public sealed class RuleDefinition
 
     public double? DaysAhead { get; set; }
 
-    /// <summary>Expiry rules: <c>yyyymmdd</c> (default) or <c>unix</c> seconds.</summary>
+    /// <summary>Expiry and age rules: <c>yyyymmdd</c> (default) or <c>unix</c> seconds.</summary>
     public string DateFormat { get; set; } = "yyyymmdd";
 
-    /// <summary>Stale rules: silence longer than this.</summary>
+    /// <summary>Stale rules: silence longer than this; age rules: a time point older than this.</summary>
     public TimeSpan? After { get; set; }
 
     /// <summary>The condition must hold this long before the alert fires (pending until then).</summary>

@@ -45,6 +45,7 @@ public static class RuleEvaluator
                 ? new Verdict(false, null, "online")
                 : new Verdict(true, null, facts.StateReason is null ? "offline" : $"offline: {facts.StateReason}"),
             RuleType.Stale => Stale(rule, facts, now),
+            RuleType.Age => Age(rule, facts, now),
             _ => Verdict.Unknown,
         };
         if (verdict.Active == true && rule.SuppressWhen is { Count: > 0 })
@@ -196,6 +197,24 @@ public static class RuleEvaluator
         var silent = now - facts.LastSeen;
         var after = rule.After ?? TimeSpan.FromMinutes(15);
         return new Verdict(silent > after, silent.TotalMinutes, $"nothing heard for {silent.TotalMinutes:0} min (since {facts.LastSeen:yyyy-MM-dd HH:mm:ss} UTC)");
+    }
+
+    private static Verdict Age(RuleDefinition rule, DeviceFacts facts, DateTimeOffset now)
+    {
+        if (!facts.Points.TryGetValue(rule.Point!, out var reading))
+        {
+            return Verdict.Unknown;
+        }
+
+        if (ParseDate(reading.Value, rule.DateFormat) is not { } date)
+        {
+            return new Verdict(true, reading.Value, $"{rule.Point} = {Number(reading.Value)}: never, or not a valid time");
+        }
+
+        var age = now - date;
+        var after = rule.After ?? TimeSpan.FromDays(1);
+        return new Verdict(age > after, reading.Value,
+            $"{rule.Point} at {date:yyyy-MM-dd HH:mm} UTC, {age.TotalHours:0} h ago (limit {after.TotalHours:0} h)");
     }
 
     /// <summary>A date point: <c>yyyymmdd</c> as a decimal number, or Unix seconds. Null when it is no date at all.</summary>

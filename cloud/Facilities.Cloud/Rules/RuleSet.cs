@@ -162,7 +162,7 @@ public sealed class RuleSet
             yield return "'title' is required";
         }
 
-        var needsPoint = rule.Type is RuleType.State or RuleType.Threshold or RuleType.Rate or RuleType.Expiry;
+        var needsPoint = rule.Type is RuleType.State or RuleType.Threshold or RuleType.Rate or RuleType.Expiry or RuleType.Age;
         if (needsPoint && string.IsNullOrWhiteSpace(rule.Point))
         {
             yield return $"'point' is required for a {rule.Type} rule";
@@ -182,11 +182,11 @@ public sealed class RuleSet
             case RuleType.Rate when rule.RisePerMinute is null && rule.FallPerMinute is null:
                 yield return "a rate rule needs 'risePerMinute' or 'fallPerMinute'";
                 break;
-            case RuleType.Expiry when rule.DateFormat is not ("yyyymmdd" or "unix"):
+            case RuleType.Expiry or RuleType.Age when rule.DateFormat is not ("yyyymmdd" or "unix"):
                 yield return $"'dateFormat' must be yyyymmdd or unix, got '{rule.DateFormat}'";
                 break;
-            case RuleType.Stale when rule.After is not { } after || after <= TimeSpan.Zero:
-                yield return "a stale rule needs a positive 'after'";
+            case RuleType.Stale or RuleType.Age when rule.After is not { } after || after <= TimeSpan.Zero:
+                yield return $"a {rule.Type.ToString().ToLowerInvariant()} rule needs a positive 'after'";
                 break;
             default:
                 break;

@@ -83,6 +83,22 @@ public sealed class RuleEvaluatorTests
         Assert.Null(RuleEvaluator.Evaluate(rule, Facts(("supply_temperature", 20, null)), false, Now).Active);
     }
 
+    [Theory]
+    [InlineData(25.5, false)]
+    [InlineData(26.5, true)]
+    public void Age_UnixTimeOlderThanAfter_IsActive(double hoursAgo, bool expected)
+    {
+        var rule = new RuleDefinition { Type = RuleType.Age, Point = "last_self_test", DateFormat = "unix", After = TimeSpan.FromHours(26) };
+        var verdict = RuleEvaluator.Evaluate(rule, Facts(("last_self_test", Now.AddHours(-hoursAgo).ToUnixTimeSeconds(), null)), false, Now);
+        Assert.Equal(expected, verdict.Active);
+        Assert.Contains("ago (limit 26 h)", verdict.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Age_NeverHappened_IsActive() =>
+        Assert.True(RuleEvaluator.Evaluate(new RuleDefinition { Type = RuleType.Age, Point = "last_self_test", DateFormat = "unix", After = TimeSpan.FromHours(26) },
+            Facts(("last_self_test", 0, null)), false, Now).Active);
+
     [Fact]
     public void When_PreconditionFalse_MakesRuleInactive()
     {

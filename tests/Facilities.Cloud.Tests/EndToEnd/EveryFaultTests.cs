@@ -60,6 +60,8 @@ public sealed class EveryFaultTests : IDisposable
         { "aed-cabinet", "facilities-sim-aed-cabinet", "pads-expiring", "aed.pads-expiring" },
         { "aed-cabinet", "facilities-sim-aed-cabinet", "too-hot", "aed.too-hot" },
         { "aed-cabinet", "facilities-sim-aed-cabinet", "too-cold", "aed.too-cold" },
+        { "aed-cabinet", "facilities-sim-aed-cabinet", "self-test-overdue", "aed.self-test-overdue" },
+        { "charger-shed", "facilities-sim-charger-shed-12", "smoke-cut-off-failed", "charger.smoke-power-on" },
     };
 
     [Theory]

@@ -27,6 +27,7 @@ public sealed class AedCabinetModel : DeviceModel
         new("pads-expiring", "Pads expiry date 20 days ahead."),
         new("too-hot", "Cabinet at 52 °C, above the AED's range."),
         new("too-cold", "Cabinet at −6 °C, heater on but failing."),
+        new("self-test-overdue", "The AED stopped self-testing: its last self-test is two days old."),
     ];
 
     private readonly AedCabinetOptions _options;
@@ -90,7 +91,8 @@ public sealed class AedCabinetModel : DeviceModel
         map.Write(store, "humidity", _humidity);
         map.Write(store, "battery_expiry", DateNumber(batteryExpiry));
         map.Write(store, "pads_expiry", DateNumber(padsExpiry));
-        map.Write(store, "last_self_test", _lastSelfTest.ToUnixTimeSeconds());
+        var lastSelfTest = Active("self-test-overdue") ? SimulatedNow.AddDays(-2) : _lastSelfTest;
+        map.Write(store, "last_self_test", lastSelfTest.ToUnixTimeSeconds());
         map.Write(store, "readiness", readiness);
     }
 

@@ -24,6 +24,7 @@ public sealed class ChargerShedModel : DeviceModel
         new("port-over-temperature", "A port's socket overheats and stops (name:port)."),
         new("abnormal-load", "A port sees a power strip or an overlong charge (650 W, 13 h) and stops (name:port)."),
         new("smoke", "Smoke detected: alarm, shed-wide power cut-off."),
+        new("smoke-cut-off-failed", "Smoke detected but the cut-off relay fails: alarm, and the ports keep charging (the worst case)."),
         new("over-temperature", "Shed at 62 °C: over-temperature cut-off."),
         new("mains-lost", "Mains supply lost: every port out of service."),
         new("door-open", "Shed door left open."),
@@ -74,6 +75,8 @@ public sealed class ChargerShedModel : DeviceModel
     }
 
     private bool ShedCutOff => Active("smoke") || Active("over-temperature") || Active("mains-lost");
+
+    private bool Smoke => Active("smoke") || Active("smoke-cut-off-failed");
 
     private static readonly string[] PortFaults = ["port-overcurrent", "port-over-temperature", "abnormal-load"];
 
@@ -185,7 +188,7 @@ public sealed class ChargerShedModel : DeviceModel
             }
         }
 
-        var target = Active("over-temperature") ? 62 : Active("smoke") ? 45 : ambient + (0.4 * charging);
+        var target = Active("over-temperature") ? 62 : Smoke ? 45 : ambient + (0.4 * charging);
         _temperature += (target - _temperature) * Math.Min(1, dt / 300);
     }
 
@@ -255,7 +258,7 @@ public sealed class ChargerShedModel : DeviceModel
     protected override void Publish(RegisterStore store)
     {
         var map = Map;
-        map.Write(store, "smoke", Active("smoke") ? 1 : 0);
+        map.Write(store, "smoke", Smoke ? 1 : 0);
         map.Write(store, "door_open", Active("door-open") ? 1 : 0);
         map.Write(store, "mains_ok", Active("mains-lost") ? 0 : 1);
         map.Write(store, "over_temperature", Active("over-temperature") ? 1 : 0);
