@@ -73,4 +73,15 @@ public sealed class ChangeFilterTests
         _filter.Reset();
         Assert.Equal(2, Apply(20, 0, TimeSpan.FromSeconds(1)).Telemetry.Count);
     }
+
+    [Fact]
+    public void ScaledPoint_MovesByExactlyItsDeadband_GetsThrough()
+    {
+        // A 0.1-scaled register with a deadband of one step: 0.2 → 0.3 is 0.09999999999999998 apart in binary.
+        var pressure = new PointSpec { Name = "pressure", Table = RegisterTable.InputRegisters, Address = 0, Type = PointType.UInt16, Count = 1, Scale = 0.1, Deadband = 0.1 };
+        var filter = new ChangeFilter([pressure], heartbeat: TimeSpan.FromMinutes(5));
+        filter.Apply(new Dictionary<string, PointValue> { ["pressure"] = PointDecoder.Decode(pressure, [2]) }, T0);
+        var moved = filter.Apply(new Dictionary<string, PointValue> { ["pressure"] = PointDecoder.Decode(pressure, [3]) }, T0 + TimeSpan.FromSeconds(10));
+        Assert.Equal(0.3, moved.Telemetry["pressure"]);
+    }
 }

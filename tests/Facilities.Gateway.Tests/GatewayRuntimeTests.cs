@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Text.Json;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
 using Facilities.Gateway.Publishing;
 using Facilities.Gateway.Site;
+using Facilities.Modbus.Protocol;
+using Facilities.Modbus.Slave;
 using Facilities.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
@@ -104,6 +107,43 @@ public sealed class GatewayRuntimeTests : IDisposable
         }
 
         Assert.Contains(received, m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline");
+    }
+
+    [Fact]
+    public async Task Runtime_StoppedWhileOnePollIsInFlightAndOthersWaitTheirTurn_StopsWithoutAnException()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        // Three boilers behind one TCP endpoint that takes one request at a time and answers only after a minute:
+        // at the stop one lane's poll is in flight and the other two wait for the endpoint's request slot.
+        var slave = new ModbusSlave();
+        for (byte unit = 1; unit <= 3; unit++)
+        {
+            slave.Add(unit, new RegisterStore().Declare(RegisterTable.InputRegisters, 0, 100).Declare(RegisterTable.HoldingRegisters, 0, 100)).ResponseDelay = TimeSpan.FromMinutes(1);
+        }
+
+        await using var server = ModbusSlaveServer.StartTcp(slave, new IPEndPoint(IPAddress.Loopback, 0));
+        var path = Path.Combine(_directory, "slow-site.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new
+        {
+            site = "estate-t",
+            gateway = "gw-t",
+            buses = new[] { new { id = "plant", type = "tcp", host = "127.0.0.1", port = server.LocalEndpoint.Port, maxRequestsInFlight = 1, timeout = "00:00:30" } },
+            devices = new[] { new { id = "boiler", bus = "plant", unit = 1, count = 3, profile = "facilities-sim-boiler" } },
+        }));
+        var site = SiteLoader.Load(path, Path.Combine(AppContext.BaseDirectory, "profiles"));
+        var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = 0 };
+        var runtime = GatewayRuntime.Start(site, options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!runtime.Devices.Any(d => d.Polls > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Equal(1, runtime.Devices.Count(d => d.Polls > 0));
+
+        // Throws what a lane ended with, if anything; times out if a poll in flight held the stop.
+        await runtime.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.All(runtime.Devices, d => Assert.Equal(0, d.Failures));
     }
 
     [Fact]

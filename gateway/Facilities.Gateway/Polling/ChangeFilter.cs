@@ -76,5 +76,5 @@ public sealed class ChangeFilter(IReadOnlyList<PointSpec> points, TimeSpan heart
     private static bool Same(PointValue a, PointValue b) => a.Number.Equals(b.Number) && a.Text == b.Text;
 
     private static bool Moved(PointSpec point, PointValue last, PointValue now) =>
-        point.IsEvent || point.Deadband <= 0 ? !Same(last, now) : Math.Abs(now.Number - last.Number) >= point.Deadband || now.Text != last.Text;
+        point.IsEvent || point.Deadband <= 0 ? !Same(last, now) : ValuePrecision.MovedBy(last.Number, now.Number, point.Deadband) || now.Text != last.Text;
 }

@@ -13,41 +13,46 @@ public sealed class PollLane(string name, ModbusMaster master, IReadOnlyList<Dev
 
     public IReadOnlyList<DevicePoller> Devices { get; } = devices;
 
+    /// <summary>Polls until <paramref name="cancellationToken"/> stops the lane; stopping ends it normally, wherever it was.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            var next = Devices.MinBy(d => (d.NextDue, -d.Priority))!;
-            var wait = next.NextDue - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                try
+                var next = Devices.MinBy(d => (d.NextDue, -d.Priority))!;
+                var wait = next.NextDue - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, time, cancellationToken);
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
 
-            if (concurrency is not null)
-            {
-                await concurrency.WaitAsync(cancellationToken);
+                await PollAsync(next, cancellationToken);
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown: the wait for the next device, for the bus's request limit, or the poll in flight was cut short.
+        }
+    }
 
-            try
-            {
-                await next.PollAsync(master, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            finally
-            {
-                concurrency?.Release();
-            }
+    private async Task PollAsync(DevicePoller device, CancellationToken cancellationToken)
+    {
+        if (concurrency is null)
+        {
+            await device.PollAsync(master, cancellationToken);
+            return;
+        }
+
+        // Devices on one TCP endpoint share its limit of requests in flight: a lane may wait here for a neighbour.
+        await concurrency.WaitAsync(cancellationToken);
+        try
+        {
+            await device.PollAsync(master, cancellationToken);
+        }
+        finally
+        {
+            concurrency.Release();
         }
     }
 }

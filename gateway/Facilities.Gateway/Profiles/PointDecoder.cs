@@ -9,7 +9,10 @@ public readonly record struct PointValue(double Number, string? Text = null, str
     public override string ToString() => Text ?? Label ?? Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>Turns raw registers into engineering values as a profile point describes them. Pure; no I/O.</summary>
+/// <summary>
+/// Turns raw registers into engineering values as a profile point describes them, rounded to the precision the
+/// point's scale and offset imply (<see cref="ValuePrecision"/>). Pure; no I/O.
+/// </summary>
 public static class PointDecoder
 {
     /// <summary>Decodes <paramref name="point"/> from its registers (or bits as 0/1 words for coils and discrete inputs).</summary>
@@ -48,11 +51,18 @@ public static class PointDecoder
             PointType.UInt32 => (uint)bits,
             PointType.Int64 => (long)bits,
             PointType.UInt64 => bits,
-            PointType.Float32 => BitConverter.UInt32BitsToSingle((uint)bits),
+            PointType.Float32 => ValuePrecision.Widen(BitConverter.UInt32BitsToSingle((uint)bits)),
             _ => BitConverter.UInt64BitsToDouble(bits),
         };
         var label = point.Labels is not null && point.Labels.TryGetValue((long)number, out var l) ? l : null;
-        var value = point.Type is PointType.Bool or PointType.Bit ? number : (number * point.Scale) + point.Offset;
+        var value = point.Type switch
+        {
+            PointType.Bool or PointType.Bit => number,
+            // A float needs no arithmetic without scale and offset, so nothing to round.
+            PointType.Float32 or PointType.Float64 when point.Scale == 1 && point.Offset == 0 => number,
+            PointType.Float32 or PointType.Float64 => ValuePrecision.RoundSignificant((number * point.Scale) + point.Offset),
+            _ => ValuePrecision.Round((number * point.Scale) + point.Offset, point.Decimals),
+        };
         return new PointValue(value, Label: label);
     }
 

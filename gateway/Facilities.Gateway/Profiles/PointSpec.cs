@@ -42,9 +42,32 @@ public sealed record PointSpec
     /// <summary>Words arrive low word first ("little" word order).</summary>
     public bool WordSwap { get; init; }
 
-    public double Scale { get; init; } = 1;
+    private readonly double _scale = 1;
+    private readonly double _offset;
 
-    public double Offset { get; init; }
+    /// <summary>value = raw × scale + offset.</summary>
+    public double Scale
+    {
+        get => _scale;
+        init
+        {
+            _scale = value;
+            Decimals = ValuePrecision.DecimalsOf(_scale, _offset);
+        }
+    }
+
+    public double Offset
+    {
+        get => _offset;
+        init
+        {
+            _offset = value;
+            Decimals = ValuePrecision.DecimalsOf(_scale, _offset);
+        }
+    }
+
+    /// <summary>Decimal places the values of an integer point are rounded to, as its scale and offset imply (<see cref="ValuePrecision"/>).</summary>
+    public int Decimals { get; private init; }
 
     public string Unit { get; init; } = "";
 

@@ -8,9 +8,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Facilities.Cloud.Tests.TelemetryStore;
 
-/// <summary>A request as the endpoint received it; <see cref="Body"/> is the body after gzip decoding.</summary>
+/// <summary>
+/// A request as the endpoint received it; <see cref="Body"/> is the body after gzip decoding, <see cref="Headers"/>
+/// every request header by lower-case name (repeated headers joined with ", ").
+/// </summary>
 internal sealed record RecordedRequest(
-    string Method, string Path, IReadOnlyDictionary<string, string> Query, string? Authorization, string? ContentEncoding, byte[] RawBody, string Body);
+    string Method, string Path, IReadOnlyDictionary<string, string> Query, string? Authorization, string? ContentEncoding, byte[] RawBody, string Body,
+    IReadOnlyDictionary<string, string> Headers);
 
 /// <summary>
 /// A local HTTP endpoint (Kestrel on 127.0.0.1) that records every request and answers as the test says. For checking
@@ -48,7 +52,8 @@ internal sealed class RecordingHttpEndpoint : IAsyncDisposable
             var request = new RecordedRequest(
                 context.Request.Method, context.Request.Path.Value ?? "",
                 context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()),
-                context.Request.Headers.Authorization.FirstOrDefault(), encoding, bytes, body);
+                context.Request.Headers.Authorization.FirstOrDefault(), encoding, bytes, body,
+                context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal));
             endpoint.Requests.Enqueue(request);
             var (status, text) = answer(request);
             context.Response.StatusCode = status;
