@@ -10,7 +10,7 @@ namespace Facilities.Gateway.Profiles;
 /// through its shortest decimal form (0.1f is 0.1, not 0.10000000149011612) and scale or offset arithmetic on a float
 /// is rounded to the 15 significant digits a double holds. Pure; no I/O.
 /// </summary>
-public static class ValuePrecision
+internal static class ValuePrecision
 {
     /// <summary>Marks a point whose values are rounded to significant digits rather than decimal places.</summary>
     public const int Significant = -1;
