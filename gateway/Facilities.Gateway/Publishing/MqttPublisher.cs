@@ -100,7 +100,7 @@ public sealed partial class MqttPublisher(
         var will = MessageJson.Serialize(status() with { State = "offline", Seq = 0 });
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(options.Host, options.Port)
-            .WithClientId($"facilities-gateway-{identity.Site}-{identity.Gateway}")
+            .WithClientId(ClientIds.Gateway(options.Username, identity.Site, identity.Gateway))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
