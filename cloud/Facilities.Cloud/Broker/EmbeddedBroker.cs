@@ -88,6 +88,14 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
 
     public bool IsRunning => _server?.IsStarted == true;
 
+    /// <summary>The retained messages the broker holds now (for tests and diagnostics).</summary>
+    internal async Task<IList<MQTTnet.MqttApplicationMessage>> RetainedMessagesAsync() =>
+        _server is { IsStarted: true } server ? await server.GetRetainedMessagesAsync() : [];
+
+    /// <summary>The client ids of the connections open now.</summary>
+    internal async Task<IReadOnlyList<string>> ConnectedClientIdsAsync() =>
+        _server is { IsStarted: true } server ? (await server.GetClientsAsync()).Select(c => c.Id).ToList() : [];
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
