@@ -1,6 +1,7 @@
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Tests.Broker;
 using Facilities.Gateway.Outbox;
+using Facilities.Gateway.Polling;
 using Facilities.Gateway.Publishing;
 using Facilities.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -111,6 +112,37 @@ public sealed class GatewayClientIdTests
 
         await dropped.Task.WaitAsync(TimeSpan.FromSeconds(15), Token);
         Assert.True(second.IsConnected);
+    }
+
+    [Fact]
+    public async Task GatewayPublisher_AMessageAboveTheBrokersMaximumPacketSize_IsDroppedAndTheNextOneDelivered()
+    {
+        await using var broker = await RunningBroker.StartAsync(Token, o => o with { Limits = o.Limits with { MaxPacketSize = 4096 } });
+        using var cloud = await broker.ConnectAsync("cloud", "pw-cloud", Token);
+        var inbox = await Inbox.SubscribeAsync(cloud, "facilities/v1/site-a/gw-a/devices/+/telemetry", Token);
+        var directory = Directory.CreateTempSubdirectory("gateway-too-large-").FullName;
+        try
+        {
+            await using var outbox = new DiskOutbox(new OutboxOptions { Directory = directory }, NullLogger.Instance);
+            outbox.Enqueue(Topics.Telemetry("site-a", "gw-a", "big"), retain: false, MessageClass.Telemetry, _ => new byte[8192]);
+            outbox.Enqueue(Topics.Telemetry("site-a", "gw-a", "small"), retain: false, MessageClass.Telemetry, _ => "{}"u8.ToArray());
+            var publisher = new MqttPublisher(new MqttOptions { Host = "127.0.0.1", Port = broker.Port, Username = "site-a/gw-a", Password = "pw-a" },
+                new GatewayIdentity("site-a", "gw-a", "test"), outbox,
+                () => new GatewayStatusMessage(Schema.Version, 0, DateTimeOffset.UtcNow, "gw-a", "online", "test", 0, 0, 0, 0), NullLogger.Instance);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            var running = publisher.RunAsync(stop.Token);
+
+            var delivered = await inbox.NextAsync(Token);
+
+            await stop.CancelAsync();
+            await running;
+            Assert.Equal(Topics.Telemetry("site-a", "gw-a", "small"), delivered.Topic);
+            Assert.Equal(0, broker.Broker.Counters.PacketsTooLarge);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]
