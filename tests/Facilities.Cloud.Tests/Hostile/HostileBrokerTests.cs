@@ -58,6 +58,31 @@ public sealed class HostileBrokerTests
     }
 
     [Fact]
+    public async Task TlsSocket_NeverStartingTheHandshake_IsClosedAfterTheConnectTimeout()
+    {
+        var folder = Directory.CreateTempSubdirectory("broker-tls-idle-").FullName;
+        try
+        {
+            using var certificate = BrokerTlsTests.WritePem(folder);
+            var tlsPort = FreePort.Next();
+            await using var broker = await RunningBroker.StartAsync(Token, o => WithTimeouts(o) with
+            {
+                Tls = new BrokerTlsOptions { Port = tlsPort, Certificate = Path.Combine(folder, "broker.pem"), Key = Path.Combine(folder, "broker.key") },
+            });
+            using var socket = await RawMqttSocket.ConnectAsync(tlsPort, Token);
+
+            var elapsed = await socket.WaitUntilClosedAsync(Deadline, Token);
+
+            Assert.True(elapsed >= TimeSpan.FromSeconds(0.8), $"closed after {elapsed.TotalSeconds:0.0} s, before the timeout");
+            Assert.Equal(1, broker.Broker.Counters.ConnectTimeouts);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Connack_ToAnMqtt5Client_AnnouncesTheMaximumPacketSize()
     {
         await using var broker = await RunningBroker.StartAsync(Token, o => o with { Limits = o.Limits with { MaxPacketSize = SmallPacketLimit } });
