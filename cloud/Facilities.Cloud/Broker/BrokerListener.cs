@@ -23,6 +23,7 @@ internal sealed partial class BrokerListener(
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task _accepting = Task.CompletedTask;
+    private int _disposed;
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
 
@@ -55,6 +56,11 @@ internal sealed partial class BrokerListener(
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _socket?.Dispose();
         _stopping.Dispose();
@@ -117,6 +123,11 @@ internal sealed partial class BrokerListener(
         {
             // The client went away or was closed by a limit; nothing to report beyond what was logged.
         }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // Nobody awaits this task: whatever else broke the connection is logged here, not lost.
+            LogConnectionFailed(logger, remote, error);
+        }
         finally
         {
             await stream.DisposeAsync();
@@ -144,6 +155,9 @@ internal sealed partial class BrokerListener(
             return false;
         }
     }
+
+    [LoggerMessage(EventId = 737, Level = LogLevel.Error, Message = "MQTT connection from {Endpoint} failed")]
+    private static partial void LogConnectionFailed(ILogger logger, EndPoint? endpoint, Exception error);
 
     [LoggerMessage(EventId = 734, Level = LogLevel.Warning, Message = "MQTT listener {Endpoint} could not accept a connection: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, EndPoint? endpoint, string error);
