@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Facilities.Cloud.Access;
+using Facilities.Cloud.Broker;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
@@ -15,7 +16,7 @@ namespace Facilities.Cloud;
 public static class MetricsEndpoint
 {
     public static void MapMetrics(this IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", async (IngestMetrics ingest, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, CancellationToken ct) =>
+        app.MapGet("/metrics", async (IngestMetrics ingest, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, HttpContext context, CancellationToken ct) =>
         {
             var text = new StringBuilder();
             void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
@@ -37,6 +38,10 @@ public static class MetricsEndpoint
             Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up.",
                 [("{fate=\"written\"}", influx.Written), ("{fate=\"dropped\"}", influx.Dropped), ("{fate=\"rejected\"}", influx.Rejected)]);
             Metric("facilities_cloud_influx_buffered_lines", "gauge", "Telemetry lines waiting to be written.", [("", influx.Buffered)]);
+            if (context.RequestServices.GetService<EmbeddedBroker>() is { } broker)
+            {
+                BrokerMetrics(broker.Counters, Metric);
+            }
 
             await using var connection = await database.OpenAsync(ct);
             var alerts = await connection.QueryAsync<(string State, string Severity, long Count)>(new CommandDefinition(
@@ -48,4 +53,22 @@ public static class MetricsEndpoint
             Metric("facilities_cloud_devices", "gauge", "Devices by link state.", devices.Select(d => ($"{{state=\"{d.State}\"}}", (double)d.Count)));
             return Results.Text(text.ToString(), "text/plain; version=0.0.4");
         }).RequireAuthorization(Policies.Engineer); // Prometheus sends an API token (authorization: credentials)
+
+    /// <summary>The embedded broker's refusals and drops (docs/cloud-broker.md, *Limits*); absent with an external broker.</summary>
+    private static void BrokerMetrics(BrokerCounterSnapshot broker, Action<string, string, string, IEnumerable<(string Labels, double Value)>> metric)
+    {
+        metric("facilities_cloud_broker_connections_refused_total", "counter", "Embedded broker: connections refused or closed before login, by reason.",
+        [
+            ("{reason=\"bad_credentials\"}", broker.BadCredentials), ("{reason=\"client_id\"}", broker.ClientIdRefused),
+            ("{reason=\"connect_timeout\"}", broker.ConnectTimeouts), ("{reason=\"authentication_timeout\"}", broker.AuthenticationTimeouts),
+        ]);
+        metric("facilities_cloud_broker_packets_too_large_total", "counter", "Embedded broker: connections closed for announcing a packet above Broker:Limits:MaxPacketSize.",
+            [("", broker.PacketsTooLarge)]);
+        metric("facilities_cloud_broker_protocol_violations_total", "counter", "Embedded broker: connections closed for a protocol violation.", [("", broker.ProtocolViolations)]);
+        metric("facilities_cloud_broker_publishes_refused_total", "counter", "Embedded broker: publishes refused, by reason.",
+            [("{reason=\"not_authorised\"}", broker.PublishesRefused), ("{reason=\"retained_limit\"}", broker.RetainedRefused)]);
+        metric("facilities_cloud_broker_subscriptions_refused_total", "counter", "Embedded broker: subscriptions refused by the ACL.", [("", broker.SubscriptionsRefused)]);
+        metric("facilities_cloud_broker_dead_letters_dropped_total", "counter", "Embedded broker: refused publishes not written to dead_letters (queue full).",
+            [("", broker.DeadLettersDropped)]);
+    }
 }

@@ -7,7 +7,8 @@ namespace Facilities.Cloud.Broker;
 /// <summary>
 /// Who may connect, publish and subscribe: the rules docs/cloud-broker.md also gives Mosquitto as a password file and
 /// ACL. A gateway publishes only its own topics (never commands) and reads only its own commands; the cloud reads
-/// everything below <c>facilities/v1/</c> (shared or not) and publishes commands. Each check returns null when allowed,
+/// everything below <c>facilities/v1/</c> (shared or not) and publishes commands. A gateway connects with its own client
+/// id only (<see cref="ClientIds.Gateway"/>: its user name), and nobody else may use it. Each check returns null when allowed,
 /// otherwise the reason, worded for logs and the dead-letter table. Pure: no I/O.
 /// </summary>
 public sealed class BrokerAccessPolicy
@@ -15,10 +16,35 @@ public sealed class BrokerAccessPolicy
     private readonly Dictionary<string, BrokerUser> _users;
     private readonly bool _allowAnonymous;
 
+    /// <summary>Client id → the gateway user it belongs to; null for an old-style id two gateway users share.</summary>
+    private readonly Dictionary<string, string?> _gatewayClientIds = new(StringComparer.Ordinal);
+
     public BrokerAccessPolicy(IEnumerable<BrokerUser> users, bool allowAnonymous)
     {
         _users = users.ToDictionary(u => u.Username, StringComparer.Ordinal);
         _allowAnonymous = allowAnonymous;
+        var gateways = _users.Values.Where(u => u.Role == BrokerRole.Gateway).ToList();
+        foreach (var gateway in gateways)
+        {
+            _gatewayClientIds[gateway.Username] = gateway.Username;
+        }
+
+        // Old-style ids after the user names, which win: a user name is unambiguous, an old id may not be.
+        foreach (var gateway in gateways.Where(g => Topics.IsValidId(g.Site) && Topics.IsValidId(g.Gateway)))
+        {
+            var legacy = ClientIds.LegacyGateway(gateway.Site!, gateway.Gateway!);
+            if (_gatewayClientIds.TryGetValue(legacy, out var owner))
+            {
+                if (owner != gateway.Username && !_users.ContainsKey(legacy))
+                {
+                    _gatewayClientIds[legacy] = null;
+                }
+            }
+            else
+            {
+                _gatewayClientIds[legacy] = gateway.Username;
+            }
+        }
     }
 
     public string? CheckConnect(string? username, string? password)
@@ -35,6 +61,41 @@ public sealed class BrokerAccessPolicy
 
         return PasswordMatches(user, password ?? string.Empty) ? null : $"wrong password for user '{username}'";
     }
+
+    /// <summary>
+    /// Null when this (authenticated) user may connect with this client id, otherwise why not. A gateway's id is its user
+    /// name, or for gateways not yet upgraded the old <c>facilities-gateway-{site}-{gateway}</c> when no other gateway
+    /// credential renders the same; no other user may take either. Other users choose their ids freely.
+    /// </summary>
+    public string? CheckClientId(string? username, string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (_gatewayClientIds.TryGetValue(clientId, out var owner))
+        {
+            if (owner is null)
+            {
+                return $"client id '{clientId}' is the old form that more than one gateway credential renders; the gateway must connect with its user name as client id";
+            }
+
+            return owner == username ? null : $"client id '{clientId}' belongs to gateway user '{owner}'";
+        }
+
+        return RoleOf(username) == BrokerRole.Gateway
+            ? $"gateway user '{username}' must connect with its user name as client id, not '{clientId}'"
+            : null;
+    }
+
+    /// <summary>Whether a client id is a gateway's old-style one (still accepted from its owner, with a warning).</summary>
+    public bool IsLegacyClientId(string clientId) =>
+        _gatewayClientIds.TryGetValue(clientId, out var owner) && owner is not null && owner != clientId;
+
+    /// <summary>The id the broker gives a client that sent none (MQTT 5): a gateway's own, anyone else's a fresh one.</summary>
+    public string AssignClientId(string? username) =>
+        RoleOf(username) == BrokerRole.Gateway ? username! : $"auto-{Guid.NewGuid():N}";
+
+    /// <summary>The gateway user publishing below <c>facilities/v1/{site}/{gateway}/</c>, if one is configured.</summary>
+    public string? GatewayUserOf(string site, string gateway) =>
+        _users.Values.FirstOrDefault(u => u.Role == BrokerRole.Gateway && u.Site == site && u.Gateway == gateway)?.Username;
 
     /// <summary>The role of a known user; null for anonymous and unknown ones.</summary>
     public BrokerRole? RoleOf(string? username) =>

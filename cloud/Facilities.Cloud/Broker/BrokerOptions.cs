@@ -45,6 +45,71 @@ public sealed record BrokerTlsOptions
 }
 
 /// <summary>
+/// What one connection and one credential may cost the embedded broker (configuration <c>Broker:Limits</c>): every
+/// bound holds before the broker spends memory on it, so an unauthenticated socket or a misbehaving gateway cannot
+/// grow the cloud process (docs/cloud-broker.md, *Limits*).
+/// </summary>
+public sealed record BrokerLimits
+{
+    /// <summary>Largest MQTT packet accepted, header included; a bigger one closes the connection before its body is read.</summary>
+    public int MaxPacketSize { get; init; } = 64 * 1024;
+
+    /// <summary>From accepting a socket until its CONNECT packet is complete (a TLS handshake included).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>From accepting a socket until the broker has answered its CONNECT: a login that takes longer is dropped.</summary>
+    public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retained messages one client id may hold (a gateway: its status and one state per device).</summary>
+    public int RetainedMessagesPerClient { get; init; } = 1000;
+
+    /// <summary>Bytes of retained payload one client id may hold.</summary>
+    public long RetainedBytesPerClient { get; init; } = 1024 * 1024;
+
+    /// <summary>Retained messages one user may hold over all its client ids (clients without a user name count as one user).</summary>
+    public int RetainedMessagesPerUser { get; init; } = 1000;
+
+    /// <summary>Bytes of retained payload one user may hold over all its client ids.</summary>
+    public long RetainedBytesPerUser { get; init; } = 1024 * 1024;
+
+    /// <summary>Below this a CONNECT with a user name, password and last will does not fit.</summary>
+    internal const int SmallestPacketSize = 1024;
+
+    /// <summary>MQTT's own ceiling: a remaining length of 268,435,455 plus a 5-byte fixed header.</summary>
+    internal const int LargestPacketSize = 268_435_460;
+
+    internal void Validate(List<string> problems)
+    {
+        if (MaxPacketSize is < SmallestPacketSize or > LargestPacketSize)
+        {
+            problems.Add($"Broker:Limits:MaxPacketSize: {MaxPacketSize} is outside {SmallestPacketSize}..{LargestPacketSize} bytes");
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"Broker:Limits:ConnectTimeout: {ConnectTimeout} must be positive");
+        }
+
+        if (AuthenticationTimeout < ConnectTimeout)
+        {
+            problems.Add($"Broker:Limits:AuthenticationTimeout: {AuthenticationTimeout} is shorter than ConnectTimeout ({ConnectTimeout}); it counts from the same moment");
+        }
+
+        foreach (var (name, value) in new[]
+                 {
+                     ("RetainedMessagesPerClient", (long)RetainedMessagesPerClient), ("RetainedBytesPerClient", RetainedBytesPerClient),
+                     ("RetainedMessagesPerUser", RetainedMessagesPerUser), ("RetainedBytesPerUser", RetainedBytesPerUser),
+                 })
+        {
+            if (value < 0)
+            {
+                problems.Add($"Broker:Limits:{name}: {value} is negative (0 refuses every retained message)");
+            }
+        }
+    }
+}
+
+/// <summary>
 /// Configuration section <c>Broker</c>: the MQTT broker the cloud can host itself for single-box installs, with the
 /// same credentials and topic permissions an external Mosquitto would enforce (docs/cloud-broker.md).
 /// </summary>
@@ -76,6 +141,9 @@ public sealed record BrokerOptions
 
     /// <summary>Messages refused by the ACL waiting to be written to <c>dead_letters</c>; more are counted and dropped.</summary>
     public int DeadLetterQueueLength { get; init; } = 1000;
+
+    /// <summary>Packet size, login time and retained-message bounds.</summary>
+    public BrokerLimits Limits { get; init; } = new();
 
     /// <summary>The section's options when the embedded broker is to run, otherwise null.</summary>
     public static BrokerOptions? WhenEnabled(IConfiguration configuration)
@@ -115,6 +183,7 @@ public sealed record BrokerOptions
             problems.Add($"Broker:DeadLetterQueueLength: {DeadLetterQueueLength} must be at least 1");
         }
 
+        Limits.Validate(problems);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Users.Count; i++)
         {

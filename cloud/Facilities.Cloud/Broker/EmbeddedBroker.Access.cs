@@ -20,21 +20,29 @@ public sealed partial class EmbeddedBroker
     private readonly ConcurrentDictionary<string, string> _sessionOwners = new(StringComparer.Ordinal);
 
     private readonly Channel<RefusedPublish> _deadLetters;
+    private readonly BrokerCounters _counters = new();
     private Task _deadLetterWriter = Task.CompletedTask;
-    private long _refusedConnections;
-    private long _refusedPublishes;
-    private long _refusedSubscriptions;
-    private long _deadLettersDropped;
 
-    public long RefusedConnections => Interlocked.Read(ref _refusedConnections);
+    /// <summary>Connections refused at login: bad credentials, or a client id that is not theirs.</summary>
+    public long RefusedConnections
+    {
+        get
+        {
+            var counters = _counters.Snapshot();
+            return counters.BadCredentials + counters.ClientIdRefused;
+        }
+    }
 
     /// <summary>Publishes refused by the ACL; each is also written to <c>dead_letters</c> unless its queue was full.</summary>
-    public long RefusedPublishes => Interlocked.Read(ref _refusedPublishes);
+    public long RefusedPublishes => _counters.Snapshot().PublishesRefused;
 
-    public long RefusedSubscriptions => Interlocked.Read(ref _refusedSubscriptions);
+    public long RefusedSubscriptions => _counters.Snapshot().SubscriptionsRefused;
 
     /// <summary>Refused publishes not written to <c>dead_letters</c> because the queue was full (a client flooding).</summary>
-    public long DeadLettersDropped => Interlocked.Read(ref _deadLettersDropped);
+    public long DeadLettersDropped => _counters.Snapshot().DeadLettersDropped;
+
+    /// <summary>Everything the broker refused or dropped since start, by reason.</summary>
+    public BrokerCounterSnapshot Counters => _counters.Snapshot();
 
     private static Channel<RefusedPublish> CreateDeadLetterQueue(int length) =>
         Channel.CreateBounded<RefusedPublish>(new BoundedChannelOptions(length) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
@@ -43,34 +51,47 @@ public sealed partial class EmbeddedBroker
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
-        if (string.IsNullOrEmpty(e.ClientId))
+        var clientId = e.ClientId;
+        if (string.IsNullOrEmpty(clientId))
         {
             // An MQTT 5 client may leave its id to the broker (mosquitto_pub does); MQTTnet assigns only one it is given,
             // also when refusing (else it reports the empty id instead of the real reason). MQTT 3.1.1 clients must send
-            // an id: MQTTnet refuses an empty one there.
-            e.AssignedClientIdentifier = $"auto-{Guid.NewGuid():N}";
+            // an id: MQTTnet refuses an empty one there. A gateway gets its own id.
+            clientId = e.AssignedClientIdentifier = _policy.AssignClientId(e.UserName);
         }
 
-        var refusal = _policy.CheckConnect(e.UserName, e.Password);
-        if (refusal is null && !string.IsNullOrEmpty(e.ClientId))
-        {
-            var user = e.UserName ?? string.Empty;
-            var owner = _sessionOwners.GetOrAdd(e.ClientId, user);
-            if (owner != user)
-            {
-                e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
-                refusal = $"client id '{e.ClientId}' belongs to the session of user '{owner}'";
-            }
-        }
-        else if (refusal is not null)
+        var user = e.UserName ?? string.Empty;
+        string? refusal;
+        if ((refusal = _policy.CheckConnect(e.UserName, e.Password)) is not null)
         {
             e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            _counters.BadCredentials();
+        }
+        else if ((refusal = _policy.CheckClientId(e.UserName, clientId)) is not null)
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            e.ReasonString = "client id not allowed for this user";
+            _counters.ClientIdRefused();
+        }
+        else if (_policy.RoleOf(e.UserName) == BrokerRole.Gateway)
+        {
+            // The id is this gateway's by configuration: it takes over its own session whoever held the id before.
+            _sessionOwners[clientId] = user;
+            if (_policy.IsLegacyClientId(clientId))
+            {
+                LogLegacyClientId(_logger, clientId, user);
+            }
+        }
+        else if (_sessionOwners.GetOrAdd(clientId, user) is var owner && owner != user)
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            refusal = $"client id '{clientId}' belongs to the session of user '{owner}'";
+            _counters.ClientIdRefused();
         }
 
         if (refusal is not null)
         {
-            Interlocked.Increment(ref _refusedConnections);
-            LogConnectionRefused(_logger, e.ClientId, e.RemoteEndPoint?.ToString() ?? "?", refusal);
+            LogConnectionRefused(_logger, clientId, e.RemoteEndPoint?.ToString() ?? "?", refusal);
         }
 
         return Task.CompletedTask;
@@ -88,24 +109,49 @@ public sealed partial class EmbeddedBroker
         }
 
         var topic = e.ApplicationMessage.Topic;
-        var refusal = _policy.CheckPublish(e.UserName, topic);
-        if (refusal is null)
+        if (topic.AsSpan().ContainsAny('+', '#', '\0'))
         {
+            // A topic name with a wildcard or U+0000 is a malformed packet: MQTT (3.3.2-2, 1.5.4-2) requires closing.
+            _counters.ProtocolViolation();
+            Refuse(e, topic.Replace("\0", "\\u0000", StringComparison.Ordinal), MqttPubAckReasonCode.TopicNameInvalid,
+                "protocol violation: a topic name may contain neither wildcards (+ #) nor U+0000; connection closed");
+            e.CloseConnection = true;
             return Task.CompletedTask;
         }
 
-        e.ProcessPublish = false;
-        e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-        e.Response.ReasonString = "not authorised for this topic";
-        Interlocked.Increment(ref _refusedPublishes);
-        LogPublishRefused(_logger, e.ClientId, refusal);
-        var letter = new RefusedPublish(_time.GetUtcNow(), topic, refusal, e.ApplicationMessage.Payload.ToArray());
-        if (!_deadLetters.Writer.TryWrite(letter))
+        if (_policy.CheckPublish(e.UserName, topic) is { } refusal)
         {
-            Interlocked.Increment(ref _deadLettersDropped);
+            _counters.PublishRefused();
+            Refuse(e, topic, MqttPubAckReasonCode.NotAuthorized, refusal);
+            return Task.CompletedTask;
+        }
+
+        if (e.ApplicationMessage.Retain && _retainedQuota.TryHold(e.UserName, e.ClientId, topic, e.ApplicationMessage.Payload.Length) is { } overQuota)
+        {
+            _counters.RetainedRefused();
+            Refuse(e, topic, MqttPubAckReasonCode.QuotaExceeded, overQuota);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Not delivered, not retained: answered with the reason (MQTT 5), logged and kept in <c>dead_letters</c>.</summary>
+    private void Refuse(InterceptingPublishEventArgs e, string topic, MqttPubAckReasonCode code, string reason)
+    {
+        e.ProcessPublish = false;
+        e.Response.ReasonCode = code;
+        e.Response.ReasonString = code switch
+        {
+            MqttPubAckReasonCode.NotAuthorized => "not authorised for this topic",
+            MqttPubAckReasonCode.QuotaExceeded => "retained message limit reached",
+            _ => "invalid topic name",
+        };
+        LogPublishRefused(_logger, e.ClientId, reason);
+        var letter = new RefusedPublish(_time.GetUtcNow(), topic, reason, e.ApplicationMessage.Payload.ToArray());
+        if (!_deadLetters.Writer.TryWrite(letter))
+        {
+            _counters.DeadLetterDropped();
+        }
     }
 
     /// <summary>MQTTnet refuses <c>$share/</c> filters itself (SharedSubscriptionsNotSupported) before this runs.</summary>
@@ -116,7 +162,7 @@ public sealed partial class EmbeddedBroker
         {
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
-            Interlocked.Increment(ref _refusedSubscriptions);
+            _counters.SubscriptionRefused();
             LogSubscriptionRefused(_logger, e.ClientId, refusal);
         }
 
@@ -154,6 +200,9 @@ public sealed partial class EmbeddedBroker
 
     [LoggerMessage(EventId = 712, Level = LogLevel.Warning, Message = "MQTT subscription refused (client {ClientId}): {Reason}")]
     private static partial void LogSubscriptionRefused(ILogger logger, string clientId, string reason);
+
+    [LoggerMessage(EventId = 714, Level = LogLevel.Warning, Message = "Gateway user {User} connected with the old client id {ClientId}; upgrade the gateway (it then connects with its user name)")]
+    private static partial void LogLegacyClientId(ILogger logger, string clientId, string user);
 
     [LoggerMessage(EventId = 713, Level = LogLevel.Error, Message = "A refused publish on {Topic} could not be written to dead_letters: {Error}")]
     private static partial void LogDeadLetterFailed(ILogger logger, string topic, string error);

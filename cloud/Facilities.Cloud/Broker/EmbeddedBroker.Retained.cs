@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
+using Facilities.Telemetry;
 using MQTTnet;
 using MQTTnet.Server;
 
@@ -32,6 +33,16 @@ public sealed partial class EmbeddedBroker
             // broker (and with it the cloud) down.
             LogRetainedUnreadable(_logger, _retainedFile.Path, _retainedFile.MoveAside(), error.Message);
             return [];
+        }
+    }
+
+    /// <summary>Restored messages count against the gateway whose topics they are (its client id is its user name).</summary>
+    private void RestoreRetainedQuota(IEnumerable<MqttApplicationMessage> retained)
+    {
+        foreach (var message in retained)
+        {
+            var user = Topics.Parse(message.Topic) is { } address ? _policy.GatewayUserOf(address.Site, address.Gateway) : null;
+            _retainedQuota.Restore(user ?? RetainedQuota.Unattributed, user ?? RetainedQuota.Unattributed, message.Topic, message.Payload.Length);
         }
     }
 

@@ -30,6 +30,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
     private readonly TimeProvider _time;
     private readonly ILogger<EmbeddedBroker> _logger;
     private readonly BrokerAccessPolicy _policy;
+    private readonly RetainedQuota _retainedQuota;
     private readonly CancellationTokenSource _lifetime = new();
 
     /// <summary>Unacknowledged deliveries per cloud client id, so shutdown can wait until the consumer committed them.</summary>
@@ -49,6 +50,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         _policy = new BrokerAccessPolicy(
             options.Users.Append(new BrokerUser { Username = LocalUsername, Password = LocalPassword, Role = BrokerRole.Cloud }),
             options.AllowAnonymous);
+        _retainedQuota = new RetainedQuota(options.Limits);
         _deadLetters = CreateDeadLetterQueue(options.DeadLetterQueueLength);
         _retainedFile = string.IsNullOrEmpty(options.PersistenceDirectory) ? null : new RetainedMessageFile(options.PersistenceDirectory);
     }
@@ -86,12 +88,21 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
 
     public bool IsRunning => _server?.IsStarted == true;
 
+    /// <summary>The retained messages the broker holds now (for tests and diagnostics).</summary>
+    internal async Task<IList<MQTTnet.MqttApplicationMessage>> RetainedMessagesAsync() =>
+        _server is { IsStarted: true } server ? await server.GetRetainedMessagesAsync() : [];
+
+    /// <summary>The client ids of the connections open now.</summary>
+    internal async Task<IReadOnlyList<string>> ConnectedClientIdsAsync() =>
+        _server is { IsStarted: true } server ? (await server.GetClientsAsync()).Select(c => c.Id).ToList() : [];
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var retained = await LoadRetainedAsync(cancellationToken);
-        _server = new MqttServerFactory().CreateMqttServer(BuildServerOptions());
+        RestoreRetainedQuota(retained);
+        _server = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder().WithPersistentSessions(true).Build(), BuildListeners());
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
@@ -106,7 +117,11 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
             return Task.CompletedTask;
         };
         _server.RetainedMessageChangedAsync += _ => RequestRetainedSave();
-        _server.RetainedMessagesClearedAsync += _ => RequestRetainedSave();
+        _server.RetainedMessagesClearedAsync += _ =>
+        {
+            _retainedQuota.Clear();
+            return RequestRetainedSave();
+        };
 
         _deadLetterWriter = WriteDeadLettersAsync(_lifetime.Token);
         _retainedWriter = WriteRetainedAsync(_lifetime.Token);
@@ -182,25 +197,25 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         _lifetime.Dispose();
     }
 
-    private MqttServerOptions BuildServerOptions()
+    /// <summary>Our own listeners instead of MQTTnet's, for the limits they enforce before a packet is buffered.</summary>
+    private List<IMqttServerAdapter> BuildListeners()
     {
         var address = IPAddress.Parse(_options.BindAddress);
-        var (v4, v6) = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? (IPAddress.None, address) : (address, IPAddress.None);
-        var builder = new MqttServerOptionsBuilder().WithPersistentSessions(true);
-        builder = _options.Port > 0
-            ? builder.WithDefaultEndpoint().WithDefaultEndpointPort(_options.Port).WithDefaultEndpointBoundIPAddress(v4).WithDefaultEndpointBoundIPV6Address(v6)
-            : builder.WithoutDefaultEndpoint();
+        var listeners = new List<IMqttServerAdapter>();
+        if (_options.Port > 0)
+        {
+            listeners.Add(new BrokerListener(new IPEndPoint(address, _options.Port), null, _options.Limits, _counters, _time, _logger));
+        }
+
         if (_options.Tls.Port is { } tlsPort)
         {
             // Exported and re-imported so SslStream can use the PEM key on every platform.
             using var pem = X509Certificate2.CreateFromPemFile(_options.Tls.Certificate!, _options.Tls.Key);
             _certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            builder = builder.WithEncryptedEndpoint().WithEncryptedEndpointPort(tlsPort)
-                .WithEncryptedEndpointBoundIPAddress(v4).WithEncryptedEndpointBoundIPV6Address(v6)
-                .WithEncryptionCertificate(_certificate);
+            listeners.Add(new BrokerListener(new IPEndPoint(address, tlsPort), _certificate, _options.Limits, _counters, _time, _logger));
         }
 
-        return builder.Build();
+        return listeners;
     }
 
     /// <summary>Messages queued for or delivered to connected cloud clients and not yet acknowledged by them.</summary>

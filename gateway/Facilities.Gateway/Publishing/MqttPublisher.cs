@@ -100,7 +100,7 @@ public sealed partial class MqttPublisher(
         var will = MessageJson.Serialize(status() with { State = "offline", Seq = 0 });
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(options.Host, options.Port)
-            .WithClientId($"facilities-gateway-{identity.Site}-{identity.Gateway}")
+            .WithClientId(ClientIds.Gateway(options.Username, identity.Site, identity.Gateway))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
@@ -128,6 +128,7 @@ public sealed partial class MqttPublisher(
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
         }
 
+        _maxPacketSize = result.MaximumPacketSize is > 0 and var max ? max : null;
         LogConnected(logger, options.Host, options.Port);
         if (onCommand is not null && !_subscribed)
         {
@@ -145,6 +146,15 @@ public sealed partial class MqttPublisher(
     }
 
     private bool _subscribed;
+
+    /// <summary>The broker's Maximum Packet Size from CONNACK (MQTT 5); null when it announced none.</summary>
+    private uint? _maxPacketSize;
+
+    /// <summary>
+    /// An upper bound of a PUBLISH's size: fixed header (5), topic (2 + bytes), packet id (2), properties (content type
+    /// "application/json" and their length, under 32) and the payload.
+    /// </summary>
+    private static long PacketSizeBound(OutboxMessage message) => 5 + 2 + System.Text.Encoding.UTF8.GetByteCount(message.Topic) + 2 + 32 + message.Payload.Length;
 
     private void ConfigureTls(MqttClientTlsOptionsBuilder tls)
     {
@@ -188,6 +198,15 @@ public sealed partial class MqttPublisher(
         while (_client.IsConnected)
         {
             var message = await outbox.NextAsync(cancellationToken);
+            if (_maxPacketSize is { } max && PacketSizeBound(message) > max)
+            {
+                // The broker would close the connection on it (MQTT 5, 3.1.2.11.4): sent again after every reconnect, it
+                // would block the outbox for ever. Dropped as a refused message is.
+                LogTooLarge(logger, message.Topic, message.Payload.Length, max);
+                outbox.Acknowledge(message.Seq);
+                continue;
+            }
+
             try
             {
                 var result = await _client.PublishAsync(new MqttApplicationMessageBuilder()
@@ -245,6 +264,9 @@ public sealed partial class MqttPublisher(
 
     [LoggerMessage(301, LogLevel.Warning, "MQTT broker {Host}:{Port} unavailable ({Reason}); retrying in {Seconds} s, readings wait in the outbox")]
     private static partial void LogDisconnected(ILogger logger, string host, int port, string reason, double seconds);
+
+    [LoggerMessage(304, LogLevel.Error, "A message on {Topic} ({Bytes} bytes of payload) exceeds the broker's maximum packet size of {Max} bytes; it is dropped")]
+    private static partial void LogTooLarge(ILogger logger, string topic, int bytes, uint max);
 
     [LoggerMessage(302, LogLevel.Error, "The broker refused a message on {Topic}: {Reason}; it is dropped")]
     private static partial void LogRefused(ILogger logger, string topic, string reason);

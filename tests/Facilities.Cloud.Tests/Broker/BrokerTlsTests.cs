@@ -32,7 +32,7 @@ public sealed class BrokerTlsTests
     }
 
     /// <summary>A self-signed certificate for 127.0.0.1 written as broker.pem and broker.key (what openssl would make).</summary>
-    private static X509Certificate2 WritePem(string folder)
+    internal static X509Certificate2 WritePem(string folder)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=facilities-broker", key, HashAlgorithmName.SHA256);

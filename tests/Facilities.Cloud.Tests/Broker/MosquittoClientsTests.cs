@@ -54,7 +54,7 @@ public sealed class MosquittoClientsTests
     private static string[] Connection(RunningBroker broker, string username, string password, string protocol, params string[] more) =>
     [
         "-h", "127.0.0.1", "-p", broker.Port.ToString(CultureInfo.InvariantCulture), "-u", username, "-P", password, "-V", protocol,
-        .. protocol == "mqttv311" ? ["-i", $"mosquitto-{Guid.NewGuid():N}"] : Array.Empty<string>(), .. more,
+        .. protocol == "mqttv311" ? ["-i", TestMqttClient.DefaultClientId(username)] : Array.Empty<string>(), .. more,
     ];
 
     private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string tool, string[] arguments)

@@ -24,12 +24,15 @@ internal static class TestMqttClient
         return result.ResultCode;
     }
 
+    /// <summary>A gateway credential (<c>{site}/{gateway}</c>) connects with its user name, as gateways do; others with a fresh id.</summary>
+    public static string DefaultClientId(string username) => username.Contains('/', StringComparison.Ordinal) ? username : $"test-{Guid.NewGuid():N}";
+
     private static MqttClientOptions Options(int port, string username, string password, string? clientId, Action<MqttClientOptionsBuilder>? configure)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(clientId ?? $"test-{Guid.NewGuid():N}")
+            .WithClientId(clientId ?? DefaultClientId(username))
             .WithTimeout(TimeSpan.FromSeconds(5));
         if (username.Length > 0)
         {
