@@ -35,7 +35,7 @@ public sealed class SecurityPageTests(PagesBed bed)
 
             // The stylesheet applied: the header is laid out by app.css, not the browser's defaults.
             Assert.NotEqual("block", await browser.EvaluateAsync<string>("getComputedStyle(document.querySelector('header.top')).display"));
-            Assert.Equal([], await browser.EvaluateAsync<string[]>("window.__csp"));
+            Assert.Empty(await browser.EvaluateAsync<string[]>("window.__csp"));
         }
 
         Assert.Empty(violations);
