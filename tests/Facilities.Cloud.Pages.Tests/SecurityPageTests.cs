@@ -41,6 +41,22 @@ public sealed class SecurityPageTests(PagesBed bed)
         Assert.Empty(violations);
     }
 
+    [Fact]
+    public async Task InjectedInlineScript_IsRefusedByThePolicy_AndReported()
+    {
+        var violations = new List<string>();
+        var page = await WatchedAsync(await bed.OpenAsync(), violations);
+        await page.GotoAsync("/chargers");
+
+        // What a stored-XSS payload would become once in the DOM: an inline script. The policy refuses to run it, and the
+        // report is what the test above relies on to see a violation.
+        await page.EvaluateAsync("() => { const s = document.createElement('script'); s.textContent = 'window.__ran = true'; document.body.append(s); }");
+
+        await page.WaitForFunctionAsync("() => window.__csp.length > 0");
+        Assert.Contains("script-src", (await page.EvaluateAsync<string[]>("window.__csp"))[0], StringComparison.Ordinal);
+        Assert.False(await page.EvaluateAsync<bool>("() => window.__ran === true"));
+    }
+
     /// <summary>Collects CSP reports of the page: the console's and, from the page itself, every <c>securitypolicyviolation</c> event (into <c>window.__csp</c>).</summary>
     private static async Task<IPage> WatchedAsync(IPage page, List<string> violations)
     {

@@ -36,6 +36,24 @@ public sealed partial class HostileWebTests
     }
 
     [Fact]
+    public async Task AlertAcknowledge_ForgedFromAnotherPort_WithTheEngineersCookie_IsRefused_AndTheAlertStillFires()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct);
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct);
+        await OpenWorkOrderAsync(cloud); // a trapped passenger: a critical alert, firing at once
+        var alert = await cloud.CountAsync("SELECT id FROM alerts WHERE state = 'firing'");
+        using var victim = await SignedInBrowserAsync(cloud);
+
+        // The original finding: a bodiless POST from a page on another port, which the browser sends with the Lax cookie.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/alerts/{alert}/acknowledge");
+        request.Headers.TryAddWithoutValidation("Origin", $"http://127.0.0.1:{FreePort.Next()}");
+        using var forged = await victim.SendAsync(request, Ct);
+
+        await AssertProblemAsync(forged, HttpStatusCode.Forbidden, "is not this site");
+        Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE id = @alert AND state = 'firing'", new { alert }));
+    }
+
+    [Fact]
     public async Task CookieStateChange_WithNeitherOriginNorReferer_IsRefused()
     {
         await using var broker = await MosquittoBroker.StartAsync(Ct);
