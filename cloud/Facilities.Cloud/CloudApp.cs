@@ -66,13 +66,19 @@ public static class CloudApp
         services.AddSingleton(Bind<RetentionOptions>(configuration, "Retention"));
         services.AddHostedService<RetentionJob>();
 
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ExplainStatus);
+        services.Configure<ExceptionHandlerOptions>(handler =>
+            // A body cut off at its limit, or a malformed request, is the client's fault: its own status, never 500.
+            handler.StatusCodeSelector = error => error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         services.AddOpenApi();
 
         var app = builder.Build();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimits();
         app.UseAuthentication();
+        app.UseSameOriginGuard();
         app.UseRateLimiter();
         app.UseAuthorization();
 
@@ -91,6 +97,20 @@ public static class CloudApp
         app.MapPages();
         app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" })).AllowAnonymous();
         return app;
+    }
+
+    /// <summary>Problem details written for a bare status code (no endpoint, a method not allowed, a body over its limit) say why.</summary>
+    private static void ExplainStatus(ProblemDetailsContext problem)
+    {
+        var http = problem.HttpContext;
+        problem.ProblemDetails.Detail ??= problem.ProblemDetails.Status switch
+        {
+            StatusCodes.Status404NotFound => $"there is nothing at {http.Request.Path}",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+            StatusCodes.Status413PayloadTooLarge when http.Items[RequestBodyLimit.ItemKey] is long limit => RequestBodyLimiter.Detail(http.Request.Path, limit),
+            StatusCodes.Status415UnsupportedMediaType => $"{http.Request.Path} does not take a body of type '{http.Request.ContentType}'",
+            _ => null,
+        };
     }
 
     /// <summary>Binds a configuration section, naming the section when a value cannot be converted.</summary>

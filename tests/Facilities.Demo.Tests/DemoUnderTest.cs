@@ -32,6 +32,7 @@ public sealed class DemoUnderTest : IAsyncDisposable
     public async Task<HttpClient> SignedInAsync(DemoSignIn user)
     {
         var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = Cloud.BaseAddress };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Origin", Cloud.BaseAddress!.GetLeftPart(UriPartial.Authority)); // as a browser sends on every POST
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["name"] = user.Name, ["password"] = user.Password });
         using var response = await client.PostAsync("/sign-in", form, Ct);
         Assert.True(response.StatusCode is System.Net.HttpStatusCode.Found or System.Net.HttpStatusCode.SeeOther, $"signing in as {user.Name}: {(int)response.StatusCode}");

@@ -17,6 +17,9 @@ public sealed class AccessAuthenticationHandler(
     public const string SchemeName = "facilities";
     public const string CookieName = "facilities_session";
 
+    /// <summary>The authentication-method claim of a request signed in by the session cookie (an API token's is <c>token</c>).</summary>
+    public const string SessionMethod = "session";
+
     /// <summary>The role claim type (also what <c>RequireRole</c> checks).</summary>
     public const string RoleClaim = ClaimTypes.Role;
 
@@ -43,7 +46,7 @@ public sealed class AccessAuthenticationHandler(
                 SessionCookie.Write(Context, access, sessionId, expires);
             }
 
-            return Success(session.User, "session");
+            return Success(session.User, SessionMethod);
         }
 
         return AuthenticateResult.NoResult();

@@ -20,10 +20,14 @@ public sealed record PasswordRequest(string? Password);
 /// </summary>
 public static partial class AccessEndpoints
 {
+    /// <summary>The sign-in form's body limit: a name, a password of at most 256 characters and a return path.</summary>
+    public const long SignInFormBytes = 8 * 1024;
+
     public static void MapAccessEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/sign-in", (HttpContext context, string? returnUrl) => SignInPage(context, returnUrl, null, StatusCodes.Status200OK)).AllowAnonymous();
-        app.MapPost("/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(SignInThrottle.ClientPolicy);
+        app.MapPost("/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(SignInThrottle.ClientPolicy)
+            .WithMetadata(SameOriginRequired.Instance, new RequestBodyLimit(SignInFormBytes));
         app.MapPost("/sign-out", SignOutAsync).AllowAnonymous();
         app.MapGet("/api/me", (ClaimsPrincipal user) => Results.Json(user.Identity is { IsAuthenticated: true } identity
             ? new { signedIn = true, name = identity.Name, role = user.FindFirst(AccessAuthenticationHandler.RoleClaim)?.Value }
@@ -41,12 +45,12 @@ public static partial class AccessEndpoints
         users.MapPost("/{name}/tokens", async (string name, NewTokenRequest? body, UserDirectory directory, CancellationToken ct) =>
         {
             var label = body?.Label;
-            if (string.IsNullOrWhiteSpace(label) || label.Length > 64)
+            if (UserDirectory.LabelProblem(label) is { } problem)
             {
-                return AlertEndpoints.Problem(400, "invalid request", "'label' is required (1 to 64 characters): what the token is for");
+                return AlertEndpoints.Problem(400, "invalid request", $"'label' is required: what the token is for; {problem}");
             }
 
-            var token = await directory.IssueTokenAsync(name, label, ct);
+            var token = await directory.IssueTokenAsync(name, label!, ct);
             return token is null ? NoUser(name) : Results.Json(new { user = name, label, token }, statusCode: StatusCodes.Status201Created);
         });
         users.MapDelete("/{name}/tokens/{label}", async (string name, string label, UserDirectory directory, CancellationToken ct) =>
@@ -88,7 +92,17 @@ public static partial class AccessEndpoints
             return AlertEndpoints.Problem(415, "invalid request", "sign-in takes a form (application/x-www-form-urlencoded) with 'name' and 'password'");
         }
 
-        var form = await context.Request.ReadFormAsync(cancellationToken);
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception error) when (error is BadHttpRequestException or InvalidDataException)
+        {
+            // Kestrel cut a chunked body at the limit, or a field broke the form reader's own limits: the client's fault, never a 500.
+            return RequestBodyLimiter.TooLarge(context, SignInFormBytes);
+        }
+
         var name = form["name"].ToString().Trim();
         var password = form["password"].ToString();
         var returnUrl = form["returnUrl"].ToString();
@@ -97,18 +111,29 @@ public static partial class AccessEndpoints
             return SignInPage(context, returnUrl, "signin.missing", StatusCodes.Status400BadRequest);
         }
 
-        if (!throttle.TryAttempt(name))
+        if (name.Length > 64 || password.Length > 256)
         {
-            LogThrottled(logger, name);
+            // No user has such a name or password (UserDirectory's rules): refused without hashing or remembering the name.
+            return SignInPage(context, returnUrl, "signin.failed", StatusCodes.Status401Unauthorized);
+        }
+
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.Check(name, client) is { } wait)
+        {
+            LogThrottled(logger, name, client);
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return SignInPage(context, returnUrl, "signin.too-many", StatusCodes.Status429TooManyRequests);
         }
 
         var user = await directory.VerifyPasswordAsync(name, password, cancellationToken);
         if (user is null)
         {
-            LogRefused(logger, name, context.Connection.RemoteIpAddress?.ToString());
+            throttle.Failed(name, client);
+            LogRefused(logger, name, client);
             return SignInPage(context, returnUrl, "signin.failed", StatusCodes.Status401Unauthorized);
         }
+
+        throttle.Succeeded(name, client);
 
         var session = await directory.BeginSessionAsync(user, cancellationToken);
         SessionCookie.Write(context, options, session.Id, session.ExpiresAt);
@@ -157,6 +182,6 @@ public static partial class AccessEndpoints
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Sign-in refused for '{User}' from {Client}")]
     private static partial void LogRefused(ILogger logger, string user, string? client);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Sign-in attempts for '{User}' over the limit; refused without checking")]
-    private static partial void LogThrottled(ILogger logger, string user);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Sign-in attempts for '{User}' from {Client} over the limit; refused without checking")]
+    private static partial void LogThrottled(ILogger logger, string user, string client);
 }

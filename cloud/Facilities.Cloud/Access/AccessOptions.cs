@@ -18,8 +18,20 @@ public sealed class AccessOptions
     /// <summary>Sign-in attempts one client (IP address) may make per minute.</summary>
     public int SignInPerClientPerMinute { get; set; } = 20;
 
-    /// <summary>Sign-in attempts against one user name per five minutes, from anywhere.</summary>
-    public int SignInPerUserPer5Minutes { get; set; } = 10;
+    /// <summary>
+    /// Failed sign-ins for one user name per five minutes, from anywhere; past it only addresses that have not failed for
+    /// the name may try (so the owner still signs in from their own place).
+    /// </summary>
+    public int SignInPerUserPer5Minutes { get; set; } = 100;
+
+    /// <summary>Wrong passwords for one name from one address before that pair has to wait.</summary>
+    public int SignInFreeFailures { get; set; } = 5;
+
+    /// <summary>The first wait after the free failures; it doubles with each further failure.</summary>
+    public TimeSpan SignInFirstDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest wait between two attempts of one name from one address.</summary>
+    public TimeSpan SignInMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
 
     public IReadOnlyList<string> Validate()
     {
@@ -56,6 +68,16 @@ public sealed class AccessOptions
         if (SignInPerClientPerMinute < 1 || SignInPerUserPer5Minutes < 1)
         {
             errors.Add("Identity:SignInPerClientPerMinute and SignInPerUserPer5Minutes: must be at least 1");
+        }
+
+        if (SignInFreeFailures < 1)
+        {
+            errors.Add($"Identity:SignInFreeFailures: must be at least 1; got {SignInFreeFailures}");
+        }
+
+        if (SignInFirstDelay <= TimeSpan.Zero || SignInMaxDelay < SignInFirstDelay)
+        {
+            errors.Add($"Identity:SignInFirstDelay and SignInMaxDelay: the first delay must be positive and at most the longest; got {SignInFirstDelay} and {SignInMaxDelay}");
         }
 
         return errors;

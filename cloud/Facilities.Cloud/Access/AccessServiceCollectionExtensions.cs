@@ -6,7 +6,8 @@ public static class AccessServiceCollectionExtensions
 {
     /// <summary>
     /// Sign-in and roles from configuration section <c>Identity</c> (validated now): the user directory, the session
-    /// cookie and bearer-token scheme, the role policies, the sign-in rate limits and the seed users.
+    /// cookie and bearer-token scheme, the role policies, the sign-in rate limits and the seed users; and the web front
+    /// door's limits from section <c>Web</c> (body limits, origins accepted for cookie-authenticated state changes).
     /// </summary>
     public static IServiceCollection AddAccess(this IServiceCollection services, IConfiguration configuration)
     {
@@ -17,7 +18,14 @@ public static class AccessServiceCollectionExtensions
             throw new InvalidOperationException($"configuration section 'Identity': {string.Join("; ", errors)}");
         }
 
+        var web = CloudApp.Bind<WebOptions>(configuration, "Web");
+        if (web.Validate() is { Count: > 0 } webErrors)
+        {
+            throw new InvalidOperationException($"configuration section 'Web': {string.Join("; ", webErrors)}");
+        }
+
         services.AddSingleton(options);
+        services.AddSingleton(web);
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<SignInThrottle>();
         services.AddHostedService<AccessSeeder>();
@@ -41,6 +49,15 @@ public static class AccessServiceCollectionExtensions
         });
         return services;
     }
+
+    /// <summary>Security headers on every response (<see cref="SecurityHeaders"/>); first in the pipeline, so error responses get them too.</summary>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.UseMiddleware<SecurityHeaders>();
+
+    /// <summary>Request body limits per endpoint (<see cref="RequestBodyLimiter"/>).</summary>
+    public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.UseMiddleware<RequestBodyLimiter>();
+
+    /// <summary>The CSRF check (<see cref="SameOriginGuard"/>); after authentication, which tells a cookie from a token.</summary>
+    public static IApplicationBuilder UseSameOriginGuard(this IApplicationBuilder app) => app.UseMiddleware<SameOriginGuard>();
 }
 
 /// <summary>Creates the users of <c>Identity:SeedUsers</c> that do not exist yet (after the schema migration, which starts first).</summary>

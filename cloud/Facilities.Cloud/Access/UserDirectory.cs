@@ -36,7 +36,20 @@ public sealed class UserDirectory(CloudDatabase database, AccessOptions options,
         : name.Length > 64 ? "a user name has at most 64 characters"
         : name.Trim() != name ? "a user name cannot start or end with spaces"
         : name.Any(char.IsControl) ? "a user name cannot contain control characters"
+        : name.IndexOfAny(UrlReserved) >= 0 ? $"a user name cannot contain any of {UrlReservedText} (it is part of URLs such as /api/users/{{name}})"
         : null;
+
+    /// <summary>Why a token label is not acceptable; null when it is (1 to 64 characters that can stand in a URL path segment).</summary>
+    public static string? LabelProblem(string? label) =>
+        string.IsNullOrWhiteSpace(label) || label.Length > 64 ? "a token label has 1 to 64 characters"
+        : label.Any(char.IsControl) || label.IndexOfAny(UrlReserved) >= 0 ? $"a token label cannot contain control characters or any of {UrlReservedText}"
+        : null;
+
+    // A name or label is a path segment of the admin API (/api/users/{name}/tokens/{label}); the server never decodes
+    // %2F inside a segment, so a name with '/' could be created but never addressed again (nor removed) through the API.
+    private static readonly char[] UrlReserved = ['/', '\\', '%', '?', '#'];
+
+    private static readonly string UrlReservedText = string.Join(" ", UrlReserved);
 
     public static string? PasswordProblem(string? password) =>
         string.IsNullOrEmpty(password) || password.Length < 8 ? "a password needs at least 8 characters"
@@ -86,7 +99,10 @@ public sealed class UserDirectory(CloudDatabase database, AccessOptions options,
         return true;
     }
 
-    /// <summary>Sets a new password and ends the user's sessions; false when there is no such user.</summary>
+    /// <summary>
+    /// Sets a new password and ends the user's sessions and API tokens (whoever knew the old password may have had an
+    /// admin issue a token, or been one); false when there is no such user.
+    /// </summary>
     public async Task<bool> SetPasswordAsync(string name, string password, CancellationToken cancellationToken)
     {
         Check(PasswordProblem(password), nameof(password));
@@ -101,6 +117,7 @@ public sealed class UserDirectory(CloudDatabase database, AccessOptions options,
 
         await connection.ExecuteAsync(new CommandDefinition("UPDATE users SET password_hash = @hash, updated_at = @now WHERE id = @id", new { id, hash, now = Now }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sessions WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM api_tokens WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -187,7 +204,7 @@ public sealed class UserDirectory(CloudDatabase database, AccessOptions options,
     /// <summary>A new API token for a machine client acting as <paramref name="userName"/>; shown once, stored hashed. Null when there is no such user.</summary>
     public async Task<string?> IssueTokenAsync(string userName, string label, CancellationToken cancellationToken)
     {
-        Check(string.IsNullOrWhiteSpace(label) || label.Length > 64 ? "a token label has 1 to 64 characters" : null, nameof(label));
+        Check(LabelProblem(label), nameof(label));
         var token = NewSecret(TokenPrefix);
         await using var connection = await database.OpenAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(

@@ -128,12 +128,18 @@ public static class UsersCommand
 
             case "passwd" when name is not null:
                 return await ReadPasswordAsync() is { } newPassword
-                    ? await users.SetPasswordAsync(name, newPassword, cancellationToken) ? await Done($"password of {name} changed; their sessions ended") : await Fail($"there is no user '{name}'")
+                    ? await users.SetPasswordAsync(name, newPassword, cancellationToken) ? await Done($"password of {name} changed; their sessions and API tokens ended") : await Fail($"there is no user '{name}'")
                     : 1;
 
             case "token" when name is not null:
             {
-                var token = await users.IssueTokenAsync(name, options.GetValueOrDefault("label") ?? "cli", cancellationToken);
+                var label = options.GetValueOrDefault("label") ?? "cli";
+                if (UserDirectory.LabelProblem(label) is { } labelProblem)
+                {
+                    return await Fail($"--label: {labelProblem}");
+                }
+
+                var token = await users.IssueTokenAsync(name, label, cancellationToken);
                 return token is null ? await Fail($"there is no user '{name}'") : await Done(token);
             }
 

@@ -24,6 +24,9 @@ public sealed record AlertActionRequest(string? Note);
 /// </summary>
 public static class AlertEndpoints
 {
+    /// <summary>The longest note on an alert or a work order, in characters: a few paragraphs, never a file.</summary>
+    public const int MaxNoteCharacters = 2000;
+
     private static readonly string[] States = ["open", "pending", "firing", "acknowledged", "resolved", "all"];
 
     public static void MapAlertEndpoints(this IEndpointRouteBuilder app)
@@ -84,6 +87,11 @@ public static class AlertEndpoints
     private static async Task<IResult> ChangeAsync(
         long id, string action, AlertActionRequest? body, string by, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (TooLong("note", body?.Note, MaxNoteCharacters) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
@@ -120,6 +128,11 @@ public static class AlertEndpoints
     }
 
     public static IResult Problem(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
+
+    /// <summary>400 problem details naming the field and its limit when a text is longer than it may be; null otherwise.</summary>
+    public static IResult? TooLong(string field, string? text, int maxCharacters) => text is not null && text.Length > maxCharacters
+        ? Problem(StatusCodes.Status400BadRequest, "invalid request", $"'{field}' has {text.Length} characters; at most {maxCharacters} are allowed")
+        : null;
 
     private static AlertView View(AlertRow r) => new(
         r.Id, r.Site, r.Gateway, r.Device, r.Kind, r.Building, r.RuleId, r.Severity, r.State, r.Title, r.Detail, r.Value,

@@ -19,10 +19,23 @@ public static class LiveEndpoints
 
     public static void MapLiveEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/live/console", (CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
-            TypedResults.ServerSentEvents(Changes(c => ConsoleFingerprintAsync(database, c), options, time, ct))).RequireAuthorization(Policies.Crew);
-        app.MapGet("/api/live/chargers", (string? site, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
-            TypedResults.ServerSentEvents(Changes(c => ChargerFingerprintAsync(database, site, c), options, time, ct))).AllowAnonymous();
+        app.MapGet("/api/live/console", (HttpContext context, LiveStreamGate gate, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
+            Stream(context, gate, Changes(c => ConsoleFingerprintAsync(database, c), options, time, ct))).RequireAuthorization(Policies.Crew);
+        app.MapGet("/api/live/chargers", (string? site, HttpContext context, LiveStreamGate gate, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
+            Stream(context, gate, Changes(c => ChargerFingerprintAsync(database, site, c), options, time, ct))).AllowAnonymous();
+    }
+
+    /// <summary>The stream, if the client and the instance are under their limits (<see cref="LiveStreamGate"/>); 429 problem details otherwise.</summary>
+    private static IResult Stream(HttpContext context, LiveStreamGate gate, IAsyncEnumerable<SseItem<string>> changes)
+    {
+        if (gate.TryEnter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", out var refusal) is not { } lease)
+        {
+            context.Response.Headers.RetryAfter = "30";
+            return Alerts.AlertEndpoints.Problem(StatusCodes.Status429TooManyRequests, "too many live streams", refusal!);
+        }
+
+        context.Response.RegisterForDispose(lease); // released when the request ends, however the stream stops
+        return TypedResults.ServerSentEvents(changes);
     }
 
     /// <summary>A <c>change</c> event at once and whenever the fingerprint moves; a <c>ping</c> after a quiet half-minute keeps proxies from closing the stream.</summary>

@@ -5,6 +5,12 @@ public sealed class PageOptions
 {
     /// <summary>How often a live stream looks for changes in the database (one cheap query per open page).</summary>
     public TimeSpan LiveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Live streams one client address may hold open at once (tabs, phones behind one home router).</summary>
+    public int LiveStreamsPerClient { get; set; } = 10;
+
+    /// <summary>Live streams this instance holds open at once, from everyone (each costs a query per interval).</summary>
+    public int LiveStreams { get; set; } = 500;
 }
 
 public static class PageServiceCollectionExtensions
@@ -18,7 +24,14 @@ public static class PageServiceCollectionExtensions
             throw new InvalidOperationException($"configuration section 'Pages': LiveInterval must be at least 100 ms; got {options.LiveInterval}");
         }
 
+        if (options.LiveStreamsPerClient < 1 || options.LiveStreams < options.LiveStreamsPerClient)
+        {
+            throw new InvalidOperationException(
+                $"configuration section 'Pages': LiveStreamsPerClient must be at least 1 and LiveStreams at least as many; got {options.LiveStreamsPerClient} and {options.LiveStreams}");
+        }
+
         services.AddSingleton(options);
+        services.AddSingleton<LiveStreamGate>();
         services.AddSingleton(PageStrings.Load());
         services.AddSingleton(PageAssets.Load());
         return services;

@@ -35,6 +35,9 @@ public sealed record WorkOrderActionRequest(string? Assignee, string? Note, stri
 /// </summary>
 public static class WorkOrderEndpoints
 {
+    /// <summary>The longest assignee, in characters (a person's or a team's name, as long as a user name may be).</summary>
+    public const int MaxAssigneeCharacters = 64;
+
     private static readonly string[] Filters = ["active", .. WorkOrderLifecycle.Statuses, "all"];
 
     public static void MapWorkOrderEndpoints(this IEndpointRouteBuilder app)
@@ -108,6 +111,12 @@ public static class WorkOrderEndpoints
         if (action == "note" && string.IsNullOrWhiteSpace(body.Text))
         {
             return AlertEndpoints.Problem(400, "invalid request", "'text' is required for a note");
+        }
+
+        if ((AlertEndpoints.TooLong("assignee", body.Assignee, MaxAssigneeCharacters) ?? AlertEndpoints.TooLong("note", body.Note, AlertEndpoints.MaxNoteCharacters)
+            ?? AlertEndpoints.TooLong("text", body.Text, AlertEndpoints.MaxNoteCharacters)) is { } tooLong)
+        {
+            return tooLong;
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -131,6 +131,7 @@ public sealed class SignInTests
         cookies = new CookieContainer();
         var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = cloud.BaseAddress };
         client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Origin", cloud.BaseAddress.GetLeftPart(UriPartial.Authority)); // as a browser sends on every POST
         return client;
     }
 

@@ -79,7 +79,8 @@
 
   function actionsFor(o) {
     const box = el("div", { class: "actions", dataset: { forStatus: o.status } });
-    const input = (name, placeholder) => el("input", { name, placeholder: t(placeholder), "aria-label": t(placeholder) });
+    // The API's limits (64 characters for an assignee, 2000 for a note), so the form cannot build a request it refuses.
+    const input = (name, placeholder) => el("input", { name, maxlength: name === "assignee" ? 64 : 2000, placeholder: t(placeholder), "aria-label": t(placeholder) });
     const run = (action, body, after) => (e) => act(e.target, async () => { await post(`/api/work-orders/${o.id}/${action}`, body()); if (after) after(); });
     if (o.status === "open" || o.status === "assigned") {
       const assignee = input("assignee", "order.assignee-placeholder");
