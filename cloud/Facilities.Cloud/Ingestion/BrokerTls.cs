@@ -46,16 +46,40 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
 
     public string ServerName => string.IsNullOrEmpty(options.ServerName) ? host : options.ServerName;
 
-    /// <summary>
-    /// The last handshake succeeded although the broker asked for a client certificate and none is configured. With TLS 1.3
-    /// a broker that requires one refuses only after the handshake, so the refusal arrives as a bare decryption error on
-    /// the first read; this says why. (Brokers may also ask without requiring: then nothing fails.)
-    /// </summary>
-    public bool AskedForMissingCertificate { get; private set; }
+    private bool _handshaken;
+    private bool _askedForMissingCertificate;
 
-    /// <summary>The reason to give when the connection fails after a handshake in which <see cref="AskedForMissingCertificate"/>.</summary>
-    public static MqttTlsException MissingCertificate(Exception error) =>
-        new($"the broker asked for a client certificate and none is configured (if it requires one, set {Section}:ClientCertificate and {Section}:ClientKey); it then closed the connection: {Innermost(error)}", error);
+    /// <summary>
+    /// Why the connection failed after a successful handshake and before the broker answered CONNECT, when TLS is the
+    /// reason; otherwise null. With TLS 1.3 a broker checks the client's certificate only after the handshake, so its
+    /// refusal (a missing, expired or foreign client certificate) arrives as a bare decryption error on the first read.
+    /// </summary>
+    public MqttTlsException? RefusedAfterHandshake(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (!_handshaken)
+        {
+            return null;
+        }
+
+        var reason = Innermost(error);
+        if (_askedForMissingCertificate)
+        {
+            // Brokers may ask without requiring one, so this is a likely cause, not a certain one.
+            return new($"the broker asked for a client certificate and none is configured (if it requires one, set {Section}:ClientCertificate and {Section}:ClientKey); it then closed the connection: {reason}", error);
+        }
+
+        if (!reason.Contains(" alert ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return new($"the broker ended the TLS connection after the handshake: {reason}{ClientCertificateHint()}", error);
+    }
+
+    private string ClientCertificateHint() => string.IsNullOrEmpty(options.ClientCertificate)
+        ? $"; if the broker requires a client certificate, set {Section}:ClientCertificate and {Section}:ClientKey"
+        : $"; check that the broker accepts {Section}:ClientCertificate '{Path.GetFullPath(options.ClientCertificate)}' (issued by the CA of its cafile, not expired)";
 
     /// <summary>Start-up check of <c>Mqtt:Tls</c> (each problem names its key and file); empty when usable.</summary>
     public static IReadOnlyList<string> Validate(CloudMqttTlsOptions options, string? host)
@@ -111,7 +135,7 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
         SslStream? ssl = null;
         string? rejection = null;
         var asked = false;
-        AskedForMissingCertificate = false;
+        _handshaken = false;
         try
         {
             client = LoadClientCertificate(options);
@@ -152,11 +176,10 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
                 }
 
                 var reason = error is OperationCanceledException ? $"no TLS handshake within {HandshakeTimeout.TotalSeconds:0} s (is it a TLS port?)" : Innermost(error);
-                var hint = client is null ? $"; if the broker requires a client certificate, set {Section}:ClientCertificate and {Section}:ClientKey" : string.Empty;
-                throw new MqttTlsException($"TLS handshake with {ServerName} failed: {reason}{hint}", error);
+                throw new MqttTlsException($"TLS handshake with {ServerName} failed: {reason}{ClientCertificateHint()}", error);
             }
 
-            AskedForMissingCertificate = asked;
+            (_handshaken, _askedForMissingCertificate) = (true, asked);
             return ssl;
         }
         catch

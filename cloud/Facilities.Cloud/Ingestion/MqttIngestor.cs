@@ -164,9 +164,9 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         {
             result = await client.ConnectAsync(BufferedMqttStreamProvider.Apply(builder.Build(), tls), cancellationToken);
         }
-        catch (Exception error) when (tls is { AskedForMissingCertificate: true } && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested && tls?.RefusedAfterHandshake(error) is { } tlsRefusal)
         {
-            throw BrokerTls.MissingCertificate(error);
+            throw tlsRefusal;
         }
 
         if (result.ResultCode != MqttClientConnectResultCode.Success)

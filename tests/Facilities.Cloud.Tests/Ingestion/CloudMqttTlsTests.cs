@@ -138,6 +138,26 @@ public sealed class CloudMqttTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Cloud_MutualTlsWithACertificateFromAnotherCa_IsRefusedNamingTheCertificateFile()
+    {
+        await MakeCertificatesAsync();
+        await _certificates.AuthorityAsync("other-ca", Token);
+        await _certificates.ClientAsync("stranger", "other-ca", "facilities-cloud", Token);
+        await using var broker = await StartBrokerAsync(requireCertificate: true);
+        await using var cloud = await StartCloudAsync(broker, new Dictionary<string, string?>
+        {
+            ["Mqtt:Tls:CaCertificate"] = File("ca.crt"),
+            ["Mqtt:Tls:ClientCertificate"] = File("stranger.crt"),
+            ["Mqtt:Tls:ClientKey"] = File("stranger.key"),
+        }, waitForConsumer: false);
+
+        var refusal = await WaitForRefusalsAsync($"check that the broker accepts Mqtt:Tls:ClientCertificate '{File("stranger.crt")}'");
+
+        Assert.Contains("alert unknown ca", refusal, StringComparison.Ordinal);
+        Assert.False(cloud.Services.GetRequiredService<MqttIngestor>().Connected);
+    }
+
+    [Fact]
     public async Task Cloud_BrokerCertificateFromAnotherCa_IsRefusedNamingTheCaFile_AndIngestsNothing()
     {
         await MakeCertificatesAsync();
