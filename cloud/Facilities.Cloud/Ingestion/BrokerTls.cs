@@ -44,10 +44,10 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
     /// <summary>A broker that takes the TCP connection but never finishes the handshake must not hold the consumer for ever.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
 
-    public string ServerName => string.IsNullOrEmpty(options.ServerName) ? host : options.ServerName;
-
     private bool _handshaken;
     private bool _askedForMissingCertificate;
+
+    public string ServerName => string.IsNullOrEmpty(options.ServerName) ? host : options.ServerName;
 
     /// <summary>
     /// Why the connection failed after a successful handshake and before the broker answered CONNECT, when TLS is the
@@ -175,8 +175,11 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
                     throw new MqttTlsException($"the broker's certificate {rejection}", error);
                 }
 
-                var reason = error is OperationCanceledException ? $"no TLS handshake within {HandshakeTimeout.TotalSeconds:0} s (is it a TLS port?)" : Innermost(error);
-                throw new MqttTlsException($"TLS handshake with {ServerName} failed: {reason}{ClientCertificateHint()}", error);
+                // An alert is the broker refusing (TLS 1.2 checks the client's certificate in the handshake); a bare
+                // end of the connection is most often a listener without TLS.
+                var reason = error is OperationCanceledException ? $"no answer within {HandshakeTimeout.TotalSeconds:0} s" : Innermost(error);
+                var hint = reason.Contains(" alert ", StringComparison.Ordinal) ? ClientCertificateHint() : "; is the port (Mqtt:Port) a TLS listener?";
+                throw new MqttTlsException($"TLS handshake with {ServerName} failed: {reason}{hint}", error);
             }
 
             (_handshaken, _askedForMissingCertificate) = (true, asked);

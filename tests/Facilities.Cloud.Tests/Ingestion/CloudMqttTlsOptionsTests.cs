@@ -1,8 +1,12 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Facilities.Cloud.Ingestion;
 
 namespace Facilities.Cloud.Tests.Ingestion;
 
-/// <summary>Section <c>Mqtt:Tls</c> checked at start, and what is checked again before every connection.</summary>
+/// <summary>Section <c>Mqtt:Tls</c> checked at start, and the handshake's own checks and reasons (without a broker).</summary>
 public sealed class CloudMqttTlsOptionsTests : IDisposable
 {
     private readonly TestCertificates _certificates = new();
@@ -86,6 +90,49 @@ public sealed class CloudMqttTlsOptionsTests : IDisposable
 
         Assert.StartsWith($"Mqtt:Tls:ClientCertificate: '{File("cloud.crt")}' (CN=facilities-cloud) expired on ", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, transport.Length);
+    }
+
+    [Fact]
+    public async Task Authenticate_SelfSignedBrokerCertificateNamedAsTheCa_IsTrusted()
+    {
+        await _certificates.AuthorityAsync("selfsigned-broker", Token); // openssl req -x509: its own issuer
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accept = listener.AcceptTcpClientAsync(Token).AsTask();
+        using var client = new TcpClient();
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, Token);
+        using var server = await accept;
+        await using var broker = new SslStream(server.GetStream());
+        using var pem = X509Certificate2.CreateFromPemFile(File("selfsigned-broker.crt"), File("selfsigned-broker.key"));
+        using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var tls = new BrokerTls(new CloudMqttTlsOptions { Enabled = true, CaCertificate = File("selfsigned-broker.crt"), ServerName = "selfsigned-broker" }, "127.0.0.1", TimeProvider.System);
+
+        var handshake = broker.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, Token);
+        await using var stream = await tls.AuthenticateAsync(client.GetStream(), Token);
+        await handshake;
+
+        Assert.True(stream.IsAuthenticated);
+    }
+
+    [Fact]
+    public async Task Authenticate_PortWithoutTls_AsksWhetherItIsATlsListener()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accept = listener.AcceptTcpClientAsync(Token).AsTask();
+        using var client = new TcpClient();
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, Token);
+        using (await accept)
+        {
+            // A plain MQTT listener drops a connection that opens with a TLS hello; closing at once does the same.
+        }
+
+        var tls = new BrokerTls(new CloudMqttTlsOptions { Enabled = true }, "127.0.0.1", TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<MqttTlsException>(() => tls.AuthenticateAsync(client.GetStream(), Token));
+
+        Assert.StartsWith("TLS handshake with 127.0.0.1 failed: ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; is the port (Mqtt:Port) a TLS listener?", error.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => _certificates.Dispose();
