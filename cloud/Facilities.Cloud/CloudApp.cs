@@ -35,6 +35,11 @@ public static class CloudApp
         services.AddEmbeddedBroker(configuration);
 
         var mqtt = Bind<CloudMqttOptions>(configuration, "Mqtt");
+        if (mqtt.Validate() is { Count: > 0 } mqttProblems)
+        {
+            throw new InvalidOperationException($"configuration section 'Mqtt': {string.Join("; ", mqttProblems)}");
+        }
+
         if (string.IsNullOrEmpty(mqtt.Host))
         {
             // The embedded broker (Broker/, docs/cloud-broker.md) means one box and one cloud instance, and MQTTnet's

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Facilities.Gateway.Outbox;
 using Facilities.Gateway.Polling;
 using Facilities.Gateway.Publishing;
@@ -10,40 +9,22 @@ namespace Facilities.Gateway.Tests;
 /// <summary>The publisher over mutual TLS to a Mosquitto that requires client certificates signed by the site's CA.</summary>
 public sealed class MqttTlsTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("mqtt-tls-").FullName;
+    private readonly TestCertificates _certificates = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private string File(string name) => Path.Combine(_directory, name);
-
-    private async Task OpenSslAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _directory };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var errors = await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        Assert.True(process.ExitCode == 0, $"openssl {string.Join(' ', arguments)}: {errors}");
-    }
+    private string File(string name) => _certificates.File(name);
 
     private async Task MakeCertificatesAsync()
     {
-        await OpenSslAsync("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=facilities-test-ca", "-keyout", "ca.key", "-out", "ca.crt");
-        foreach (var (name, subject, extension) in new[] { ("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1"), ("client", "/CN=gw-tls", "extendedKeyUsage=clientAuth") })
-        {
-            await OpenSslAsync("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", $"{name}.key", "-out", $"{name}.csr");
-            await System.IO.File.WriteAllTextAsync(File($"{name}.ext"), extension + "\n", Ct);
-            await OpenSslAsync("x509", "-req", "-in", $"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-out", $"{name}.crt", "-extfile", $"{name}.ext");
-        }
+        await _certificates.AuthorityAsync("ca", Ct);
+        await _certificates.ServerAsync("server", "ca", Ct);
+        await _certificates.ClientAsync("client", "ca", "gw-tls", Ct);
     }
 
     private async Task<(long Published, long Depth)> PublishOneAsync(int port, MqttOptions options)
     {
-        await using var outbox = new DiskOutbox(new OutboxOptions { Directory = Path.Combine(_directory, "outbox-" + Guid.NewGuid().ToString("N")), FlushInterval = TimeSpan.FromMilliseconds(20) }, NullLogger.Instance);
+        await using var outbox = new DiskOutbox(new OutboxOptions { Directory = Path.Combine(_certificates.Directory, "outbox-" + Guid.NewGuid().ToString("N")), FlushInterval = TimeSpan.FromMilliseconds(20) }, NullLogger.Instance);
         var publisher = new MqttPublisher(options with { Port = port, MaxReconnectDelay = TimeSpan.FromMilliseconds(200) }, new GatewayIdentity("estate-tls", "gw-tls", "t"), outbox,
             () => new GatewayStatusMessage(Schema.Version, 0, DateTimeOffset.UtcNow, "gw-tls", "online", "t", 0, 0, 0, 0), NullLogger.Instance);
         outbox.Enqueue(Topics.Telemetry("estate-tls", "gw-tls", "d"), retain: false, MessageClass.Telemetry, seq => "{}"u8.ToArray());
@@ -76,5 +57,5 @@ public sealed class MqttTlsTests : IDisposable
         Assert.True(withoutCertificate.Depth > 0, "the reading stays in the outbox");
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _certificates.Dispose();
 }

@@ -9,14 +9,26 @@ namespace Facilities.Cloud.Ingestion;
 /// The cloud's MQTT connection: a TCP socket behind a <see cref="BufferedMqttStream"/>. MQTTnet reads every packet in
 /// small pieces (the fixed header, then the rest) and writes every acknowledgement on its own, each a system call;
 /// draining a backlog that way cost more CPU in system calls than in everything else the client does (profiled with
-/// perf in the ingest benchmark, tests/Facilities.Cloud.Benchmarks).
+/// perf in the ingest benchmark, tests/Facilities.Cloud.Benchmarks). With TLS (<c>Mqtt:Tls</c>) the encryption sits
+/// between the socket and the buffer, so the buffer still takes whatever has arrived in one read and a burst of
+/// acknowledgements leaves as one TLS record; MQTTnet's own TLS option would sit above the buffer and seal every packet
+/// on its own, so it stays off.
 /// </summary>
 public sealed class BufferedMqttStreamProvider : IMqttClientStreamProvider
 {
-    public static readonly BufferedMqttStreamProvider Instance = new();
+    public static readonly BufferedMqttStreamProvider Instance = new(null);
+
+    private readonly BrokerTls? _tls;
+
+    private BufferedMqttStreamProvider(BrokerTls? tls) => _tls = tls;
 
     /// <summary>Sets this provider on options built for a TCP server.</summary>
-    public static MqttClientOptions Apply(MqttClientOptions options)
+    public static MqttClientOptions Apply(MqttClientOptions options) => Apply(options, Instance);
+
+    /// <summary>Sets a provider that speaks TLS to the broker (<paramref name="tls"/>), or plain TCP when it is null.</summary>
+    internal static MqttClientOptions Apply(MqttClientOptions options, BrokerTls? tls) => Apply(options, tls is null ? Instance : new BufferedMqttStreamProvider(tls));
+
+    private static MqttClientOptions Apply(MqttClientOptions options, BufferedMqttStreamProvider provider)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.ChannelOptions is not MqttClientTcpOptions tcp)
@@ -24,7 +36,12 @@ public sealed class BufferedMqttStreamProvider : IMqttClientStreamProvider
             throw new ArgumentException("the buffered stream needs a TCP connection (WithTcpServer)", nameof(options));
         }
 
-        tcp.StreamProvider = Instance;
+        if (tcp.TlsOptions?.UseTls == true)
+        {
+            throw new ArgumentException("TLS belongs under the buffered stream (BrokerTls), not in MQTTnet's options", nameof(options));
+        }
+
+        tcp.StreamProvider = provider;
         return options;
     }
 
@@ -35,7 +52,7 @@ public sealed class BufferedMqttStreamProvider : IMqttClientStreamProvider
         try
         {
             await socket.ConnectAsync(brokerEndPoint, cancellationToken);
-            return new BufferedMqttStream(new NetworkStream(socket, ownsSocket: true));
+            return await OverAsync(new NetworkStream(socket, ownsSocket: true), _tls, cancellationToken);
         }
         catch
         {
@@ -43,6 +60,10 @@ public sealed class BufferedMqttStreamProvider : IMqttClientStreamProvider
             throw;
         }
     }
+
+    /// <summary>The layers above a connected <paramref name="transport"/>: the buffer, over TLS when <paramref name="tls"/> is given.</summary>
+    internal static async Task<BufferedMqttStream> OverAsync(Stream transport, BrokerTls? tls, CancellationToken cancellationToken) =>
+        new(tls is null ? transport : await tls.AuthenticateAsync(transport, cancellationToken));
 }
 
 /// <summary>

@@ -42,6 +42,12 @@ public sealed class CloudMqttOptions
 
     /// <summary>Unacknowledged messages the broker may send at once (MQTT 5 receive maximum): two batches.</summary>
     public ushort ReceiveMaximum => (ushort)Math.Clamp(2 * BatchSize, 1, ushort.MaxValue);
+
+    /// <summary>Section <c>Mqtt:Tls</c>: TLS to a broker on another machine (off by default).</summary>
+    public CloudMqttTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Start-up check, before the embedded broker fills in <see cref="Host"/>; each problem names its key.</summary>
+    public IReadOnlyList<string> Validate() => BrokerTls.Validate(Tls, Host);
 }
 
 /// <summary>
@@ -49,7 +55,7 @@ public sealed class CloudMqttOptions
 /// committed, so a crash before the commit means the broker delivers it again (and the seq check makes that harmless).
 /// Reconnects for ever with backoff.
 /// </summary>
-public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, ILogger<MqttIngestor> logger) : BackgroundService
+public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
 {
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _received = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -108,7 +114,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             }
             catch (Exception error)
             {
-                LogConnectFailed(logger, options.Host ?? "embedded", options.Port, error.Message, delay.TotalSeconds);
+                LogConnectFailed(logger, options.Host ?? "embedded", options.Port, Reason(error), delay.TotalSeconds);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
@@ -122,10 +128,25 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
+    /// <summary>What to tell the operator: a TLS failure names its setting and file, however deep MQTTnet wrapped it.</summary>
+    private static string Reason(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is MqttTlsException tls)
+            {
+                return $"TLS: {tls.Message}";
+            }
+        }
+
+        return error.Message;
+    }
+
     private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
     {
+        var host = string.IsNullOrEmpty(options.Host) ? "127.0.0.1" : options.Host;
         var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(string.IsNullOrEmpty(options.Host) ? "127.0.0.1" : options.Host, options.Port)
+            .WithTcpServer(host, options.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(options.ClientId ?? $"facilities-cloud-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}")
             .WithCleanStart(false)
@@ -137,7 +158,23 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             builder.WithCredentials(options.Username, options.Password);
         }
 
-        var result = await client.ConnectAsync(BufferedMqttStreamProvider.Apply(builder.Build()), cancellationToken);
+        var tls = options.Tls.Enabled ? new BrokerTls(options.Tls, host, time) : null;
+        MqttClientConnectResult result;
+        try
+        {
+            result = await client.ConnectAsync(BufferedMqttStreamProvider.Apply(builder.Build(), tls), cancellationToken);
+        }
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested && tls?.RefusedAfterHandshake(error) is { } tlsRefusal)
+        {
+            throw tlsRefusal;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            // MQTTnet 5 returns a refusal (bad credentials, a certificate the broker maps to no user) instead of throwing.
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+        }
+
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var filter in Filters(options.SharedGroup))
         {
@@ -153,7 +190,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
 
         Connected = true;
-        LogConnected(logger, options.Host ?? "embedded", options.Port, result.IsSessionPresent);
+        LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", result.IsSessionPresent);
         _subscribed.TrySetResult();
     }
 
@@ -250,15 +287,15 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} (session resumed: {Resumed})")]
-    private static partial void LogConnected(ILogger logger, string host, int port, bool resumed);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} over {Transport} (session resumed: {Resumed})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string transport, bool resumed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port}: {Error}; retrying in {Seconds} s")]
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port}: {Error}; retrying in {Seconds} s")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, string error, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Count} messages could not be stored ({Error}); unacknowledged, trying again in {Seconds} s")]
+    [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "{Count} messages could not be stored ({Error}); unacknowledged, trying again in {Seconds} s")]
     private static partial void LogBatchNotStored(ILogger logger, int count, string error, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Acknowledging {Topic} failed: {Error}")]
+    [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "Acknowledging {Topic} failed: {Error}")]
     private static partial void LogAckFailed(ILogger logger, string topic, string error);
 }

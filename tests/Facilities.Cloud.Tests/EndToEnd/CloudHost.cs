@@ -42,7 +42,11 @@ public sealed class CloudHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<CloudHost> StartAsync(int brokerPort, CancellationToken cancellationToken, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    /// <param name="waitForConsumer">Return only once the consumer subscribed; off for tests of a broker that refuses it.</param>
+    /// <param name="configure">More set-up of the host (a log recorder, for instance).</param>
+    public static async Task<CloudHost> StartAsync(
+        int brokerPort, CancellationToken cancellationToken, IDictionary<string, string?>? settings = null, TimeProvider? clock = null,
+        bool waitForConsumer = true, Action<WebApplicationBuilder>? configure = null)
     {
         var port = FreePort.Next();
         var connectionString = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("cloud-e2e-").FullName, "cloud.db")}";
@@ -75,12 +79,18 @@ public sealed class CloudHost : IAsyncDisposable
             {
                 builder.Services.AddSingleton(clock);
             }
+
+            configure?.Invoke(builder);
         });
         await app.StartAsync(cancellationToken);
         var host = new CloudHost(app, port, connectionString);
         var token = await app.Services.GetRequiredService<UserDirectory>().IssueTokenAsync(AdminName, "tests", cancellationToken);
         host.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        await app.Services.GetRequiredService<Facilities.Cloud.Ingestion.MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        if (waitForConsumer)
+        {
+            await app.Services.GetRequiredService<Facilities.Cloud.Ingestion.MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        }
+
         return host;
     }
 

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Facilities.Cloud.Ingestion;
 
 namespace Facilities.Cloud.Tests.Ingestion;
@@ -98,6 +100,115 @@ public sealed class BufferedMqttStreamTests
         var rest = new byte[2];
         await stream.ReadExactlyAsync(rest, Token);
         Assert.Equal(new byte[] { 0x20, 0x02, 0x00, 0x00 }, header.Concat(rest));
+    }
+
+    [Fact]
+    public async Task Provider_OverTls_ABacklogOfSmallPacketsCostsFewTransportReadsAndABurstFewSends()
+    {
+        using var certificates = new TestCertificates();
+        await certificates.AuthorityAsync("ca", Token);
+        await certificates.ServerAsync("broker", "ca", Token);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accept = listener.AcceptTcpClientAsync(Token).AsTask();
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(listener.LocalEndpoint, Token);
+        var transport = new CountingStream(new NetworkStream(socket, ownsSocket: true));
+        using var server = await accept;
+        await using var broker = new SslStream(server.GetStream());
+        using var pem = X509Certificate2.CreateFromPemFile(certificates.File("broker.crt"), certificates.File("broker.key"));
+        using var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var tls = new BrokerTls(new CloudMqttTlsOptions { Enabled = true, CaCertificate = certificates.File("ca.crt") }, "127.0.0.1", TimeProvider.System);
+
+        var handshake = broker.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, Token);
+        await using var stream = await BufferedMqttStreamProvider.OverAsync(transport, tls, Token);
+        await handshake;
+
+        // 8 000 PUBACK-sized packets waiting (32 KB, two TLS records: well within the socket buffers, so the write completes
+        // before anything is read), read as MQTTnet reads them: the fixed header, then the rest.
+        var backlog = Enumerable.Range(0, 8_000).SelectMany(i => new byte[] { 0x40, 0x02, (byte)(i >> 8), (byte)i }).ToArray();
+        await broker.WriteAsync(backlog, Token);
+        await broker.FlushAsync(Token);
+        var (readsBefore, sendsBefore) = (transport.Reads, transport.Sends);
+        var received = new byte[backlog.Length];
+        for (var offset = 0; offset < received.Length; offset += 4)
+        {
+            await stream.ReadExactlyAsync(received.AsMemory(offset, 2), Token);
+            await stream.ReadExactlyAsync(received.AsMemory(offset + 2, 2), Token);
+        }
+
+        Assert.Equal(backlog, received);
+        Assert.InRange(transport.Reads - readsBefore, 1, 24);
+
+        // A burst of acknowledgements leaves in few sends (one TLS record each), not one per packet.
+        for (var i = 0; i < 200; i++)
+        {
+            await stream.WriteAsync(backlog.AsMemory(4 * i, 4), Token);
+        }
+
+        await stream.FlushAsync(Token);
+        var echoed = new byte[800];
+        await broker.ReadExactlyAsync(echoed, Token);
+        Assert.Equal(backlog.AsSpan(0, 800).ToArray(), echoed);
+        Assert.InRange(transport.Sends - sendsBefore, 1, 20);
+    }
+
+    /// <summary>Counts the reads and sends that reach the socket.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public int Reads { get; private set; }
+
+        public int Sends { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Reads++;
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Sends++;
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>An inner stream that hands out its data in fixed chunks and records writes, with an optional slow or failing send.</summary>

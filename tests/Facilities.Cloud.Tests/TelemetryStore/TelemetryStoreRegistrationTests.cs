@@ -70,23 +70,4 @@ public sealed class TelemetryStoreRegistrationTests
         var options = new InfluxOptions { Url = "http://influx:8086", Version = 2, Org = "o", Bucket = "b", Token = "s3cr3t" };
         Assert.DoesNotContain("s3cr3t", options.ToString(), StringComparison.Ordinal);
     }
-
-    private sealed class RecordingLoggerProvider(ConcurrentQueue<string> log) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new RecordingLogger(log);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class RecordingLogger(ConcurrentQueue<string> log) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            log.Enqueue(formatter(state, exception));
-    }
 }
