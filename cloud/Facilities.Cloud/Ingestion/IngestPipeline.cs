@@ -84,10 +84,10 @@ public sealed partial class IngestPipeline(
         {
             await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, causes, cancellationToken);
         }
-        catch (Exception error) when (!IsTransient(error) && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when ((validated.Length > 1 || !IsTransient(error)) && !cancellationToken.IsCancellationRequested)
         {
-            // Whatever the batch's size: a batch of one re-thrown would be retried for ever by the consumer, and with it
-            // every message behind it, from every gateway.
+            // A batch of one too, unless the error is transient: re-thrown, it would be retried by the consumer for ever,
+            // and with it every message behind it, from every gateway.
             LogBatchFailed(logger, validated.Length, error.Message);
             for (var i = 0; i < validated.Length; i++)
             {
