@@ -49,6 +49,14 @@ public static class CloudApp
         }
 
         services.AddSingleton(mqtt);
+        var ingestion = Bind<IngestionOptions>(configuration, "Ingestion");
+        if (ingestion.Validate() is { Count: > 0 } ingestionErrors)
+        {
+            throw new InvalidOperationException($"configuration section 'Ingestion': {string.Join("; ", ingestionErrors)}");
+        }
+
+        services.AddSingleton(ingestion);
+        services.AddSingleton<IngestionHealth>();
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IMessageHandler, DeviceRegistry>();
 
@@ -71,6 +79,9 @@ public static class CloudApp
         services.AddSingleton(Bind<RetentionOptions>(configuration, "Retention"));
         services.AddHostedService<RetentionJob>();
 
+        // A non-finite number (a NaN or an infinity stored before ingestion refused them) is written as null: the JSON
+        // writer would throw on it and fail the whole response.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new FiniteOrNullConverter()));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ExplainStatus);
         services.Configure<ExceptionHandlerOptions>(handler =>
             // A body cut off at its limit, or a malformed request, is the client's fault: its own status, never 500.
@@ -100,7 +111,7 @@ public static class CloudApp
         app.MapOverviewEndpoints();
         app.MapLiveEndpoints();
         app.MapPages();
-        app.MapGet("/healthz", (MqttIngestor ingestor) => Results.Json(new { status = "ok", mqtt = ingestor.Connected ? "connected" : "disconnected" })).AllowAnonymous();
+        app.MapHealth();
         return app;
     }
 

@@ -16,7 +16,7 @@ namespace Facilities.Cloud;
 public static class MetricsEndpoint
 {
     public static void MapMetrics(this IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", async (IngestMetrics ingest, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, HttpContext context, CancellationToken ct) =>
+        app.MapGet("/metrics", async (IngestMetrics ingest, IngestionHealth health, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, HttpContext context, CancellationToken ct) =>
         {
             var text = new StringBuilder();
             void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
@@ -33,6 +33,13 @@ public static class MetricsEndpoint
                 ("{outcome=\"accepted\"}", ingest.Accepted), ("{outcome=\"duplicate\"}", ingest.Duplicates),
                 ("{outcome=\"dead_lettered\"}", ingest.DeadLettered), ("{outcome=\"ignored\"}", ingest.Ignored),
             ]);
+            Metric("facilities_cloud_dead_letters_total", "counter", "Gateway messages refused and kept in dead_letters since start-up, by what was wrong.",
+                ingest.DeadLetteredByCause.Select(d => ($"{{reason=\"{ReasonLabel(d.Cause)}\"}}", (double)d.Count)));
+            var ingestion = health.Check();
+            Metric("facilities_cloud_ingestion_stalled", "gauge", "1 while a batch has waited longer than Ingestion:StallWindow without being stored (/healthz answers 503).",
+                [("", ingestion.Stalled ? 1 : 0)]);
+            Metric("facilities_cloud_ingestion_waiting_seconds", "gauge", "How long the batch in hand has waited to be stored (0 when none waits).", [("", ingestion.Waiting.TotalSeconds)]);
+            Metric("facilities_cloud_ingestion_store_failures_total", "counter", "Failed attempts to store a batch (retried) since start-up.", [("", ingestion.Failures)]);
             Metric("facilities_cloud_mqtt_connected", "gauge", "1 while the consumer is connected to the broker.", [("", consumer.Connected ? 1 : 0)]);
             var influx = store.Snapshot();
             Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up.",
@@ -71,4 +78,11 @@ public static class MetricsEndpoint
         metric("facilities_cloud_broker_dead_letters_dropped_total", "counter", "Embedded broker: refused publishes not written to dead_letters (queue full).",
             [("", broker.DeadLettersDropped)]);
     }
+
+    /// <summary>The cause as a Prometheus label value: <c>non_finite</c> for <see cref="RejectionCause.NonFinite"/>.</summary>
+    private static string ReasonLabel(RejectionCause cause) => cause switch
+    {
+        RejectionCause.NonFinite => "non_finite",
+        _ => cause.ToString().ToLowerInvariant(),
+    };
 }

@@ -13,8 +13,36 @@ public sealed record Envelope(TopicAddress Address, IGatewayMessage Message, Dat
     public string? Device => Address.Device;
 }
 
-/// <summary>Why a message was refused; the reason is stored with it in the dead-letter table.</summary>
-public sealed record Rejection(string Reason);
+/// <summary>Why a message was refused; the reason is stored with it in the dead-letter table, the cause counted at /metrics.</summary>
+public sealed record Rejection(string Reason, RejectionCause Cause = RejectionCause.Contract);
+
+/// <summary>What kind of fault a refused message has (the <c>reason</c> label of the dead-letter counter at /metrics).</summary>
+public enum RejectionCause
+{
+    /// <summary>Not a facilities/v1 gateway topic.</summary>
+    Topic,
+
+    /// <summary>Not JSON of the type the topic names.</summary>
+    Json,
+
+    /// <summary>Unknown schema version, a missing field, or a device or gateway other than the topic's.</summary>
+    Contract,
+
+    /// <summary>A number that is not finite (NaN, Infinity, or too large for a double).</summary>
+    NonFinite,
+
+    /// <summary>A sample time outside the accepted window around the time of arrival.</summary>
+    Timestamp,
+
+    /// <summary>Over a size limit: payload bytes, points, point-name length.</summary>
+    Limit,
+
+    /// <summary>A sequence number out of range or jumping implausibly far.</summary>
+    Sequence,
+
+    /// <summary>Valid, but storing it failed for a reason of its own.</summary>
+    Processing,
+}
 
 /// <summary>
 /// Handles a message inside the ingestion transaction: its database effects commit together with the record that the

@@ -7,6 +7,7 @@ public sealed class IngestMetrics
     private long _duplicates;
     private long _deadLettered;
     private long _ignored;
+    private readonly long[] _deadLetteredBy = new long[Enum.GetValues<RejectionCause>().Length];
 
     public long Accepted => Interlocked.Read(ref _accepted);
 
@@ -16,13 +17,20 @@ public sealed class IngestMetrics
 
     public long Ignored => Interlocked.Read(ref _ignored);
 
-    public void Count(IngestOutcome outcome)
+    /// <summary>Dead-lettered messages by what was wrong with them, every cause listed (zero when none).</summary>
+    public IEnumerable<(RejectionCause Cause, long Count)> DeadLetteredByCause =>
+        Enum.GetValues<RejectionCause>().Select(c => (c, Interlocked.Read(ref _deadLetteredBy[(int)c])));
+
+    public void Count(IngestOutcome outcome, RejectionCause? cause = null)
     {
         switch (outcome)
         {
             case IngestOutcome.Accepted: Interlocked.Increment(ref _accepted); break;
             case IngestOutcome.Duplicate: Interlocked.Increment(ref _duplicates); break;
-            case IngestOutcome.DeadLettered: Interlocked.Increment(ref _deadLettered); break;
+            case IngestOutcome.DeadLettered:
+                Interlocked.Increment(ref _deadLettered);
+                Interlocked.Increment(ref _deadLetteredBy[(int)(cause ?? RejectionCause.Processing)]);
+                break;
             default: Interlocked.Increment(ref _ignored); break;
         }
     }

@@ -37,8 +37,9 @@ public enum IngestOutcome
 /// <summary>
 /// Validates, de-duplicates and handles messages, a batch per database transaction: the record that a gateway's
 /// sequence number was seen commits together with the handlers' effects, so a message acknowledged to the broker has
-/// had its effect exactly once. A batch that fails is retried message by message, so one poison message is parked
-/// in the dead-letter table and the others go through.
+/// had its effect exactly once. A batch that fails for anything but a transient database error is retried message by
+/// message (a batch of one too), so one poison message is parked in the dead-letter table with the error and the
+/// others go through.
 /// </summary>
 public sealed partial class IngestPipeline(
     CloudDatabase database,
@@ -46,10 +47,12 @@ public sealed partial class IngestPipeline(
     IEnumerable<ICommittedMessageSink> sinks,
     IngestMetrics metrics,
     TimeProvider time,
-    ILogger<IngestPipeline> logger)
+    ILogger<IngestPipeline> logger,
+    IngestionOptions? options = null)
 {
     private readonly IMessageHandler[] _handlers = [.. handlers];
     private readonly ICommittedMessageSink[] _sinks = [.. sinks];
+    private readonly IngestionOptions _options = options ?? IngestionOptions.Default;
 
     public Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken) =>
         ProcessAsync(Validate(batch), cancellationToken);
@@ -65,7 +68,7 @@ public sealed partial class IngestPipeline(
         var validated = new (RawMessage, (Envelope?, Rejection?))[batch.Count];
         for (var i = 0; i < validated.Length; i++)
         {
-            validated[i] = (batch[i], MessageValidator.Validate(batch[i].Topic, batch[i].Payload.Span, now));
+            validated[i] = (batch[i], MessageValidator.Validate(batch[i].Topic, batch[i].Payload.Span, now, _options));
         }
 
         return new ValidatedBatch(validated);
@@ -76,22 +79,25 @@ public sealed partial class IngestPipeline(
         ArgumentNullException.ThrowIfNull(batch);
         var validated = batch.Messages;
         var outcomes = new IngestOutcome[validated.Length];
+        var causes = new RejectionCause?[validated.Length];
         try
         {
-            await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, cancellationToken);
+            await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, causes, cancellationToken);
         }
-        catch (Exception error) when (error is DbException or InvalidOperationException && validated.Length > 1 && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when ((validated.Length > 1 || !IsTransient(error)) && !cancellationToken.IsCancellationRequested)
         {
+            // A batch of one too, unless the error is transient: re-thrown, it would be retried by the consumer for ever,
+            // and with it every message behind it, from every gateway.
             LogBatchFailed(logger, validated.Length, error.Message);
             for (var i = 0; i < validated.Length; i++)
             {
-                await ProcessOneAsync(validated, i, outcomes, cancellationToken);
+                await ProcessOneAsync(validated, i, outcomes, causes, cancellationToken);
             }
         }
 
         for (var i = 0; i < validated.Length; i++)
         {
-            metrics.Count(outcomes[i]);
+            metrics.Count(outcomes[i], causes[i]);
             if (outcomes[i] == IngestOutcome.Accepted)
             {
                 foreach (var sink in _sinks)
@@ -104,13 +110,14 @@ public sealed partial class IngestPipeline(
         return outcomes;
     }
 
-    private async Task ProcessOneAsync((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int index, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+    private async Task ProcessOneAsync(
+        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int index, IngestOutcome[] outcomes, RejectionCause?[] causes, CancellationToken cancellationToken)
     {
         try
         {
-            await ProcessInTransactionAsync(validated, index, 1, outcomes, cancellationToken);
+            await ProcessInTransactionAsync(validated, index, 1, outcomes, causes, cancellationToken);
         }
-        catch (Exception error) when (error is DbException or InvalidOperationException && !IsTransient(error) && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (!IsTransient(error) && !cancellationToken.IsCancellationRequested)
         {
             // Only a message the database refuses for what it is gets parked. A deadlock, a busy database or a lost
             // connection says nothing about the message: that error goes up, the batch stays unacknowledged and is
@@ -118,27 +125,35 @@ public sealed partial class IngestPipeline(
             var raw = validated[index].Raw;
             LogMessageFailed(logger, raw.Topic, error);
             await using var connection = await database.OpenAsync(cancellationToken);
-            await DeadLetterAsync(connection, null, raw, $"processing failed: {error.Message}", cancellationToken);
+            await DeadLetterAsync(connection, null, raw, $"processing failed: {error.GetType().Name}: {error.Message}", cancellationToken);
             outcomes[index] = IngestOutcome.DeadLettered;
+            causes[index] = RejectionCause.Processing;
         }
     }
 
     private async Task ProcessInTransactionAsync(
-        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int start, int count, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int start, int count, IngestOutcome[] outcomes, RejectionCause?[] causes,
+        CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var context = new IngestContext(database, connection, transaction, time);
-        var fresh = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), cancellationToken);
+        var (fresh, refused) = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), _options.MaxSeqJump, cancellationToken);
         var accepted = new List<Envelope>(count);
         for (var i = start; i < start + count; i++)
         {
             var (raw, (envelope, rejection)) = validated[i];
+            if (rejection is null && envelope is not null && refused?.GetValueOrDefault((envelope.Site, envelope.Gateway, envelope.Message.Seq)) is { } jump)
+            {
+                rejection = jump;
+            }
+
             if (rejection is not null)
             {
                 LogRejected(logger, raw.Topic, rejection.Reason);
                 await DeadLetterAsync(connection, transaction, raw, rejection.Reason, cancellationToken);
                 outcomes[i] = IngestOutcome.DeadLettered;
+                causes[i] = rejection.Cause;
             }
             else if (envelope is null)
             {
@@ -186,11 +201,16 @@ public sealed partial class IngestPipeline(
     /// effect, and a number twice in one batch is new only once. A last will (seq 0) is published by the broker and is
     /// always new. Per gateway, in key order: on PostgreSQL a transaction-scoped advisory lock on the gateway first, so
     /// two instances merging runs of one gateway take turns (always in the same order, before any device row is locked),
-    /// then its runs around the batch's numbers are read, merged with the new numbers and written back.
+    /// then its runs around the batch's numbers and its highest run are read, merged with the new numbers and written back.
+    /// A number more than <paramref name="maxJump"/> past the highest one handled from its gateway (or, for a gateway
+    /// not heard before, past the batch's lowest) is refused and not recorded: a gateway loses at most what its outbox
+    /// dropped, and one forged number must not make the gap report count billions of missing messages.
     /// </summary>
-    private static async Task<HashSet<(string Site, string Gateway, long Seq)>> MarkSeenAsync(IngestContext context, IEnumerable<Envelope> envelopes, CancellationToken cancellationToken)
+    private static async Task<(HashSet<(string Site, string Gateway, long Seq)> Fresh, Dictionary<(string Site, string Gateway, long Seq), Rejection>? Refused)> MarkSeenAsync(
+        IngestContext context, IEnumerable<Envelope> envelopes, long maxJump, CancellationToken cancellationToken)
     {
         var fresh = new HashSet<(string, string, long)>();
+        Dictionary<(string, string, long), Rejection>? refused = null;
         var gateways = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
             .GroupBy(e => (e.Site, e.Gateway))
             .OrderBy(g => g.Key.Site, StringComparer.Ordinal).ThenBy(g => g.Key.Gateway, StringComparer.Ordinal);
@@ -205,9 +225,34 @@ public sealed partial class IngestPipeline(
                     "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"seen_ranges/{site}/{name}" }, context.Transaction, cancellationToken: cancellationToken));
             }
 
-            var stored = (await context.Connection.QueryAsync<SeenRange>(new CommandDefinition(
-                $"SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived FROM seen_ranges WHERE {SpanCondition}",
+            var rows = (await context.Connection.QueryAsync<SeenRangeRow>(new CommandDefinition(
+                $"""
+                SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived, CAST(0 AS BIGINT) AS Highest FROM seen_ranges WHERE {SpanCondition}
+                UNION ALL
+                SELECT FirstSeq, LastSeq, FirstReceived, LastReceived, CAST(1 AS BIGINT) AS Highest FROM (
+                    SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived
+                    FROM seen_ranges WHERE site = @site AND gateway = @gateway ORDER BY first_seq DESC LIMIT 1) highest
+                """,
                 span, context.Transaction, cancellationToken: cancellationToken))).ToList();
+            var stored = rows.Where(r => r.Highest == 0).Select(r => r.Run).ToList();
+            var highest = rows.Where(r => r.Highest == 1).Select(r => (long?)r.LastSeq).FirstOrDefault();
+            if (SeenRanges.Implausible(arrived.Select(a => a.Seq), highest, maxJump) is { Count: > 0 } jumps)
+            {
+                refused ??= [];
+                foreach (var seq in jumps)
+                {
+                    var from = highest is { } h ? $"the highest number handled from gateway '{name}', {h}" : $"the lowest number of gateway '{name}' in this batch";
+                    refused[(site, name, seq)] = new Rejection(
+                        $"field 'seq' {seq} jumps more than {maxJump} past {from} (Ingestion:MaxSeqJump)", RejectionCause.Sequence);
+                }
+
+                arrived.RemoveAll(a => jumps.Contains(a.Seq));
+                if (arrived.Count == 0)
+                {
+                    continue;
+                }
+            }
+
             var (added, merged) = SeenRanges.Add(stored, arrived);
             if (added.Count == 0)
             {
@@ -229,7 +274,22 @@ public sealed partial class IngestPipeline(
                 [.. merged.Select(r => new object?[] { site, name, r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived })], cancellationToken);
         }
 
-        return fresh;
+        return (fresh, refused);
+    }
+
+    private sealed class SeenRangeRow
+    {
+        public long FirstSeq { get; set; }
+
+        public long LastSeq { get; set; }
+
+        public long FirstReceived { get; set; }
+
+        public long LastReceived { get; set; }
+
+        public long Highest { get; set; }
+
+        public SeenRange Run => new(FirstSeq, LastSeq, FirstReceived, LastReceived);
     }
 
     /// <summary>A gateway's runs that overlap or touch the numbers between <c>low + 1</c> and <c>high − 1</c>.</summary>
@@ -239,7 +299,20 @@ public sealed partial class IngestPipeline(
         "INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received)", "",
         DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64, DbType.Int64);
 
-    private static bool IsTransient(Exception error) => error is DbException { IsTransient: true };
+    /// <summary>
+    /// An error about the database rather than the message: a deadlock, a busy or locked database, a lost connection, a
+    /// full disk, a timeout. Retrying later may succeed, and parking the message would lose it for nothing.
+    /// </summary>
+    private static bool IsTransient(Exception error) => error switch
+    {
+        OperationCanceledException or TimeoutException or IOException or System.Net.Sockets.SocketException => true,
+        DbException { IsTransient: true } => true,
+        // SQLite's result codes for a database that cannot be written now: busy, locked, out of memory, read-only,
+        // I/O error, full, cannot open, protocol (https://www.sqlite.org/rescode.html).
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 7 or 8 or 10 or 13 or 14 or 15,
+        DbException { InnerException: { } inner } => IsTransient(inner),
+        _ => false,
+    };
 
     private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
         DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);

@@ -14,7 +14,7 @@ public static class IngestionEndpoints
 {
     public static void MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/ingestion", async (IngestMetrics metrics, CloudDatabase database, TimeProvider time, CancellationToken ct) =>
+        app.MapGet("/api/ingestion", async (IngestMetrics metrics, IngestionOptions options, CloudDatabase database, TimeProvider time, CancellationToken ct) =>
         {
             await using var connection = await database.OpenAsync(ct);
             var gaps = await SequenceGaps.FindAsync(connection, time.GetUtcNow(), TimeSpan.FromSeconds(30), ct);
@@ -29,7 +29,9 @@ public static class IngestionEndpoints
                 {
                     site = g.Key.Site,
                     gateway = g.Key.Gateway,
-                    missing = g.Sum(r => r.Last - r.First + 1),
+                    // A gap counts at most MaxSeqJump: a larger jump is refused at ingestion, except against the first
+                    // number ever seen from a gateway, which a forged later one must not turn into billions missing.
+                    missing = g.Sum(r => Math.Min(r.Last - r.First + 1, options.MaxSeqJump)),
                     ranges = g.Take(20).Select(r => new { first = r.First, last = r.Last }),
                 }),
             });

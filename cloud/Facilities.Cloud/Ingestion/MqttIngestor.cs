@@ -55,7 +55,7 @@ public sealed class CloudMqttOptions
 /// committed, so a crash before the commit means the broker delivers it again (and the seq check makes that harmless).
 /// Reconnects for ever with backoff.
 /// </summary>
-public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
+public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
 {
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _received = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -208,11 +208,13 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         {
             var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             next = Task.Run(() => TakeAsync(handled.Task, cancellationToken), cancellationToken);
+            health.Waiting();
             for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)))
             {
                 try
                 {
                     await pipeline.ProcessAsync(batch.Validated, cancellationToken);
+                    health.Stored();
                     handled.TrySetResult();
                     break;
                 }
@@ -221,6 +223,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
                     // The database is down or refusing: the messages stay unacknowledged (the broker stops sending
                     // once its in-flight window is full) and the batch is tried again until the database is back.
                     LogBatchNotStored(logger, batch.Received.Count, error.Message, delay.TotalSeconds);
+                    health.Failed(error.Message);
                     await Task.Delay(delay, cancellationToken);
                 }
             }

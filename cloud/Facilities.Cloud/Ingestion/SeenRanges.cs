@@ -61,6 +61,33 @@ public static class SeenRanges
         return (fresh, merged);
     }
 
+    /// <summary>
+    /// The numbers of <paramref name="arrived"/> that jump more than <paramref name="maxJump"/> past the highest number
+    /// handled so far: <paramref name="highest"/> (null for a gateway not heard before: then the lowest arrived number),
+    /// raised by each number accepted, in order. Numbers at or below the highest are never refused (late, or duplicates).
+    /// Null when none is refused.
+    /// </summary>
+    public static HashSet<long>? Implausible(IEnumerable<long> arrived, long? highest, long maxJump)
+    {
+        ArgumentNullException.ThrowIfNull(arrived);
+        HashSet<long>? refused = null;
+        long? top = highest;
+        foreach (var seq in arrived.Order())
+        {
+            top ??= seq;
+            if (seq - top.Value > maxJump) // both in 1..2^53: no overflow
+            {
+                (refused ??= []).Add(seq);
+            }
+            else
+            {
+                top = Math.Max(top.Value, seq);
+            }
+        }
+
+        return refused;
+    }
+
     private static bool Covers(List<SeenRange> ordered, long seq)
     {
         // Binary search for the last run starting at or before seq.

@@ -22,18 +22,19 @@ public sealed class CloudWithEmbeddedBrokerTests
     {
         await using var cloud = await EmbeddedCloud.StartAsync(Token);
         using var gateway = await cloud.ConnectGatewayAsync(Token);
-        // The example of docs/mqtt-contract.md, as the gateway sends it.
-        const string Telemetry = """
+        // The example of docs/mqtt-contract.md, as the gateway sends it, sampled a moment ago (ingestion refuses old samples).
+        const string Example = """
             {
-              "schema": 1, "seq": 48213, "ts": "2026-11-22T08:15:02.114+00:00",
+              "schema": 1, "seq": 48213, "ts": "SAMPLED",
               "device": "b03-elevator-2", "kind": "elevator", "building": "b03",
               "values": { "floor": 7, "speed": 1.75, "trips": 250312, "door_state": 0, "fault_code": 0 },
               "labels": { "door_state": "closed", "fault_code": "none" },
               "heartbeat": true
             }
             """;
+        var telemetry = Example.Replace("SAMPLED", DateTimeOffset.UtcNow.AddSeconds(-2).ToString("O", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-        var result = await gateway.PublishStringAsync(Topics.Telemetry(Messages.Site, Messages.Gateway, "b03-elevator-2"), Telemetry, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: Token);
+        var result = await gateway.PublishStringAsync(Topics.Telemetry(Messages.Site, Messages.Gateway, "b03-elevator-2"), telemetry, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: Token);
 
         Assert.Equal(MqttClientPublishReasonCode.Success, result.ReasonCode);
         var values = await cloud.WaitForAsync(async connection => (await connection.QueryAsync<(string Point, double Value, string? Label)>(
@@ -53,7 +54,7 @@ public sealed class CloudWithEmbeddedBrokerTests
         var start = DateTimeOffset.UtcNow;
         for (var seq = 1; seq <= Count; seq++)
         {
-            var message = Messages.Telemetry(seq, start.AddSeconds(seq), "boiler-1", "boiler", new Dictionary<string, double> { ["flow_temp"] = seq });
+            var message = Messages.Telemetry(seq, start.AddMilliseconds(seq), "boiler-1", "boiler", new Dictionary<string, double> { ["flow_temp"] = seq });
             var result = await gateway.PublishBinaryAsync(message.Topic, message.Payload.ToArray(), MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: Token);
             Assert.Equal(MqttClientPublishReasonCode.Success, result.ReasonCode);
         }

@@ -13,7 +13,8 @@ public sealed class IngestFailureTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-11-22T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+    // Recent: ingestion refuses sample times older than Ingestion:MaxAge (7 days).
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow.AddMinutes(-10);
 
     [Theory]
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
