@@ -1,10 +1,17 @@
 using Facilities.Cloud;
 using Facilities.Cloud.Access;
+using Facilities.Cloud.Rules;
 
 if (args is ["users", .. var rest])
 {
     // facilities-cloud users add --name NAME --role admin  (docs/access.md)
     return await UsersCommand.RunAsync(rest, Console.In, Console.Out, Console.Error, CancellationToken.None);
+}
+
+if (args is ["rules", .. var ruleArgs])
+{
+    // facilities-cloud rules check FILE…  (docs/cloud.md § Rules)
+    return await RulesCommand.RunAsync(ruleArgs, Console.In, Console.Out, Console.Error, CancellationToken.None);
 }
 
 try

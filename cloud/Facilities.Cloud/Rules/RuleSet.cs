@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-
 namespace Facilities.Cloud.Rules;
 
 /// <summary>Configuration section <c>Rules</c>.</summary>
@@ -96,6 +95,14 @@ public sealed class RuleSet
 
     public static IReadOnlyList<RuleDefinition> LoadFile(string path, bool overrides = false)
     {
+        var rules = ReadFile(path);
+        var problems = Problems(rules, overrides);
+        return problems.Count == 0 ? rules : throw new ConfigurationFileException(path, problems);
+    }
+
+    /// <summary>Reads a rule file without checking its rules; a missing or unreadable file and broken JSON throw with the file and the JSON path.</summary>
+    internal static IReadOnlyList<RuleDefinition> ReadFile(string path)
+    {
         List<RuleDefinition>? rules;
         try
         {
@@ -106,19 +113,26 @@ public sealed class RuleSet
         {
             throw new ConfigurationFileException(path, error.Path ?? "$", error.Message);
         }
-        catch (IOException error)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
+            // UnauthorizedAccessException: no read permission, or the path is a directory.
             throw new ConfigurationFileException(path, "$", error.Message);
         }
 
+        return rules ?? throw new ConfigurationFileException(path, "$", "expected an array of rules");
+    }
+
+    /// <summary>Every error in <paramref name="rules"/>, each as <c>$[i] (id): problem</c>; none means the cloud accepts the file.</summary>
+    internal static IReadOnlyList<string> Problems(IReadOnlyList<RuleDefinition> rules, bool overrides)
+    {
         var problems = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < (rules?.Count ?? 0); i++)
+        for (var i = 0; i < rules.Count; i++)
         {
-            var rule = rules![i];
+            var rule = rules[i];
             foreach (var problem in Check(rule, overrides))
             {
-                problems.Add($"$[{i}] ({(string.IsNullOrEmpty(rule.Id) ? "no id" : rule.Id)}): {problem}");
+                problems.Add($"{Position(i, rule)}: {problem}");
             }
 
             if (!seen.Add(rule.Id))
@@ -127,13 +141,16 @@ public sealed class RuleSet
             }
         }
 
-        if (rules is null)
-        {
-            problems.Add("$: expected an array of rules");
-        }
-
-        return problems.Count == 0 ? rules! : throw new ConfigurationFileException(path, problems);
+        return problems;
     }
+
+    /// <summary>How a problem names its rule: its position in the file and its id.</summary>
+    internal static string Position(int index, RuleDefinition rule) =>
+        $"$[{index}] ({(string.IsNullOrEmpty(rule.Id) ? "no id" : rule.Id)})";
+
+    /// <summary>A site override's <c>{ "id": "…", "enabled": false }</c>: switches a default rule off and says nothing else.</summary>
+    internal static bool IsDisableEntry(RuleDefinition rule) =>
+        !rule.Enabled && string.IsNullOrEmpty(rule.Kind) && string.IsNullOrEmpty(rule.Title) && rule.Point is null;
 
     private static IEnumerable<string> Check(RuleDefinition rule, bool isOverride)
     {
@@ -199,6 +216,22 @@ public sealed class RuleSet
         else if (rule.RelativeTo is { } relativeTo && (string.IsNullOrWhiteSpace(relativeTo) || relativeTo.Contains('*', StringComparison.Ordinal)))
         {
             yield return "'relativeTo' must name one point of the same device (no wildcards)";
+        }
+
+        if (rule.For is { } pendingFor && pendingFor < TimeSpan.Zero)
+        {
+            yield return $"'for' must not be negative, got {pendingFor}";
+        }
+
+        // A deadline at or before the moment the work order opens would make every such work order overdue at once.
+        if (rule.WorkOrder?.RespondWithin is { } respondWithin && respondWithin <= TimeSpan.Zero)
+        {
+            yield return $"'workOrder.respondWithin' must be positive, got {respondWithin}";
+        }
+
+        if (rule.WorkOrder?.ResolveWithin is { } resolveWithin && resolveWithin <= TimeSpan.Zero)
+        {
+            yield return $"'workOrder.resolveWithin' must be positive, got {resolveWithin}";
         }
 
         foreach (var condition in (rule.When ?? []).Concat(rule.SuppressWhen ?? []))

@@ -69,6 +69,23 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void LoadFile_NegativeForOrNonPositiveWorkOrderDeadline_IsRefusedAtStartUp()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
+        File.WriteAllText(file, """
+            [ { "id": "a", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p", "values": [1], "for": "-00:01:00" },
+              { "id": "b", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p", "values": [1],
+                "workOrder": { "respondWithin": "-01:00:00", "resolveWithin": "00:00:00" } } ]
+            """);
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        Assert.Equal(
+            ["$[0] (a): 'for' must not be negative, got -00:01:00",
+             "$[1] (b): 'workOrder.respondWithin' must be positive, got -01:00:00",
+             "$[1] (b): 'workOrder.resolveWithin' must be positive, got 00:00:00"],
+            error.Problems);
+    }
+
+    [Fact]
     public void LoadFile_UnknownFieldOrBadJson_NamesThePath()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");

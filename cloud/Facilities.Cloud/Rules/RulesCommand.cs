@@ -1,0 +1,123 @@
+namespace Facilities.Cloud.Rules;
+
+/// <summary>
+/// <c>facilities-cloud rules check FILE…</c>: checks rule files before they are deployed, with the same checks the
+/// cloud makes at start-up (so a file that passes is one the cloud loads) plus warnings about rules that load but
+/// are probably not what was meant. Needs no configuration, database or broker.
+/// </summary>
+public static class RulesCommand
+{
+    private const string Usage = """
+        usage: facilities-cloud rules check [--override] [--strict] FILE...
+          Checks rule files as the cloud loads them: a default rule set (a JSON array of rules) or a site override
+          (Rules:SiteDirectory/{site}.json, where { "id": "...", "enabled": false } switches a default rule off).
+          A file with such an entry is checked as a site override by itself.
+          --override  check every FILE as a site override
+          --strict    warnings fail the check too
+        Exit status: 0 every file is fine, 1 a file has a problem, 2 usage error.
+        """;
+
+    /// <summary>Runs the command; 0 when every file is fine, 1 when any has a problem, 2 on a usage error.</summary>
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args is ["--help" or "-h", ..] or ["check", "--help" or "-h"])
+        {
+            await output.WriteLineAsync(Usage);
+            return 0;
+        }
+
+        if (args is not ["check", .. var rest])
+        {
+            await error.WriteLineAsync(args.Length == 0 ? Usage : $"facilities-cloud rules: unknown command '{args[0]}'\n{Usage}");
+            return 2;
+        }
+
+        var overrides = false;
+        var strict = false;
+        var files = new List<string>();
+        var optionsEnded = false;
+        foreach (var arg in rest)
+        {
+            switch (arg)
+            {
+                case "--" when !optionsEnded:
+                    optionsEnded = true;
+                    break;
+                case "--override" when !optionsEnded:
+                    overrides = true;
+                    break;
+                case "--strict" when !optionsEnded:
+                    strict = true;
+                    break;
+                case ['-', _, ..] when !optionsEnded:
+                    await error.WriteLineAsync($"facilities-cloud rules check: unknown option '{arg}'\n{Usage}");
+                    return 2;
+                default:
+                    files.Add(arg);
+                    break;
+            }
+        }
+
+        if (files.Count == 0)
+        {
+            await error.WriteLineAsync($"facilities-cloud rules check: name at least one rule file\n{Usage}");
+            return 2;
+        }
+
+        var failed = false;
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            failed |= !await CheckAsync(file, overrides, strict, output, cancellationToken);
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    /// <summary>Checks one file and prints its verdict; true when it passes.</summary>
+    private static async Task<bool> CheckAsync(string file, bool forceOverride, bool strict, TextWriter output, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RuleDefinition> rules;
+        try
+        {
+            rules = RuleSet.ReadFile(file);
+        }
+        catch (ConfigurationFileException unreadable)
+        {
+            await WriteAllAsync(output, file, unreadable.Problems, "", cancellationToken);
+            return false;
+        }
+
+        // A disable entry is only legal in a site override, so its presence says which kind of file this is.
+        var overrides = forceOverride || rules.Any(RuleSet.IsDisableEntry);
+        var problems = RuleSet.Problems(rules, overrides);
+        var warnings = RuleLint.Warnings(rules, overrides);
+        await WriteAllAsync(output, file, problems, "", cancellationToken);
+        await WriteAllAsync(output, file, warnings, "warning: ", cancellationToken);
+        var passed = problems.Count == 0 && (!strict || warnings.Count == 0);
+        if (passed)
+        {
+            var kind = overrides ? ", site override" : "";
+            var doubts = warnings.Count switch { 0 => "", 1 => ", 1 warning", var n => $", {n} warnings" };
+            await output.WriteLineAsync($"{file}: ok ({Count(rules.Count, "rule")}{kind}{doubts})".AsMemory(), cancellationToken);
+        }
+
+        return passed;
+    }
+
+    private static async Task WriteAllAsync(TextWriter output, string file, IEnumerable<string> lines, string prefix, CancellationToken cancellationToken)
+    {
+        foreach (var line in lines)
+        {
+            // A problem names its place in the file ("$[3] (boiler.nox-high): …"); the warning prefix goes after it.
+            var separator = line.IndexOf(": ", StringComparison.Ordinal);
+            var text = separator < 0 || prefix.Length == 0 ? prefix + line : $"{line[..separator]}: {prefix}{line[(separator + 2)..]}";
+            await output.WriteLineAsync($"{file}: {text}".AsMemory(), cancellationToken);
+        }
+    }
+
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+}
