@@ -40,6 +40,33 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void AlertingRulesDoc_ExplainsEveryDefaultRule()
+    {
+        // Each rule needs its own section ("### `id`") or row ("| `id` |"), not a passing mention.
+        var lines = File.ReadAllLines(Path.Combine(FindRoot(), "docs", "alerting-rules.md"));
+        Assert.All(RuleSet.LoadFile(DefaultFile), rule => Assert.Contains(lines, line =>
+            line.StartsWith($"### `{rule.Id}`", StringComparison.Ordinal) || line.StartsWith($"| `{rule.Id}` |", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void AlertingRulesDoc_OverrideExample_LoadsAndReplacesTheDefaults()
+    {
+        // The page's site override example must be a file the cloud would accept, or integrators copy a broken one.
+        var doc = File.ReadAllText(Path.Combine(FindRoot(), "docs", "alerting-rules.md"));
+        var start = doc.IndexOf("```json\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "no json example in docs/alerting-rules.md");
+        start += "```json\n".Length;
+        var directory = Directory.CreateTempSubdirectory("rules-doc-").FullName;
+        File.WriteAllText(Path.Combine(directory, "new-estate.json"), doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)]);
+
+        var set = RuleSet.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
+
+        Assert.Equal(30, set.Find("new-estate", "boiler.nox-high")!.Above);
+        Assert.Equal(80, set.Find("other-estate", "boiler.nox-high")!.Above);
+        Assert.DoesNotContain(set.For("new-estate", "charger-shed"), r => r.Id == "charger.door-open");
+    }
+
+    [Fact]
     public void LoadFile_BrokenRules_ReportsFileRuleAndField()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
