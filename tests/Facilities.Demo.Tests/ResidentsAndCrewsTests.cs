@@ -134,14 +134,22 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
     }
 
     [Fact]
-    public async Task BoilerSupplyLowWhileBurning_AlertsBeforeTheRoomsDropUnder18Degrees()
+    public async Task BoilerSupplyLowWhileBurning_PendsLongBeforeTheRoomsDropUnder18Degrees_AndTheFloorHeatingBoilerStaysQuiet()
     {
-        // The fixture injected supply-temperature-low on boiler-1 when the estate came up.
-        // The rule wants the supply 8 K under its setpoint for 10 minutes: about 12 minutes after the fault.
-        var alert = await Demo.FiringAlertAsync("boiler.supply-low-while-burning", "boiler-1", TimeSpan.FromMinutes(16));
+        // The fixture injected supply-temperature-low on boiler-1 when the estate came up. The rule wants the supply 8 K
+        // under its setpoint while firing hard, for 10 minutes: the alert pends about two minutes after the fault and
+        // fires ten minutes later (pending to firing on the real gateway and broker: EveryFaultTests; the firing time
+        // against the rooms' temperature over the model's hours: BoilerRuleTests). Here: the demo as users run it.
+        var alert = await Poll.UntilAsync<JsonElement?>(
+            async () => (await Demo.AlertsAsync("boiler.supply-low-while-burning", "boiler-1")).Cast<JsonElement?>()
+                .FirstOrDefault(a => a!.Value.GetProperty("state").GetString() is "pending" or "firing"),
+            "boiler.supply-low-while-burning pending on boiler-1", TimeSpan.FromMinutes(6));
         var room = await Demo.SimulatedValueAsync("boiler-1", "room_temperature");
-        Assert.Equal("warning", alert.GetProperty("severity").GetString());
-        Assert.True(room >= 18, $"the alert came {fixture.SinceBoilerFault.Elapsed} after the fault, when the room was already at {room:0.0} °C");
+        Assert.Equal("warning", alert!.Value.GetProperty("severity").GetString());
+        Assert.True(room >= 19, $"the alert came {fixture.SinceBoilerFault.Elapsed} after the fault, when the room was already at {room:0.0} °C");
         Assert.True(await Demo.SimulatedValueAsync("boiler-1", "supply_temperature") < await Demo.SimulatedValueAsync("boiler-1", "supply_setpoint") - 8);
+
+        // The floor-heating boiler runs at about 40 °C on its own setpoint: healthy, so nothing about it at all.
+        Assert.Empty(await Demo.AlertsAsync("boiler.supply-low-while-burning", "boiler-2"));
     }
 }

@@ -166,11 +166,18 @@ public sealed class GatewayRuntimeTests : IDisposable
         // of the same gateway got in the same seconds (a peer, so a loaded machine slows both alike).
         var peerPolls = peers.Min(p => p.Polls);
         Assert.True(peerPolls >= 10, $"the healthy line itself was polled only {peerPolls} times");
-        foreach (var healthy in new[] { "boiler-1", "boiler-2", "boiler-3" })
+        var neighbours = new[] { "boiler-1", "boiler-2", "boiler-3" };
+        foreach (var healthy in neighbours)
         {
             Assert.True(line[healthy].Polls >= 0.5 * peerPolls, $"{healthy}: {line[healthy].Polls} polls; the healthy line's boilers {peerPolls}");
-            Assert.Equal(0, line[healthy].Failures);
         }
+
+        // Failures likewise against the peer: a loaded machine may cost any pty one late answer, but a dead neighbour
+        // that stole the line's time would fail the healthy ones cycle after cycle.
+        var neighbourFailures = neighbours.Sum(d => line[d].Failures);
+        var peerFailures = peers.Sum(p => p.Failures);
+        Assert.True(neighbourFailures <= peerFailures + 1,
+            $"the dead device's neighbours failed {neighbourFailures} polls, the healthy line's boilers {peerFailures}");
 
         Assert.True(line["boiler-4"].Polls <= 8, $"the dead device was polled {line["boiler-4"].Polls} times");
     }
