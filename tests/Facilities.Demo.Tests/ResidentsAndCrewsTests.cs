@@ -147,7 +147,11 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         var room = await Demo.SimulatedValueAsync("boiler-1", "room_temperature");
         Assert.Equal("warning", alert!.Value.GetProperty("severity").GetString());
         Assert.True(room >= 19, $"the alert came {fixture.SinceBoilerFault.Elapsed} after the fault, when the room was already at {room:0.0} °C");
-        Assert.True(await Demo.SimulatedValueAsync("boiler-1", "supply_temperature") < await Demo.SimulatedValueAsync("boiler-1", "supply_setpoint") - 8);
+        // The cloud sees supply and setpoint through the gateway's 0.5 K deadbands: the simulator's own figures may sit up
+        // to 1 K nearer each other at the moment the alert pends.
+        var supply = await Demo.SimulatedValueAsync("boiler-1", "supply_temperature");
+        var setpoint = await Demo.SimulatedValueAsync("boiler-1", "supply_setpoint");
+        Assert.True(supply < setpoint - 7, $"supply {supply:0.0} °C, setpoint {setpoint:0.0} °C");
 
         // The floor-heating boiler runs at about 40 °C on its own setpoint: healthy, so nothing about it at all.
         Assert.Empty(await Demo.AlertsAsync("boiler.supply-low-while-burning", "boiler-2"));
