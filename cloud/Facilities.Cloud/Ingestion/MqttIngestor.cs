@@ -29,6 +29,12 @@ public sealed class CloudMqttOptions
     /// </summary>
     public string SharedGroup { get; set; } = "facilities-cloud";
 
+    /// <summary>
+    /// How long connecting may take, CONNACK and the subscriptions included: a broker (or something in its place) that
+    /// accepts the TCP connection and never answers would otherwise hold the consumer for ever.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long the broker keeps the session (and queues messages) while the cloud is away.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
@@ -47,7 +53,11 @@ public sealed class CloudMqttOptions
     public CloudMqttTlsOptions Tls { get; set; } = new();
 
     /// <summary>Start-up check, before the embedded broker fills in <see cref="Host"/>; each problem names its key.</summary>
-    public IReadOnlyList<string> Validate() => BrokerTls.Validate(Tls, Host);
+    public IReadOnlyList<string> Validate() =>
+    [
+        .. BrokerTls.Validate(Tls, Host),
+        .. ConnectTimeout > TimeSpan.Zero ? Array.Empty<string>() : [$"Mqtt:ConnectTimeout: must be positive, got {ConnectTimeout}"],
+    ];
 }
 
 /// <summary>
@@ -102,7 +112,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             {
                 if (!client.IsConnected)
                 {
-                    await ConnectAsync(client, stoppingToken);
+                    await ConnectWithinAsync(client, stoppingToken);
                     delay = TimeSpan.FromSeconds(1);
                 }
 
@@ -140,6 +150,21 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
 
         return error.Message;
+    }
+
+    /// <summary>Connects within <see cref="CloudMqttOptions.ConnectTimeout"/>, or throws a timeout that says so.</summary>
+    private async Task ConnectWithinAsync(IMqttClient client, CancellationToken stoppingToken)
+    {
+        using var limit = new CancellationTokenSource(options.ConnectTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, limit.Token);
+        try
+        {
+            await ConnectAsync(client, linked.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no answer to CONNECT and SUBSCRIBE within {options.ConnectTimeout.TotalSeconds:0.#} s (Mqtt:ConnectTimeout)");
+        }
     }
 
     private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
