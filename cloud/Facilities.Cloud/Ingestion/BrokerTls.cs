@@ -41,9 +41,6 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
 {
     private const string Section = "Mqtt:Tls";
 
-    /// <summary>A broker that takes the TCP connection but never finishes the handshake must not hold the consumer for ever.</summary>
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
-
     private bool _handshaken;
     private bool _askedForMissingCertificate;
 
@@ -162,13 +159,12 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
             }
 
             ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
             try
             {
-                await ssl.AuthenticateAsClientAsync(authentication, timeout.Token);
+                // A handshake that never finishes ends with the consumer's connect deadline (Mqtt:ConnectTimeout).
+                await ssl.AuthenticateAsClientAsync(authentication, cancellationToken);
             }
-            catch (Exception error) when (error is AuthenticationException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception error) when (error is AuthenticationException or IOException && !cancellationToken.IsCancellationRequested)
             {
                 if (rejection is not null)
                 {
@@ -177,7 +173,7 @@ internal sealed class BrokerTls(CloudMqttTlsOptions options, string host, TimePr
 
                 // An alert is the broker refusing (TLS 1.2 checks the client's certificate in the handshake); a bare
                 // end of the connection is most often a listener without TLS.
-                var reason = error is OperationCanceledException ? $"no answer within {HandshakeTimeout.TotalSeconds:0} s" : Innermost(error);
+                var reason = Innermost(error);
                 var hint = reason.Contains(" alert ", StringComparison.Ordinal) ? ClientCertificateHint() : "; is the port (Mqtt:Port) a TLS listener?";
                 throw new MqttTlsException($"TLS handshake with {ServerName} failed: {reason}{hint}", error);
             }
