@@ -1,4 +1,5 @@
 using Facilities.Cloud.Access;
+using Facilities.Cloud.Configuration;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
@@ -11,6 +12,7 @@ using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
 using Facilities.Cloud.WorkOrders;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud;
 
@@ -28,13 +30,13 @@ public static class CloudApp
         var services = builder.Services;
 
         services.TryAddSingleton(TimeProvider.System); // tests register a controllable clock first
-        services.AddSingleton(CloudDatabase.Create(Bind<StorageOptions>(configuration, "Storage")));
+        services.AddSingleton(CloudDatabase.Create(Settings.Bind<StorageOptions>(configuration, "Storage")));
         services.AddHostedService<SchemaMigrator>();
         services.AddAccess(configuration); // after the migrator: its seeder writes users
         services.AddPages(configuration);
         services.AddEmbeddedBroker(configuration);
 
-        var mqtt = Bind<CloudMqttOptions>(configuration, "Mqtt");
+        var mqtt = Settings.Bind<CloudMqttOptions>(configuration, "Mqtt");
         if (mqtt.Validate() is { Count: > 0 } mqttProblems)
         {
             throw new InvalidOperationException($"configuration section 'Mqtt': {string.Join("; ", mqttProblems)}");
@@ -49,7 +51,7 @@ public static class CloudApp
         }
 
         services.AddSingleton(mqtt);
-        var ingestion = Bind<IngestionOptions>(configuration, "Ingestion");
+        var ingestion = Settings.Bind<IngestionOptions>(configuration, "Ingestion");
         if (ingestion.Validate() is { Count: > 0 } ingestionErrors)
         {
             throw new InvalidOperationException($"configuration section 'Ingestion': {string.Join("; ", ingestionErrors)}");
@@ -61,10 +63,10 @@ public static class CloudApp
         services.AddSingleton<IMessageHandler, DeviceRegistry>();
 
         // Alerts: the engine runs after the device registry in the same transaction, and on a timer.
-        var rules = Bind<RulesOptions>(configuration, "Rules");
+        var rules = Settings.Bind<RulesOptions>(configuration, "Rules");
         services.AddSingleton(rules);
         services.AddSingleton(RuleSet.Load(rules, AppContext.BaseDirectory));
-        services.AddSingleton(Bind<MaintenanceSchedule>(configuration, "Maintenance"));
+        services.AddSingleton(Settings.Bind<MaintenanceSchedule>(configuration, "Maintenance"));
         services.AddSingleton<AlertEngine>();
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
         services.AddSingleton<AlertSweeper>();
@@ -76,7 +78,7 @@ public static class CloudApp
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
-        services.AddSingleton(Bind<RetentionOptions>(configuration, "Retention"));
+        services.AddSingleton(Settings.Bind<RetentionOptions>(configuration, "Retention"));
         services.AddHostedService<RetentionJob>();
 
         // A non-finite number (a NaN or an infinity stored before ingestion refused them) is written as null: the JSON
@@ -101,6 +103,7 @@ public static class CloudApp
         // Every endpoint names a policy (Access/Roles.cs) or AllowAnonymous; a test fails on one that does neither.
         app.MapOpenApi().RequireAuthorization(Policies.Engineer); // GET /openapi/v1.json
         app.MapAccessEndpoints();
+        app.MapSignIn();
         app.MapAlertEndpoints();
         app.MapWorkOrderEndpoints();
         app.MapChargerEndpoints().AllowAnonymous(); // residents' charger availability: public, nothing personal
@@ -127,20 +130,6 @@ public static class CloudApp
             StatusCodes.Status415UnsupportedMediaType => $"{http.Request.Path} does not take a body of type '{http.Request.ContentType}'",
             _ => null,
         };
-    }
-
-    /// <summary>Binds a configuration section, naming the section when a value cannot be converted.</summary>
-    public static T Bind<T>(IConfiguration configuration, string section) where T : new()
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        try
-        {
-            return configuration.GetSection(section).Get<T>() ?? new T();
-        }
-        catch (InvalidOperationException error)
-        {
-            throw new InvalidOperationException($"configuration section '{section}': {error.Message}", error);
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 using Facilities.Cloud;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Rules;
+using Facilities.Cloud.Configuration;
 
 if (args is ["users", .. var rest])
 {

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Access;
 
@@ -12,13 +13,13 @@ public static class AccessServiceCollectionExtensions
     public static IServiceCollection AddAccess(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<AccessOptions>(configuration, "Identity");
+        var options = Settings.Bind<AccessOptions>(configuration, "Identity");
         if (options.Validate() is { Count: > 0 } errors)
         {
             throw new InvalidOperationException($"configuration section 'Identity': {string.Join("; ", errors)}");
         }
 
-        var web = CloudApp.Bind<WebOptions>(configuration, "Web");
+        var web = Settings.Bind<WebOptions>(configuration, "Web");
         if (web.Validate() is { Count: > 0 } webErrors)
         {
             throw new InvalidOperationException($"configuration section 'Web': {string.Join("; ", webErrors)}");
@@ -37,15 +38,8 @@ public static class AccessServiceCollectionExtensions
             limiter.AddPolicy(SignInThrottle.ClientPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.SignInPerClientPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-            limiter.OnRejected = async (rejected, cancellationToken) =>
-            {
-                var context = rejected.HttpContext;
-                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                if (!AccessAuthenticationHandler.IsApiRequest(context.Request))
-                {
-                    await AccessEndpoints.SignInPage(context, null, "signin.too-many", StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
-                }
-            };
+            // The sign-in page (Pages/SignInEndpoints.cs) renders the refusal for browsers; API clients get the bare status.
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         });
         return services;
     }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Access;
 
@@ -35,7 +36,7 @@ internal sealed class RequestBodyLimiter(RequestDelegate next, WebOptions option
     }
 
     public static IResult TooLarge(HttpContext context, long limit) =>
-        Alerts.AlertEndpoints.Problem(StatusCodes.Status413PayloadTooLarge, "request body too large", Detail(context.Request.Path, limit));
+        ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "request body too large", Detail(context.Request.Path, limit));
 
     public static string Detail(PathString path, long limit) =>
         FormattableString.Invariant($"the request body is over the limit of {limit} bytes for {path}");

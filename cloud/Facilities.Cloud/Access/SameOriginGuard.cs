@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Access;
 
@@ -33,7 +33,7 @@ internal sealed partial class SameOriginGuard(RequestDelegate next, WebOptions o
             && Refusal(request, _allowed) is { } reason)
         {
             LogRefused(logger, request.Method, request.Path, reason);
-            await AlertEndpoints.Problem(StatusCodes.Status403Forbidden, "cross-origin request refused", reason).ExecuteAsync(context);
+            await ApiProblem.Of(StatusCodes.Status403Forbidden, "cross-origin request refused", reason).ExecuteAsync(context);
             return;
         }
 

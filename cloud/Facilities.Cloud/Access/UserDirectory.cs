@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
-using Facilities.Cloud.Broker;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Access;

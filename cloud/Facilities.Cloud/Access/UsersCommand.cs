@@ -1,5 +1,6 @@
 using System.Globalization;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Access;
 
@@ -56,8 +57,8 @@ public static class UsersCommand
 
         // The same configuration sources as the service, so the command finds the service's database.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. configurationArgs], ContentRootPath = AppContext.BaseDirectory });
-        var access = CloudApp.Bind<AccessOptions>(builder.Configuration, "Identity");
-        await using var database = CloudDatabase.Create(CloudApp.Bind<StorageOptions>(builder.Configuration, "Storage"));
+        var access = Settings.Bind<AccessOptions>(builder.Configuration, "Identity");
+        await using var database = CloudDatabase.Create(Settings.Bind<StorageOptions>(builder.Configuration, "Storage"));
         await Migrations.ApplyAsync(database, Schema.All, cancellationToken);
         var users = new UserDirectory(database, access, TimeProvider.System);
         var name = options.GetValueOrDefault("name");

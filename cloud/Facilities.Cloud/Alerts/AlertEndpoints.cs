@@ -3,6 +3,7 @@ using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Alerts;
 
@@ -45,12 +46,12 @@ public static class AlertEndpoints
         state ??= "open";
         if (!States.Contains(state))
         {
-            return Problem(400, "invalid query", $"'state' must be one of {string.Join(", ", States)}; got '{state}'");
+            return ApiProblem.Of(400, "invalid query", $"'state' must be one of {string.Join(", ", States)}; got '{state}'");
         }
 
         if (limit is < 1 or > 1000)
         {
-            return Problem(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+            return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
         }
 
         var where = state switch
@@ -72,7 +73,7 @@ public static class AlertEndpoints
         var row = await connection.QuerySingleOrDefaultAsync<AlertRow>(new CommandDefinition("SELECT * FROM alerts WHERE id = @id", new { id }, cancellationToken: cancellationToken));
         if (row is null)
         {
-            return Problem(404, "alert not found", $"there is no alert {id}");
+            return ApiProblem.Of(404, "alert not found", $"there is no alert {id}");
         }
 
         var events = await connection.QueryAsync<(long At, string Action, string Actor, string? Detail)>(new CommandDefinition(
@@ -87,7 +88,7 @@ public static class AlertEndpoints
     private static async Task<IResult> ChangeAsync(
         long id, string action, AlertActionRequest? body, string by, CloudDatabase database, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (TooLong("note", body?.Note, MaxNoteCharacters) is { } tooLong)
+        if (ApiProblem.TooLong("note", body?.Note, MaxNoteCharacters) is { } tooLong)
         {
             return tooLong;
         }
@@ -99,7 +100,7 @@ public static class AlertEndpoints
             $"SELECT * FROM alerts WHERE id = @id{database.Dialect.ForUpdate}", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null)
         {
-            return Problem(404, "alert not found", $"there is no alert {id}");
+            return ApiProblem.Of(404, "alert not found", $"there is no alert {id}");
         }
 
         var (allowed, set, newState) = action == "acknowledge"
@@ -107,7 +108,7 @@ public static class AlertEndpoints
             : (row.State is "firing" or "acknowledged" or "pending", "state = 'resolved', resolved_at = @now, resolved_by = @by", "resolved");
         if (!allowed)
         {
-            return Problem(409, "invalid state change", $"alert {id} is {row.State}; it cannot be {(action == "acknowledge" ? "acknowledged" : "resolved")}");
+            return ApiProblem.Of(409, "invalid state change", $"alert {id} is {row.State}; it cannot be {(action == "acknowledge" ? "acknowledged" : "resolved")}");
         }
 
         var ms = now.ToUnixTimeMilliseconds();
@@ -127,12 +128,7 @@ public static class AlertEndpoints
         return Results.Json(View(row with { State = newState }));
     }
 
-    public static IResult Problem(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
 
-    /// <summary>400 problem details naming the field and its limit when a text is longer than it may be; null otherwise.</summary>
-    public static IResult? TooLong(string field, string? text, int maxCharacters) => text is not null && text.Length > maxCharacters
-        ? Problem(StatusCodes.Status400BadRequest, "invalid request", $"'{field}' has {text.Length} characters; at most {maxCharacters} are allowed")
-        : null;
 
     private static AlertView View(AlertRow r) => new(
         r.Id, r.Site, r.Gateway, r.Device, r.Kind, r.Building, r.RuleId, r.Severity, r.State, r.Title, r.Detail, r.Value,

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Facilities.Telemetry;
+using Facilities.Cloud.Access;
 
 namespace Facilities.Cloud.Broker;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Facilities.Telemetry;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Broker;
 
@@ -21,7 +22,7 @@ public sealed record BrokerUser
     /// <summary>Plain password; prefer <see cref="PasswordHash"/> outside development.</summary>
     public string? Password { get; init; }
 
-    /// <summary>Mosquitto's PBKDF2 hash (<c>$7$…</c>, as <c>mosquitto_passwd</c> writes it), see <see cref="Broker.PasswordHash"/>.</summary>
+    /// <summary>Mosquitto's PBKDF2 hash (<c>$7$…</c>, as <c>mosquitto_passwd</c> writes it), see <see cref="Access.PasswordHash"/>.</summary>
     public string? PasswordHash { get; init; }
 
     public BrokerRole Role { get; init; }
@@ -149,7 +150,7 @@ public sealed record BrokerOptions
     public static BrokerOptions? WhenEnabled(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<BrokerOptions>(configuration, Section);
+        var options = Settings.Bind<BrokerOptions>(configuration, Section);
         return options.Enabled ?? string.IsNullOrEmpty(configuration["Mqtt:Host"]) ? options : null;
     }
 
@@ -237,7 +238,7 @@ public sealed record BrokerOptions
         {
             problems.Add($"{path}: give exactly one of Password and PasswordHash");
         }
-        else if (user.PasswordHash is { Length: > 0 } hash && Broker.PasswordHash.Problem(hash) is { } problem)
+        else if (user.PasswordHash is { Length: > 0 } hash && Access.PasswordHash.Problem(hash) is { } problem)
         {
             problems.Add($"{path}:PasswordHash: {problem}");
         }

@@ -1,8 +1,8 @@
 using System.Text;
 using Dapper;
 using Facilities.Cloud.Access;
-using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Ingestion;
 
@@ -40,7 +40,7 @@ public static class IngestionEndpoints
         {
             if (limit is < 1 or > 1000)
             {
-                return AlertEndpoints.Problem(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+                return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
             }
 
             await using var connection = await database.OpenAsync(ct);

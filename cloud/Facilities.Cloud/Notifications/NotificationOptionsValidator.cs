@@ -1,4 +1,5 @@
 using System.Net.Mail;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Notifications;
 

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Facilities.Cloud.Configuration;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Notifications;
 
@@ -12,7 +14,7 @@ public static class NotificationServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<NotificationOptions>(configuration, "Notifications");
+        var options = Settings.Bind<NotificationOptions>(configuration, "Notifications");
         var errors = NotificationOptionsValidator.Validate(options);
         if (errors.Count > 0)
         {

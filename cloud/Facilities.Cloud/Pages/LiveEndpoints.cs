@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Pages;
 
@@ -31,7 +32,7 @@ public static class LiveEndpoints
         if (gate.TryEnter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", out var refusal) is not { } lease)
         {
             context.Response.Headers.RetryAfter = "30";
-            return Alerts.AlertEndpoints.Problem(StatusCodes.Status429TooManyRequests, "too many live streams", refusal!);
+            return ApiProblem.Of(StatusCodes.Status429TooManyRequests, "too many live streams", refusal!);
         }
 
         context.Response.RegisterForDispose(lease); // released when the request ends, however the stream stops

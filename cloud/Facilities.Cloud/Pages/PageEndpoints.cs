@@ -1,4 +1,5 @@
 using Facilities.Cloud.Access;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.Pages;
 
@@ -17,7 +18,7 @@ public static class PageEndpoints
         {
             if (!PageStrings.Languages.Contains(language, StringComparer.Ordinal))
             {
-                return Alerts.AlertEndpoints.Problem(404, "unknown language", $"'{language}' is not one of {string.Join(", ", PageStrings.Languages)}");
+                return ApiProblem.Of(404, "unknown language", $"'{language}' is not one of {string.Join(", ", PageStrings.Languages)}");
             }
 
             context.Response.Cookies.Append(PageStrings.LanguageCookie, language, new CookieOptions
@@ -39,7 +40,7 @@ public static class PageEndpoints
     {
         if (assets.Find(name) is not { } asset)
         {
-            return Alerts.AlertEndpoints.Problem(404, "asset not found", $"there is no asset '{name}'");
+            return ApiProblem.Of(404, "asset not found", $"there is no asset '{name}'");
         }
 
         var etag = $"\"{asset.Version}\"";

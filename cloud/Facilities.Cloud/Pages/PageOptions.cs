@@ -1,3 +1,5 @@
+using Facilities.Cloud.Configuration;
+
 namespace Facilities.Cloud.Pages;
 
 /// <summary>Configuration section <c>Pages</c>.</summary>
@@ -18,7 +20,7 @@ public static class PageServiceCollectionExtensions
     /// <summary>The pages' strings, embedded assets and live-update options (section <c>Pages</c>).</summary>
     public static IServiceCollection AddPages(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = CloudApp.Bind<PageOptions>(configuration, "Pages");
+        var options = Settings.Bind<PageOptions>(configuration, "Pages");
         if (options.LiveInterval < TimeSpan.FromMilliseconds(100))
         {
             throw new InvalidOperationException($"configuration section 'Pages': LiveInterval must be at least 100 ms; got {options.LiveInterval}");
@@ -34,6 +36,7 @@ public static class PageServiceCollectionExtensions
         services.AddSingleton<LiveStreamGate>();
         services.AddSingleton(PageStrings.Load());
         services.AddSingleton(PageAssets.Load());
+        services.AddSignInRejectionPage();
         return services;
     }
 }

@@ -1,6 +1,6 @@
 using Dapper;
-using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.ReadModels;
 
@@ -84,5 +84,5 @@ public static class ChargerEndpoints
             "SELECT (SELECT COUNT(*) FROM devices WHERE site = @site) + (SELECT COUNT(*) FROM gateways WHERE site = @site)",
             new { site }, cancellationToken: cancellationToken)) > 0;
 
-    internal static IResult UnknownSite(string site) => AlertEndpoints.Problem(404, "site not found", $"there is no site '{site}' (no gateway or device of it was ever heard)");
+    internal static IResult UnknownSite(string site) => ApiProblem.Of(404, "site not found", $"there is no site '{site}' (no gateway or device of it was ever heard)");
 }

@@ -1,9 +1,9 @@
 using System.Data;
 using System.Globalization;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.ReadModels;
 

@@ -1,4 +1,4 @@
-using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.ReadModels;
 
@@ -46,7 +46,7 @@ public static class ElevatorEndpoints
     {
         if (days is < 1 or > MaxUsageDays)
         {
-            return AlertEndpoints.Problem(400, "invalid query", $"'days' must be between 1 and {MaxUsageDays}; got {days}");
+            return ApiProblem.Of(400, "invalid query", $"'days' must be between 1 and {MaxUsageDays}; got {days}");
         }
 
         if (site is not null && !await reader.SiteExistsAsync(site, cancellationToken))
@@ -58,11 +58,11 @@ public static class ElevatorEndpoints
         switch (sites.Count)
         {
             case 0:
-                return AlertEndpoints.Problem(404, "elevator not found", site is null
+                return ApiProblem.Of(404, "elevator not found", site is null
                     ? $"there is no elevator '{deviceId}'"
                     : $"site '{site}' has no elevator '{deviceId}'");
             case > 1:
-                return AlertEndpoints.Problem(400, "ambiguous device id",
+                return ApiProblem.Of(400, "ambiguous device id",
                     $"elevator '{deviceId}' exists on several sites ({string.Join(", ", sites)}); add ?site= to say which");
         }
 

@@ -1,6 +1,6 @@
 using Facilities.Cloud.Access;
-using Facilities.Cloud.Alerts;
 using Facilities.Cloud.TelemetryStore;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.ReadModels;
 
@@ -23,15 +23,15 @@ public static class ElevatorHistoryEndpoints
         {
             if (hours is < 1 or > 168)
             {
-                return AlertEndpoints.Problem(400, "invalid query", $"'hours' must be between 1 and 168; got {hours}");
+                return ApiProblem.Of(400, "invalid query", $"'hours' must be between 1 and 168; got {hours}");
             }
 
             var sites = await reader.SitesOfAsync(deviceId, site, ct);
             if (sites.Count != 1)
             {
                 return sites.Count == 0
-                    ? AlertEndpoints.Problem(404, "elevator not found", $"there is no elevator '{deviceId}'{(site is null ? string.Empty : $" on site '{site}'")}")
-                    : AlertEndpoints.Problem(400, "ambiguous device id", $"elevator '{deviceId}' exists on several sites ({string.Join(", ", sites)}); add ?site= to say which");
+                    ? ApiProblem.Of(404, "elevator not found", $"there is no elevator '{deviceId}'{(site is null ? string.Empty : $" on site '{site}'")}")
+                    : ApiProblem.Of(400, "ambiguous device id", $"elevator '{deviceId}' exists on several sites ({string.Join(", ", sites)}); add ?site= to say which");
             }
 
             var to = time.GetUtcNow();

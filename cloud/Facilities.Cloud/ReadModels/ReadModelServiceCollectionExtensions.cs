@@ -1,5 +1,6 @@
 using Facilities.Cloud.Ingestion;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.ReadModels;
 
@@ -7,13 +8,13 @@ public static class ReadModelServiceCollectionExtensions
 {
     /// <summary>
     /// Charger availability and elevator health (section <c>ReadModels</c>), and the per-day counters they need, kept in
-    /// the ingestion transaction. Register after the device registry; needs the notifications' <see cref="Notifications.SiteTime"/>.
+    /// the ingestion transaction. Register after the device registry; needs the notifications' <see cref="Sites.SiteTime"/>.
     /// </summary>
     public static IServiceCollection AddReadModels(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<ReadModelOptions>(configuration, "ReadModels");
+        var options = Settings.Bind<ReadModelOptions>(configuration, "ReadModels");
         if (options.Validate() is { Count: > 0 } errors)
         {
             throw new InvalidOperationException($"configuration section 'ReadModels': {string.Join("; ", errors)}");

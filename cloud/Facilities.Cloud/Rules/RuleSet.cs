@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Rules;
 

@@ -1,3 +1,5 @@
+using Facilities.Cloud.Configuration;
+
 namespace Facilities.Cloud.Rules;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.TelemetryStore;
 
@@ -11,7 +12,7 @@ public static class TelemetryStoreRegistration
     /// </summary>
     public static IServiceCollection AddTelemetryStore(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = CloudApp.Bind<InfluxOptions>(configuration, InfluxOptions.Section);
+        var options = Settings.Bind<InfluxOptions>(configuration, InfluxOptions.Section);
         var problems = options.Problems();
         if (problems.Count > 0)
         {

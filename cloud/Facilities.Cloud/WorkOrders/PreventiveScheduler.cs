@@ -1,8 +1,8 @@
 using System.Data.Common;
 using Dapper;
-using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.WorkOrders;
 

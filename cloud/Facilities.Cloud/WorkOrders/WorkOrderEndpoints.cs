@@ -3,6 +3,7 @@ using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Http;
 
 namespace Facilities.Cloud.WorkOrders;
 
@@ -53,12 +54,12 @@ public static class WorkOrderEndpoints
         status ??= "active";
         if (!Filters.Contains(status))
         {
-            return AlertEndpoints.Problem(400, "invalid query", $"'status' must be one of {string.Join(", ", Filters)}; got '{status}'");
+            return ApiProblem.Of(400, "invalid query", $"'status' must be one of {string.Join(", ", Filters)}; got '{status}'");
         }
 
         if (limit is < 1 or > 1000)
         {
-            return AlertEndpoints.Problem(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+            return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
         }
 
         var where = status switch
@@ -98,23 +99,23 @@ public static class WorkOrderEndpoints
     {
         if (!WorkOrderLifecycle.Actions.Contains(action))
         {
-            return AlertEndpoints.Problem(404, "unknown action", $"'{action}' is not a work-order action; use one of {string.Join(", ", WorkOrderLifecycle.Actions)}");
+            return ApiProblem.Of(404, "unknown action", $"'{action}' is not a work-order action; use one of {string.Join(", ", WorkOrderLifecycle.Actions)}");
         }
 
         var by = user.Identity!.Name!;
         body ??= new WorkOrderActionRequest(null, null, null);
         if (action == "assign" && string.IsNullOrWhiteSpace(body.Assignee))
         {
-            return AlertEndpoints.Problem(400, "invalid request", "'assignee' is required to assign a work order");
+            return ApiProblem.Of(400, "invalid request", "'assignee' is required to assign a work order");
         }
 
         if (action == "note" && string.IsNullOrWhiteSpace(body.Text))
         {
-            return AlertEndpoints.Problem(400, "invalid request", "'text' is required for a note");
+            return ApiProblem.Of(400, "invalid request", "'text' is required for a note");
         }
 
-        if ((AlertEndpoints.TooLong("assignee", body.Assignee, MaxAssigneeCharacters) ?? AlertEndpoints.TooLong("note", body.Note, AlertEndpoints.MaxNoteCharacters)
-            ?? AlertEndpoints.TooLong("text", body.Text, AlertEndpoints.MaxNoteCharacters)) is { } tooLong)
+        if ((ApiProblem.TooLong("assignee", body.Assignee, MaxAssigneeCharacters) ?? ApiProblem.TooLong("note", body.Note, AlertEndpoints.MaxNoteCharacters)
+            ?? ApiProblem.TooLong("text", body.Text, AlertEndpoints.MaxNoteCharacters)) is { } tooLong)
         {
             return tooLong;
         }
@@ -163,8 +164,8 @@ public static class WorkOrderEndpoints
         return Results.Json(WorkOrderView.From(updated));
     }
 
-    private static IResult NotFound(long id) => AlertEndpoints.Problem(404, "work order not found", $"there is no work order {id}");
+    private static IResult NotFound(long id) => ApiProblem.Of(404, "work order not found", $"there is no work order {id}");
 
     private static IResult Conflict(long id, string action, string status) =>
-        AlertEndpoints.Problem(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
+        ApiProblem.Of(409, "invalid state change", $"work order {id} is {status}; '{action}' is not allowed");
 }

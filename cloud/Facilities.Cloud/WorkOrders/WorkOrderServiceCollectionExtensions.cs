@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.WorkOrders;
 
@@ -7,13 +8,13 @@ public static class WorkOrderServiceCollectionExtensions
     /// <summary>
     /// Work orders from alerts (an <see cref="Notifications.IAlertNotifier"/>), the SLA monitor, preventive orders on a
     /// schedule and the outbound webhook; section <c>WorkOrders</c> (validated now: a wrong value stops the start with its key).
-    /// Needs the notifications' <see cref="Notifications.SiteTime"/> (site-local periods).
+    /// Needs the notifications' <see cref="Sites.SiteTime"/> (site-local periods).
     /// </summary>
     public static IServiceCollection AddWorkOrders(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = CloudApp.Bind<WorkOrderOptions>(configuration, "WorkOrders");
+        var options = Settings.Bind<WorkOrderOptions>(configuration, "WorkOrders");
         if (options.Validate() is { Count: > 0 } errors)
         {
             throw new InvalidOperationException($"configuration section 'WorkOrders': {string.Join("; ", errors)}");

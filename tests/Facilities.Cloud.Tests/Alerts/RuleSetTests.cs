@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Facilities.Cloud.Rules;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Tests.Alerts;
 

@@ -1,5 +1,6 @@
 using Facilities.Cloud.Broker;
 using Microsoft.Extensions.Configuration;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Tests.Broker;
 
@@ -15,7 +16,7 @@ public sealed class BrokerLimitsTests
             ["Broker:Limits:RetainedMessagesPerUser"] = "50",
         }).Build();
 
-        var limits = CloudApp.Bind<BrokerOptions>(configuration, BrokerOptions.Section).Limits;
+        var limits = Settings.Bind<BrokerOptions>(configuration, BrokerOptions.Section).Limits;
 
         Assert.Equal((262144, TimeSpan.FromSeconds(3), 50, TimeSpan.FromSeconds(10)), (limits.MaxPacketSize, limits.ConnectTimeout, limits.RetainedMessagesPerUser, limits.AuthenticationTimeout));
     }

@@ -1,5 +1,6 @@
 using Facilities.Cloud.Broker;
 using Microsoft.Extensions.Configuration;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Tests.Broker;
 
@@ -22,7 +23,7 @@ public sealed class BrokerOptionsTests
             ["Broker:Users:1:Role"] = "cloud",
         }).Build();
 
-        var options = CloudApp.Bind<BrokerOptions>(configuration, BrokerOptions.Section);
+        var options = Settings.Bind<BrokerOptions>(configuration, BrokerOptions.Section);
 
         Assert.Equal(1884, options.Port);
         Assert.Equal(8883, options.Tls.Port);

@@ -3,6 +3,7 @@ using Facilities.Cloud.Broker;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
+using Facilities.Cloud.Access;
 
 namespace Facilities.Cloud.Tests.Broker;
 

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Tests.Notifications;
 

@@ -2,6 +2,7 @@ using Dapper;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Tests.Notifications;
 

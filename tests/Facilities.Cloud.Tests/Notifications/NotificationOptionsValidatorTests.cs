@@ -1,12 +1,13 @@
 using Facilities.Cloud.Notifications;
 using Microsoft.Extensions.Configuration;
+using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Tests.Notifications;
 
 public sealed class NotificationOptionsValidatorTests
 {
     private static IReadOnlyList<string> Validate(Dictionary<string, string?> settings) =>
-        NotificationOptionsValidator.Validate(CloudApp.Bind<NotificationOptions>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "Notifications"));
+        NotificationOptionsValidator.Validate(Settings.Bind<NotificationOptions>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "Notifications"));
 
     [Fact]
     public void Validate_CompleteConfiguration_NoErrors()

@@ -1,7 +1,7 @@
-using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Tests.Alerts;
 using Facilities.Cloud.WorkOrders;
 using Microsoft.Extensions.Logging.Abstractions;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Tests.WorkOrders;
 

@@ -1,5 +1,5 @@
-using Facilities.Cloud.Notifications;
 using Facilities.Cloud.WorkOrders;
+using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Tests.WorkOrders;
 

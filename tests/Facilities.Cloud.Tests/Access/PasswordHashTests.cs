@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Facilities.Cloud.Broker;
+using Facilities.Cloud.Access;
 
-namespace Facilities.Cloud.Tests.Broker;
+namespace Facilities.Cloud.Tests.Access;
 
 public sealed class PasswordHashTests
 {

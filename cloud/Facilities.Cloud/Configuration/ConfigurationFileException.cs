@@ -1,4 +1,4 @@
-namespace Facilities.Cloud;
+namespace Facilities.Cloud.Configuration;
 
 /// <summary>A configuration file the cloud refuses to start with; the message names the file, the JSON path and the problem.</summary>
 public sealed class ConfigurationFileException : Exception

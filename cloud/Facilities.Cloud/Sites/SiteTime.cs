@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace Facilities.Cloud.Notifications;
+namespace Facilities.Cloud.Sites;
 
 /// <summary>Writes instants as local wall-clock time of the site they happened at.</summary>
 public sealed class SiteTime

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Facilities.Cloud;
+namespace Facilities.Cloud.Http;
 
 /// <summary>
 /// Writes a double that is not finite as JSON null (the writer refuses NaN and infinities, failing the response);

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Facilities.Cloud.Broker;
+namespace Facilities.Cloud.Access;
 
 /// <summary>
 /// Password hashes in Mosquitto's PBKDF2 format, <c>$7$iterations$salt$hash</c> (PBKDF2-HMAC-SHA512, salt and hash in

@@ -1,0 +1,15 @@
+namespace Facilities.Cloud.Http;
+
+/// <summary>
+/// RFC 9457 problem details for every endpoint of the API and the pages: one shape, so a client reads the status, a
+/// short title and a detail that names the field or the thing that is wrong.
+/// </summary>
+public static class ApiProblem
+{
+    public static IResult Of(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
+
+    /// <summary>400 problem details naming the field and its limit when a text is longer than it may be; null otherwise.</summary>
+    public static IResult? TooLong(string field, string? text, int maxCharacters) => text is not null && text.Length > maxCharacters
+        ? Of(StatusCodes.Status400BadRequest, "invalid request", $"'{field}' has {text.Length} characters; at most {maxCharacters} are allowed")
+        : null;
+}
