@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Tests.Notifications;
 
