@@ -16,8 +16,6 @@ internal sealed class OutboxStore<TMessage>(CloudDatabase database, OutboxTable 
 {
     private readonly string _updated = table.UpdatedAt is { } column ? $", {column} = @now" : string.Empty;
 
-    public OutboxTable Table => table;
-
     /// <summary>Keys of the rows that are due, in due order.</summary>
     public async Task<IReadOnlyList<long>> DueAsync(DateTimeOffset now, int limit, int maxAttempts, CancellationToken cancellationToken)
     {

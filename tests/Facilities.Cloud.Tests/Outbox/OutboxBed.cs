@@ -116,6 +116,14 @@ internal sealed class OutboxBed : IAsyncDisposable
         return keys;
     }
 
+    /// <summary>Queues one parcel and claims it at the start with a one-minute lease, as a sender that then dies would.</summary>
+    public async Task<(long Key, Parcel Claimed)> QueueAndClaimAsync(int maxAttempts, CancellationToken cancellationToken)
+    {
+        var key = (await QueueAsync(1, cancellationToken))[0];
+        var claimed = await Store().ClaimAsync(key, Start, Start.AddMinutes(1), maxAttempts, cancellationToken);
+        return (key, claimed ?? throw new InvalidOperationException("a fresh row could not be claimed"));
+    }
+
     public async Task<IReadOnlyList<ParcelRow>> RowsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await Database.OpenAsync(cancellationToken);

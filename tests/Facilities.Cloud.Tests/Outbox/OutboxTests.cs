@@ -53,10 +53,8 @@ public sealed class OutboxTests(PostgresFixture postgres)
     public async Task Claim_LeaseRunsOut_AnotherInstanceClaimsTheNextAttempt(string provider)
     {
         await using var bed = await OutboxBed.CreateAsync(provider, postgres, Ct);
-        var key = Assert.Single(await bed.QueueAsync(1, Ct));
-        var store = bed.Store();
-        var start = bed.Time.GetUtcNow();
-        Assert.NotNull(await store.ClaimAsync(key, start, start.AddMinutes(1), 5, Ct)); // this sender then dies
+        var (key, _) = await bed.QueueAndClaimAsync(5, Ct);
+        var (store, start) = (bed.Store(), OutboxBed.Start);
 
         var duringLease = await store.ClaimAsync(key, start.AddSeconds(59), start.AddSeconds(119), 5, Ct);
         var afterLease = await store.ClaimAsync(key, start.AddMinutes(1), start.AddMinutes(2), 5, Ct);
@@ -70,10 +68,8 @@ public sealed class OutboxTests(PostgresFixture postgres)
     public async Task Record_ByASenderWhoseLeaseWasTakenOver_LeavesTheRowToTheNewerClaim(string provider)
     {
         await using var bed = await OutboxBed.CreateAsync(provider, postgres, Ct);
-        var key = Assert.Single(await bed.QueueAsync(1, Ct));
-        var store = bed.Store();
-        var start = bed.Time.GetUtcNow();
-        var slow = (await store.ClaimAsync(key, start, start.AddMinutes(1), 5, Ct))!;
+        var (key, slow) = await bed.QueueAndClaimAsync(5, Ct);
+        var (store, start) = (bed.Store(), OutboxBed.Start);
         Assert.NotNull(await store.ClaimAsync(key, start.AddMinutes(1), start.AddMinutes(2), 5, Ct));
 
         var recorded = await store.RecordAsync(slow, DeliveryResult.Ok("HTTP 200"), OutboxOutcome.Delivered, start.AddMinutes(1), start.AddMinutes(1), TimeSpan.FromMinutes(1), Ct);
@@ -133,9 +129,7 @@ public sealed class OutboxTests(PostgresFixture postgres)
     public async Task Dispatch_LastAttemptNeverReportedBack_RowFailsWithoutAnotherSend(string provider)
     {
         await using var bed = await OutboxBed.CreateAsync(provider, postgres, Ct);
-        var key = Assert.Single(await bed.QueueAsync(1, Ct));
-        var start = bed.Time.GetUtcNow();
-        Assert.NotNull(await bed.Store().ClaimAsync(key, start, start.AddMinutes(1), 1, Ct)); // the only attempt; its sender dies
+        await bed.QueueAndClaimAsync(1, Ct); // the only attempt; its sender dies
         var delivery = Answering(_ => DeliveryResult.Ok("HTTP 200"));
         var dispatcher = bed.Dispatcher(delivery, OutboxBed.Policy(maxAttempts: 1));
 
