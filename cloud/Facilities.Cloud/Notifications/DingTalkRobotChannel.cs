@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Notifications;
 
@@ -28,7 +29,7 @@ public sealed class DingTalkRobotChannel(Uri url, string? secret, HttpClient htt
         ArgumentNullException.ThrowIfNull(delivery);
         var json = JsonSerializer.Serialize(new DingTalkMarkdownMessage("markdown", new DingTalkMarkdown(delivery.Subject, delivery.Body)), NotificationJsonContext.Readable.DingTalkMarkdownMessage);
         var (status, body) = await HttpDelivery.PostJsonAsync(http, SignedUrl(time.GetUtcNow().ToUnixTimeMilliseconds()), json, null, cancellationToken);
-        return HttpDelivery.FromRobotReply(status, body);
+        return RobotReply.Judge(status, body);
     }
 
     public Uri SignedUrl(long timestamp)

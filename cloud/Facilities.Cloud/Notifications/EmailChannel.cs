@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Mail;
 using System.Text;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Notifications;
 

@@ -1,15 +1,9 @@
+using Facilities.Cloud.Outbox;
+
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>A notification as stored and sent: <see cref="Body"/> is already in the channel's form (see <see cref="INotificationChannel.Compose"/>).</summary>
 public sealed record Delivery(long Id, string Channel, string Subject, string Body, string Target);
-
-/// <summary>What the receiving end said. <see cref="Detail"/> is recorded (status, error code and message).</summary>
-public sealed record DeliveryResult(bool Delivered, string Detail)
-{
-    public static DeliveryResult Ok(string detail) => new(true, detail);
-
-    public static DeliveryResult Failed(string detail) => new(false, detail);
-}
 
 /// <summary>
 /// One way of reaching people. A refusal by the other end (HTTP error status, a robot's non-zero errcode) comes back

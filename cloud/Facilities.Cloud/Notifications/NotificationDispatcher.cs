@@ -1,122 +1,79 @@
-using System.Data.Common;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>
-/// Sends queued notifications: claims each due row (safe with several instances), sends it on its channel, records
-/// the attempt, and on failure queues it again with exponential backoff until <see cref="NotificationOptions.MaxAttempts"/>,
-/// after which it stays <c>failed</c> with the last error.
+/// Sends queued notifications on their channels: the shared outbox mechanism (<see cref="OutboxDispatcher{TMessage}"/>)
+/// over the <c>notifications</c> table, claiming each due row (safe with several instances), recording every attempt,
+/// and on failure queuing it again with exponential backoff until <see cref="NotificationOptions.MaxAttempts"/>, after
+/// which it stays <c>failed</c> with the last error.
 /// </summary>
-public sealed partial class NotificationDispatcher(
-    NotificationOutbox outbox, NotificationChannels channels, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger)
-    : BackgroundService
+public sealed partial class NotificationDispatcher : BackgroundService, IOutboxDelivery<ClaimedNotification>
 {
-    private const int BatchSize = 100;
+    private readonly NotificationChannels _channels;
+    private readonly NotificationOptions _options;
+    private readonly ILogger<NotificationDispatcher> _logger;
+    private readonly OutboxDispatcher<ClaimedNotification> _outbox;
 
-    /// <summary>The wait after failed attempt number <paramref name="attempt"/> (1-based): base × 2^(attempt−1), capped.</summary>
-    public static TimeSpan RetryDelay(NotificationOptions options, long attempt)
+    public NotificationDispatcher(
+        NotificationOutbox outbox, NotificationChannels channels, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
-        var delay = TimeSpan.FromTicks((long)Math.Min(options.RetryBaseDelay.Ticks * factor, options.RetryMaxDelay.Ticks));
-        return delay < options.RetryMaxDelay ? delay : options.RetryMaxDelay;
+        ArgumentNullException.ThrowIfNull(outbox);
+        _channels = channels;
+        _options = options;
+        _logger = logger;
+        _outbox = new OutboxDispatcher<ClaimedNotification>(outbox.Store, this, Policy(options), time);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>How the notification outbox is worked, from section <c>Notifications</c>.</summary>
+    internal static OutboxPolicy Policy(NotificationOptions options)
     {
-        LogStarted(logger, options.Channels.Count, options.Contacts.Count, options.Routes.Count);
-        if (options.Routes.Count == 0)
+        ArgumentNullException.ThrowIfNull(options);
+        return new OutboxPolicy
         {
-            LogNoRoutes(logger);
-        }
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var handled = 0;
-            try
-            {
-                handled = await DispatchDueAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is DbException or InvalidOperationException or TimeoutException && !stoppingToken.IsCancellationRequested)
-            {
-                LogPassFailed(logger, error);
-            }
-
-            if (handled < BatchSize)
-            {
-                await Task.Delay(options.PollInterval, time, stoppingToken);
-            }
-        }
+            MaxAttempts = options.MaxAttempts, RetryBaseDelay = options.RetryBaseDelay, RetryMaxDelay = options.RetryMaxDelay,
+            LeaseTime = options.LeaseTime, SendTimeout = options.SendTimeout, PollInterval = options.PollInterval, Concurrency = options.Concurrency,
+        };
     }
 
     /// <summary>One pass: sends what is due now; returns how many due rows it saw (claimed by this instance or not).</summary>
-    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
+    public Task<int> DispatchDueAsync(CancellationToken cancellationToken) => _outbox.DispatchDueAsync(cancellationToken);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var now = time.GetUtcNow();
-        var abandoned = await outbox.AbandonAsync(now, options.MaxAttempts, cancellationToken);
-        if (abandoned > 0)
+        LogStarted(_logger, _options.Channels.Count, _options.Contacts.Count, _options.Routes.Count);
+        if (_options.Routes.Count == 0)
         {
-            LogAbandoned(logger, abandoned);
+            LogNoRoutes(_logger);
         }
 
-        var due = await outbox.DueAsync(now, BatchSize, options.MaxAttempts, cancellationToken);
-        await Parallel.ForEachAsync(
-            due, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, DispatchOneAsync);
-        return due.Count;
+        return _outbox.RunAsync(stoppingToken);
     }
 
-    private async ValueTask DispatchOneAsync(long id, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (await outbox.ClaimAsync(id, now, now + options.LeaseTime, options.MaxAttempts, cancellationToken) is not { } claimed)
-        {
-            return;
-        }
+    Task<DeliveryResult> IOutboxDelivery<ClaimedNotification>.SendAsync(ClaimedNotification message, CancellationToken cancellationToken) =>
+        _channels.Find(message.Channel) is { } channel
+            ? channel.SendAsync(new Delivery(message.Key, message.Channel, message.Subject, message.Body, message.Target), cancellationToken)
+            : Task.FromResult(DeliveryResult.Failed($"channel '{message.Channel}' is not configured"));
 
-        var started = time.GetTimestamp();
-        var result = await SendAsync(claimed, cancellationToken);
-        var finished = time.GetUtcNow();
-        var (state, next) = result.Delivered ? (NotificationOutbox.Sent, finished)
-            : claimed.Attempts >= options.MaxAttempts ? (NotificationOutbox.Failed, finished)
-            : (NotificationOutbox.Queued, finished + RetryDelay(options, claimed.Attempts));
-        await outbox.RecordAsync(claimed, result, state, next, finished, time.GetElapsedTime(started), cancellationToken);
-        switch (state)
+    void IOutboxDelivery<ClaimedNotification>.OnRecorded(ClaimedNotification message, DeliveryResult result, OutboxOutcome outcome, DateTimeOffset next)
+    {
+        switch (outcome)
         {
-            case NotificationOutbox.Sent:
-                LogSent(logger, claimed.Id, claimed.AlertId, claimed.Channel, claimed.Attempts);
+            case OutboxOutcome.Delivered:
+                LogSent(_logger, message.Key, message.AlertId, message.Channel, message.Attempt);
                 break;
-            case NotificationOutbox.Queued:
-                LogRetrying(logger, claimed.Id, claimed.Channel, claimed.Attempts, result.Detail, next);
+            case OutboxOutcome.Retrying:
+                LogRetrying(_logger, message.Key, message.Channel, message.Attempt, result.Detail, next);
                 break;
             default:
-                LogFailed(logger, claimed.Id, claimed.AlertId, claimed.Channel, claimed.Attempts, result.Detail);
+                LogFailed(_logger, message.Key, message.AlertId, message.Channel, message.Attempt, result.Detail);
                 break;
         }
     }
 
-    /// <summary>Sends one claimed row; every failure, refusal or transport error, comes back as a failed result to record.</summary>
-    private async Task<DeliveryResult> SendAsync(ClaimedNotification claimed, CancellationToken cancellationToken)
-    {
-        if (channels.Find(claimed.Channel) is not { } channel)
-        {
-            return DeliveryResult.Failed($"channel '{claimed.Channel}' is not configured");
-        }
+    void IOutboxDelivery<ClaimedNotification>.OnAbandoned(int count) => LogAbandoned(_logger, count);
 
-        using var timeout = new CancellationTokenSource(options.SendTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            return await channel.SendAsync(new Delivery(claimed.Id, claimed.Channel, claimed.Subject, claimed.Body, claimed.Target), linked.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return DeliveryResult.Failed($"no answer within {options.SendTimeout.TotalSeconds:0.#} s");
-        }
-        catch (Exception error) when (error is not OperationCanceledException)
-        {
-            return DeliveryResult.Failed($"{error.GetType().Name}: {error.Message}");
-        }
-    }
+    void IOutboxDelivery<ClaimedNotification>.OnPassFailed(Exception error) => LogPassFailed(_logger, error);
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Notification {Id} for alert {AlertId} sent on {Channel} (attempt {Attempt})")]
     private static partial void LogSent(ILogger logger, long id, long alertId, string channel, long attempt);
@@ -130,12 +87,12 @@ public sealed partial class NotificationDispatcher(
     [LoggerMessage(EventId = 5104, Level = LogLevel.Error, Message = "Notification dispatch pass failed; trying again")]
     private static partial void LogPassFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "{Count} notifications failed: their last attempt never reported back")]
+    private static partial void LogAbandoned(ILogger logger, int count);
+
     [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "Notifications: {Channels} channels, {Contacts} contacts, {Routes} routes")]
     private static partial void LogStarted(ILogger logger, int channels, int contacts, int routes);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Notifications: no routes configured (section Notifications:Routes); alerts notify nobody")]
     private static partial void LogNoRoutes(ILogger logger);
-
-    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "{Count} notifications failed: their last attempt never reported back")]
-    private static partial void LogAbandoned(ILogger logger, int count);
 }

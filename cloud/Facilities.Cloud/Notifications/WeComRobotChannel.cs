@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Notifications;
 
@@ -27,7 +28,7 @@ public sealed class WeComRobotChannel(Uri url, HttpClient http) : INotificationC
         ArgumentNullException.ThrowIfNull(delivery);
         var json = JsonSerializer.Serialize(new WeComMarkdownMessage("markdown", new WeComMarkdown(delivery.Body)), NotificationJsonContext.Readable.WeComMarkdownMessage);
         var (status, body) = await HttpDelivery.PostJsonAsync(http, url, json, null, cancellationToken);
-        return HttpDelivery.FromRobotReply(status, body);
+        return RobotReply.Judge(status, body);
     }
 
     /// <summary>Cuts text to at most <paramref name="maxBytes"/> of UTF-8 without splitting a character.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Facilities.Cloud.Outbox;
 
 namespace Facilities.Cloud.Notifications;
 

@@ -1,143 +1,77 @@
-using System.Data.Common;
 using System.Globalization;
-using System.Net.Mime;
-using System.Text;
-using Dapper;
+using Facilities.Cloud.Outbox;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>
-/// Delivers queued work-order events to <c>WorkOrders:Webhook:Url</c>, oldest first. Each row is claimed with a guarded
-/// UPDATE that moves its next-attempt time past now (a lease), so two instances never post the same row at once and a
-/// row whose sender died is taken over when the lease runs out. A 2xx answer delivers it; anything else queues it again
+/// Delivers queued work-order events to <c>WorkOrders:Webhook:Url</c>, one after the other in due order: the shared
+/// outbox mechanism (<see cref="OutboxDispatcher{TMessage}"/>) over <c>work_order_webhooks</c>, posting signed JSON on
+/// the shared HTTP path (<see cref="HttpDelivery"/>). A 2xx answer delivers an event; anything else queues it again
 /// after base × 2^(attempt−1) (capped), until <c>MaxAttempts</c>, after which it stays <c>failed</c> with the last error.
 /// </summary>
-public sealed partial class WorkOrderWebhookDispatcher(
-    CloudDatabase database, WorkOrderOptions options, TimeProvider time, ILogger<WorkOrderWebhookDispatcher> logger) : BackgroundService
+public sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOutboxDelivery<ClaimedWebhookEvent>
 {
-    private const int BatchSize = 100;
+    private readonly WorkOrderWebhookOptions _webhook;
+    private readonly Uri _url;
+    private readonly TimeProvider _time;
+    private readonly ILogger<WorkOrderWebhookDispatcher> _logger;
+    private readonly HttpClient _http;
+    private readonly OutboxDispatcher<ClaimedWebhookEvent> _outbox;
 
-    private readonly WorkOrderWebhookOptions _webhook = options.Webhook;
-
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = options.Webhook.Timeout };
-
-    /// <summary>The wait after failed attempt number <paramref name="attempt"/> (1-based).</summary>
-    public static TimeSpan RetryDelay(WorkOrderWebhookOptions webhook, long attempt)
+    public WorkOrderWebhookDispatcher(CloudDatabase database, WorkOrderOptions options, TimeProvider time, ILogger<WorkOrderWebhookDispatcher> logger)
     {
-        ArgumentNullException.ThrowIfNull(webhook);
-        var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
-        return TimeSpan.FromTicks((long)Math.Min(webhook.RetryBaseDelay.Ticks * factor, webhook.RetryMaxDelay.Ticks));
+        ArgumentNullException.ThrowIfNull(options);
+        _webhook = options.Webhook;
+        _url = new Uri(_webhook.Url ?? throw new ArgumentException("WorkOrders:Webhook:Url is not set", nameof(options)));
+        _time = time;
+        _logger = logger;
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = _webhook.Timeout };
+        _outbox = new OutboxDispatcher<ClaimedWebhookEvent>(new OutboxStore<ClaimedWebhookEvent>(database, WorkOrderWebhookOutbox.Table), this, Policy(_webhook), time);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>How the webhook outbox is worked, from section <c>WorkOrders:Webhook</c>: one post at a time, oldest due first.</summary>
+    internal static OutboxPolicy Policy(WorkOrderWebhookOptions webhook)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        ArgumentNullException.ThrowIfNull(webhook);
+        return new OutboxPolicy
         {
-            var seen = 0;
-            try
-            {
-                seen = await DispatchDueAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is DbException or InvalidOperationException or TimeoutException && !stoppingToken.IsCancellationRequested)
-            {
-                LogPassFailed(logger, error);
-            }
-
-            if (seen < BatchSize)
-            {
-                try
-                {
-                    await Task.Delay(_webhook.PollInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
+            MaxAttempts = webhook.MaxAttempts, RetryBaseDelay = webhook.RetryBaseDelay, RetryMaxDelay = webhook.RetryMaxDelay,
+            LeaseTime = webhook.LeaseTime, SendTimeout = webhook.Timeout, PollInterval = webhook.PollInterval, Concurrency = 1,
+        };
     }
 
     /// <summary>One pass: posts every due event this instance can claim; returns how many were due.</summary>
-    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
+    public Task<int> DispatchDueAsync(CancellationToken cancellationToken) => _outbox.DispatchDueAsync(cancellationToken);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _outbox.RunAsync(stoppingToken);
+
+    async Task<DeliveryResult> IOutboxDelivery<ClaimedWebhookEvent>.SendAsync(ClaimedWebhookEvent message, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        List<long> due;
-        await using (var connection = await database.OpenAsync(cancellationToken))
+        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
+        var headers = new Dictionary<string, string>
         {
-            due = [.. await connection.QueryAsync<long>(new CommandDefinition(
-                "SELECT event_id FROM work_order_webhooks WHERE state IN (@Queued, @Sending) AND next_attempt_at <= @now ORDER BY event_id LIMIT @BatchSize",
-                new { WorkOrderWebhookOutbox.Queued, WorkOrderWebhookOutbox.Sending, now, BatchSize }, cancellationToken: cancellationToken))];
-        }
-
-        foreach (var id in due)
-        {
-            await DeliverAsync(id, cancellationToken);
-        }
-
-        return due.Count;
+            [WorkOrderWebhookOutbox.EventHeader] = message.Type,
+            [WorkOrderWebhookOutbox.EventIdHeader] = WorkOrderWebhookOutbox.EventId(message.Key),
+            [WorkOrderWebhookOutbox.TimestampHeader] = timestamp.ToString(CultureInfo.InvariantCulture),
+            [WorkOrderWebhookOutbox.SignatureHeader] = WorkOrderWebhookOutbox.Signature(_webhook.Secret, timestamp, message.Payload),
+            [WorkOrderWebhookOutbox.AttemptHeader] = message.Attempt.ToString(CultureInfo.InvariantCulture),
+        };
+        var (status, body) = await HttpDelivery.PostJsonAsync(_http, _url, message.Payload, headers, cancellationToken);
+        return HttpDelivery.FromStatus(status, body);
     }
 
-    private async Task DeliverAsync(long eventId, CancellationToken cancellationToken)
+    void IOutboxDelivery<ClaimedWebhookEvent>.OnRecorded(ClaimedWebhookEvent message, DeliveryResult result, OutboxOutcome outcome, DateTimeOffset next)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var claimed = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE work_order_webhooks SET state = @Sending, attempts = attempts + 1, next_attempt_at = @lease
-            WHERE event_id = @eventId AND state IN (@Queued, @Sending) AND next_attempt_at <= @now
-            """,
-            new { WorkOrderWebhookOutbox.Sending, WorkOrderWebhookOutbox.Queued, lease = now + (long)_webhook.LeaseTime.TotalMilliseconds, eventId, now },
-            cancellationToken: cancellationToken));
-        if (claimed == 0)
+        if (outcome != OutboxOutcome.Delivered)
         {
-            return; // another instance has it
-        }
-
-        var (type, payload, attempts) = await connection.QuerySingleAsync<(string, string, long)>(new CommandDefinition(
-            "SELECT event_type, payload, attempts FROM work_order_webhooks WHERE event_id = @eventId", new { eventId }, cancellationToken: cancellationToken));
-        var error = await PostAsync(eventId, type, payload, attempts, cancellationToken);
-        var finished = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (state, next) = error is null ? (WorkOrderWebhookOutbox.Delivered, finished)
-            : attempts >= _webhook.MaxAttempts ? (WorkOrderWebhookOutbox.Failed, finished)
-            : (WorkOrderWebhookOutbox.Queued, finished + (long)RetryDelay(_webhook, attempts).TotalMilliseconds);
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE work_order_webhooks SET state = @state, next_attempt_at = @next, last_error = @error,
-                delivered_at = CASE WHEN @delivered = 1 THEN @finished ELSE delivered_at END
-            WHERE event_id = @eventId AND state = @Sending AND attempts = @attempts
-            """,
-            new { state, next, error, delivered = error is null ? 1 : 0, finished, eventId, WorkOrderWebhookOutbox.Sending, attempts }, cancellationToken: cancellationToken));
-        if (error is not null)
-        {
-            LogFailed(logger, eventId, attempts, state, error);
+            LogFailed(_logger, message.Key, message.Attempt, outcome == OutboxOutcome.Retrying ? WorkOrderWebhookOutbox.Queued : WorkOrderWebhookOutbox.Failed, result.Detail);
         }
     }
 
-    /// <summary>Posts one event; null when the receiver took it, otherwise what went wrong.</summary>
-    private async Task<string?> PostAsync(long eventId, string type, string payload, long attempt, CancellationToken cancellationToken)
-    {
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, _webhook.Url) { Content = new StringContent(payload, Encoding.UTF8, MediaTypeNames.Application.Json) };
-        request.Headers.TryAddWithoutValidation(WorkOrderWebhookOutbox.EventHeader, type);
-        request.Headers.TryAddWithoutValidation(WorkOrderWebhookOutbox.EventIdHeader, WorkOrderWebhookOutbox.EventId(eventId));
-        request.Headers.TryAddWithoutValidation(WorkOrderWebhookOutbox.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation(WorkOrderWebhookOutbox.SignatureHeader, WorkOrderWebhookOutbox.Signature(_webhook.Secret, timestamp, payload));
-        request.Headers.TryAddWithoutValidation("X-Facilities-Attempt", attempt.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            using var response = await _http.SendAsync(request, cancellationToken);
-            return response.IsSuccessStatusCode ? null : string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-        }
-        catch (HttpRequestException failure)
-        {
-            return failure.Message;
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return $"no answer within {_webhook.Timeout.TotalSeconds:0.#} s";
-        }
-    }
+    void IOutboxDelivery<ClaimedWebhookEvent>.OnAbandoned(int count) => LogAbandoned(_logger, count);
+
+    void IOutboxDelivery<ClaimedWebhookEvent>.OnPassFailed(Exception error) => LogPassFailed(_logger, error);
 
     public override void Dispose()
     {
@@ -150,4 +84,7 @@ public sealed partial class WorkOrderWebhookDispatcher(
 
     [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "Work-order webhook pass failed; trying again shortly")]
     private static partial void LogPassFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 6203, Level = LogLevel.Warning, Message = "{Count} work-order webhook events failed: their last attempt never reported back")]
+    private static partial void LogAbandoned(ILogger logger, int count);
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Facilities.Cloud.Outbox;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
@@ -16,21 +17,38 @@ namespace Facilities.Cloud.WorkOrders;
 public sealed record WorkOrderWebhookEvent(
     string Id, string Type, long Sequence, DateTimeOffset At, string Action, string Actor, string? Detail, WorkOrderView Order);
 
+/// <summary>A webhook event claimed for one attempt: its sequence (<see cref="Key"/>), type and JSON document.</summary>
+internal sealed class ClaimedWebhookEvent : IOutboxMessage
+{
+    public long Key { get; set; }
+
+    public long Attempt { get; set; }
+
+    public string Type { get; set; } = "";
+
+    public string Payload { get; set; } = "";
+}
+
 /// <summary>
 /// The <c>work_order_webhooks</c> table as an outbox: one row per timeline entry, written in the change's transaction
-/// (<see cref="WorkOrderTimeline"/>) and delivered later by <see cref="WorkOrderWebhookDispatcher"/>.
+/// (<see cref="WorkOrderTimeline"/>) and delivered later by <see cref="WorkOrderWebhookDispatcher"/> through the shared
+/// outbox mechanism.
 /// </summary>
 public static class WorkOrderWebhookOutbox
 {
-    public const string Queued = "queued";
-    public const string Sending = "sending";
+    public const string Queued = OutboxTable.Queued;
+    public const string Sending = OutboxTable.Sending;
     public const string Delivered = "delivered";
-    public const string Failed = "failed";
+    public const string Failed = OutboxTable.Failed;
 
     public const string EventHeader = "X-Facilities-Event";
     public const string EventIdHeader = "X-Facilities-Event-Id";
     public const string TimestampHeader = "X-Facilities-Timestamp";
     public const string SignatureHeader = "X-Facilities-Signature";
+    public const string AttemptHeader = "X-Facilities-Attempt";
+
+    /// <summary>The <c>work_order_webhooks</c> table as the outbox mechanism sees it (no attempt history: the row keeps the last error).</summary>
+    internal static readonly OutboxTable Table = new("work_order_webhooks", "event_id", "event_type AS Type, payload AS Payload", Delivered, "delivered_at");
 
     /// <summary><c>workorder.opened</c>, <c>workorder.started</c> (for in_progress), <c>workorder.sla-breached</c>, …</summary>
     public static string EventType(string action) => "workorder." + (action == WorkOrderLifecycle.InProgress ? "started" : action);

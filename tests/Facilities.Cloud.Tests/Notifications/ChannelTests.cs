@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Outbox;
 using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Tests.Notifications;

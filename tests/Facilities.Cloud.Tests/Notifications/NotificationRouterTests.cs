@@ -94,6 +94,6 @@ public sealed class NotificationRouterTests
     {
         var options = new NotificationOptions { RetryBaseDelay = TimeSpan.FromSeconds(30), RetryMaxDelay = TimeSpan.FromMinutes(10) };
 
-        Assert.Equal(TimeSpan.FromSeconds(seconds), NotificationDispatcher.RetryDelay(options, attempt));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), NotificationDispatcher.Policy(options).RetryDelay(attempt));
     }
 }
