@@ -11,7 +11,7 @@ namespace Facilities.Cloud.Access;
 /// An unauthenticated page request is sent to the sign-in page; an API request gets 401 problem details.
 /// </summary>
 public sealed class AccessAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserDirectory users, AccessOptions access)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users, AccessOptions access)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "facilities";

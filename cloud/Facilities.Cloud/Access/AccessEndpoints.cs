@@ -26,18 +26,18 @@ public static class AccessEndpoints
             : new { signedIn = false, name = (string?)null, role = (string?)null })).AllowAnonymous();
 
         var users = app.MapGroup("/api/users").RequireAuthorization(Policies.Admin);
-        users.MapGet("/", (UserDirectory directory, CancellationToken ct) => directory.ListAsync(ct));
+        users.MapGet("/", (UserStore directory, CancellationToken ct) => directory.ListAsync(ct));
         users.MapPost("/", AddUserAsync);
-        users.MapDelete("/{name}", async (string name, ClaimsPrincipal me, UserDirectory directory, CancellationToken ct) =>
+        users.MapDelete("/{name}", async (string name, ClaimsPrincipal me, UserStore directory, CancellationToken ct) =>
             name == me.Identity?.Name ? ApiProblem.Of(409, "invalid request", "you cannot remove yourself; another admin can")
             : await directory.RemoveAsync(name, ct) ? Results.NoContent() : NoUser(name));
-        users.MapPost("/{name}/password", async (string name, PasswordRequest? body, UserDirectory directory, CancellationToken ct) =>
-            UserDirectory.PasswordProblem(body?.Password) is { } problem ? ApiProblem.Of(400, "invalid request", $"'password': {problem}")
+        users.MapPost("/{name}/password", async (string name, PasswordRequest? body, UserStore directory, CancellationToken ct) =>
+            UserStore.PasswordProblem(body?.Password) is { } problem ? ApiProblem.Of(400, "invalid request", $"'password': {problem}")
             : await directory.SetPasswordAsync(name, body!.Password!, ct) ? Results.NoContent() : NoUser(name));
-        users.MapPost("/{name}/tokens", async (string name, NewTokenRequest? body, UserDirectory directory, CancellationToken ct) =>
+        users.MapPost("/{name}/tokens", async (string name, NewTokenRequest? body, UserStore directory, CancellationToken ct) =>
         {
             var label = body?.Label;
-            if (UserDirectory.LabelProblem(label) is { } problem)
+            if (UserStore.LabelProblem(label) is { } problem)
             {
                 return ApiProblem.Of(400, "invalid request", $"'label' is required: what the token is for; {problem}");
             }
@@ -45,7 +45,7 @@ public static class AccessEndpoints
             var token = await directory.IssueTokenAsync(name, label!, ct);
             return token is null ? NoUser(name) : Results.Json(new { user = name, label, token }, statusCode: StatusCodes.Status201Created);
         });
-        users.MapDelete("/{name}/tokens/{label}", async (string name, string label, UserDirectory directory, CancellationToken ct) =>
+        users.MapDelete("/{name}/tokens/{label}", async (string name, string label, UserStore directory, CancellationToken ct) =>
             await directory.RevokeTokensAsync(name, label, ct) > 0 ? Results.NoContent()
             : ApiProblem.Of(404, "token not found", $"user '{name}' has no token labelled '{label}'"));
     }
@@ -62,9 +62,9 @@ public static class AccessEndpoints
     public static bool IsLocal(string? url) =>
         !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Any(char.IsControl);
 
-    private static async Task<IResult> AddUserAsync(NewUserRequest? body, UserDirectory directory, CancellationToken cancellationToken)
+    private static async Task<IResult> AddUserAsync(NewUserRequest? body, UserStore directory, CancellationToken cancellationToken)
     {
-        if (UserDirectory.NameProblem(body?.Name) is { } name)
+        if (UserStore.NameProblem(body?.Name) is { } name)
         {
             return ApiProblem.Of(400, "invalid request", $"'name': {name}");
         }
@@ -74,7 +74,7 @@ public static class AccessEndpoints
             return ApiProblem.Of(400, "invalid request", $"'role' must be one of {string.Join(", ", Roles.All)}; got '{body.Role}'");
         }
 
-        if (UserDirectory.PasswordProblem(body.Password) is { } password)
+        if (UserStore.PasswordProblem(body.Password) is { } password)
         {
             return ApiProblem.Of(400, "invalid request", $"'password': {password}");
         }

@@ -39,7 +39,7 @@ public sealed class AccessOptions
         for (var i = 0; i < SeedUsers.Count; i++)
         {
             var seed = SeedUsers[i];
-            if (UserDirectory.NameProblem(seed.Name) is { } name)
+            if (UserStore.NameProblem(seed.Name) is { } name)
             {
                 errors.Add($"Identity:SeedUsers:{i}:Name: {name}");
             }
@@ -49,7 +49,7 @@ public sealed class AccessOptions
                 errors.Add($"Identity:SeedUsers:{i}:Role: '{seed.Role}' is not one of {string.Join(", ", Roles.All)}");
             }
 
-            if (UserDirectory.PasswordProblem(seed.Password) is { } password)
+            if (UserStore.PasswordProblem(seed.Password) is { } password)
             {
                 errors.Add($"Identity:SeedUsers:{i}:Password: {password}");
             }

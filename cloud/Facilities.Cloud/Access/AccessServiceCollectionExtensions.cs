@@ -27,7 +27,7 @@ public static class AccessServiceCollectionExtensions
 
         services.AddSingleton(options);
         services.AddSingleton(web);
-        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<UserStore>();
         services.AddSingleton<SignInThrottle>();
         services.AddHostedService<AccessSeeder>();
         services.AddAuthentication(AccessAuthenticationHandler.SchemeName)
@@ -55,7 +55,7 @@ public static class AccessServiceCollectionExtensions
 }
 
 /// <summary>Creates the users of <c>Identity:SeedUsers</c> that do not exist yet (after the schema migration, which starts first).</summary>
-internal sealed partial class AccessSeeder(UserDirectory users, AccessOptions options, ILogger<AccessSeeder> logger) : IHostedService
+internal sealed partial class AccessSeeder(UserStore users, AccessOptions options, ILogger<AccessSeeder> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -60,7 +60,7 @@ public static class UsersCommand
         var access = Settings.Bind<AccessOptions>(builder.Configuration, "Identity");
         await using var database = CloudDatabase.Create(Settings.Bind<StorageOptions>(builder.Configuration, "Storage"));
         await Migrations.ApplyAsync(database, Schema.All, cancellationToken);
-        var users = new UserDirectory(database, access, TimeProvider.System);
+        var users = new UserStore(database, access, TimeProvider.System);
         var name = options.GetValueOrDefault("name");
 
         async Task<string?> ReadPasswordAsync()
@@ -71,7 +71,7 @@ public static class UsersCommand
             }
 
             var password = await input.ReadLineAsync(cancellationToken);
-            if (UserDirectory.PasswordProblem(password) is { } problem)
+            if (UserStore.PasswordProblem(password) is { } problem)
             {
                 await error.WriteLineAsync($"facilities-cloud users: {problem}");
                 return null;
@@ -91,7 +91,7 @@ public static class UsersCommand
             case "add":
             {
                 var role = options.GetValueOrDefault("role");
-                if (UserDirectory.NameProblem(name) is { } nameProblem)
+                if (UserStore.NameProblem(name) is { } nameProblem)
                 {
                     return await Fail($"--name: {nameProblem}");
                 }
@@ -135,7 +135,7 @@ public static class UsersCommand
             case "token" when name is not null:
             {
                 var label = options.GetValueOrDefault("label") ?? "cli";
-                if (UserDirectory.LabelProblem(label) is { } labelProblem)
+                if (UserStore.LabelProblem(label) is { } labelProblem)
                 {
                     return await Fail($"--label: {labelProblem}");
                 }

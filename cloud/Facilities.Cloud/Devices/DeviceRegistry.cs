@@ -1,7 +1,4 @@
-using System.Data;
-using Dapper;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 
 namespace Facilities.Cloud.Devices;
@@ -32,14 +29,10 @@ public sealed class DeviceRegistry : IMessageHandler
         ArgumentNullException.ThrowIfNull(context);
         var state = new DeviceBatch();
         context.Keep(state);
-        var lockRows = context.Dialect.ForUpdate;
         foreach (var site in batch.GroupBy(e => e.Site, StringComparer.Ordinal))
         {
             var gateways = site.Select(e => e.Gateway).Distinct(StringComparer.Ordinal).ToList();
-            var parameters = new DynamicParameters(new { site = site.Key });
-            foreach (var row in await context.Connection.QueryAsync<(string Gateway, string State, long LastSeen)>(new CommandDefinition(
-                $"SELECT gateway, state, last_seen FROM gateways WHERE site = @site AND gateway IN {SqlList.Add(parameters, "g", gateways)}",
-                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            foreach (var row in await DeviceStore.ReadGatewaysAsync(context, site.Key, gateways, cancellationToken))
             {
                 var gateway = state.GatewayOrNew(site.Key, row.Gateway);
                 (gateway.State, gateway.LastSeen) = (row.State, row.LastSeen);
@@ -54,10 +47,7 @@ public sealed class DeviceRegistry : IMessageHandler
             // The gateways' stream versions (their locks are held since the seen numbers were recorded): a device this
             // instance holds a copy of at the current version comes from memory, the others from the database.
             var streams = deviceMessages.Select(e => e.Gateway).Distinct(StringComparer.Ordinal).ToList();
-            parameters = new DynamicParameters(new { site = site.Key });
-            var versions = (await context.Connection.QueryAsync<(string Gateway, long Version)>(new CommandDefinition(
-                $"SELECT gateway, version FROM gateway_streams WHERE site = @site AND gateway IN {SqlList.Add(parameters, "s", streams)}",
-                parameters, context.Transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.Gateway, r => r.Version, StringComparer.Ordinal);
+            var versions = await DeviceStore.ReadStreamVersionsAsync(context, site.Key, streams, cancellationToken);
             foreach (var stream in streams)
             {
                 state.StreamVersions[(site.Key, stream)] = versions.GetValueOrDefault(stream);
@@ -81,13 +71,7 @@ public sealed class DeviceRegistry : IMessageHandler
                 continue;
             }
 
-            parameters = new DynamicParameters(new { site = site.Key });
-            var deviceList = SqlList.Add(parameters, "d", devices);
-
-            // Rows in key order: two instances lock the same devices in the same order, so one waits instead of deadlocking.
-            foreach (var row in await context.Connection.QueryAsync<DeviceRow>(new CommandDefinition(
-                $"SELECT device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen FROM devices WHERE site = @site AND device IN {deviceList} ORDER BY device{lockRows}",
-                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            foreach (var row in await DeviceStore.ReadDevicesForUpdateAsync(context, site.Key, devices, cancellationToken))
             {
                 state.AddStored(new DeviceRecord(site.Key, row.Device)
                 {
@@ -96,11 +80,7 @@ public sealed class DeviceRegistry : IMessageHandler
                 });
             }
 
-            // Not locked row by row: every writer of a device's values holds its devices row (locked above), and locking
-            // hundreds of value rows per batch cost PostgreSQL as much as reading them.
-            foreach (var row in await context.Connection.QueryAsync<PointRow>(new CommandDefinition(
-                $"SELECT device, point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device IN {deviceList}",
-                parameters, context.Transaction, cancellationToken: cancellationToken)))
+            foreach (var row in await DeviceStore.ReadValuesAsync(context, site.Key, devices, cancellationToken))
             {
                 if (state.Device(site.Key, row.Device) is { } device)
                 {
@@ -161,13 +141,13 @@ public sealed class DeviceRegistry : IMessageHandler
             }
         }
 
-        await DeviceRows.ExecuteAsync(context.Connection, context.Transaction, devices, cancellationToken);
-        await ValueRows.ExecuteAsync(context.Connection, context.Transaction, values, cancellationToken);
+        await DeviceStore.WriteDevicesAsync(context, devices, cancellationToken);
+        await DeviceStore.WriteValuesAsync(context, values, cancellationToken);
 
         // Each gateway's stream moves on by one; once committed, the devices handled become this instance's copies at the
         // new version (a device new in this batch is read once more instead, in case another gateway's batch created it too).
         var streams = state.StreamVersions.OrderBy(s => s.Key.Site, StringComparer.Ordinal).ThenBy(s => s.Key.Gateway, StringComparer.Ordinal).ToList();
-        await StreamRows.ExecuteAsync(context.Connection, context.Transaction, [.. streams.Select(s => new object?[] { s.Key.Site, s.Key.Gateway, 1L })], cancellationToken);
+        await DeviceStore.AdvanceStreamsAsync(context, [.. streams.Select(s => s.Key)], cancellationToken);
         var handled = state.Devices.Where(d => d.Stored).ToLookup(d => (d.Site, d.Gateway));
         foreach (var ((site, gateway), read) in streams)
         {
@@ -179,9 +159,7 @@ public sealed class DeviceRegistry : IMessageHandler
         {
             if (gateway.HeardAt is { } at && Due((gateway.Site, "gateway:" + gateway.Gateway), ("", "", "", at)))
             {
-                await context.Connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE gateways SET last_seen = @at WHERE site = @Site AND gateway = @Gateway AND last_seen < @at",
-                    new { gateway.Site, gateway.Gateway, at }, context.Transaction, cancellationToken: cancellationToken));
+                await DeviceStore.HeardGatewayAsync(context, gateway.Site, gateway.Gateway, at, cancellationToken);
                 context.AfterCommit(() => _written[(gateway.Site, "gateway:" + gateway.Gateway)] = ("", "", "", at));
             }
         }
@@ -202,60 +180,8 @@ public sealed class DeviceRegistry : IMessageHandler
         // A last will (seq 0) is written by the broker when the gateway vanished; it carries the time of the gateway's
         // connect, so "offline" is dated by its arrival instead.
         var ts = status.Seq == 0 ? envelope.ReceivedAt : status.Ts;
-        await context.Connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO gateways (site, gateway, state, state_since, last_seen, status_ts, version, devices, devices_online, outbox_depth, outbox_dropped)
-            VALUES (@Site, @Gateway, @State, @Ts, @Now, @Ts, @Version, @Devices, @DevicesOnline, @OutboxDepth, @OutboxDropped)
-            ON CONFLICT (site, gateway) DO UPDATE SET
-                state_since = CASE WHEN gateways.state <> excluded.state THEN excluded.status_ts ELSE gateways.state_since END,
-                state = excluded.state, status_ts = excluded.status_ts, last_seen = excluded.last_seen,
-                version = COALESCE(excluded.version, gateways.version),
-                devices = CASE WHEN excluded.devices > 0 THEN excluded.devices ELSE gateways.devices END,
-                devices_online = excluded.devices_online, outbox_depth = excluded.outbox_depth, outbox_dropped = excluded.outbox_dropped
-            WHERE excluded.status_ts >= gateways.status_ts
-            """,
-            new
-            {
-                envelope.Site, envelope.Gateway, status.State, Ts = ts.ToUnixTimeMilliseconds(), Now = envelope.ReceivedAt.ToUnixTimeMilliseconds(),
-                Version = string.IsNullOrEmpty(status.Version) ? null : status.Version, status.Devices, status.DevicesOnline, status.OutboxDepth, status.OutboxDropped,
-            },
-            context.Transaction, cancellationToken: cancellationToken));
-        var row = await context.Connection.QuerySingleAsync<(string State, long LastSeen)>(new CommandDefinition(
-            "SELECT state, last_seen FROM gateways WHERE site = @Site AND gateway = @Gateway", new { envelope.Site, envelope.Gateway }, context.Transaction, cancellationToken: cancellationToken));
+        var row = await DeviceStore.WriteGatewayStatusAsync(context, envelope, status, ts, cancellationToken);
         var gateway = state.GatewayOrNew(envelope.Site, envelope.Gateway);
         (gateway.State, gateway.LastSeen) = (row.State, Math.Max(row.LastSeen, gateway.HeardAt ?? 0));
     }
-
-    /// <summary>
-    /// The batch's devices, one row each. The batch read the stored rows (locked on PostgreSQL) and moved them only
-    /// forward, so the guards pass; they matter only when another instance created the same new device at the same moment.
-    /// </summary>
-    private static readonly RowsStatement DeviceRows = new(
-        "INSERT INTO devices (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen)",
-        """
-        ON CONFLICT (site, device) DO UPDATE SET
-            gateway = excluded.gateway, kind = excluded.kind, building = excluded.building,
-            last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END,
-            state_since = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_since ELSE devices.state_since END,
-            state_reason = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_reason ELSE devices.state_reason END,
-            state = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state ELSE devices.state END,
-            state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
-        """,
-        DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64);
-
-    /// <summary>A gateway's stream version, one up (the first batch makes it 1).</summary>
-    private static readonly RowsStatement StreamRows = new(
-        "INSERT INTO gateway_streams (site, gateway, version)", "ON CONFLICT (site, gateway) DO UPDATE SET version = gateway_streams.version + 1",
-        DbType.String, DbType.String, DbType.Int64);
-
-    /// <summary>The batch's changed values, one row per device and point, each kept only if it is the newest.</summary>
-    private static readonly RowsStatement ValueRows = new(
-        "INSERT INTO latest_values (site, device, point, value, label, ts, prev_value, prev_ts)",
-        """
-        ON CONFLICT (site, device, point) DO UPDATE SET
-            prev_value = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.value ELSE excluded.prev_value END,
-            prev_ts = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.ts ELSE excluded.prev_ts END,
-            value = excluded.value, label = excluded.label, ts = excluded.ts
-        WHERE excluded.ts >= latest_values.ts
-        """,
-        DbType.String, DbType.String, DbType.String, DbType.Double, DbType.String, DbType.Int64, DbType.Double, DbType.Int64);
 }

@@ -47,7 +47,7 @@ public static partial class SignInEndpoints
     }
 
     private static async Task<IResult> SignInAsync(
-        HttpContext context, UserDirectory directory, SignInThrottle throttle, AccessOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext context, UserStore directory, SignInThrottle throttle, AccessOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger("Facilities.Cloud.Access.SignIn");
         if (!context.Request.HasFormContentType)
@@ -76,7 +76,7 @@ public static partial class SignInEndpoints
 
         if (name.Length > 64 || password.Length > 256)
         {
-            // No user has such a name or password (UserDirectory's rules): refused without hashing or remembering the name.
+            // No user has such a name or password (UserStore's rules): refused without hashing or remembering the name.
             return SignInPage(context, returnUrl, "signin.failed", StatusCodes.Status401Unauthorized);
         }
 
@@ -104,7 +104,7 @@ public static partial class SignInEndpoints
         return Results.Redirect(AccessEndpoints.IsLocal(returnUrl) ? returnUrl : AccessEndpoints.HomeOf(user.Role));
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext context, UserDirectory directory, AccessOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> SignOutAsync(HttpContext context, UserStore directory, AccessOptions options, CancellationToken cancellationToken)
     {
         if (context.Request.Cookies.TryGetValue(AccessAuthenticationHandler.CookieName, out var sessionId) && !string.IsNullOrEmpty(sessionId))
         {

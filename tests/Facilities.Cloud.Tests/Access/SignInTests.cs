@@ -105,7 +105,7 @@ public sealed class SignInTests
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?> { ["Identity:SessionIdle"] = "01:00:00" }, clock);
-        var users = cloud.Services.GetRequiredService<UserDirectory>();
+        var users = cloud.Services.GetRequiredService<UserStore>();
         var user = await users.VerifyPasswordAsync(CloudHost.AdminName, CloudHost.AdminPassword, Ct);
         var session = await users.BeginSessionAsync(user!, Ct);
 

@@ -20,7 +20,7 @@ public sealed class UsersCommandTests : IDisposable
         Assert.Contains("added wang (admin)", output, StringComparison.Ordinal);
 
         await using var database = CloudDatabase.Create(new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "cloud.db")}" });
-        var users = new UserDirectory(database, new AccessOptions(), TimeProvider.System);
+        var users = new UserStore(database, new AccessOptions(), TimeProvider.System);
         Assert.Equal(("wang", "admin"), (await users.VerifyPasswordAsync("wang", "first-admin-password", Ct)) is { } u ? (u.Name, u.Role) : default);
         Assert.Null(await users.VerifyPasswordAsync("wang", "first-admin-passwordX", Ct));
 
@@ -48,10 +48,10 @@ public sealed class UsersCommandTests : IDisposable
         var (code, token, _) = await RunAsync("", "token", "--name", "prometheus", "--label", "scrape", Database);
         Assert.Equal(0, code);
         token = token.Trim();
-        Assert.StartsWith(UserDirectory.TokenPrefix, token, StringComparison.Ordinal);
+        Assert.StartsWith(UserStore.TokenPrefix, token, StringComparison.Ordinal);
 
         await using var database = CloudDatabase.Create(new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "cloud.db")}" });
-        var users = new UserDirectory(database, new AccessOptions(), TimeProvider.System);
+        var users = new UserStore(database, new AccessOptions(), TimeProvider.System);
         Assert.Equal("prometheus", (await users.FindTokenAsync(token, Ct))?.Name);
         Assert.Equal(0L, await CountAsync(database, $"SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{token}'")); // stored hashed
 

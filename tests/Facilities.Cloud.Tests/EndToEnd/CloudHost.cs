@@ -84,7 +84,7 @@ public sealed class CloudHost : IAsyncDisposable
         });
         await app.StartAsync(cancellationToken);
         var host = new CloudHost(app, port, connectionString);
-        var token = await app.Services.GetRequiredService<UserDirectory>().IssueTokenAsync(AdminName, "tests", cancellationToken);
+        var token = await app.Services.GetRequiredService<UserStore>().IssueTokenAsync(AdminName, "tests", cancellationToken);
         host.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (waitForConsumer)
         {
@@ -97,7 +97,7 @@ public sealed class CloudHost : IAsyncDisposable
     /// <summary>A new user of <paramref name="role"/> (password <c>{name}-password</c>) and a client carrying their API token.</summary>
     public async Task<HttpClient> ClientForAsync(string name, string role)
     {
-        var users = Services.GetRequiredService<UserDirectory>();
+        var users = Services.GetRequiredService<UserStore>();
         await users.AddAsync(name, role, $"{name}-password", TestContext.Current.CancellationToken);
         var token = await users.IssueTokenAsync(name, "tests", TestContext.Current.CancellationToken);
         var client = new HttpClient { BaseAddress = BaseAddress };

@@ -23,7 +23,7 @@ public sealed record NewSession(string Id, DateTimeOffset ExpiresAt);
 /// (<see cref="PasswordHash"/>); session ids and tokens are 256 random bits, stored as SHA-256 (a slow hash adds nothing
 /// to a secret that cannot be guessed, and a fast one keeps every API request cheap).
 /// </summary>
-public sealed class UserDirectory(CloudDatabase database, AccessOptions options, TimeProvider time)
+public sealed class UserStore(CloudDatabase database, AccessOptions options, TimeProvider time)
 {
     /// <summary>Prefix of API tokens, so a leaked one is recognisable in logs and secret scanners.</summary>
     public const string TokenPrefix = "fct_";

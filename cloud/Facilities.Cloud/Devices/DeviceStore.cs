@@ -1,0 +1,196 @@
+using System.Data;
+using Dapper;
+using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
+using Facilities.Telemetry;
+
+namespace Facilities.Cloud.Devices;
+
+/// <summary>
+/// The SQL of the <c>devices</c>, <c>latest_values</c>, <c>gateways</c> and <c>gateway_streams</c> tables, for SQLite
+/// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, and the site overview.
+/// </summary>
+internal static class DeviceStore
+{
+    public static Task<IEnumerable<(string Gateway, string State, long LastSeen)>> ReadGatewaysAsync(
+        IngestContext context, string site, IReadOnlyList<string> gateways, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { site });
+        return context.Connection.QueryAsync<(string Gateway, string State, long LastSeen)>(new CommandDefinition(
+            $"SELECT gateway, state, last_seen FROM gateways WHERE site = @site AND gateway IN {SqlList.Add(parameters, "g", gateways)}",
+            parameters, context.Transaction, cancellationToken: cancellationToken));
+    }
+
+    public static async Task<Dictionary<string, long>> ReadStreamVersionsAsync(
+        IngestContext context, string site, IReadOnlyList<string> gateways, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { site });
+        return (await context.Connection.QueryAsync<(string Gateway, long Version)>(new CommandDefinition(
+            $"SELECT gateway, version FROM gateway_streams WHERE site = @site AND gateway IN {SqlList.Add(parameters, "s", gateways)}",
+            parameters, context.Transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.Gateway, r => r.Version, StringComparer.Ordinal);
+    }
+
+    /// <summary>The devices' rows, locked on PostgreSQL until the transaction ends.</summary>
+    public static Task<IEnumerable<DeviceRow>> ReadDevicesForUpdateAsync(
+        IngestContext context, string site, IReadOnlyList<string> devices, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { site });
+
+        // Rows in key order: two instances lock the same devices in the same order, so one waits instead of deadlocking.
+        return context.Connection.QueryAsync<DeviceRow>(new CommandDefinition(
+            $"SELECT device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen FROM devices WHERE site = @site AND device IN {SqlList.Add(parameters, "d", devices)} ORDER BY device{context.Dialect.ForUpdate}",
+            parameters, context.Transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The devices' latest values. Not locked row by row: every writer of a device's values holds its devices row
+    /// (<see cref="ReadDevicesForUpdateAsync"/>), and locking hundreds of value rows per batch cost PostgreSQL as much as reading them.
+    /// </summary>
+    public static Task<IEnumerable<PointRow>> ReadValuesAsync(
+        IngestContext context, string site, IReadOnlyList<string> devices, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { site });
+        return context.Connection.QueryAsync<PointRow>(new CommandDefinition(
+            $"SELECT device, point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device IN {SqlList.Add(parameters, "d", devices)}",
+            parameters, context.Transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Rows of (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen).</summary>
+    public static Task WriteDevicesAsync(IngestContext context, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken) =>
+        DeviceRows.ExecuteAsync(context.Connection, context.Transaction, rows, cancellationToken);
+
+    /// <summary>Rows of (site, device, point, value, label, ts, prev_value, prev_ts).</summary>
+    public static Task WriteValuesAsync(IngestContext context, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken) =>
+        ValueRows.ExecuteAsync(context.Connection, context.Transaction, rows, cancellationToken);
+
+    /// <summary>Moves each gateway's stream version one up.</summary>
+    public static Task AdvanceStreamsAsync(IngestContext context, IReadOnlyList<(string Site, string Gateway)> streams, CancellationToken cancellationToken) =>
+        StreamRows.ExecuteAsync(context.Connection, context.Transaction, [.. streams.Select(s => new object?[] { s.Site, s.Gateway, 1L })], cancellationToken);
+
+    public static Task HeardGatewayAsync(IngestContext context, string site, string gateway, long at, CancellationToken cancellationToken) =>
+        context.Connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE gateways SET last_seen = @at WHERE site = @site AND gateway = @gateway AND last_seen < @at",
+            new { site, gateway, at }, context.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Writes a gateway's status (guarded by its sample time) and reads back the state and last-heard time that hold now.</summary>
+    public static async Task<(string State, long LastSeen)> WriteGatewayStatusAsync(
+        IngestContext context, Envelope envelope, GatewayStatusMessage status, DateTimeOffset ts, CancellationToken cancellationToken)
+    {
+        await context.Connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO gateways (site, gateway, state, state_since, last_seen, status_ts, version, devices, devices_online, outbox_depth, outbox_dropped)
+            VALUES (@Site, @Gateway, @State, @Ts, @Now, @Ts, @Version, @Devices, @DevicesOnline, @OutboxDepth, @OutboxDropped)
+            ON CONFLICT (site, gateway) DO UPDATE SET
+                state_since = CASE WHEN gateways.state <> excluded.state THEN excluded.status_ts ELSE gateways.state_since END,
+                state = excluded.state, status_ts = excluded.status_ts, last_seen = excluded.last_seen,
+                version = COALESCE(excluded.version, gateways.version),
+                devices = CASE WHEN excluded.devices > 0 THEN excluded.devices ELSE gateways.devices END,
+                devices_online = excluded.devices_online, outbox_depth = excluded.outbox_depth, outbox_dropped = excluded.outbox_dropped
+            WHERE excluded.status_ts >= gateways.status_ts
+            """,
+            new
+            {
+                envelope.Site, envelope.Gateway, status.State, Ts = ts.ToUnixTimeMilliseconds(), Now = envelope.ReceivedAt.ToUnixTimeMilliseconds(),
+                Version = string.IsNullOrEmpty(status.Version) ? null : status.Version, status.Devices, status.DevicesOnline, status.OutboxDepth, status.OutboxDropped,
+            },
+            context.Transaction, cancellationToken: cancellationToken));
+        return await context.Connection.QuerySingleAsync<(string State, long LastSeen)>(new CommandDefinition(
+            "SELECT state, last_seen FROM gateways WHERE site = @Site AND gateway = @Gateway", new { envelope.Site, envelope.Gateway }, context.Transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Gateways, devices and open alerts by severity for one site or all (<c>GET /api/overview</c>).</summary>
+    public static async Task<(ILookup<string, GatewayOverviewRow> Gateways, ILookup<string, DeviceOverviewRow> Devices, ILookup<string, (string Site, string Severity, long Count)> OpenAlerts)> OverviewAsync(
+        CloudDatabase database, string? site, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var gateways = (await connection.QueryAsync<GatewayOverviewRow>(new CommandDefinition(
+            "SELECT site, gateway, state, state_since, last_seen, version, devices, devices_online, outbox_depth, outbox_dropped FROM gateways WHERE @site IS NULL OR site = @site ORDER BY site, gateway",
+            new { site }, cancellationToken: cancellationToken))).ToLookup(g => g.Site);
+        var devices = (await connection.QueryAsync<DeviceOverviewRow>(new CommandDefinition(
+            "SELECT site, device, kind, building, gateway, state, state_reason, state_since, last_seen FROM devices WHERE @site IS NULL OR site = @site ORDER BY site, building, device",
+            new { site }, cancellationToken: cancellationToken))).ToLookup(d => d.Site);
+        var alerts = (await connection.QueryAsync<(string Site, string Severity, long Count)>(new CommandDefinition(
+            "SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('firing', 'acknowledged') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
+            new { site }, cancellationToken: cancellationToken))).ToLookup(a => a.Site);
+        return (gateways, devices, alerts);
+    }
+
+    /// <summary>
+    /// The batch's devices, one row each. The batch read the stored rows (locked on PostgreSQL) and moved them only
+    /// forward, so the guards pass; they matter only when another instance created the same new device at the same moment.
+    /// </summary>
+    private static readonly RowsStatement DeviceRows = new(
+        "INSERT INTO devices (site, device, gateway, kind, building, state, state_reason, state_since, state_ts, last_seen)",
+        """
+        ON CONFLICT (site, device) DO UPDATE SET
+            gateway = excluded.gateway, kind = excluded.kind, building = excluded.building,
+            last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END,
+            state_since = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_since ELSE devices.state_since END,
+            state_reason = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_reason ELSE devices.state_reason END,
+            state = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state ELSE devices.state END,
+            state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
+        """,
+        DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64);
+
+    /// <summary>A gateway's stream version, one up (the first batch makes it 1).</summary>
+    private static readonly RowsStatement StreamRows = new(
+        "INSERT INTO gateway_streams (site, gateway, version)", "ON CONFLICT (site, gateway) DO UPDATE SET version = gateway_streams.version + 1",
+        DbType.String, DbType.String, DbType.Int64);
+
+    /// <summary>The batch's changed values, one row per device and point, each kept only if it is the newest.</summary>
+    private static readonly RowsStatement ValueRows = new(
+        "INSERT INTO latest_values (site, device, point, value, label, ts, prev_value, prev_ts)",
+        """
+        ON CONFLICT (site, device, point) DO UPDATE SET
+            prev_value = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.value ELSE excluded.prev_value END,
+            prev_ts = CASE WHEN excluded.prev_ts IS NULL AND excluded.ts > latest_values.ts THEN latest_values.ts ELSE excluded.prev_ts END,
+            value = excluded.value, label = excluded.label, ts = excluded.ts
+        WHERE excluded.ts >= latest_values.ts
+        """,
+        DbType.String, DbType.String, DbType.String, DbType.Double, DbType.String, DbType.Int64, DbType.Double, DbType.Int64);
+}
+
+/// <summary>A row of <c>gateways</c> as the overview shows it (a class, not a positional record: SQLite and PostgreSQL return different integer widths, which Dapper converts only into properties).</summary>
+internal sealed class GatewayOverviewRow
+{
+    public string Site { get; init; } = "";
+
+    public string Gateway { get; init; } = "";
+
+    public string State { get; init; } = "";
+
+    public long StateSince { get; init; }
+
+    public long LastSeen { get; init; }
+
+    public string? Version { get; init; }
+
+    public long Devices { get; init; }
+
+    public long DevicesOnline { get; init; }
+
+    public long OutboxDepth { get; init; }
+
+    public long OutboxDropped { get; init; }
+}
+
+/// <summary>A row of <c>devices</c> as the overview shows it (a class, not a positional record: SQLite and PostgreSQL return different integer widths, which Dapper converts only into properties).</summary>
+internal sealed class DeviceOverviewRow
+{
+    public string Site { get; init; } = "";
+
+    public string Device { get; init; } = "";
+
+    public string Kind { get; init; } = "";
+
+    public string Building { get; init; } = "";
+
+    public string Gateway { get; init; } = "";
+
+    public string State { get; init; } = "";
+
+    public string? StateReason { get; init; }
+
+    public long StateSince { get; init; }
+
+    public long LastSeen { get; init; }
+}
