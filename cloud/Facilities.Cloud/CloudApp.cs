@@ -5,6 +5,7 @@ using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Operations;
 using Facilities.Cloud.Pages;
 using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Rules;

@@ -116,7 +116,7 @@ public sealed partial class DemoEstate : IAsyncDisposable
         });
         CloudUrl = Cloud.Urls.First();
         await Cloud.Services.GetRequiredService<MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        EngineerToken = await Cloud.Services.GetRequiredService<UserDirectory>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
+        EngineerToken = await Cloud.Services.GetRequiredService<UserStore>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
             ?? throw new InvalidOperationException($"the cloud did not create the demo user '{DemoSignIns.Engineer.Name}'");
 
         await progress.WriteLineAsync($"[3/4] simulated estate: {community.Devices.Sum(d => Math.Max(1, d.Count))} controllers on {community.Buses.Count} buses");

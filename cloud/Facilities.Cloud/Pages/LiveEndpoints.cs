@@ -1,6 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Http;
@@ -21,9 +20,9 @@ public static class LiveEndpoints
     public static void MapLiveEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/live/console", (HttpContext context, LiveStreamGate gate, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
-            Stream(context, gate, Changes(c => ConsoleFingerprintAsync(database, c), options, time, ct))).RequireAuthorization(Policies.Crew);
+            Stream(context, gate, Changes(c => LiveStore.ConsoleFingerprintAsync(database, c), options, time, ct))).RequireAuthorization(Policies.Crew);
         app.MapGet("/api/live/chargers", (string? site, HttpContext context, LiveStreamGate gate, CloudDatabase database, PageOptions options, TimeProvider time, CancellationToken ct) =>
-            Stream(context, gate, Changes(c => ChargerFingerprintAsync(database, site, c), options, time, ct))).AllowAnonymous();
+            Stream(context, gate, Changes(c => LiveStore.ChargerFingerprintAsync(database, site, c), options, time, ct))).AllowAnonymous();
     }
 
     /// <summary>The stream, if the client and the instance are under their limits (<see cref="LiveStreamGate"/>); 429 problem details otherwise.</summary>
@@ -81,28 +80,5 @@ public static class LiveEndpoints
                 yield break;
             }
         }
-    }
-
-    private static async Task<string> ConsoleFingerprintAsync(CloudDatabase database, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleAsync<(long, long, long, long, long, long)>(new CommandDefinition("""
-            SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM alerts), (SELECT COALESCE(MAX(id), 0) FROM alerts),
-                   (SELECT COALESCE(MAX(updated_at), 0) FROM work_orders), (SELECT COALESCE(MAX(id), 0) FROM work_orders),
-                   (SELECT COALESCE(MAX(state_since), 0) FROM devices), (SELECT COALESCE(MAX(state_since), 0) FROM gateways)
-            """, cancellationToken: cancellationToken));
-        return row.ToString();
-    }
-
-    private static async Task<string> ChargerFingerprintAsync(CloudDatabase database, string? site, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
-            SELECT (SELECT COALESCE(MAX(v.ts), 0) FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
-                     WHERE d.kind = 'charger-shed' AND (@site IS NULL OR d.site = @site)),
-                   (SELECT COALESCE(MAX(state_since), 0) FROM devices WHERE kind = 'charger-shed' AND (@site IS NULL OR site = @site)),
-                   (SELECT COALESCE(MAX(state_since), 0) FROM gateways WHERE @site IS NULL OR site = @site)
-            """, new { site }, cancellationToken: cancellationToken));
-        return row.ToString();
     }
 }

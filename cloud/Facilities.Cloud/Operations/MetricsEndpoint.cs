@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Text;
-using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
 
-namespace Facilities.Cloud;
+namespace Facilities.Cloud.Operations;
 
 /// <summary>
 /// <c>GET /metrics</c> in the Prometheus text format: what ingestion and the telemetry store did since start-up, and
@@ -50,13 +49,9 @@ public static class MetricsEndpoint
                 BrokerMetrics(broker.Counters, Metric);
             }
 
-            await using var connection = await database.OpenAsync(ct);
-            var alerts = await connection.QueryAsync<(string State, string Severity, long Count)>(new CommandDefinition(
-                "SELECT state, severity, COUNT(*) FROM alerts WHERE state <> 'resolved' GROUP BY state, severity", cancellationToken: ct));
+            var (alerts, devices) = await OperationsStore.CountsAsync(database, ct);
             Metric("facilities_cloud_open_alerts", "gauge", "Alerts not resolved, by state and severity.",
                 alerts.Select(a => ($"{{state=\"{a.State}\",severity=\"{a.Severity}\"}}", (double)a.Count)));
-            var devices = await connection.QueryAsync<(string State, long Count)>(new CommandDefinition(
-                "SELECT state, COUNT(*) FROM devices GROUP BY state", cancellationToken: ct));
             Metric("facilities_cloud_devices", "gauge", "Devices by link state.", devices.Select(d => ($"{{state=\"{d.State}\"}}", (double)d.Count)));
             return Results.Text(text.ToString(), "text/plain; version=0.0.4");
         }).RequireAuthorization(Policies.Engineer); // Prometheus sends an API token (authorization: credentials)
