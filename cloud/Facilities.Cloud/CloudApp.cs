@@ -65,7 +65,7 @@ public static class CloudApp
         // Alerts: the engine runs after the device registry in the same transaction, and on a timer.
         var rules = Settings.Bind<RulesOptions>(configuration, "Rules");
         services.AddSingleton(rules);
-        services.AddSingleton(RuleSet.Load(rules, AppContext.BaseDirectory));
+        services.AddSingleton(RuleFiles.Load(rules, AppContext.BaseDirectory));
         services.AddSingleton(Settings.Bind<MaintenanceSchedule>(configuration, "Maintenance"));
         services.AddSingleton<AlertEngine>();
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());

@@ -3,6 +3,7 @@ using Dapper;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Notifications;
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.WorkOrders;
 

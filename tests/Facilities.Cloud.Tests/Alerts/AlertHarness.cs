@@ -3,6 +3,7 @@ using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +29,7 @@ public sealed class AlertHarness
     }
 
     /// <summary>The shipped rule set, as the harness's engine uses it.</summary>
-    public static RuleSet DefaultRules() => new(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
+    public static RuleSet DefaultRules() => new(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
 
     public CloudDatabase Database { get; }
 
