@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Ingestion;
@@ -52,7 +53,7 @@ public static class MetricsEndpoint
 
             await using var connection = await database.OpenAsync(ct);
             var alerts = await connection.QueryAsync<(string State, string Severity, long Count)>(new CommandDefinition(
-                "SELECT state, severity, COUNT(*) FROM alerts WHERE state <> 'resolved' GROUP BY state, severity", cancellationToken: ct));
+                $"SELECT state, severity, COUNT(*) FROM alerts WHERE state <> '{AlertStates.Resolved}' GROUP BY state, severity", cancellationToken: ct));
             Metric("facilities_cloud_open_alerts", "gauge", "Alerts not resolved, by state and severity.",
                 alerts.Select(a => ($"{{state=\"{a.State}\",severity=\"{a.Severity}\"}}", (double)a.Count)));
             var devices = await connection.QueryAsync<(string State, long Count)>(new CommandDefinition(

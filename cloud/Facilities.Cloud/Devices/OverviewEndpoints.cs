@@ -1,4 +1,5 @@
 using Dapper;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Storage;
 
@@ -30,7 +31,7 @@ public static class OverviewEndpoints
                 "SELECT site, device, kind, building, gateway, state, state_reason, state_since, last_seen FROM devices WHERE @site IS NULL OR site = @site ORDER BY site, building, device",
                 new { site }, cancellationToken: ct))).ToLookup(d => d.Site);
             var alerts = (await connection.QueryAsync<(string Site, string Severity, long Count)>(new CommandDefinition(
-                "SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('firing', 'acknowledged') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
+                $"SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('{AlertStates.Firing}', '{AlertStates.Acknowledged}') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
                 new { site }, cancellationToken: ct))).ToLookup(a => a.Site);
             var sites = gateways.Select(g => g.Key).Union(devices.Select(d => d.Key)).Order(StringComparer.Ordinal);
             return Results.Json(sites.Select(s => new SiteOverviewView(

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Notifications;

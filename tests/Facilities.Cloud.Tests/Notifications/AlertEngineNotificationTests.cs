@@ -1,5 +1,6 @@
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Domain.Rules;
@@ -28,7 +29,8 @@ public sealed class AlertEngineNotificationTests(PostgresFixture postgres) : IAs
             new NotificationRouteOptions { Sites = [Messages.Site], MinSeverity = "warning", Escalation = ["ops"] });
         await using var bed = await NotificationBed.CreateAsync(provider, postgres, options, Token);
         var rules = new RuleSet(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
-        var engine = new AlertEngine(rules, new RulesOptions(), new MaintenanceSchedule(), [bed.Notifier], NullLogger<AlertEngine>.Instance);
+        var store = new AlertStore(bed.Database, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), [bed.Notifier], NullLogger<AlertStore>.Instance);
+        var engine = new AlertEngine(rules, new RulesOptions(), new MaintenanceSchedule(), store);
         var pipeline = new IngestPipeline(bed.Database, [new DeviceRegistry(), engine], [], new IngestMetrics(), bed.Time, NullLogger<IngestPipeline>.Instance);
         var at = bed.Time.GetUtcNow();
 
