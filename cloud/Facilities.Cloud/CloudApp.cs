@@ -3,6 +3,7 @@ using Facilities.Cloud.Configuration;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Broker;
 using Facilities.Cloud.Devices;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Operations;
@@ -61,20 +62,29 @@ public static class CloudApp
         services.AddSingleton(ingestion);
         services.AddSingleton<IngestionHealth>();
         services.AddSingleton<IngestMetrics>();
-        services.AddSingleton<IMessageHandler, DeviceRegistry>();
+        services.AddSingleton<DeviceRegistry>();
 
-        // Alerts: the engine runs after the device registry in the same transaction, and on a timer.
+        // Alerts: the engine evaluates in the ingest transaction (after the device registry) and on a timer; every
+        // transition goes through the store, which tells the observers (notifications, work orders) in that transaction.
         var rules = Settings.Bind<RulesOptions>(configuration, "Rules");
         services.AddSingleton(rules);
-        services.AddSingleton(RuleSet.Load(rules, AppContext.BaseDirectory));
+        services.AddSingleton(RuleFiles.Load(rules, AppContext.BaseDirectory));
         services.AddSingleton(Settings.Bind<MaintenanceSchedule>(configuration, "Maintenance"));
+        services.AddSingleton(new AlertLifecycle(new FlapPolicy(rules.FlapCount, rules.FlapWindow, rules.FlapHold)));
+        services.AddSingleton<AlertStore>();
         services.AddSingleton<AlertEngine>();
-        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
         services.AddSingleton<AlertSweeper>();
         services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
         services.AddNotifications(configuration);
         services.AddWorkOrders(configuration);
         services.AddReadModels(configuration);
+
+        // The ingest pipeline's stages, in this order in every batch transaction: the device registry folds the batch into
+        // device and gateway state (its DeviceBatch); rules and alerts evaluate that state (DeviceRegistry.BatchOf); the
+        // day counters count what the messages report.
+        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<DeviceRegistry>());
+        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
+        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<CounterDays>());
         services.AddSingleton<IngestPipeline>();
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();

@@ -192,7 +192,7 @@ public sealed partial class DemoEstate : IAsyncDisposable
             ["Notifications:Routes:0:Escalation:0"] = "duty",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "None",
-            ["Logging:LogLevel:Facilities.Cloud.Alerts.AlertEngine"] = "Error", // the demo's activity feed shows alerts
+            ["Logging:LogLevel:Facilities.Cloud.Alerts.AlertStore"] = "Error", // the demo's activity feed shows alerts
             ["Logging:LogLevel:Facilities.Cloud.TelemetryStore.NoHistoryNotice"] = Options.InfluxUrl.Length == 0 ? "None" : "Warning", // said in the summary
         };
         for (var i = 0; i < DemoSignIns.All.Count; i++)

@@ -1,4 +1,3 @@
-using Dapper;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 
@@ -32,8 +31,7 @@ public sealed partial class AlertSweeper(CloudDatabase database, AlertEngine eng
     {
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
-        var gateways = (await connection.QueryAsync<(string Site, string Gateway)>(new CommandDefinition("SELECT site, gateway FROM gateways", cancellationToken: cancellationToken))).ToList();
-        var devices = (await connection.QueryAsync<(string Site, string Device)>(new CommandDefinition("SELECT site, device FROM devices", cancellationToken: cancellationToken))).ToList();
+        var (gateways, devices) = await AlertStore.SweepSubjectsAsync(connection, cancellationToken);
         foreach (var (site, gateway) in gateways)
         {
             await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);

@@ -1,5 +1,5 @@
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Telemetry;
 
 namespace Facilities.Cloud.Devices;

@@ -23,6 +23,16 @@ public sealed class DeviceRegistry : IMessageHandler
 
     private readonly StoredDevices _stored = new();
 
+    /// <summary>
+    /// The registry stage's output for the batch <paramref name="context"/> is handling: the devices and gateways as its
+    /// messages so far left them. The stages after the registry (rules and alerts) read it here; null outside a batch.
+    /// </summary>
+    public static DeviceBatch? BatchOf(IngestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Find<DeviceBatch>();
+    }
+
     public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -94,7 +104,7 @@ public sealed class DeviceRegistry : IMessageHandler
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(context);
-        var state = context.Find<DeviceBatch>() ?? throw new InvalidOperationException("the device registry handles messages only between BeginBatchAsync and EndBatchAsync");
+        var state = BatchOf(context) ?? throw new InvalidOperationException("the device registry handles messages only between BeginBatchAsync and EndBatchAsync");
         switch (envelope.Message)
         {
             case GatewayStatusMessage status:
@@ -122,7 +132,7 @@ public sealed class DeviceRegistry : IMessageHandler
     public async ValueTask EndBatchAsync(IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var state = context.Find<DeviceBatch>() ?? throw new InvalidOperationException("EndBatchAsync without BeginBatchAsync");
+        var state = BatchOf(context) ?? throw new InvalidOperationException("EndBatchAsync without BeginBatchAsync");
         var devices = new List<object?[]>();
         var values = new List<object?[]>();
         foreach (var device in state.Devices)

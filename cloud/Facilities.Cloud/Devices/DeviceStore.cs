@@ -1,5 +1,6 @@
 using System.Data;
 using Dapper;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
@@ -109,7 +110,7 @@ internal static class DeviceStore
             "SELECT site, device, kind, building, gateway, state, state_reason, state_since, last_seen FROM devices WHERE @site IS NULL OR site = @site ORDER BY site, building, device",
             new { site }, cancellationToken: cancellationToken))).ToLookup(d => d.Site);
         var alerts = (await connection.QueryAsync<(string Site, string Severity, long Count)>(new CommandDefinition(
-            "SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('firing', 'acknowledged') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
+            $"SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('{AlertStates.Firing}', '{AlertStates.Acknowledged}') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
             new { site }, cancellationToken: cancellationToken))).ToLookup(a => a.Site);
         return (gateways, devices, alerts);
     }

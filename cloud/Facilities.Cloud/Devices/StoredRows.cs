@@ -1,4 +1,4 @@
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Devices;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Facilities.Cloud.Alerts;
 
 namespace Facilities.Cloud.Notifications;
 
@@ -9,9 +10,9 @@ namespace Facilities.Cloud.Notifications;
 /// when the severity calls for it. Acknowledged and resolved alerts stop their ladders and tell everyone who was paged.
 /// </summary>
 public sealed partial class AlertNotifier(
-    NotificationRouter router, NotificationOutbox outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertNotifier
+    NotificationRouter router, NotificationOutbox outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertTransitionObserver
 {
-    public async Task EnqueueAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task OnTransitionAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notice);
         ArgumentNullException.ThrowIfNull(connection);

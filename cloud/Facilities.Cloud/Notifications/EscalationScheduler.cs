@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Dapper;
+using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Notifications;
@@ -82,10 +84,10 @@ public sealed partial class EscalationScheduler(
 
         var wait = route!.WaitAfter(step.Level);
         // The new level and round need names of their own: Npgsql matches parameter names case-insensitively (@level is @Level).
-        var advanced = await connection.ExecuteAsync(new CommandDefinition("""
+        var advanced = await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE alert_escalations SET level = @newLevel, repeat_round = @newRound, next_at = @next, stopped = @stopped, updated_at = @now
             WHERE alert_id = @AlertId AND route = @Route AND level = @Level AND repeat_round = @Round AND next_at IS NOT NULL
-              AND EXISTS (SELECT 1 FROM alerts WHERE id = @AlertId AND state = 'firing' AND acknowledged_at IS NULL)
+              AND EXISTS (SELECT 1 FROM alerts WHERE id = @AlertId AND state = '{AlertStates.Firing}' AND acknowledged_at IS NULL)
             """,
             new
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Notifications;

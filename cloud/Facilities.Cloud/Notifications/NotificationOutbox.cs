@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Outbox;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Notifications;

@@ -1,3 +1,5 @@
+using Facilities.Cloud.Domain.Alerts;
+
 namespace Facilities.Cloud.Notifications;
 
 public enum AlertSeverity
@@ -66,11 +68,11 @@ public sealed record EscalationStep(int Level, int Round, string Event);
 /// <summary>What a notification is about; recorded in <c>notifications.event</c>.</summary>
 public static class NotificationEvents
 {
-    public const string Firing = "firing";
+    public const string Firing = AlertStates.Firing;
     public const string Escalated = "escalated";
     public const string Repeated = "repeated";
-    public const string Acknowledged = "acknowledged";
-    public const string Resolved = "resolved";
+    public const string Acknowledged = AlertStates.Acknowledged;
+    public const string Resolved = AlertStates.Resolved;
 }
 
 /// <summary>Decides who hears about an alert: routes by site and severity, contacts, and their channels. No I/O.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Configuration;
 using Facilities.Cloud.Sites;
 
@@ -8,7 +9,7 @@ public static class NotificationServiceCollectionExtensions
 {
     /// <summary>
     /// Notifications from configuration section <c>Notifications</c> (validated now: a wrong value stops the start with
-    /// its path): the <see cref="IAlertNotifier"/> the alert engine calls, the dispatcher that sends, and the escalation scheduler.
+    /// its path): the <see cref="IAlertTransitionObserver"/> the alert store calls on every transition, the dispatcher that sends, and the escalation scheduler.
     /// </summary>
     public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,7 +30,7 @@ public static class NotificationServiceCollectionExtensions
         services.AddSingleton(new NoticeFormatter(siteTime));
         services.AddSingleton(s => new NotificationChannels(options, s.GetRequiredService<TimeProvider>()));
         services.AddSingleton<NotificationOutbox>();
-        services.AddSingleton<IAlertNotifier, AlertNotifier>();
+        services.AddSingleton<IAlertTransitionObserver, AlertNotifier>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(s => s.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<EscalationScheduler>();

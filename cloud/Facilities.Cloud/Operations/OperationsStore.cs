@@ -1,4 +1,5 @@
 using Dapper;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Operations;
@@ -12,7 +13,7 @@ internal static class OperationsStore
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var alerts = await connection.QueryAsync<(string State, string Severity, long Count)>(new CommandDefinition(
-            "SELECT state, severity, COUNT(*) FROM alerts WHERE state <> 'resolved' GROUP BY state, severity", cancellationToken: cancellationToken));
+            $"SELECT state, severity, COUNT(*) FROM alerts WHERE state <> '{AlertStates.Resolved}' GROUP BY state, severity", cancellationToken: cancellationToken));
         var devices = await connection.QueryAsync<(string State, long Count)>(new CommandDefinition(
             "SELECT state, COUNT(*) FROM devices GROUP BY state", cancellationToken: cancellationToken));
         return ([.. alerts], [.. devices]);

@@ -1,4 +1,3 @@
-using Facilities.Cloud.Ingestion;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Facilities.Cloud.Configuration;
 
@@ -23,7 +22,6 @@ public static class ReadModelServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton<CounterDays>();
-        services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<CounterDays>());
         services.AddSingleton<ElevatorHealthReader>();
         return services;
     }

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Configuration;
+using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.Rules;
 
@@ -85,7 +86,7 @@ public static class RulesCommand
         IReadOnlyList<RuleDefinition> rules;
         try
         {
-            rules = RuleSet.ReadFile(file);
+            rules = RuleFiles.ReadFile(file);
         }
         catch (ConfigurationFileException unreadable)
         {
@@ -94,8 +95,8 @@ public static class RulesCommand
         }
 
         // A disable entry is only legal in a site override, so its presence says which kind of file this is.
-        var overrides = forceOverride || rules.Any(RuleSet.IsDisableEntry);
-        var problems = RuleSet.Problems(rules, overrides);
+        var overrides = forceOverride || rules.Any(RuleChecks.IsDisableEntry);
+        var problems = RuleChecks.Problems(rules, overrides);
         var warnings = RuleLint.Warnings(rules, overrides);
         await WriteAllAsync(output, file, problems, "", cancellationToken);
         await WriteAllAsync(output, file, warnings, "warning: ", cancellationToken);

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Dapper;
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Sites;
 

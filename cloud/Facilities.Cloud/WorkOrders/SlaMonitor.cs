@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Alerts;
-using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
@@ -12,11 +12,11 @@ namespace Facilities.Cloud.WorkOrders;
 /// on the order's timeline and as an alert of rule <see cref="BreachRule"/> that notifies like any other.
 /// </summary>
 public sealed partial class SlaMonitor(
-    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, IEnumerable<IAlertNotifier> notifiers, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
+    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, AlertStore alerts, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
 {
     public const string BreachRule = "workorder.sla-breach";
 
-    private readonly IAlertNotifier[] _notifiers = [.. notifiers];
+    private const string BreachTitle = "工单超时 Work order past its deadline";
 
     /// <summary>Records every breach due now; returns how many were recorded.</summary>
     public async Task<int> CheckAsync(CancellationToken cancellationToken)
@@ -78,42 +78,12 @@ public sealed partial class SlaMonitor(
 
         var detail = $"work order {order.Id}: {deadline} deadline {DateTimeOffset.FromUnixTimeMilliseconds(dueAt):yyyy-MM-dd HH:mm:ss} UTC passed ({order.Title})";
         await timeline.AppendAsync(connection, transaction, order.Id, ms, "sla-breached", "system", detail, cancellationToken);
-        await RaiseAlertAsync(connection, transaction, order, detail, now, cancellationToken);
+        // One open breach alert per device (the alerts_one_open index); a second breach while it is open adds to its trail.
+        await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, null, order.Device, order.Kind, order.Building),
+            new AlertRule(BreachRule, order.Severity, BreachTitle, TimeSpan.Zero), detail, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         LogBreached(logger, order.Id, deadline, order.Site, order.Device);
         return 1;
-    }
-
-    /// <summary>One open breach alert per device (the alerts_one_open index); a second breach while it is open adds to its trail.</summary>
-    private async Task RaiseAlertAsync(DbConnection connection, DbTransaction transaction, WorkOrderRow order, string detail, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var ms = now.ToUnixTimeMilliseconds();
-        const string Title = "工单超时 Work order past its deadline";
-        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            """
-            INSERT INTO alerts (site, gateway, device, kind, building, rule_id, severity, state, title, detail, opened_at, fired_at, updated_at)
-            VALUES (@Site, COALESCE((SELECT gateway FROM devices WHERE site = @Site AND device = @Device), ''), @Device, @Kind, @Building,
-                @rule, @Severity, 'firing', @title, @detail, @ms, @ms, @ms)
-            ON CONFLICT (site, device, rule_id) WHERE state <> 'resolved' DO NOTHING
-            RETURNING id
-            """,
-            new { order.Site, order.Device, order.Kind, order.Building, rule = BreachRule, order.Severity, title = Title, detail, ms },
-            transaction, cancellationToken: cancellationToken));
-        if (id is not { } alertId)
-        {
-            var open = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT id FROM alerts WHERE site = @Site AND device = @Device AND rule_id = @rule AND state <> 'resolved'",
-                new { order.Site, order.Device, rule = BreachRule }, transaction, cancellationToken: cancellationToken));
-            await AlertEngine.AuditAsync(connection, transaction, open, ms, "recurred", detail, cancellationToken);
-            return;
-        }
-
-        await AlertEngine.AuditAsync(connection, transaction, alertId, ms, "fired", detail, cancellationToken);
-        var notice = new AlertNotice(alertId, order.Site, order.Building, order.Device, order.Kind, BreachRule, order.Severity, "firing", Title, detail, null, now);
-        foreach (var notifier in _notifiers)
-        {
-            await notifier.EnqueueAsync(notice, connection, transaction, cancellationToken);
-        }
     }
 
     [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Work order {Id} breached its {Deadline} deadline ({Site}/{Device})")]

@@ -1,19 +1,21 @@
 using System.Data.Common;
 using Dapper;
-using Facilities.Cloud.Notifications;
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>
-/// Turns alerts of rules with a <c>workOrder</c> policy into work orders, in the alert's own transaction. One order is
+/// The alert → work-order hop: an observer of alert transitions that turns alerts of rules with a <c>workOrder</c>
+/// policy into work orders, in the alert's own transaction. One order is
 /// open per device and rule (partial unique index <c>work_orders_one_open</c>, so two instances cannot both open
 /// one): a fault that fires again while its order is open is appended to that order's timeline. The fault clearing is
 /// recorded, but the order stays open until a person resolves and closes it.
 /// </summary>
-public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions options, WorkOrderTimeline timeline, ILogger<WorkOrderOpener> logger) : IAlertNotifier
+public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions options, WorkOrderTimeline timeline, ILogger<WorkOrderOpener> logger) : IAlertTransitionObserver
 {
-    public async Task EnqueueAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task OnTransitionAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(notice);
         ArgumentNullException.ThrowIfNull(connection);
@@ -23,7 +25,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
         }
 
         var now = notice.At.ToUnixTimeMilliseconds();
-        if (notice.State == "firing")
+        if (notice.State == AlertStates.Firing)
         {
             await OpenOrRecurAsync(notice, policy, connection, transaction, now, cancellationToken);
             return;
@@ -35,7 +37,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
             return;
         }
 
-        var (action, actor, detail) = notice.State == "resolved"
+        var (action, actor, detail) = notice.State == AlertStates.Resolved
             ? ("fault-cleared", "system", $"alert {notice.AlertId} resolved: {notice.Detail}")
             : ("alert-" + notice.State, notice.AcknowledgedBy ?? "system", $"alert {notice.AlertId} {notice.State}");
         await timeline.AppendAsync(connection, transaction, open.Value, now, action, actor, detail, cancellationToken);

@@ -6,7 +6,7 @@ namespace Facilities.Cloud.WorkOrders;
 public static class WorkOrderServiceCollectionExtensions
 {
     /// <summary>
-    /// Work orders from alerts (an <see cref="Notifications.IAlertNotifier"/>), the SLA monitor, preventive orders on a
+    /// Work orders from alerts (an <see cref="Alerts.IAlertTransitionObserver"/>), the SLA monitor, preventive orders on a
     /// schedule and the outbound webhook; section <c>WorkOrders</c> (validated now: a wrong value stops the start with its key).
     /// Needs the notifications' <see cref="Sites.SiteTime"/> (site-local periods).
     /// </summary>
@@ -23,7 +23,7 @@ public static class WorkOrderServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton<WorkOrderTimeline>();
-        services.AddSingleton<Notifications.IAlertNotifier, WorkOrderOpener>();
+        services.AddSingleton<Alerts.IAlertTransitionObserver, WorkOrderOpener>();
         services.AddSingleton<SlaMonitor>();
         services.AddHostedService(s => s.GetRequiredService<SlaMonitor>());
         services.AddSingleton<PreventiveScheduler>();

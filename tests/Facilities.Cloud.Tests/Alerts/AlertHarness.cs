@@ -2,7 +2,8 @@ using Dapper;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,22 +18,25 @@ public sealed class AlertHarness
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
-    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null, IEnumerable<IAlertNotifier>? notifiers = null)
+    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null, IEnumerable<IAlertTransitionObserver>? observers = null)
     {
         Database = database;
         Clock = clock;
         var rulesOptions = options ?? new RulesOptions();
-        Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), notifiers ?? [], NullLogger<AlertEngine>.Instance);
+        Store = new AlertStore(database, new AlertLifecycle(new FlapPolicy(rulesOptions.FlapCount, rulesOptions.FlapWindow, rulesOptions.FlapHold)), observers ?? [], NullLogger<AlertStore>.Instance);
+        Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), Store);
         Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], [], Metrics, clock, NullLogger<IngestPipeline>.Instance);
         Sweeper = new AlertSweeper(database, Engine, rulesOptions, clock, NullLogger<AlertSweeper>.Instance);
     }
 
     /// <summary>The shipped rule set, as the harness's engine uses it.</summary>
-    public static RuleSet DefaultRules() => new(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
+    public static RuleSet DefaultRules() => new(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
 
     public CloudDatabase Database { get; }
 
     public ManualClock Clock { get; }
+
+    public AlertStore Store { get; }
 
     public AlertEngine Engine { get; }
 
@@ -44,10 +48,10 @@ public sealed class AlertHarness
 
     public Task<IngestOutcome[]> SendAsync(params RawMessage[] messages) => Pipeline.ProcessAsync(messages, TestContext.Current.CancellationToken);
 
-    public async Task<List<AlertEndpoints.AlertRow>> AlertsAsync(string? ruleId = null)
+    public async Task<List<AlertRow>> AlertsAsync(string? ruleId = null)
     {
         await using var connection = await Database.OpenAsync(TestContext.Current.CancellationToken);
-        return [.. await connection.QueryAsync<AlertEndpoints.AlertRow>("SELECT * FROM alerts WHERE (@ruleId IS NULL OR rule_id = @ruleId) ORDER BY id", new { ruleId })];
+        return [.. await connection.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE (@ruleId IS NULL OR rule_id = @ruleId) ORDER BY id", new { ruleId })];
     }
 
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)

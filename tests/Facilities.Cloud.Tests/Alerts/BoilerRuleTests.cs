@@ -1,3 +1,4 @@
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.FirmwareSim.Devices;
 using Facilities.FirmwareSim.Devices.Boiler;
@@ -17,7 +18,7 @@ public sealed class BoilerRuleTests
     private static readonly DateTimeOffset JanuaryMorning = new(2027, 1, 14, 22, 0, 0, TimeSpan.Zero);
 
     private static readonly RuleDefinition Rule =
-        RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")).Single(r => r.Id == RuleId);
+        RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")).Single(r => r.Id == RuleId);
 
     /// <summary>The rule as it was before it followed the setpoint: a fixed 55 °C while the burner is on.</summary>
     private static readonly RuleDefinition FixedRule = new()

@@ -1,3 +1,4 @@
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.FirmwareSim.Devices;
 using Facilities.FirmwareSim.Devices.Elevator;
@@ -10,7 +11,7 @@ public sealed class ElevatorRuleTests
     private static readonly DateTimeOffset Now = new(2027, 1, 15, 2, 0, 0, TimeSpan.Zero);
 
     private static readonly IReadOnlyList<RuleDefinition> Rules =
-        RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json"));
+        RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json"));
 
     [Theory]
     [InlineData("trapped-at-floor")]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Facilities.Cloud.Configuration;
 
@@ -11,7 +12,7 @@ public sealed class RuleSetTests
     [Fact]
     public void DefaultRules_Load_AndCoverEveryElevatorFaultOfTheProfile()
     {
-        var rules = RuleSet.LoadFile(DefaultFile);
+        var rules = RuleFiles.LoadFile(DefaultFile);
         var profile = Path.Combine(FindRoot(), "gateway", "Facilities.Gateway", "profiles", "facilities-sim-elevator.json");
         using var document = JsonDocument.Parse(File.ReadAllText(profile));
         var faultLabels = document.RootElement.GetProperty("points").EnumerateArray()
@@ -37,7 +38,7 @@ public sealed class RuleSetTests
     public void DocsTable_ListsEveryDefaultRule()
     {
         var doc = File.ReadAllText(Path.Combine(FindRoot(), "docs", "cloud.md"));
-        Assert.All(RuleSet.LoadFile(DefaultFile), rule => Assert.Contains($"| `{rule.Id}` | {rule.Kind} | {rule.Severity} |", doc, StringComparison.Ordinal));
+        Assert.All(RuleFiles.LoadFile(DefaultFile), rule => Assert.Contains($"| `{rule.Id}` | {rule.Kind} | {rule.Severity} |", doc, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public sealed class RuleSetTests
     {
         // Each rule needs its own section ("### `id`") or row ("| `id` |"), not a passing mention.
         var lines = File.ReadAllLines(Path.Combine(FindRoot(), "docs", "alerting-rules.md"));
-        Assert.All(RuleSet.LoadFile(DefaultFile), rule => Assert.Contains(lines, line =>
+        Assert.All(RuleFiles.LoadFile(DefaultFile), rule => Assert.Contains(lines, line =>
             line.StartsWith($"### `{rule.Id}`", StringComparison.Ordinal) || line.StartsWith($"| `{rule.Id}` |", StringComparison.Ordinal)));
     }
 
@@ -60,7 +61,7 @@ public sealed class RuleSetTests
         var directory = Directory.CreateTempSubdirectory("rules-doc-").FullName;
         File.WriteAllText(Path.Combine(directory, "new-estate.json"), doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)]);
 
-        var set = RuleSet.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
+        var set = RuleFiles.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
 
         Assert.Equal(30, set.Find("new-estate", "boiler.nox-high")!.Above);
         Assert.Equal(80, set.Find("other-estate", "boiler.nox-high")!.Above);
@@ -75,7 +76,7 @@ public sealed class RuleSetTests
             [ { "id": "a", "kind": "boiler", "type": "threshold", "severity": "major", "title": "t", "point": "p" },
               { "id": "a", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p" } ]
             """);
-        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleFiles.LoadFile(file));
         Assert.Contains(file, error.Message, StringComparison.Ordinal);
         Assert.Contains("$[0] (a): 'severity' must be info, warning or critical, got 'major'", error.Problems);
         Assert.Contains("$[0] (a): a threshold rule needs exactly one of 'above' and 'below'", error.Problems);
@@ -91,7 +92,7 @@ public sealed class RuleSetTests
             [ { "id": "a", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p", "values": [1], "relativeTo": "q" },
               { "id": "b", "kind": "boiler", "type": "threshold", "severity": "info", "title": "t", "point": "p", "below": -8, "relativeTo": "q_*" } ]
             """);
-        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleFiles.LoadFile(file));
         Assert.Contains("$[0] (a): 'relativeTo' applies only to threshold rules, not to a State rule", error.Problems);
         Assert.Contains("$[1] (b): 'relativeTo' must name one point of the same device (no wildcards)", error.Problems);
     }
@@ -105,7 +106,7 @@ public sealed class RuleSetTests
               { "id": "b", "kind": "boiler", "type": "state", "severity": "info", "title": "t", "point": "p", "values": [1],
                 "workOrder": { "respondWithin": "-01:00:00", "resolveWithin": "00:00:00" } } ]
             """);
-        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleFiles.LoadFile(file));
         Assert.Equal(
             ["$[0] (a): 'for' must not be negative, got -00:01:00",
              "$[1] (b): 'workOrder.respondWithin' must be positive, got -01:00:00",
@@ -118,7 +119,7 @@ public sealed class RuleSetTests
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("rules-").FullName, "bad.json");
         File.WriteAllText(file, """[ { "id": "a", "kind": "boiler", "type": "state", "severty": "info" } ]""");
-        var error = Assert.Throws<ConfigurationFileException>(() => RuleSet.LoadFile(file));
+        var error = Assert.Throws<ConfigurationFileException>(() => RuleFiles.LoadFile(file));
         Assert.Contains("severty", error.Message, StringComparison.Ordinal);
     }
 
@@ -130,7 +131,7 @@ public sealed class RuleSetTests
             [ { "id": "boiler.nox-high", "kind": "boiler", "type": "threshold", "severity": "warning", "title": "NOx > 30", "point": "nox", "above": 30 },
               { "id": "charger.door-open", "enabled": false } ]
             """);
-        var set = RuleSet.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
+        var set = RuleFiles.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
         Assert.Equal(30, set.For("north", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
         Assert.Equal(80, set.For("south", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
         Assert.DoesNotContain(set.For("north", "charger-shed"), r => r.Id == "charger.door-open");

@@ -16,7 +16,7 @@ public sealed class RulesCommandTests : IDisposable
         var shipped = Path.Combine(RuleSetTests.FindRoot(), "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
         var (code, output, error) = await RunAsync("check", "--strict", shipped);
         Assert.True(code == 0, output + error);
-        Assert.Equal($"{shipped}: ok ({RuleSet.LoadFile(shipped).Count} rules)", output.Trim());
+        Assert.Equal($"{shipped}: ok ({RuleFiles.LoadFile(shipped).Count} rules)", output.Trim());
     }
 
     [Fact]

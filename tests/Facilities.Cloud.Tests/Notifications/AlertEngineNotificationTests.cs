@@ -1,7 +1,9 @@
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Devices;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Rules;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,8 +28,9 @@ public sealed class AlertEngineNotificationTests(PostgresFixture postgres) : IAs
             [("ops", new NotificationChannelOptions { Type = "wecom", Url = _receiver.Url("/cgi-bin/webhook/send?key=k") })],
             new NotificationRouteOptions { Sites = [Messages.Site], MinSeverity = "warning", Escalation = ["ops"] });
         await using var bed = await NotificationBed.CreateAsync(provider, postgres, options, Token);
-        var rules = new RuleSet(RuleSet.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
-        var engine = new AlertEngine(rules, new RulesOptions(), new MaintenanceSchedule(), [bed.Notifier], NullLogger<AlertEngine>.Instance);
+        var rules = new RuleSet(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
+        var store = new AlertStore(bed.Database, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), [bed.Notifier], NullLogger<AlertStore>.Instance);
+        var engine = new AlertEngine(rules, new RulesOptions(), new MaintenanceSchedule(), store);
         var pipeline = new IngestPipeline(bed.Database, [new DeviceRegistry(), engine], [], new IngestMetrics(), bed.Time, NullLogger<IngestPipeline>.Instance);
         var at = bed.Time.GetUtcNow();
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Outbox;
 using Facilities.Cloud.Sites;

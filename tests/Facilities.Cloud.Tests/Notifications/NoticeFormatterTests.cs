@@ -1,3 +1,4 @@
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Sites;
 

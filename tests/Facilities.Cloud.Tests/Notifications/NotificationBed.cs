@@ -1,4 +1,5 @@
 using Dapper;
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -105,7 +106,7 @@ internal sealed class NotificationBed : IAsyncDisposable
     {
         await using var connection = await Database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
-        await Notifier.EnqueueAsync(notice, connection, transaction, cancellationToken);
+        await Notifier.OnTransitionAsync(notice, connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -1,3 +1,4 @@
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 using Microsoft.Extensions.Configuration;
@@ -35,7 +36,7 @@ public sealed class NotificationRegistrationTests
         }));
         await using var provider = services.BuildServiceProvider();
 
-        Assert.IsType<AlertNotifier>(provider.GetRequiredService<IAlertNotifier>());
+        Assert.IsType<AlertNotifier>(provider.GetRequiredService<IAlertTransitionObserver>());
         var hosted = provider.GetServices<IHostedService>().Select(s => s.GetType()).ToList();
         Assert.Contains(typeof(NotificationDispatcher), hosted);
         Assert.Contains(typeof(EscalationScheduler), hosted);

@@ -16,8 +16,8 @@ public sealed class WorkOrderHarness
         Options = new WorkOrderOptions { Teams = new() { ["elevator"] = new() { [Messages.Site] = Assignee } } };
         Timeline = new WorkOrderTimeline(Options);
         Opener = new WorkOrderOpener(AlertHarness.DefaultRules(), Options, Timeline, NullLogger<WorkOrderOpener>.Instance);
-        Alerts = new AlertHarness(database, clock, notifiers: [Opener]);
-        Sla = new SlaMonitor(database, Options, Timeline, [Opener], clock, NullLogger<SlaMonitor>.Instance);
+        Alerts = new AlertHarness(database, clock, observers: [Opener]);
+        Sla = new SlaMonitor(database, Options, Timeline, Alerts.Store, clock, NullLogger<SlaMonitor>.Instance);
     }
 
     public WorkOrderOptions Options { get; }

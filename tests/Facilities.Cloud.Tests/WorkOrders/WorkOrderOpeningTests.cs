@@ -1,5 +1,5 @@
+using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Notifications;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Tests.Alerts;
 using Facilities.Cloud.WorkOrders;
@@ -111,7 +111,7 @@ public sealed class WorkOrderOpeningTests(PostgresFixture postgres)
     {
         await using var connection = await h.Alerts.Database.OpenAsync(Ct);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, Ct);
-        await h.Opener.EnqueueAsync(notice, connection, transaction, Ct);
+        await h.Opener.OnTransitionAsync(notice, connection, transaction, Ct);
         await transaction.CommitAsync(Ct);
     }
 }

@@ -1,6 +1,6 @@
-using Facilities.Cloud.Rules;
+using Facilities.Cloud.Domain.Rules;
 
-namespace Facilities.Cloud.Tests.Alerts;
+namespace Facilities.Cloud.Domain.Tests.Rules;
 
 public sealed class RuleEvaluatorTests
 {

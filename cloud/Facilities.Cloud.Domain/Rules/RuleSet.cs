@@ -1,47 +1,11 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Facilities.Cloud.Configuration;
-
-namespace Facilities.Cloud.Rules;
-
-/// <summary>Configuration section <c>Rules</c>.</summary>
-public sealed class RulesOptions
-{
-    /// <summary>The default rule set; relative paths are resolved against the application directory.</summary>
-    public string File { get; set; } = "rulesets/default-rules.json";
-
-    /// <summary>Optional folder of per-site overrides, <c>{site}.json</c>: rules with a default rule's id replace it; new ids add rules.</summary>
-    public string? SiteDirectory { get; set; }
-
-    /// <summary>How often time-based rules (for, stale, expiry, flapping holds) are re-evaluated.</summary>
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Flapping: this many firings of one rule on one device within <see cref="FlapWindow"/> make the alert stay open.</summary>
-    public int FlapCount { get; set; } = 3;
-
-    public TimeSpan FlapWindow { get; set; } = TimeSpan.FromMinutes(30);
-
-    /// <summary>A flapping alert resolves only after its condition stayed clear this long.</summary>
-    public TimeSpan FlapHold { get; set; } = TimeSpan.FromMinutes(15);
-
-    /// <summary>A gateway heard from less recently than this is offline even without its last will (it sends its status every minute).</summary>
-    public TimeSpan GatewaySilence { get; set; } = TimeSpan.FromMinutes(3);
-}
+namespace Facilities.Cloud.Domain.Rules;
 
 /// <summary>
-/// The rules in force: the default set with each site's overrides. Loading checks every rule and reports every
-/// problem with the file, the rule's position and the field, like the gateway's configuration errors.
+/// The rules in force: the default set with each site's overrides (the host loads them from files and checks them
+/// with <see cref="RuleChecks"/>).
 /// </summary>
 public sealed class RuleSet
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
-
     private readonly IReadOnlyList<RuleDefinition> _defaults;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>> _sites;
 
@@ -71,61 +35,18 @@ public sealed class RuleSet
     }
 
     public RuleDefinition? Find(string site, string id) => Effective(site).FirstOrDefault(r => r.Id == id);
+}
 
-    public static RuleSet Load(RulesOptions options, string baseDirectory)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var defaults = LoadFile(Path.GetFullPath(options.File, baseDirectory));
-        var sites = new Dictionary<string, IReadOnlyList<RuleDefinition>>();
-        if (!string.IsNullOrEmpty(options.SiteDirectory))
-        {
-            var directory = Path.GetFullPath(options.SiteDirectory, baseDirectory);
-            if (!Directory.Exists(directory))
-            {
-                throw new ConfigurationFileException(directory, "$", "Rules:SiteDirectory does not exist");
-            }
-
-            foreach (var file in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
-            {
-                sites[Path.GetFileNameWithoutExtension(file)] = LoadFile(file, overrides: true);
-            }
-        }
-
-        return new RuleSet(defaults, sites);
-    }
-
-    public static IReadOnlyList<RuleDefinition> LoadFile(string path, bool overrides = false)
-    {
-        var rules = ReadFile(path);
-        var problems = Problems(rules, overrides);
-        return problems.Count == 0 ? rules : throw new ConfigurationFileException(path, problems);
-    }
-
-    /// <summary>Reads a rule file without checking its rules; a missing or unreadable file and broken JSON throw with the file and the JSON path.</summary>
-    internal static IReadOnlyList<RuleDefinition> ReadFile(string path)
-    {
-        List<RuleDefinition>? rules;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            rules = JsonSerializer.Deserialize<List<RuleDefinition>>(stream, Json);
-        }
-        catch (JsonException error)
-        {
-            throw new ConfigurationFileException(path, error.Path ?? "$", error.Message);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // UnauthorizedAccessException: no read permission, or the path is a directory.
-            throw new ConfigurationFileException(path, "$", error.Message);
-        }
-
-        return rules ?? throw new ConfigurationFileException(path, "$", "expected an array of rules");
-    }
-
+/// <summary>
+/// What makes a rule file unacceptable to the cloud, each problem naming the rule's position and the field (the same
+/// checks at start-up and in <c>facilities-cloud rules check</c>).
+/// </summary>
+public static class RuleChecks
+{
     /// <summary>Every error in <paramref name="rules"/>, each as <c>$[i] (id): problem</c>; none means the cloud accepts the file.</summary>
-    internal static IReadOnlyList<string> Problems(IReadOnlyList<RuleDefinition> rules, bool overrides)
+    public static IReadOnlyList<string> Problems(IReadOnlyList<RuleDefinition> rules, bool overrides)
     {
+        ArgumentNullException.ThrowIfNull(rules);
         var problems = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < rules.Count; i++)
@@ -146,11 +67,11 @@ public sealed class RuleSet
     }
 
     /// <summary>How a problem names its rule: its position in the file and its id.</summary>
-    internal static string Position(int index, RuleDefinition rule) =>
+    public static string Position(int index, RuleDefinition rule) =>
         $"$[{index}] ({(string.IsNullOrEmpty(rule.Id) ? "no id" : rule.Id)})";
 
     /// <summary>A site override's <c>{ "id": "…", "enabled": false }</c>: switches a default rule off and says nothing else.</summary>
-    internal static bool IsDisableEntry(RuleDefinition rule) =>
+    public static bool IsDisableEntry(RuleDefinition rule) =>
         !rule.Enabled && string.IsNullOrEmpty(rule.Kind) && string.IsNullOrEmpty(rule.Title) && rule.Point is null;
 
     private static IEnumerable<string> Check(RuleDefinition rule, bool isOverride)

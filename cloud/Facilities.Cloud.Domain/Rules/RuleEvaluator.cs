@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Facilities.Cloud.Rules;
+namespace Facilities.Cloud.Domain.Rules;
 
 /// <summary>The latest reading of a point, with the one before it (for rates of change).</summary>
 public sealed record PointReading(double Value, string? Label, DateTimeOffset Ts, double? Previous = null, DateTimeOffset? PreviousTs = null);

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Facilities.Cloud.Rules;
+namespace Facilities.Cloud.Domain.Rules;
 
 /// <summary>What a rule watches. Every type shares "for", "when" and "suppressWhen".</summary>
 public enum RuleType

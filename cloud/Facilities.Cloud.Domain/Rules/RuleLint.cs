@@ -1,10 +1,10 @@
-namespace Facilities.Cloud.Rules;
+namespace Facilities.Cloud.Domain.Rules;
 
 /// <summary>
 /// Doubts about rules the cloud still accepts, printed as warnings by <c>facilities-cloud rules check</c>. What the
-/// cloud must refuse belongs in <see cref="RuleSet"/>'s checks instead, so that start-up and the command agree.
+/// cloud must refuse belongs in <see cref="RuleChecks"/> instead, so that start-up and the command agree.
 /// </summary>
-internal static class RuleLint
+public static class RuleLint
 {
     /// <summary>Every warning for <paramref name="rules"/>, each as <c>$[i] (id): warning</c>.</summary>
     public static IReadOnlyList<string> Warnings(IReadOnlyList<RuleDefinition> rules, bool overrides)
@@ -19,7 +19,7 @@ internal static class RuleLint
                 continue; // switched off at this site: nothing of it runs.
             }
 
-            warnings.AddRange(Warnings(rule).Select(warning => $"{RuleSet.Position(i, rule)}: {warning}"));
+            warnings.AddRange(Warnings(rule).Select(warning => $"{RuleChecks.Position(i, rule)}: {warning}"));
         }
 
         return warnings;
