@@ -45,7 +45,7 @@ public sealed record ElevatorSummaryView(
 public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
 {
     public const string Kind = "elevator";
-    public const string MaintenanceRule = "preventive.elevator-maintenance";
+    public const string MaintenanceRule = PreventiveSchedule.ElevatorMaintenance;
     public static readonly TimeSpan FaultWindow = TimeSpan.FromDays(30);
 
     /// <summary>The elevators called <paramref name="device"/> (on <paramref name="site"/> when given).</summary>
@@ -137,7 +137,7 @@ public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOption
 
         var orderViews = orders.Select(o => new ElevatorOrderView(
             o.Id, WorkOrderLifecycle.TypeOf(o.RuleId), o.RuleId, o.Title, o.Priority, o.Status, o.Assignee, UnixTime.FromMs(o.RespondBy), UnixTime.FromMs(o.ResolveBy),
-            [.. (o.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (o.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+            o.Breached,
             UnixTime.FromMs(o.CreatedAt))).ToList();
         var input = new ElevatorHealthInput(
             link, Number(points, "service_mode"), Number(points, "fault_code"), Label(points, "fault_code"),
