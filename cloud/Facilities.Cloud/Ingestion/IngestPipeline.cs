@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Dapper;
 using Facilities.Telemetry;
+using Facilities.Cloud.Domain.Sequences;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Ingestion;

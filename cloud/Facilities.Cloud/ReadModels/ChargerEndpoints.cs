@@ -1,4 +1,6 @@
 using Dapper;
+using Facilities.Cloud.Domain.Chargers;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Http;
 
@@ -71,7 +73,7 @@ public static class ChargerEndpoints
             """, new { site, kind = ShedKind }, cancellationToken: cancellationToken)))
             .ToLookup(v => v.Device, StringComparer.Ordinal);
         var views = sheds.Select(s => ChargerAvailability.Evaluate(
-            new ShedFacts(s.Device, s.Building, s.State, UnixTime.FromMs(s.LastSeen), s.GatewayState, Points(values[s.Device])), options, now)).ToList();
+            new ShedFacts(s.Device, s.Building, s.State, UnixTime.FromMs(s.LastSeen), s.GatewayState, Points(values[s.Device])), new ChargerTiming(options.StaleAfter, options.TypicalChargeDuration), now)).ToList();
         var known = views.Where(v => v.Free is not null).ToList();
         return Results.Json(new SiteChargersView(site, now, known.Sum(v => v.Free ?? 0), known.Sum(v => v.Total), views.Count - known.Count, views));
     }

@@ -1,5 +1,5 @@
 using System.Data;
-using System.Globalization;
+using Facilities.Cloud.Domain.Counters;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
@@ -7,14 +7,11 @@ using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.ReadModels;
 
-/// <summary>A counter's first and last reading on one site-local day (<c>counter_days</c>).</summary>
-public sealed record CounterDay(string Day, double FirstValue, double LastValue);
-
 /// <summary>
 /// Keeps, in the ingestion transaction, the first and last reading per site-local day of the counters the read
 /// models count per day (an elevator's trips and door cycles). Two instances and out-of-order delivery agree: the
 /// upsert keeps the earliest and the latest reading by sample time. A batch's readings are folded by the same rule
-/// in memory first and written in one statement.
+/// (<see cref="CounterDayReadings"/>) in memory first and written in one statement.
 /// </summary>
 public sealed class CounterDays(SiteTime siteTime) : IMessageHandler
 {
@@ -48,19 +45,8 @@ public sealed class CounterDays(SiteTime siteTime) : IMessageHandler
                 continue;
             }
 
-            // The upsert's rule, in arrival order: the earliest first reading (ties keep the one already there), the
-            // latest last reading (ties take the newcomer).
             var key = (envelope.Site, envelope.Device!, point, day);
-            if (batch.Rows.TryGetValue(key, out var row))
-            {
-                var (firstValue, firstTs) = ts < row.FirstTs ? (value, ts) : (row.FirstValue, row.FirstTs);
-                var (lastValue, lastTs) = ts >= row.LastTs ? (value, ts) : (row.LastValue, row.LastTs);
-                batch.Rows[key] = (firstValue, firstTs, lastValue, lastTs);
-            }
-            else
-            {
-                batch.Rows[key] = (value, ts, value, ts);
-            }
+            batch.Rows[key] = batch.Rows.TryGetValue(key, out var row) ? row.Add(value, ts) : CounterDayReadings.Of(value, ts);
         }
 
         return ValueTask.CompletedTask;
@@ -91,30 +77,9 @@ public sealed class CounterDays(SiteTime siteTime) : IMessageHandler
     /// <summary>A batch's readings per device, counter and day, folded.</summary>
     private sealed class BatchDays
     {
-        public Dictionary<(string Site, string Device, string Point, string Day), (double FirstValue, long FirstTs, double LastValue, long LastTs)> Rows { get; } = [];
+        public Dictionary<(string Site, string Device, string Point, string Day), CounterDayReadings> Rows { get; } = [];
     }
 
     /// <summary>The site-local calendar day of <paramref name="at"/>, as <c>yyyy-MM-dd</c>.</summary>
-    public string Day(string site, DateTimeOffset at) =>
-        TimeZoneInfo.ConvertTime(at, siteTime.ZoneOf(site)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// How much a counter rose on each day: from the last reading of the day before it (<paramref name="before"/> for
-    /// the first) to its own last reading. A counter that went back (controller replaced or reset) counts from its first
-    /// reading that day. Days are given oldest first.
-    /// </summary>
-    public static IReadOnlyList<(string Day, long Count)> PerDay(CounterDay? before, IReadOnlyList<CounterDay> days)
-    {
-        ArgumentNullException.ThrowIfNull(days);
-        List<(string, long)> counts = [];
-        var previous = before;
-        foreach (var day in days)
-        {
-            var from = previous is { } p && p.LastValue <= day.FirstValue ? p.LastValue : day.FirstValue;
-            counts.Add((day.Day, (long)Math.Max(0, day.LastValue - from)));
-            previous = day;
-        }
-
-        return counts;
-    }
+    public string Day(string site, DateTimeOffset at) => DailyCounts.Day(at, siteTime.ZoneOf(site));
 }

@@ -1,6 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using Facilities.Cloud.Domain.Counters;
+using Facilities.Cloud.Domain.Devices;
+using Facilities.Cloud.Domain.Elevators;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.WorkOrders;
 
@@ -42,7 +45,7 @@ public sealed record ElevatorSummaryView(
 public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
 {
     public const string Kind = "elevator";
-    public const string MaintenanceRule = "preventive.elevator-maintenance";
+    public const string MaintenanceRule = PreventiveSchedule.ElevatorMaintenance;
     public static readonly TimeSpan FaultWindow = TimeSpan.FromDays(30);
 
     /// <summary>The elevators called <paramref name="device"/> (on <paramref name="site"/> when given).</summary>
@@ -120,10 +123,7 @@ public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOption
         DeviceLinkRow elevator, IReadOnlyDictionary<string, PointReading> points, List<FaultRow> faults, List<WorkOrderRow> orders, long? maintainedAt,
         IReadOnlyList<UsageDayView> usage, DateTimeOffset now)
     {
-        var link = elevator.GatewayState is { } g && g != "online" ? "offline"
-            : elevator.State != "online" ? "offline"
-            : now - UnixTime.FromMs(elevator.LastSeen) > options.StaleAfter ? "stale"
-            : "online";
+        var link = DeviceLink.Of("elevator", elevator.State, elevator.GatewayState, UnixTime.FromMs(elevator.LastSeen), now, options.StaleAfter).Status;
         var status = new ElevatorStatusView(
             link, elevator.GatewayState, Label(points, "service_mode"), Number(points, "floor"), Label(points, "direction"), Label(points, "door_state"),
             points.TryGetValue("moving", out var moving) ? moving.Value != 0 : points.TryGetValue("direction", out var direction) ? direction.Value != 0 : null,
@@ -131,25 +131,17 @@ public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOption
             Number(points, "fault_code") is null or 0 ? null : Label(points, "fault_code"),
             points.Count == 0 ? UnixTime.FromMs(elevator.LastSeen) : points.Values.Max(p => p.Ts));
 
-        var configured = options.ConfiguredLastMaintenance(elevator.Site, elevator.Device);
-        var fromOrder = UnixTime.FromMs(maintainedAt);
-        var (last, source) = (fromOrder, configured) switch
-        {
-            ({ } o, { } c) when c > o => ((DateTimeOffset?)c, "configured"),
-            ({ } o, _) => (o, "work-order"),
-            (null, { } c) => (c, "configured"),
-            _ => (null, (string?)null),
-        };
-        var next = last + options.ElevatorMaintenanceInterval;
-        var maintenance = new MaintenanceView(last, source, next, options.ElevatorMaintenanceInterval.TotalDays, next < now);
+        var due = ElevatorMaintenance.Due(
+            UnixTime.FromMs(maintainedAt), options.ConfiguredLastMaintenance(elevator.Site, elevator.Device), options.ElevatorMaintenanceInterval, now);
+        var maintenance = new MaintenanceView(due.Last, due.LastSource, due.Next, options.ElevatorMaintenanceInterval.TotalDays, due.Overdue);
 
         var orderViews = orders.Select(o => new ElevatorOrderView(
             o.Id, WorkOrderLifecycle.TypeOf(o.RuleId), o.RuleId, o.Title, o.Priority, o.Status, o.Assignee, UnixTime.FromMs(o.RespondBy), UnixTime.FromMs(o.ResolveBy),
-            [.. (o.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (o.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+            o.Breached,
             UnixTime.FromMs(o.CreatedAt))).ToList();
         var input = new ElevatorHealthInput(
             link, Number(points, "service_mode"), Number(points, "fault_code"), Label(points, "fault_code"),
-            [.. faults.Select(f => new FaultRecord(f.RuleId, f.Severity, UnixTime.FromMs(f.FiredAt)))], next,
+            [.. faults.Select(f => new FaultRecord(f.RuleId, f.Severity, UnixTime.FromMs(f.FiredAt)))], due.Next,
             [.. orderViews.Select(o => new OpenOrderRecord(o.Id, o.Type, o.Breached.Count > 0))]);
         var health = ElevatorHealthScore.Evaluate(input, now);
         var mtbf = ElevatorHealthScore.MeanTimeBetweenFaults(faults.Count, FaultWindow);
@@ -172,7 +164,7 @@ public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOption
             var before = (await connection.QueryAsync<(string Day, double FirstValue, double LastValue)>(new CommandDefinition(
                 "SELECT day, first_value, last_value FROM counter_days WHERE site = @site AND device = @device AND point = @point AND day < @from ORDER BY day DESC LIMIT 1",
                 new { site, device, point, from }, cancellationToken: cancellationToken))).Select(b => new CounterDay(b.Day, b.FirstValue, b.LastValue)).FirstOrDefault();
-            var counted = CounterDays.PerDay(
+            var counted = DailyCounts.PerDay(
                 before,
                 [.. rows.Where(r => r.Point == point).Select(r => new CounterDay(r.Day, r.FirstValue, r.LastValue))]);
             perPoint[point] = counted.ToDictionary(c => c.Day, c => c.Count, StringComparer.Ordinal);

@@ -99,7 +99,7 @@ public sealed partial class PreventiveScheduler(
     private async Task<int> OpenAsync(string site, string device, string building, string kind, PreventiveJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ms = now.ToUnixTimeMilliseconds();
-        var assignee = options.AssigneeFor(job.Team, site, building);
+        var assignee = WorkOrderRouting.AssigneeFor(options.Teams, job.Team, site, building);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(

@@ -32,14 +32,9 @@ public sealed partial class SlaMonitor(
         var recorded = 0;
         foreach (var order in due)
         {
-            if (order.RespondBreachedAt is null && order.RespondedAt is null && order.RespondBy <= ms)
+            foreach (var breach in WorkOrderSla.DueBreaches(order.Clock, now))
             {
-                recorded += await BreachAsync(connection, order, "respond", "respond_breached_at", "responded_at IS NULL", order.RespondBy.Value, now, cancellationToken);
-            }
-
-            if (order.ResolveBreachedAt is null && order.ResolveBy <= ms)
-            {
-                recorded += await BreachAsync(connection, order, "resolve", "resolve_breached_at", "resolved_at IS NULL", order.ResolveBy.Value, now, cancellationToken);
+                recorded += await BreachAsync(connection, order, breach, now, cancellationToken);
             }
         }
 
@@ -63,10 +58,12 @@ public sealed partial class SlaMonitor(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private async Task<int> BreachAsync(
-        DbConnection connection, WorkOrderRow order, string deadline, string column, string guard, long dueAt, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int> BreachAsync(DbConnection connection, WorkOrderRow order, SlaBreach breach, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ms = now.ToUnixTimeMilliseconds();
+        var (column, guard) = breach.Deadline == WorkOrderSla.Respond
+            ? ("respond_breached_at", "responded_at IS NULL")
+            : ("resolve_breached_at", "resolved_at IS NULL");
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE work_orders SET {column} = @ms, updated_at = @ms WHERE id = @Id AND {column} IS NULL AND {guard} AND closed_at IS NULL",
@@ -76,13 +73,13 @@ public sealed partial class SlaMonitor(
             return 0; // another instance recorded it, or the order moved on meanwhile
         }
 
-        var detail = $"work order {order.Id}: {deadline} deadline {DateTimeOffset.FromUnixTimeMilliseconds(dueAt):yyyy-MM-dd HH:mm:ss} UTC passed ({order.Title})";
+        var detail = WorkOrderSla.BreachDetail(order.Id, breach, order.Title);
         await timeline.AppendAsync(connection, transaction, order.Id, ms, "sla-breached", "system", detail, cancellationToken);
         // One open breach alert per device (the alerts_one_open index); a second breach while it is open adds to its trail.
         await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, null, order.Device, order.Kind, order.Building),
             new AlertRule(BreachRule, order.Severity, BreachTitle, TimeSpan.Zero), detail, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        LogBreached(logger, order.Id, deadline, order.Site, order.Device);
+        LogBreached(logger, order.Id, breach.Deadline, order.Site, order.Device);
         return 1;
     }
 

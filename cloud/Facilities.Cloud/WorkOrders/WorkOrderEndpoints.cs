@@ -20,7 +20,7 @@ public sealed record WorkOrderView(
     public static WorkOrderView From(WorkOrderRow r) => new(
         r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
         UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
-        [.. (r.RespondBreachedAt is null ? Array.Empty<string>() : ["respond"]), .. (r.ResolveBreachedAt is null ? Array.Empty<string>() : ["resolve"])],
+        r.Breached,
         UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
 }
 

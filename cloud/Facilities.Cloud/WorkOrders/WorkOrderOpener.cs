@@ -45,7 +45,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
 
     private async Task OpenOrRecurAsync(AlertNotice notice, WorkOrderPolicy policy, DbConnection connection, DbTransaction transaction, long now, CancellationToken cancellationToken)
     {
-        var assignee = options.AssigneeFor(policy.Team, notice.Site, notice.Building);
+        var assignee = WorkOrderRouting.AssigneeFor(options.Teams, policy.Team, notice.Site, notice.Building);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             """
             INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
@@ -62,8 +62,8 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
                 status = assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned,
                 team = policy.Team,
                 assignee,
-                respondBy = WorkOrderLifecycle.Deadline(notice.At, policy.RespondWithin)?.ToUnixTimeMilliseconds(),
-                resolveBy = WorkOrderLifecycle.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
+                respondBy = WorkOrderSla.Deadline(notice.At, policy.RespondWithin)?.ToUnixTimeMilliseconds(),
+                resolveBy = WorkOrderSla.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
                 now,
             },
             transaction, cancellationToken: cancellationToken));

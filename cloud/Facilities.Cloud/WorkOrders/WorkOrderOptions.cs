@@ -8,7 +8,7 @@ public sealed class WorkOrderOptions
 
     /// <summary>
     /// Who a team's orders go to: team → (<c>site/building</c>, <c>site</c> or <c>*</c>) → assignee. The most specific
-    /// key wins; no match leaves the order open for a dispatcher to assign.
+    /// key wins; no match leaves the order open for a dispatcher to assign (<see cref="WorkOrderRouting"/>).
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Teams { get; set; } = new(StringComparer.Ordinal);
 
@@ -17,16 +17,6 @@ public sealed class WorkOrderOptions
 
     /// <summary>Section <c>WorkOrders:Webhook</c>: every change posted to an external maintenance system.</summary>
     public WorkOrderWebhookOptions Webhook { get; set; } = new();
-
-    public string? AssigneeFor(string? team, string site, string building)
-    {
-        if (team is null || !Teams.TryGetValue(team, out var areas))
-        {
-            return null;
-        }
-
-        return areas.GetValueOrDefault($"{site}/{building}") ?? areas.GetValueOrDefault(site) ?? areas.GetValueOrDefault("*");
-    }
 
     /// <summary>Start-up check; each problem names its key under <c>WorkOrders</c>.</summary>
     public IReadOnlyList<string> Validate()

@@ -1,3 +1,5 @@
+using Facilities.Cloud.Storage;
+
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>A row of the work_orders table.</summary>
@@ -49,4 +51,12 @@ public sealed record WorkOrderRow
     public long CreatedAt { get; init; }
 
     public long UpdatedAt { get; init; }
+
+    /// <summary>The order's deadlines and progress, for the SLA arithmetic.</summary>
+    public WorkOrderClock Clock => new(
+        UnixTime.FromMs(RespondBy), UnixTime.FromMs(ResolveBy), UnixTime.FromMs(RespondedAt), UnixTime.FromMs(ResolvedAt), UnixTime.FromMs(ClosedAt),
+        UnixTime.FromMs(RespondBreachedAt), UnixTime.FromMs(ResolveBreachedAt));
+
+    /// <summary>The deadlines recorded as breached (<c>respond</c>, <c>resolve</c>).</summary>
+    public IReadOnlyList<string> Breached => WorkOrderSla.Recorded(RespondBreachedAt is not null, ResolveBreachedAt is not null);
 }

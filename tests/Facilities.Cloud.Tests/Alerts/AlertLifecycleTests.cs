@@ -1,4 +1,5 @@
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Maintenance;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Rules;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Facilities.Cloud.Domain.WorkOrders;
 using Facilities.Cloud.WorkOrders;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;

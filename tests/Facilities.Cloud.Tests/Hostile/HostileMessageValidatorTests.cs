@@ -141,16 +141,4 @@ public sealed class HostileMessageValidatorTests
         Assert.Null(rejection);
         Assert.NotNull(envelope);
     }
-
-    [Theory]
-    [InlineData(new long[] { 11, 12, 13 }, 10L, new long[0])]
-    [InlineData(new long[] { 5 }, 10L, new long[0])] // late or a duplicate: never refused
-    [InlineData(new long[] { 111 }, 10L, new long[] { 111 })]
-    [InlineData(new long[] { 15, 26, 36 }, 10L, new long[] { 26, 36 })] // refused numbers do not raise the highest
-    [InlineData(new long[] { 1000, 105, 100 }, null, new long[] { 1000 })] // a new gateway: measured from the batch's lowest
-    public void Implausible_JumpPastTheHighestSeen_IsRefused(long[] arrived, long? highest, long[] expected)
-    {
-        var refused = SeenRanges.Implausible(arrived, highest, maxJump: 10) ?? [];
-        Assert.Equal(expected, refused.Order().ToArray());
-    }
 }

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Tests.Alerts;
+using Facilities.Cloud.Domain.WorkOrders;
 using Facilities.Cloud.WorkOrders;
 using Microsoft.Extensions.Logging.Abstractions;
 using Facilities.Cloud.Sites;

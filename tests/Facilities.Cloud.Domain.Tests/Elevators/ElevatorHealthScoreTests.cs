@@ -1,6 +1,6 @@
-using Facilities.Cloud.ReadModels;
+using Facilities.Cloud.Domain.Elevators;
 
-namespace Facilities.Cloud.Tests.ReadModels;
+namespace Facilities.Cloud.Domain.Tests.Elevators;
 
 public sealed class ElevatorHealthScoreTests
 {
@@ -84,16 +84,5 @@ public sealed class ElevatorHealthScoreTests
     {
         Assert.Equal(TimeSpan.FromDays(10), ElevatorHealthScore.MeanTimeBetweenFaults(3, TimeSpan.FromDays(30)));
         Assert.Null(ElevatorHealthScore.MeanTimeBetweenFaults(0, TimeSpan.FromDays(30)));
-    }
-
-    [Fact]
-    public void CounterPerDay_CountsFromThePreviousDaysLastReading_AndSurvivesAReset()
-    {
-        var counts = CounterDays.PerDay(
-            new CounterDay("2026-11-19", 900, 1000),
-            [new("2026-11-20", 1010, 1100), new("2026-11-21", 1100, 1100), new("2026-11-22", 5, 40)]);
-
-        Assert.Equal([("2026-11-20", 100L), ("2026-11-21", 0L), ("2026-11-22", 35L)], counts);
-        Assert.Equal([("2026-11-20", 90L)], CounterDays.PerDay(null, [new("2026-11-20", 1010, 1100)]));
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Facilities.Cloud.ReadModels;
+namespace Facilities.Cloud.Domain.Elevators;
 
 /// <summary>A fault of the last 30 days as the score weighs it.</summary>
 public sealed record FaultRecord(string RuleId, string Severity, DateTimeOffset At);

@@ -1,6 +1,6 @@
-using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Domain.Sequences;
 
-namespace Facilities.Cloud.Tests.Ingestion;
+namespace Facilities.Cloud.Domain.Tests.Sequences;
 
 public sealed class SeenRangesTests
 {
@@ -57,5 +57,17 @@ public sealed class SeenRangesTests
         var (fresh, merged) = SeenRanges.Add([new SeenRange(10, 20, 100, 200)], [(8, 300)]);
         Assert.Equal([8L], fresh);
         Assert.Equal([new SeenRange(8, 8, 300, 300), new SeenRange(10, 20, 100, 200)], merged);
+    }
+
+    [Theory]
+    [InlineData(new long[] { 11, 12, 13 }, 10L, new long[0])]
+    [InlineData(new long[] { 5 }, 10L, new long[0])] // late or a duplicate: never refused
+    [InlineData(new long[] { 111 }, 10L, new long[] { 111 })]
+    [InlineData(new long[] { 15, 26, 36 }, 10L, new long[] { 26, 36 })] // refused numbers do not raise the highest
+    [InlineData(new long[] { 1000, 105, 100 }, null, new long[] { 1000 })] // a new gateway: measured from the batch's lowest
+    public void Implausible_JumpPastTheHighestSeen_IsRefused(long[] arrived, long? highest, long[] expected)
+    {
+        var refused = SeenRanges.Implausible(arrived, highest, maxJump: 10) ?? [];
+        Assert.Equal(expected, refused.Order().ToArray());
     }
 }

@@ -1,11 +1,11 @@
-namespace Facilities.Cloud.WorkOrders;
+namespace Facilities.Cloud.Domain.WorkOrders;
 
 /// <summary>A state change a person asks for: the status it needs and the status it leads to.</summary>
 public sealed record WorkOrderTransition(string Action, string To);
 
 /// <summary>
 /// The rules of a work order's life, without I/O: open → assigned → in_progress → resolved → closed, priority from
-/// severity, deadlines from the rule's policy. The fault clearing is only recorded; a person resolves and closes.
+/// severity (deadlines: <see cref="WorkOrderSla"/>). The fault clearing is only recorded; a person resolves and closes.
 /// </summary>
 public static class WorkOrderLifecycle
 {
@@ -43,6 +43,4 @@ public static class WorkOrderLifecycle
 
     /// <summary>Preventive orders come from a schedule (rule ids <c>preventive.*</c>); all others from alerts.</summary>
     public static string TypeOf(string ruleId) => ruleId.StartsWith("preventive.", StringComparison.Ordinal) ? Preventive : Corrective;
-
-    public static DateTimeOffset? Deadline(DateTimeOffset from, TimeSpan? within) => within is { } span ? from + span : null;
 }

@@ -1,9 +1,13 @@
 using System.Globalization;
+using Facilities.Cloud.Domain.Devices;
 
-namespace Facilities.Cloud.ReadModels;
+namespace Facilities.Cloud.Domain.Chargers;
 
-/// <summary>One stored reading of a point (<c>latest_values</c>).</summary>
-public sealed record PointReading(double Value, string? Label, DateTimeOffset Ts);
+/// <summary>
+/// The two durations availability depends on: a shed not heard for <c>StaleAfter</c> shows every port unknown; a busy
+/// port whose shed does not publish minutes to full is expected free <c>TypicalChargeDuration</c> after it was plugged in.
+/// </summary>
+public sealed record ChargerTiming(TimeSpan StaleAfter, TimeSpan TypicalChargeDuration);
 
 /// <summary>What the database knows about one charger shed: its link, its gateway's link and its latest values.</summary>
 public sealed record ShedFacts(
@@ -43,44 +47,26 @@ public static class ChargerAvailability
 
     private static readonly string[] StatusNames = [Free, Charging, Finished, Fault, OutOfService];
 
-    public static ShedView Evaluate(ShedFacts facts, ReadModelOptions options, DateTimeOffset now)
+    public static ShedView Evaluate(ShedFacts facts, ChargerTiming timing, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timing);
         var total = PortCount(facts.Points);
         var newest = facts.Points.Count == 0 ? facts.LastSeen : facts.Points.Values.Max(p => p.Ts);
         var lastUpdate = newest > facts.LastSeen ? newest : facts.LastSeen;
-        var (status, reason) = Link(facts, options, now);
-        if (status is "offline" or "stale")
+        var (status, reason) = DeviceLink.Of("shed", facts.DeviceState, facts.GatewayState, facts.LastSeen, now, timing.StaleAfter);
+        if (status != DeviceLink.Online)
         {
             var unknown = Enumerable.Range(1, total).Select(n => new PortView(n, Unknown, null, null, Reading(facts.Points, n, "status")?.Ts)).ToList();
             return new ShedView(facts.Device, facts.Building, status, reason, null, total, $"unknown ({reason})", lastUpdate, unknown);
         }
 
         var cut = PowerCut(facts.Points);
-        var ports = Enumerable.Range(1, total).Select(n => Port(facts.Points, n, cut is not null, options, now)).ToList();
+        var ports = Enumerable.Range(1, total).Select(n => Port(facts.Points, n, cut is not null, timing, now)).ToList();
         var free = ports.Count(p => p.State == Free);
         return new ShedView(
             facts.Device, facts.Building, cut is null ? "available" : "power-cut", cut, free, total,
             string.Create(CultureInfo.InvariantCulture, $"{free} of {total} free"), lastUpdate, ports);
-    }
-
-    private static (string Status, string? Reason) Link(ShedFacts facts, ReadModelOptions options, DateTimeOffset now)
-    {
-        if (facts.GatewayState is { } gateway && gateway != "online")
-        {
-            return ("offline", $"gateway {gateway}");
-        }
-
-        if (facts.DeviceState != "online")
-        {
-            return ("offline", $"shed {facts.DeviceState}");
-        }
-
-        var silent = now - facts.LastSeen;
-        return silent > options.StaleAfter
-            ? ("stale", string.Create(CultureInfo.InvariantCulture, $"nothing heard for {Math.Floor(silent.TotalMinutes)} min"))
-            : ("available", null);
     }
 
     private static string? PowerCut(IReadOnlyDictionary<string, PointReading> points) =>
@@ -93,7 +79,7 @@ public static class ChargerAvailability
     private static bool Is(IReadOnlyDictionary<string, PointReading> points, string point, double value) =>
         points.TryGetValue(point, out var reading) && reading.Value == value;
 
-    private static PortView Port(IReadOnlyDictionary<string, PointReading> points, int n, bool cut, ReadModelOptions options, DateTimeOffset now)
+    private static PortView Port(IReadOnlyDictionary<string, PointReading> points, int n, bool cut, ChargerTiming timing, DateTimeOffset now)
     {
         if (Reading(points, n, "status") is not { } status)
         {
@@ -116,7 +102,7 @@ public static class ChargerAvailability
             return new PortView(n, state, null, null, status.Ts);
         }
 
-        var (at, basis) = ExpectedFree(points, n, status, options);
+        var (at, basis) = ExpectedFree(points, n, status, timing);
         return new PortView(n, state, at < now ? now : at, basis, status.Ts);
     }
 
@@ -125,7 +111,7 @@ public static class ChargerAvailability
     /// the plug-in time (read time − charge time) plus the typical charge duration; without either, the status's time
     /// plus the typical duration. Shown no earlier than now.
     /// </summary>
-    private static (DateTimeOffset At, string Basis) ExpectedFree(IReadOnlyDictionary<string, PointReading> points, int n, PointReading status, ReadModelOptions options)
+    private static (DateTimeOffset At, string Basis) ExpectedFree(IReadOnlyDictionary<string, PointReading> points, int n, PointReading status, ChargerTiming timing)
     {
         if (Reading(points, n, "minutes_to_full") is { Value: > 0 } toFull)
         {
@@ -133,7 +119,7 @@ public static class ChargerAvailability
         }
 
         var pluggedIn = Reading(points, n, "charge_time") is { } chargeTime ? chargeTime.Ts - TimeSpan.FromMinutes(chargeTime.Value) : status.Ts;
-        return (pluggedIn + options.TypicalChargeDuration, BasisTypicalDuration);
+        return (pluggedIn + timing.TypicalChargeDuration, BasisTypicalDuration);
     }
 
     private static PointReading? Reading(IReadOnlyDictionary<string, PointReading> points, int port, string name) =>

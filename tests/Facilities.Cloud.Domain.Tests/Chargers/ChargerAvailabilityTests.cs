@@ -1,12 +1,13 @@
-using Facilities.Cloud.ReadModels;
+using Facilities.Cloud.Domain.Chargers;
+using Facilities.Cloud.Domain.Devices;
 
-namespace Facilities.Cloud.Tests.ReadModels;
+namespace Facilities.Cloud.Domain.Tests.Chargers;
 
 public sealed class ChargerAvailabilityTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
-    private static readonly ReadModelOptions Options = new() { StaleAfter = TimeSpan.FromMinutes(11), TypicalChargeDuration = TimeSpan.FromHours(6) };
+    private static readonly ChargerTiming Options = new(StaleAfter: TimeSpan.FromMinutes(11), TypicalChargeDuration: TimeSpan.FromHours(6));
 
     private static ShedFacts Shed(Dictionary<string, PointReading> points, string state = "online", string? gateway = "online", TimeSpan? silentFor = null) =>
         new("shed-1", "b01", state, Now - (silentFor ?? TimeSpan.FromSeconds(5)), gateway, points);

@@ -1,4 +1,4 @@
-namespace Facilities.Cloud.Ingestion;
+namespace Facilities.Cloud.Domain.Sequences;
 
 /// <summary>
 /// A run of consecutive sequence numbers of one gateway that the cloud has handled, with when its first and its last
@@ -7,7 +7,7 @@ namespace Facilities.Cloud.Ingestion;
 /// </summary>
 public sealed record SeenRange(long FirstSeq, long LastSeq, long FirstReceived, long LastReceived);
 
-/// <summary>The pure part of recording sequence numbers as runs (the database part is in <see cref="IngestPipeline"/>).</summary>
+/// <summary>The pure part of recording sequence numbers as runs (the database part is in the host's ingest pipeline).</summary>
 public static class SeenRanges
 {
     /// <summary>

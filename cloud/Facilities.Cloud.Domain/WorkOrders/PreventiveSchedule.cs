@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Facilities.Cloud.WorkOrders;
+namespace Facilities.Cloud.Domain.WorkOrders;
 
 /// <summary>One preventive job due for a device: what the order says and the key that makes it unique per device.</summary>
 public sealed record PreventiveJob(string RuleId, string ScheduleKey, string Title, string Severity, string Team, DateTimeOffset DueBy);
