@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
+using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 using System.Buffers;
 using MQTTnet;
@@ -18,8 +21,19 @@ public sealed class CloudMqttOptions
 
     public string? Password { get; set; }
 
-    /// <summary>Client id; instances must differ. Default: <c>facilities-cloud-{machine}-{process id}</c>.</summary>
+    /// <summary>
+    /// Prefix of the consumer sessions' client ids: slot k connects as <c>{ClientId}-slot-{k}</c>. The same on every
+    /// instance, because the instances pass the sessions between them. Default: <see cref="SharedGroup"/>, or
+    /// <c>facilities-cloud</c> without one.
+    /// </summary>
     public string? ClientId { get; set; }
+
+    /// <summary>
+    /// Consumer slots: MQTT sessions in the shared group that the instances divide between them (docs/deploy-cloud.md
+    /// § Consumer slots). At least the most instances that should consume at once; the same on every instance. Without
+    /// a shared group (the embedded broker) there is one.
+    /// </summary>
+    public int ConsumerSlots { get; set; } = 8;
 
     /// <summary>
     /// Shared-subscription group: instances in one group split telemetry, events and command results between them.
@@ -57,27 +71,70 @@ public sealed class CloudMqttOptions
     [
         .. BrokerTls.Validate(Tls, Host),
         .. ConnectTimeout > TimeSpan.Zero ? Array.Empty<string>() : [$"Mqtt:ConnectTimeout: must be positive, got {ConnectTimeout}"],
+        .. ConsumerSlots is >= 1 and <= MaxConsumerSlots ? Array.Empty<string>() : [$"Mqtt:ConsumerSlots: must be between 1 and {MaxConsumerSlots}, got {ConsumerSlots}"],
     ];
+
+    internal const int MaxConsumerSlots = 1024;
+
+    /// <summary>The slots in use: one without a shared group, where a second session would receive every message again.</summary>
+    internal int Slots => string.IsNullOrEmpty(SharedGroup) ? 1 : ConsumerSlots;
+
+    internal string SessionPrefix => !string.IsNullOrEmpty(ClientId) ? ClientId : !string.IsNullOrEmpty(SharedGroup) ? SharedGroup : "facilities-cloud";
+
+    internal string SlotClientId(int slot) => string.Create(CultureInfo.InvariantCulture, $"{SessionPrefix}-slot-{slot}");
 }
 
 /// <summary>
-/// Consumes gateway messages with QoS 1 on a persistent session and acknowledges each one only after its batch
+/// Consumes gateway messages with QoS 1 on persistent sessions and acknowledges each one only after its batch
 /// committed, so a crash before the commit means the broker delivers it again (and the seq check makes that harmless).
-/// Reconnects for ever with backoff.
+/// The sessions are consumer slots (<see cref="CloudMqttOptions.ConsumerSlots"/>) in the shared group, divided between
+/// the live instances by the database (<see cref="ISlotOwnership"/>, <see cref="SlotShare"/>): brokers keep queueing a
+/// dead member's share of a shared subscription in its session, so when an instance dies another one takes its slots,
+/// connects with their client ids and receives what waited there (the broker disconnects a half-dead former owner).
+/// Every slot this instance owns feeds one consumer loop, batch by batch. Each slot reconnects for ever with backoff.
 /// </summary>
-public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
+public sealed partial class MqttIngestor(
+    CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, CloudDatabase database, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
 {
+    /// <summary>How often an instance compares its slots with its fair share (and notices the dead instances' free slots).</summary>
+    private static readonly TimeSpan RebalanceInterval = TimeSpan.FromSeconds(3);
+
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _received = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once the first subscription is in place (tests and start-up logs wait for it).</summary>
+    private readonly ConcurrentDictionary<int, Slot> _slots = new();
+
+    private int _liveInstances;
+
+    /// <summary>Completes once every slot this instance owns has subscribed (tests and start-up logs wait for it).</summary>
     public Task Subscribed => _subscribed.Task;
 
-    public bool Connected { get; private set; }
+    /// <summary>This instance owns at least one slot and every slot it owns is connected.</summary>
+    public bool Connected => _slots.Values is { Count: > 0 } slots && slots.All(s => s.Connected);
 
-    public static IReadOnlyList<string> Filters(string sharedGroup)
+    /// <summary>The slots this instance owns now.</summary>
+    public IReadOnlyList<int> OwnedSlots => [.. _slots.Keys.Order()];
+
+    /// <summary>The owned slots connected to the broker now.</summary>
+    public int ConnectedSlots => _slots.Values.Count(s => s.Connected);
+
+    /// <summary>Slots in all (<see cref="CloudMqttOptions.ConsumerSlots"/>, or 1 without a shared group).</summary>
+    public int TotalSlots => options.Slots;
+
+    /// <summary>Live instances at the last rebalance, this one included.</summary>
+    public int LiveInstances => Volatile.Read(ref _liveInstances);
+
+    /// <summary>All filters, for one consumer: the shared ones and the retained ones.</summary>
+    public static IReadOnlyList<string> Filters(string sharedGroup) => Filters(sharedGroup, retained: true);
+
+    /// <summary>
+    /// A slot's filters. Telemetry, events and command results are shared. Retained topics (gateway status, device state)
+    /// cannot be: brokers do not send retained messages to shared subscriptions; slot 0 alone subscribes to them
+    /// (<paramref name="retained"/>), so they are received once, and whoever owns slot 0 gets them.
+    /// </summary>
+    internal static IReadOnlyList<string> Filters(string sharedGroup, bool retained)
     {
         var shared = string.IsNullOrEmpty(sharedGroup) ? string.Empty : $"$share/{sharedGroup}/";
         return
@@ -85,56 +142,203 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             $"{shared}{Topics.Root}/+/+/devices/+/telemetry",
             $"{shared}{Topics.Root}/+/+/devices/+/events",
             $"{shared}{Topics.Root}/+/+/command-results",
-            $"{Topics.Root}/+/+/devices/+/state",
-            $"{Topics.Root}/+/+/status",
+            .. retained ? [$"{Topics.Root}/+/+/devices/+/state", $"{Topics.Root}/+/+/status"] : Array.Empty<string>(),
         ];
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        client.ApplicationMessageReceivedAsync += async e =>
+        var consumer = ConsumeAsync(stoppingToken);
+        ISlotOwnership? ownership = null;
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    ownership ??= await OpenOwnershipAsync(stoppingToken);
+                    await RebalanceAsync(ownership, stoppingToken);
+                    delay = TimeSpan.FromSeconds(1);
+
+                    // Real time, like the reconnect backoff: a test's manual clock must not stop the consumer.
+                    await Task.Delay(RebalanceInterval, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception error)
+                {
+                    // The database cannot say who owns what, and the locks may have gone with the connection: another
+                    // instance may be taking these slots over now, so stop consuming through them until they are ours again.
+                    LogOwnershipUnknown(logger, error.Message, _slots.Count, delay.TotalSeconds);
+                    foreach (var slot in _slots.Keys.ToList())
+                    {
+                        await StopSlotAsync(slot);
+                    }
+
+                    if (ownership is not null)
+                    {
+                        await ownership.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        ownership = null;
+                    }
+
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                }
+            }
+        }
+        finally
+        {
+            // The batch in hand commits and is acknowledged before the sessions close; then the slots are handed back.
+            _received.Writer.TryComplete();
+            await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var slot in _slots.Keys.ToList())
+            {
+                await StopSlotAsync(slot);
+                if (ownership is not null)
+                {
+                    await ownership.ReleaseAsync(slot, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+
+            if (ownership is not null)
+            {
+                await ownership.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task<ISlotOwnership> OpenOwnershipAsync(CancellationToken cancellationToken) =>
+        database.Provider == DatabaseProvider.Postgres && options.Slots > 0
+            ? await PostgresSlotLocks.OpenAsync(((Npgsql.NpgsqlDataSource)database.DataSource).ConnectionString, options.SessionPrefix, cancellationToken)
+            : new SoleSlotOwnership();
+
+    /// <summary>Gives up the slots above this instance's fair share and takes free ones up to it.</summary>
+    private async Task RebalanceAsync(ISlotOwnership ownership, CancellationToken cancellationToken)
+    {
+        var view = await ownership.ViewAsync(cancellationToken);
+        Volatile.Write(ref _liveInstances, Math.Max(1, view.LiveInstances));
+        var moves = SlotShare.Plan(options.Slots, view.LiveInstances, [.. _slots.Keys], view.HeldElsewhere);
+        foreach (var number in moves.Release)
+        {
+            // The session stays on the broker (a plain disconnect keeps it) and collects this slot's share until the
+            // next owner resumes it; unacknowledged messages are redelivered to that owner, and the seq check drops
+            // the ones already handled here.
+            await StopSlotAsync(number);
+            await ownership.ReleaseAsync(number, cancellationToken);
+            var clientId = options.SlotClientId(number);
+            LogSlotReleased(logger, number, clientId, _slots.Count, view.LiveInstances);
+        }
+
+        var taken = new List<Slot>();
+        foreach (var number in moves.Take)
+        {
+            if (await ownership.TryTakeAsync(number, cancellationToken))
+            {
+                var slot = new Slot(number, options.SlotClientId(number), Filters(options.SharedGroup, retained: number == 0));
+                _slots[number] = slot;
+                taken.Add(slot);
+            }
+        }
+
+        foreach (var slot in taken)
+        {
+            LogSlotAcquired(logger, slot.Number, slot.ClientId, _slots.Count, view.LiveInstances);
+            slot.Running = RunSlotAsync(slot, cancellationToken);
+        }
+
+        if (_slots.IsEmpty)
+        {
+            // Nothing to wait for: more instances than slots, or every slot held by others for now.
+            _subscribed.TrySetResult();
+        }
+    }
+
+    /// <summary>Disconnects a slot's client without ending its session (a normal disconnect keeps it on the broker).</summary>
+    private async Task StopSlotAsync(int number)
+    {
+        if (!_slots.TryRemove(number, out var slot))
+        {
+            return;
+        }
+
+        await slot.Stopping.CancelAsync();
+        await slot.Running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (slot.Client.IsConnected)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), limit.Token)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        slot.Connected = false;
+        slot.Dispose();
+    }
+
+    /// <summary>Keeps one slot's client connected while the slot is owned, with backoff.</summary>
+    private async Task RunSlotAsync(Slot slot, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, slot.Stopping.Token);
+        var cancellationToken = running.Token;
+        slot.Client.ApplicationMessageReceivedAsync += async e =>
         {
             e.AutoAcknowledge = false;
             await _received.Writer.WriteAsync(e, stoppingToken);
         };
-        client.DisconnectedAsync += e =>
+        slot.Client.DisconnectedAsync += e =>
         {
-            Connected = false;
+            slot.Connected = false;
+            slot.TakenOver |= e.Reason == MqttClientDisconnectReason.SessionTakenOver;
             return Task.CompletedTask;
         };
 
-        var consumer = ConsumeAsync(stoppingToken);
         var delay = TimeSpan.FromSeconds(1);
-        while (!stoppingToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                if (!client.IsConnected)
+                if (!slot.Client.IsConnected)
                 {
-                    await ConnectWithinAsync(client, stoppingToken);
+                    if (slot.TakenOver)
+                    {
+                        // Another client connected with this slot's id while this instance holds the slot. If the
+                        // lock was lost (its database connection broke), the next rebalances find out and stop this
+                        // slot; until then, taking the session straight back would only bounce it between the two.
+                        slot.TakenOver = false;
+                        LogSlotTakenOver(logger, slot.Number, slot.ClientId);
+                        await Task.Delay(2 * RebalanceInterval, cancellationToken);
+                        continue;
+                    }
+
+                    await ConnectWithinAsync(slot, cancellationToken);
                     delay = TimeSpan.FromSeconds(1);
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception error)
             {
-                LogConnectFailed(logger, options.Host ?? "embedded", options.Port, Reason(error), delay.TotalSeconds);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                // One warning per attempt, not one per slot: the others say the same at Debug.
+                var reason = Reason(error);
+                if (slot.Number == _slots.Keys.DefaultIfEmpty(slot.Number).Min())
+                {
+                    LogConnectFailed(logger, options.Host ?? "embedded", options.Port, reason, delay.TotalSeconds);
+                }
+                else
+                {
+                    LogSlotConnectFailed(logger, options.Host ?? "embedded", options.Port, slot.ClientId, reason, delay.TotalSeconds);
+                }
+
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
-        }
-
-        _received.Writer.TryComplete();
-        await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (client.IsConnected)
-        {
-            await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
         }
     }
 
@@ -153,13 +357,13 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
     }
 
     /// <summary>Connects within <see cref="CloudMqttOptions.ConnectTimeout"/>, or throws a timeout that says so.</summary>
-    private async Task ConnectWithinAsync(IMqttClient client, CancellationToken stoppingToken)
+    private async Task ConnectWithinAsync(Slot slot, CancellationToken stoppingToken)
     {
         using var limit = new CancellationTokenSource(options.ConnectTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, limit.Token);
         try
         {
-            await ConnectAsync(client, linked.Token);
+            await ConnectAsync(slot, linked.Token);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
@@ -167,13 +371,14 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
-    private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
+    private async Task ConnectAsync(Slot slot, CancellationToken cancellationToken)
     {
+        var client = slot.Client;
         var host = string.IsNullOrEmpty(options.Host) ? "127.0.0.1" : options.Host;
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(host, options.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId(options.ClientId ?? $"facilities-cloud-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}")
+            .WithClientId(slot.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
@@ -201,7 +406,7 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
 
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (var filter in Filters(options.SharedGroup))
+        foreach (var filter in slot.Filters)
         {
             subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
@@ -214,9 +419,41 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             throw new InvalidOperationException($"the broker refused subscriptions: {string.Join(", ", refused)}");
         }
 
-        Connected = true;
-        LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", result.IsSessionPresent);
-        _subscribed.TrySetResult();
+        slot.Connected = true;
+        slot.Subscribed = true;
+        LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", slot.ClientId, result.IsSessionPresent);
+        if (_slots.Values.All(s => s.Subscribed))
+        {
+            _subscribed.TrySetResult();
+        }
+    }
+
+    /// <summary>One consumer slot this instance owns: its MQTT client and the task that keeps it connected.</summary>
+    private sealed class Slot(int number, string clientId, IReadOnlyList<string> filters) : IDisposable
+    {
+        public int Number { get; } = number;
+
+        public string ClientId { get; } = clientId;
+
+        public IReadOnlyList<string> Filters { get; } = filters;
+
+        public IMqttClient Client { get; } = new MqttClientFactory().CreateMqttClient();
+
+        public CancellationTokenSource Stopping { get; } = new();
+
+        public Task Running { get; set; } = Task.CompletedTask;
+
+        public volatile bool Connected;
+
+        public volatile bool Subscribed;
+
+        public volatile bool TakenOver;
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Stopping.Dispose();
+        }
     }
 
     private async Task ConsumeAsync(CancellationToken cancellationToken)
@@ -315,8 +552,8 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} over {Transport} (session resumed: {Resumed})")]
-    private static partial void LogConnected(ILogger logger, string host, int port, string transport, bool resumed);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} over {Transport} as {ClientId} (session resumed: {Resumed})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string transport, string clientId, bool resumed);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port}: {Error}; retrying in {Seconds} s")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, string error, double seconds);
@@ -326,4 +563,19 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "Acknowledging {Topic} failed: {Error}")]
     private static partial void LogAckFailed(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Consumer slot {Slot} ({ClientId}) acquired; this instance owns {Owned} slot(s), {Live} instance(s) live")]
+    private static partial void LogSlotAcquired(ILogger logger, int slot, string clientId, int owned, int live);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "Consumer slot {Slot} ({ClientId}) released for another instance (session kept); this instance owns {Owned} slot(s), {Live} instance(s) live")]
+    private static partial void LogSlotReleased(ILogger logger, int slot, string clientId, int owned, int live);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Error, Message = "Consumer slot ownership unknown ({Error}): stopped consuming through {Count} slot(s); asking the database again in {Seconds} s")]
+    private static partial void LogOwnershipUnknown(ILogger logger, string error, int count, double seconds);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Warning, Message = "Consumer slot {Slot}: another client took over session {ClientId} while this instance holds the slot (is another cloud using the same Mqtt:ClientId on this broker?)")]
+    private static partial void LogSlotTakenOver(ILogger logger, int slot, string clientId);
+
+    [LoggerMessage(EventId = 408, Level = LogLevel.Debug, Message = "MQTT broker {Host}:{Port} ({ClientId}): {Error}; retrying in {Seconds} s")]
+    private static partial void LogSlotConnectFailed(ILogger logger, string host, int port, string clientId, string error, double seconds);
 }
