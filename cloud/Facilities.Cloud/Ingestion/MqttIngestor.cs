@@ -108,6 +108,8 @@ public sealed partial class MqttIngestor(
 
     private int _liveInstances;
 
+    private int _strangers;
+
     /// <summary>Completes once every slot this instance owns has subscribed (tests and start-up logs wait for it).</summary>
     public Task Subscribed => _subscribed.Task;
 
@@ -220,6 +222,15 @@ public sealed partial class MqttIngestor(
     {
         var view = await ownership.ViewAsync(cancellationToken);
         Volatile.Write(ref _liveInstances, Math.Max(1, view.LiveInstances));
+        if (view.Strangers != _strangers)
+        {
+            _strangers = view.Strangers;
+            if (view.Strangers > 0)
+            {
+                LogStrangers(logger, view.Strangers, options.SessionPrefix);
+            }
+        }
+
         var moves = SlotShare.Plan(options.Slots, view.LiveInstances, [.. _slots.Keys], view.HeldElsewhere);
         foreach (var number in moves.Release)
         {
@@ -578,4 +589,7 @@ public sealed partial class MqttIngestor(
 
     [LoggerMessage(EventId = 408, Level = LogLevel.Debug, Message = "MQTT broker {Host}:{Port} ({ClientId}): {Error}; retrying in {Seconds} s")]
     private static partial void LogSlotConnectFailed(ILogger logger, string host, int port, string clientId, string error, double seconds);
+
+    [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "{Count} other cloud instance(s) on this database consume through sessions with another prefix than {Prefix} (Mqtt:ClientId): they do not share consumer slots with this one, so the messages queued for one of them wait until that very instance returns. Give every instance the same Mqtt:ClientId, or leave it unset")]
+    private static partial void LogStrangers(ILogger logger, int count, string prefix);
 }

@@ -4,8 +4,12 @@ using Npgsql;
 
 namespace Facilities.Cloud.Ingestion;
 
-/// <summary>The live instances (this one included) and the consumer slots other instances hold, as the database sees them now.</summary>
-internal sealed record SlotView(int LiveInstances, IReadOnlySet<int> HeldElsewhere);
+/// <summary>
+/// The live instances (this one included) and the consumer slots other instances hold, as the database sees them now;
+/// <see cref="Strangers"/> counts instances on the same database whose sessions have another prefix (another
+/// <c>Mqtt:ClientId</c>): they take no part in sharing these slots, so when one of them dies its sessions strand.
+/// </summary>
+internal sealed record SlotView(int LiveInstances, IReadOnlySet<int> HeldElsewhere, int Strangers = 0);
 
 /// <summary>
 /// Who owns which consumer slot. The database decides, so that the slots of an instance that died pass to one that
@@ -38,12 +42,17 @@ internal sealed class SoleSlotOwnership : ISlotOwnership
 /// <summary>
 /// Slot ownership by PostgreSQL session-level advisory locks on a connection of its own (outside the pool): slot k is
 /// the lock (space, k + 1), and every instance holds (space, 0) shared while it lives, so counting that lock's holders
-/// in <c>pg_locks</c> counts the live instances. Session locks end with the session: when an instance is killed its
-/// socket closes and PostgreSQL releases its locks at once; when its machine vanishes, the server's TCP keepalives
-/// (set short on this connection) end the session within about half a minute. No table, nothing to expire or clean up.
+/// in <c>pg_locks</c> counts the live instances. Every instance also holds one lock shared by all prefixes
+/// (<see cref="Everyone"/>), so an instance configured with another prefix shows up as a stranger. Session locks end
+/// with the session: when an instance is killed its socket closes and PostgreSQL releases its locks at once; when its
+/// machine vanishes, the server's TCP keepalives (set short on this connection) end the session within about half a
+/// minute. No table, nothing to expire or clean up.
 /// </summary>
 internal sealed class PostgresSlotLocks : ISlotOwnership
 {
+    /// <summary>The lock space every instance announces itself in, whatever its prefix.</summary>
+    private static readonly int Everyone = Space("facilities-cloud instances");
+
     private readonly NpgsqlConnection _connection;
     private readonly int _space;
 
@@ -64,8 +73,11 @@ internal sealed class PostgresSlotLocks : ISlotOwnership
             await connection.OpenAsync(cancellationToken);
             var locks = new PostgresSlotLocks(connection, Space(sessionPrefix));
             await connection.ExecuteAsync(new CommandDefinition(
-                "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3; SELECT pg_advisory_lock_shared(@space, 0)",
-                new { space = locks._space }, cancellationToken: cancellationToken));
+                """
+                SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3;
+                SELECT pg_advisory_lock_shared(@space, 0); SELECT pg_advisory_lock_shared(@everyone, 0)
+                """,
+                new { space = locks._space, everyone = Everyone }, cancellationToken: cancellationToken));
             return locks;
         }
         catch
@@ -77,18 +89,23 @@ internal sealed class PostgresSlotLocks : ISlotOwnership
 
     public async Task<SlotView> ViewAsync(CancellationToken cancellationToken)
     {
-        var rows = await _connection.QueryAsync<(long Key, bool Mine)>(new CommandDefinition(
+        var rows = await _connection.QueryAsync<(long Space, long Key, bool Mine)>(new CommandDefinition(
             """
-            SELECT objid::bigint, pid = pg_backend_pid() FROM pg_locks
-            WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = @space::oid
+            SELECT classid::bigint, objid::bigint, pid = pg_backend_pid() FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid IN (@space::oid, @everyone::oid)
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """,
-            new { space = _space }, cancellationToken: cancellationToken));
+            new { space = _space, everyone = Everyone }, cancellationToken: cancellationToken));
         var live = 0;
+        var everyone = 0;
         var elsewhere = new HashSet<int>();
-        foreach (var (key, mine) in rows)
+        foreach (var (space, key, mine) in rows)
         {
-            if (key == 0)
+            if (space == Everyone)
+            {
+                everyone += key == 0 ? 1 : 0;
+            }
+            else if (key == 0)
             {
                 live++;
             }
@@ -98,7 +115,7 @@ internal sealed class PostgresSlotLocks : ISlotOwnership
             }
         }
 
-        return new SlotView(live, elsewhere);
+        return new SlotView(live, elsewhere, Math.Max(0, everyone - live));
     }
 
     public Task<bool> TryTakeAsync(int slot, CancellationToken cancellationToken) =>
