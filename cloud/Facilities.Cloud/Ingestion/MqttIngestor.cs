@@ -36,6 +36,14 @@ public sealed class CloudMqttOptions
     public int ConsumerSlots { get; set; } = 8;
 
     /// <summary>
+    /// Client ids of sessions the cloud no longer consumes through, to drain and end: each instance's own session of a
+    /// version before consumer slots, or the slots above a lowered <see cref="ConsumerSlots"/>. One instance at a time
+    /// resumes each, unsubscribes it (the broker routes nothing more to it), handles what was queued in it and, once
+    /// all of that is acknowledged and nothing has come for a while, ends the session.
+    /// </summary>
+    public List<string> RetiredSessions { get; set; } = [];
+
+    /// <summary>
     /// Shared-subscription group: instances in one group split telemetry, events and command results between them.
     /// Retained topics (gateway status, device state) are subscribed without sharing, because brokers do not send
     /// retained messages to shared subscriptions; every instance gets them and the duplicates are dropped by seq.
@@ -72,6 +80,11 @@ public sealed class CloudMqttOptions
         .. BrokerTls.Validate(Tls, Host),
         .. ConnectTimeout > TimeSpan.Zero ? Array.Empty<string>() : [$"Mqtt:ConnectTimeout: must be positive, got {ConnectTimeout}"],
         .. ConsumerSlots is >= 1 and <= MaxConsumerSlots ? Array.Empty<string>() : [$"Mqtt:ConsumerSlots: must be between 1 and {MaxConsumerSlots}, got {ConsumerSlots}"],
+        .. RetiredSessions.Select((id, i) => (id, i))
+            .Where(r => string.IsNullOrWhiteSpace(r.id) || Enumerable.Range(0, Math.Clamp(ConsumerSlots, 1, MaxConsumerSlots)).Any(k => SlotClientId(k) == r.id))
+            .Select(r => string.IsNullOrWhiteSpace(r.id)
+                ? $"Mqtt:RetiredSessions:{r.i}: empty"
+                : $"Mqtt:RetiredSessions:{r.i}: '{r.id}' is the session of a slot in use (Mqtt:ConsumerSlots {ConsumerSlots}); only sessions no longer used may be retired"),
     ];
 
     internal const int MaxConsumerSlots = 1024;
@@ -109,6 +122,23 @@ public sealed partial class MqttIngestor(
     private int _liveInstances;
 
     private int _strangers;
+
+    /// <summary>Received from a retired session and not yet acknowledged, per message (empty unless a retired session drains).</summary>
+    private readonly ConcurrentDictionary<MqttApplicationMessageReceivedEventArgs, RetiredSessionDrain> _draining = new();
+
+    /// <summary>Draining the retired sessions, while this instance holds <see cref="RetiredSessionsLock"/>.</summary>
+    private Task<bool>? _retiring;
+
+    private DateTimeOffset _retireAgainAt = DateTimeOffset.MinValue;
+
+    /// <summary>The lock of the one instance draining the retired sessions: a number past every slot.</summary>
+    private const int RetiredSessionsLock = CloudMqttOptions.MaxConsumerSlots;
+
+    /// <summary>A retired session is ended once nothing has arrived or been acknowledged for this long and nothing waits.</summary>
+    private static readonly TimeSpan RetireQuiet = TimeSpan.FromSeconds(5);
+
+    /// <summary>Without any arrival or acknowledgement for this long, the drain stops and keeps the session for a later try.</summary>
+    private static readonly TimeSpan RetireStuck = TimeSpan.FromSeconds(60);
 
     /// <summary>Completes once every slot this instance owns has subscribed (tests and start-up logs wait for it).</summary>
     public Task Subscribed => _subscribed.Task;
@@ -194,6 +224,12 @@ public sealed partial class MqttIngestor(
         finally
         {
             // The batch in hand commits and is acknowledged before the sessions close; then the slots are handed back.
+            // A retired session being drained is left as it is (its client disconnects without ending it).
+            if (_retiring is not null)
+            {
+                await ((Task)_retiring).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             _received.Writer.TryComplete();
             await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (var slot in _slots.Keys.ToList())
@@ -260,6 +296,7 @@ public sealed partial class MqttIngestor(
             slot.Running = RunSlotAsync(slot, cancellationToken);
         }
 
+        await RetireSessionsAsync(ownership, cancellationToken);
         if (_slots.IsEmpty)
         {
             // Nothing to wait for: more instances than slots, or every slot held by others for now.
@@ -390,8 +427,8 @@ public sealed partial class MqttIngestor(
             .WithTcpServer(host, options.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithClientId(slot.ClientId)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
+            .WithCleanStart(slot.Ending)
+            .WithSessionExpiryInterval(slot.Ending ? 0 : (uint)options.SessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithReceiveMaximum(options.ReceiveMaximum);
         if (!string.IsNullOrEmpty(options.Username))
@@ -414,6 +451,14 @@ public sealed partial class MqttIngestor(
         {
             // MQTTnet 5 returns a refusal (bad credentials, a certificate the broker maps to no user) instead of throwing.
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
+        }
+
+        if (slot.Filters.Count == 0)
+        {
+            // A retired session: nothing to subscribe to.
+            slot.Connected = true;
+            LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", slot.ClientId, result.IsSessionPresent);
+            return;
         }
 
         var subscribe = new MqttClientSubscribeOptionsBuilder();
@@ -439,6 +484,155 @@ public sealed partial class MqttIngestor(
         }
     }
 
+    /// <summary>Starts draining the retired sessions when no instance does, and hands the lock back when done.</summary>
+    private async Task RetireSessionsAsync(ISlotOwnership ownership, CancellationToken cancellationToken)
+    {
+        if (options.RetiredSessions.Count == 0)
+        {
+            return;
+        }
+
+        if (_retiring is { IsCompleted: true } done)
+        {
+            _retiring = null;
+            await ownership.ReleaseAsync(RetiredSessionsLock, cancellationToken);
+            _retireAgainAt = await done.ConfigureAwait(false) ? DateTimeOffset.MaxValue : time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        }
+
+        if (_retiring is null && time.GetUtcNow() >= _retireAgainAt && await ownership.TryTakeAsync(RetiredSessionsLock, cancellationToken))
+        {
+            _retiring = RetireAllAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Drains and ends every retired session in turn; false when one of them could not be finished (tried again later).</summary>
+    private async Task<bool> RetireAllAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var all = true;
+        foreach (var clientId in options.RetiredSessions)
+        {
+            try
+            {
+                all &= await RetireAsync(clientId, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception error)
+            {
+                LogRetireUnfinished(logger, clientId, Reason(error));
+                all = false;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Resumes a retired session, unsubscribes it so the broker routes nothing more to it, feeds what was queued in it to
+    /// the consumer, and once all of that is acknowledged and quiet, ends the session (session expiry 0 on DISCONNECT).
+    /// Otherwise it disconnects keeping the session, so nothing queued there is lost, and returns false.
+    /// </summary>
+    private async Task<bool> RetireAsync(string clientId, CancellationToken stoppingToken)
+    {
+        var drain = new RetiredSessionDrain();
+        var slot = new Slot(-1, clientId, []);
+        try
+        {
+            slot.Client.ApplicationMessageReceivedAsync += async e =>
+            {
+                e.AutoAcknowledge = false;
+                drain.Received();
+                _draining[e] = drain;
+                await _received.Writer.WriteAsync(e, stoppingToken);
+            };
+            await ConnectWithinAsync(slot, stoppingToken);
+            var unsubscribe = new MqttClientUnsubscribeOptionsBuilder();
+            foreach (var filter in Filters(options.SharedGroup, retained: true).Union(Filters(string.Empty, retained: true)))
+            {
+                unsubscribe.WithTopicFilter(filter);
+            }
+
+            await slot.Client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken);
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken);
+                if (!slot.Client.IsConnected)
+                {
+                    LogRetireUnfinished(logger, clientId, "the connection closed (another client took the session over?)");
+                    return false;
+                }
+
+                var (quiet, waiting, received) = drain.Now();
+                if (quiet >= RetireQuiet && waiting == 0)
+                {
+                    // Ended by connecting once more with clean start and no expiry: the broker discards the old session
+                    // (empty and unsubscribed by now), and the new one ends with the connection. (MQTTnet does not send
+                    // a session expiry of 0 on DISCONNECT, and not every broker honours it there.)
+                    await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), stoppingToken);
+                    using (var ending = new Slot(-1, clientId, []) { Ending = true })
+                    {
+                        await ConnectWithinAsync(ending, stoppingToken);
+                        await ending.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), stoppingToken);
+                    }
+
+                    LogSessionRetired(logger, clientId, received);
+                    return true;
+                }
+
+                if (quiet >= RetireStuck)
+                {
+                    LogRetireUnfinished(logger, clientId, $"{waiting} message(s) not acknowledged for {RetireStuck.TotalSeconds:0} s");
+                    return false;
+                }
+            }
+        }
+        finally
+        {
+            if (slot.Client.IsConnected)
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), limit.Token)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            foreach (var e in _draining.Where(d => d.Value == drain).Select(d => d.Key).ToList())
+            {
+                _draining.TryRemove(e, out _);
+            }
+
+            slot.Dispose();
+        }
+    }
+
+    /// <summary>What a retired session has delivered and how much of it is acknowledged, and when anything last happened.</summary>
+    private sealed class RetiredSessionDrain
+    {
+        private long _received;
+        private long _acknowledged;
+        private long _lastActivity = Environment.TickCount64;
+
+        public void Received()
+        {
+            Interlocked.Increment(ref _received);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        }
+
+        public void Acknowledged()
+        {
+            Interlocked.Increment(ref _acknowledged);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        }
+
+        public (TimeSpan Quiet, long Waiting, long Received) Now()
+        {
+            var received = Interlocked.Read(ref _received);
+            return (TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastActivity)), received - Interlocked.Read(ref _acknowledged), received);
+        }
+    }
+
     /// <summary>One consumer slot this instance owns: its MQTT client and the task that keeps it connected.</summary>
     private sealed class Slot(int number, string clientId, IReadOnlyList<string> filters) : IDisposable
     {
@@ -459,6 +653,9 @@ public sealed partial class MqttIngestor(
         public volatile bool Subscribed;
 
         public volatile bool TakenOver;
+
+        /// <summary>Connects to end the session: clean start, and no expiry after the connection.</summary>
+        public bool Ending { get; init; }
 
         public void Dispose()
         {
@@ -550,6 +747,10 @@ public sealed partial class MqttIngestor(
             try
             {
                 await e.AcknowledgeAsync(cancellationToken);
+                if (!_draining.IsEmpty && _draining.TryRemove(e, out var drain))
+                {
+                    drain.Acknowledged();
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -592,4 +793,10 @@ public sealed partial class MqttIngestor(
 
     [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "{Count} other cloud instance(s) on this database consume through sessions with another prefix than {Prefix} (Mqtt:ClientId): they do not share consumer slots with this one, so the messages queued for one of them wait until that very instance returns. Give every instance the same Mqtt:ClientId, or leave it unset")]
     private static partial void LogStrangers(ILogger logger, int count, string prefix);
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Retired session {ClientId} drained ({Count} message(s) handled) and ended on the broker")]
+    private static partial void LogSessionRetired(ILogger logger, string clientId, long count);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Retired session {ClientId} not finished ({Reason}); kept on the broker, trying again in a minute")]
+    private static partial void LogRetireUnfinished(ILogger logger, string clientId, string reason);
 }
