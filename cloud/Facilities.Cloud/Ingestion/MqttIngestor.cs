@@ -249,8 +249,8 @@ public sealed partial class MqttIngestor(
     }
 
     private async Task<ISlotOwnership> OpenOwnershipAsync(CancellationToken cancellationToken) =>
-        database.Provider == DatabaseProvider.Postgres && options.Slots > 0
-            ? await PostgresSlotLocks.OpenAsync(((Npgsql.NpgsqlDataSource)database.DataSource).ConnectionString, options.SessionPrefix, cancellationToken)
+        database.Provider == DatabaseProvider.Postgres
+            ? await PostgresSlotLocks.OpenAsync(database.ConnectionString, options.SessionPrefix, cancellationToken)
             : new SoleSlotOwnership();
 
     /// <summary>Gives up the slots above this instance's fair share and takes free ones up to it.</summary>
