@@ -80,6 +80,34 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         }
     }
 
+    [Fact]
+    public async Task CloudInstance_LockConnectionCut_StopsConsumingUntilItHoldsItsSlotsAgain()
+    {
+        await using var broker = await MosquittoBroker.StartAsync(Ct, "max_queued_messages 0");
+        var (database, storage) = await Databases.CreateAsync("postgres", postgres, Ct);
+        await using var databaseScope = database;
+        var users = new UserDirectory(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
+        await users.AddAsync("test-admin", "admin", "test-admin-password", Ct);
+        using var instance = new CloudProcess(storage.ConnectionString, broker.Port, (await users.IssueTokenAsync("test-admin", "tests", Ct))!);
+        instance.Start();
+        await WaitForSlotsAsync([instance], "the instance to own every slot", TimeSpan.FromSeconds(60));
+
+        // The server ends the session holding the locks (as a restart of PostgreSQL or a broken link would): the
+        // instance can no longer tell whether another one is taking its slots, so it stops and takes them again.
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'facilities-cloud slots' AND datname = current_database()) t",
+                cancellationToken: Ct)));
+        }
+
+        await UntilAsync(() => Task.FromResult(instance.Logged("Consumer slot ownership unknown")), () => "the instance to stop consuming (event 406)", [instance], TimeSpan.FromSeconds(20));
+        await WaitForSlotsAsync([instance], "the instance to own every slot again", TimeSpan.FromSeconds(30));
+        await using var gateways = await GatewayFleet.ConnectAsync(broker.Port);
+        await gateways.PublishBurstAsync(25);
+        await UntilAsync(async () => await HandledAsync(database) == gateways.Published, () => "every message handled", [instance], TimeSpan.FromSeconds(30), database);
+    }
+
     /// <summary>
     /// Waits until every instance answers, they own every slot between them once, each within its fair share
     /// (ceil(slots / instances)) and with every owned slot connected.
@@ -282,6 +310,8 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
                 Owned = [];
             }
         }
+
+        public bool Logged(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
 
         /// <summary>The last lines the process wrote, for a failure message.</summary>
         public string Tail() => $"{_webPort}: {string.Join(" / ", _output.TakeLast(6))}";
