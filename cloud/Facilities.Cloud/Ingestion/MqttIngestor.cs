@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
+using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 using System.Buffers;
 using MQTTnet;
@@ -18,8 +21,27 @@ public sealed class CloudMqttOptions
 
     public string? Password { get; set; }
 
-    /// <summary>Client id; instances must differ. Default: <c>facilities-cloud-{machine}-{process id}</c>.</summary>
+    /// <summary>
+    /// Prefix of the consumer sessions' client ids: slot k connects as <c>{ClientId}-slot-{k}</c>. The same on every
+    /// instance, because the instances pass the sessions between them. Default: <see cref="SharedGroup"/>, or
+    /// <c>facilities-cloud</c> without one.
+    /// </summary>
     public string? ClientId { get; set; }
+
+    /// <summary>
+    /// Consumer slots: MQTT sessions in the shared group that the instances divide between them (docs/deploy-cloud.md
+    /// § Consumer slots). At least the most instances that should consume at once; the same on every instance. Without
+    /// a shared group (the embedded broker) there is one.
+    /// </summary>
+    public int ConsumerSlots { get; set; } = 8;
+
+    /// <summary>
+    /// Client ids of sessions the cloud no longer consumes through, to drain and end: each instance's own session of a
+    /// version before consumer slots, or the slots above a lowered <see cref="ConsumerSlots"/>. One instance at a time
+    /// resumes each, unsubscribes it (the broker routes nothing more to it), handles what was queued in it and, once
+    /// all of that is acknowledged and nothing has come for a while, ends the session.
+    /// </summary>
+    public List<string> RetiredSessions { get; set; } = [];
 
     /// <summary>
     /// Shared-subscription group: instances in one group split telemetry, events and command results between them.
@@ -57,27 +79,94 @@ public sealed class CloudMqttOptions
     [
         .. BrokerTls.Validate(Tls, Host),
         .. ConnectTimeout > TimeSpan.Zero ? Array.Empty<string>() : [$"Mqtt:ConnectTimeout: must be positive, got {ConnectTimeout}"],
+        .. ConsumerSlots is >= 1 and <= MaxConsumerSlots ? Array.Empty<string>() : [$"Mqtt:ConsumerSlots: must be between 1 and {MaxConsumerSlots}, got {ConsumerSlots}"],
+        .. RetiredSessions.Select((id, i) => (id, i))
+            .Where(r => string.IsNullOrWhiteSpace(r.id) || Enumerable.Range(0, Math.Clamp(ConsumerSlots, 1, MaxConsumerSlots)).Any(k => SlotClientId(k) == r.id))
+            .Select(r => string.IsNullOrWhiteSpace(r.id)
+                ? $"Mqtt:RetiredSessions:{r.i}: empty"
+                : $"Mqtt:RetiredSessions:{r.i}: '{r.id}' is the session of a slot in use (Mqtt:ConsumerSlots {ConsumerSlots}); only sessions no longer used may be retired"),
     ];
+
+    internal const int MaxConsumerSlots = 1024;
+
+    /// <summary>The slots in use: one without a shared group, where a second session would receive every message again.</summary>
+    internal int Slots => string.IsNullOrEmpty(SharedGroup) ? 1 : ConsumerSlots;
+
+    internal string SessionPrefix => !string.IsNullOrEmpty(ClientId) ? ClientId : !string.IsNullOrEmpty(SharedGroup) ? SharedGroup : "facilities-cloud";
+
+    internal string SlotClientId(int slot) => string.Create(CultureInfo.InvariantCulture, $"{SessionPrefix}-slot-{slot}");
 }
 
 /// <summary>
-/// Consumes gateway messages with QoS 1 on a persistent session and acknowledges each one only after its batch
+/// Consumes gateway messages with QoS 1 on persistent sessions and acknowledges each one only after its batch
 /// committed, so a crash before the commit means the broker delivers it again (and the seq check makes that harmless).
-/// Reconnects for ever with backoff.
+/// The sessions are consumer slots (<see cref="CloudMqttOptions.ConsumerSlots"/>) in the shared group, divided between
+/// the live instances by the database (<see cref="ISlotOwnership"/>, <see cref="SlotShare"/>): brokers keep queueing a
+/// dead member's share of a shared subscription in its session, so when an instance dies another one takes its slots,
+/// connects with their client ids and receives what waited there (the broker disconnects a half-dead former owner).
+/// Every slot this instance owns feeds one consumer loop, batch by batch. Each slot reconnects for ever with backoff.
 /// </summary>
-public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
+public sealed partial class MqttIngestor(
+    CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, CloudDatabase database, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
 {
+    /// <summary>How often an instance compares its slots with its fair share (and notices the dead instances' free slots).</summary>
+    private static readonly TimeSpan RebalanceInterval = TimeSpan.FromSeconds(3);
+
     private readonly Channel<MqttApplicationMessageReceivedEventArgs> _received = Channel.CreateBounded<MqttApplicationMessageReceivedEventArgs>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once the first subscription is in place (tests and start-up logs wait for it).</summary>
+    private readonly ConcurrentDictionary<int, Slot> _slots = new();
+
+    private int _liveInstances;
+
+    private int _strangers;
+
+    /// <summary>Received from a retired session and not yet acknowledged, per message (empty unless a retired session drains).</summary>
+    private readonly ConcurrentDictionary<MqttApplicationMessageReceivedEventArgs, RetiredSessionDrain> _draining = new();
+
+    /// <summary>Draining the retired sessions, while this instance holds <see cref="RetiredSessionsLock"/>.</summary>
+    private Task<bool>? _retiring;
+
+    private DateTimeOffset _retireAgainAt = DateTimeOffset.MinValue;
+
+    /// <summary>The lock of the one instance draining the retired sessions: a number past every slot.</summary>
+    private const int RetiredSessionsLock = CloudMqttOptions.MaxConsumerSlots;
+
+    /// <summary>A retired session is ended once nothing has arrived or been acknowledged for this long and nothing waits.</summary>
+    private static readonly TimeSpan RetireQuiet = TimeSpan.FromSeconds(5);
+
+    /// <summary>Without any arrival or acknowledgement for this long, the drain stops and keeps the session for a later try.</summary>
+    private static readonly TimeSpan RetireStuck = TimeSpan.FromSeconds(60);
+
+    /// <summary>Completes once every slot this instance owns has subscribed (tests and start-up logs wait for it).</summary>
     public Task Subscribed => _subscribed.Task;
 
-    public bool Connected { get; private set; }
+    /// <summary>This instance owns at least one slot and every slot it owns is connected.</summary>
+    public bool Connected => _slots.Values is { Count: > 0 } slots && slots.All(s => s.Connected);
 
-    public static IReadOnlyList<string> Filters(string sharedGroup)
+    /// <summary>The slots this instance owns now.</summary>
+    public IReadOnlyList<int> OwnedSlots => [.. _slots.Keys.Order()];
+
+    /// <summary>The owned slots connected to the broker now.</summary>
+    public int ConnectedSlots => _slots.Values.Count(s => s.Connected);
+
+    /// <summary>Slots in all (<see cref="CloudMqttOptions.ConsumerSlots"/>, or 1 without a shared group).</summary>
+    public int TotalSlots => options.Slots;
+
+    /// <summary>Live instances at the last rebalance, this one included.</summary>
+    public int LiveInstances => Volatile.Read(ref _liveInstances);
+
+    /// <summary>All filters, for one consumer: the shared ones and the retained ones.</summary>
+    public static IReadOnlyList<string> Filters(string sharedGroup) => Filters(sharedGroup, retained: true);
+
+    /// <summary>
+    /// A slot's filters. Telemetry, events and command results are shared. Retained topics (gateway status, device state)
+    /// cannot be: brokers do not send retained messages to shared subscriptions; slot 0 alone subscribes to them
+    /// (<paramref name="retained"/>), so they are received once, and whoever owns slot 0 gets them.
+    /// </summary>
+    internal static IReadOnlyList<string> Filters(string sharedGroup, bool retained)
     {
         var shared = string.IsNullOrEmpty(sharedGroup) ? string.Empty : $"$share/{sharedGroup}/";
         return
@@ -85,56 +174,219 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             $"{shared}{Topics.Root}/+/+/devices/+/telemetry",
             $"{shared}{Topics.Root}/+/+/devices/+/events",
             $"{shared}{Topics.Root}/+/+/command-results",
-            $"{Topics.Root}/+/+/devices/+/state",
-            $"{Topics.Root}/+/+/status",
+            .. retained ? [$"{Topics.Root}/+/+/devices/+/state", $"{Topics.Root}/+/+/status"] : Array.Empty<string>(),
         ];
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var client = new MqttClientFactory().CreateMqttClient();
-        client.ApplicationMessageReceivedAsync += async e =>
+        var consumer = ConsumeAsync(stoppingToken);
+        ISlotOwnership? ownership = null;
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    ownership ??= await OpenOwnershipAsync(stoppingToken);
+                    await RebalanceAsync(ownership, stoppingToken);
+                    delay = TimeSpan.FromSeconds(1);
+
+                    // Real time, like the reconnect backoff: a test's manual clock must not stop the consumer.
+                    await Task.Delay(RebalanceInterval, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception error)
+                {
+                    // The database cannot say who owns what, and the locks may have gone with the connection: another
+                    // instance may be taking these slots over now, so stop consuming through them until they are ours again.
+                    LogOwnershipUnknown(logger, error.Message, _slots.Count, delay.TotalSeconds);
+                    foreach (var slot in _slots.Keys.ToList())
+                    {
+                        await StopSlotAsync(slot);
+                    }
+
+                    if (ownership is not null)
+                    {
+                        await ownership.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        ownership = null;
+                    }
+
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                }
+            }
+        }
+        finally
+        {
+            // The batch in hand commits and is acknowledged before the sessions close; then the slots are handed back.
+            // A retired session being drained is left as it is (its client disconnects without ending it).
+            if (_retiring is not null)
+            {
+                await ((Task)_retiring).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            _received.Writer.TryComplete();
+            await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var slot in _slots.Keys.ToList())
+            {
+                await StopSlotAsync(slot);
+                if (ownership is not null)
+                {
+                    await ownership.ReleaseAsync(slot, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+
+            if (ownership is not null)
+            {
+                await ownership.DisposeAsync().AsTask().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task<ISlotOwnership> OpenOwnershipAsync(CancellationToken cancellationToken) =>
+        database.Provider == DatabaseProvider.Postgres
+            ? await PostgresSlotLocks.OpenAsync(database.ConnectionString, options.SessionPrefix, cancellationToken)
+            : new SoleSlotOwnership();
+
+    /// <summary>Gives up the slots above this instance's fair share and takes free ones up to it.</summary>
+    private async Task RebalanceAsync(ISlotOwnership ownership, CancellationToken cancellationToken)
+    {
+        var view = await ownership.ViewAsync(cancellationToken);
+        Volatile.Write(ref _liveInstances, Math.Max(1, view.LiveInstances));
+        if (view.Strangers != _strangers)
+        {
+            _strangers = view.Strangers;
+            if (view.Strangers > 0)
+            {
+                LogStrangers(logger, view.Strangers, options.SessionPrefix);
+            }
+        }
+
+        var moves = SlotShare.Plan(options.Slots, view.LiveInstances, [.. _slots.Keys], view.HeldElsewhere);
+        foreach (var number in moves.Release)
+        {
+            // The session stays on the broker (a plain disconnect keeps it) and collects this slot's share until the
+            // next owner resumes it; unacknowledged messages are redelivered to that owner, and the seq check drops
+            // the ones already handled here.
+            await StopSlotAsync(number);
+            await ownership.ReleaseAsync(number, cancellationToken);
+            var clientId = options.SlotClientId(number);
+            LogSlotReleased(logger, number, clientId, _slots.Count, view.LiveInstances);
+        }
+
+        var taken = new List<Slot>();
+        foreach (var number in moves.Take)
+        {
+            if (await ownership.TryTakeAsync(number, cancellationToken))
+            {
+                var slot = new Slot(number, options.SlotClientId(number), Filters(options.SharedGroup, retained: number == 0));
+                _slots[number] = slot;
+                taken.Add(slot);
+            }
+        }
+
+        foreach (var slot in taken)
+        {
+            LogSlotAcquired(logger, slot.Number, slot.ClientId, _slots.Count, view.LiveInstances);
+            slot.Running = RunSlotAsync(slot, cancellationToken);
+        }
+
+        await RetireSessionsAsync(ownership, cancellationToken);
+        if (_slots.IsEmpty)
+        {
+            // Nothing to wait for: more instances than slots, or every slot held by others for now.
+            _subscribed.TrySetResult();
+        }
+    }
+
+    /// <summary>Disconnects a slot's client without ending its session (a normal disconnect keeps it on the broker).</summary>
+    private async Task StopSlotAsync(int number)
+    {
+        if (!_slots.TryRemove(number, out var slot))
+        {
+            return;
+        }
+
+        await slot.Stopping.CancelAsync();
+        await slot.Running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (slot.Client.IsConnected)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), limit.Token)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        slot.Connected = false;
+        slot.Dispose();
+    }
+
+    /// <summary>Keeps one slot's client connected while the slot is owned, with backoff.</summary>
+    private async Task RunSlotAsync(Slot slot, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, slot.Stopping.Token);
+        var cancellationToken = running.Token;
+        slot.Client.ApplicationMessageReceivedAsync += async e =>
         {
             e.AutoAcknowledge = false;
             await _received.Writer.WriteAsync(e, stoppingToken);
         };
-        client.DisconnectedAsync += e =>
+        slot.Client.DisconnectedAsync += e =>
         {
-            Connected = false;
+            slot.Connected = false;
+            slot.TakenOver |= e.Reason == MqttClientDisconnectReason.SessionTakenOver;
             return Task.CompletedTask;
         };
 
-        var consumer = ConsumeAsync(stoppingToken);
         var delay = TimeSpan.FromSeconds(1);
-        while (!stoppingToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                if (!client.IsConnected)
+                if (!slot.Client.IsConnected)
                 {
-                    await ConnectWithinAsync(client, stoppingToken);
+                    if (slot.TakenOver)
+                    {
+                        // Another client connected with this slot's id while this instance holds the slot. If the
+                        // lock was lost (its database connection broke), the next rebalances find out and stop this
+                        // slot; until then, taking the session straight back would only bounce it between the two.
+                        slot.TakenOver = false;
+                        LogSlotTakenOver(logger, slot.Number, slot.ClientId);
+                        await Task.Delay(2 * RebalanceInterval, cancellationToken);
+                        continue;
+                    }
+
+                    await ConnectWithinAsync(slot, cancellationToken);
                     delay = TimeSpan.FromSeconds(1);
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception error)
             {
-                LogConnectFailed(logger, options.Host ?? "embedded", options.Port, Reason(error), delay.TotalSeconds);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                // One warning per attempt, not one per slot: the others say the same at Debug.
+                var reason = Reason(error);
+                if (slot.Number == _slots.Keys.DefaultIfEmpty(slot.Number).Min())
+                {
+                    LogConnectFailed(logger, options.Host ?? "embedded", options.Port, reason, delay.TotalSeconds);
+                }
+                else
+                {
+                    LogSlotConnectFailed(logger, options.Host ?? "embedded", options.Port, slot.ClientId, reason, delay.TotalSeconds);
+                }
+
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
-        }
-
-        _received.Writer.TryComplete();
-        await consumer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (client.IsConnected)
-        {
-            await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
         }
     }
 
@@ -153,13 +405,13 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
     }
 
     /// <summary>Connects within <see cref="CloudMqttOptions.ConnectTimeout"/>, or throws a timeout that says so.</summary>
-    private async Task ConnectWithinAsync(IMqttClient client, CancellationToken stoppingToken)
+    private async Task ConnectWithinAsync(Slot slot, CancellationToken stoppingToken)
     {
         using var limit = new CancellationTokenSource(options.ConnectTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, limit.Token);
         try
         {
-            await ConnectAsync(client, linked.Token);
+            await ConnectAsync(slot, linked.Token);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
@@ -167,15 +419,16 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
-    private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
+    private async Task ConnectAsync(Slot slot, CancellationToken cancellationToken)
     {
+        var client = slot.Client;
         var host = string.IsNullOrEmpty(options.Host) ? "127.0.0.1" : options.Host;
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(host, options.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId(options.ClientId ?? $"facilities-cloud-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}")
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)options.SessionExpiry.TotalSeconds)
+            .WithClientId(slot.ClientId)
+            .WithCleanStart(slot.Ending)
+            .WithSessionExpiryInterval(slot.Ending ? 0 : (uint)options.SessionExpiry.TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithReceiveMaximum(options.ReceiveMaximum);
         if (!string.IsNullOrEmpty(options.Username))
@@ -200,8 +453,16 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}");
         }
 
+        if (slot.Filters.Count == 0)
+        {
+            // A retired session: nothing to subscribe to.
+            slot.Connected = true;
+            LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", slot.ClientId, result.IsSessionPresent);
+            return;
+        }
+
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (var filter in Filters(options.SharedGroup))
+        foreach (var filter in slot.Filters)
         {
             subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
@@ -214,9 +475,193 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             throw new InvalidOperationException($"the broker refused subscriptions: {string.Join(", ", refused)}");
         }
 
-        Connected = true;
-        LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", result.IsSessionPresent);
-        _subscribed.TrySetResult();
+        slot.Connected = true;
+        slot.Subscribed = true;
+        LogConnected(logger, options.Host ?? "embedded", options.Port, tls is null ? "plain TCP" : $"TLS, server name {tls.ServerName}", slot.ClientId, result.IsSessionPresent);
+        if (_slots.Values.All(s => s.Subscribed))
+        {
+            _subscribed.TrySetResult();
+        }
+    }
+
+    /// <summary>Starts draining the retired sessions when no instance does, and hands the lock back when done.</summary>
+    private async Task RetireSessionsAsync(ISlotOwnership ownership, CancellationToken cancellationToken)
+    {
+        if (options.RetiredSessions.Count == 0)
+        {
+            return;
+        }
+
+        if (_retiring is { IsCompleted: true } done)
+        {
+            _retiring = null;
+            await ownership.ReleaseAsync(RetiredSessionsLock, cancellationToken);
+            _retireAgainAt = await done.ConfigureAwait(false) ? DateTimeOffset.MaxValue : time.GetUtcNow() + TimeSpan.FromMinutes(1);
+        }
+
+        if (_retiring is null && time.GetUtcNow() >= _retireAgainAt && await ownership.TryTakeAsync(RetiredSessionsLock, cancellationToken))
+        {
+            _retiring = RetireAllAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Drains and ends every retired session in turn; false when one of them could not be finished (tried again later).</summary>
+    private async Task<bool> RetireAllAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var all = true;
+        foreach (var clientId in options.RetiredSessions)
+        {
+            try
+            {
+                all &= await RetireAsync(clientId, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception error)
+            {
+                LogRetireUnfinished(logger, clientId, Reason(error));
+                all = false;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Resumes a retired session, unsubscribes it so the broker routes nothing more to it, feeds what was queued in it to
+    /// the consumer, and once all of that is acknowledged and quiet, ends the session (session expiry 0 on DISCONNECT).
+    /// Otherwise it disconnects keeping the session, so nothing queued there is lost, and returns false.
+    /// </summary>
+    private async Task<bool> RetireAsync(string clientId, CancellationToken stoppingToken)
+    {
+        var drain = new RetiredSessionDrain();
+        var slot = new Slot(-1, clientId, []);
+        try
+        {
+            slot.Client.ApplicationMessageReceivedAsync += async e =>
+            {
+                e.AutoAcknowledge = false;
+                drain.Received();
+                _draining[e] = drain;
+                await _received.Writer.WriteAsync(e, stoppingToken);
+            };
+            await ConnectWithinAsync(slot, stoppingToken);
+            var unsubscribe = new MqttClientUnsubscribeOptionsBuilder();
+            foreach (var filter in Filters(options.SharedGroup, retained: true).Union(Filters(string.Empty, retained: true)))
+            {
+                unsubscribe.WithTopicFilter(filter);
+            }
+
+            await slot.Client.UnsubscribeAsync(unsubscribe.Build(), stoppingToken);
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken);
+                if (!slot.Client.IsConnected)
+                {
+                    LogRetireUnfinished(logger, clientId, "the connection closed (another client took the session over?)");
+                    return false;
+                }
+
+                var (quiet, waiting, received) = drain.Now();
+                if (quiet >= RetireQuiet && waiting == 0)
+                {
+                    // Ended by connecting once more with clean start and no expiry: the broker discards the old session
+                    // (empty and unsubscribed by now), and the new one ends with the connection. (MQTTnet does not send
+                    // a session expiry of 0 on DISCONNECT, and not every broker honours it there.)
+                    await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), stoppingToken);
+                    using (var ending = new Slot(-1, clientId, []) { Ending = true })
+                    {
+                        await ConnectWithinAsync(ending, stoppingToken);
+                        await ending.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), stoppingToken);
+                    }
+
+                    LogSessionRetired(logger, clientId, received);
+                    return true;
+                }
+
+                if (quiet >= RetireStuck)
+                {
+                    LogRetireUnfinished(logger, clientId, $"{waiting} message(s) not acknowledged for {RetireStuck.TotalSeconds:0} s");
+                    return false;
+                }
+            }
+        }
+        finally
+        {
+            if (slot.Client.IsConnected)
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await slot.Client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), limit.Token)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            foreach (var e in _draining.Where(d => d.Value == drain).Select(d => d.Key).ToList())
+            {
+                _draining.TryRemove(e, out _);
+            }
+
+            slot.Dispose();
+        }
+    }
+
+    /// <summary>What a retired session has delivered and how much of it is acknowledged, and when anything last happened.</summary>
+    private sealed class RetiredSessionDrain
+    {
+        private long _received;
+        private long _acknowledged;
+        private long _lastActivity = Environment.TickCount64;
+
+        public void Received()
+        {
+            Interlocked.Increment(ref _received);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        }
+
+        public void Acknowledged()
+        {
+            Interlocked.Increment(ref _acknowledged);
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        }
+
+        public (TimeSpan Quiet, long Waiting, long Received) Now()
+        {
+            var received = Interlocked.Read(ref _received);
+            return (TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastActivity)), received - Interlocked.Read(ref _acknowledged), received);
+        }
+    }
+
+    /// <summary>One consumer slot this instance owns: its MQTT client and the task that keeps it connected.</summary>
+    private sealed class Slot(int number, string clientId, IReadOnlyList<string> filters) : IDisposable
+    {
+        public int Number { get; } = number;
+
+        public string ClientId { get; } = clientId;
+
+        public IReadOnlyList<string> Filters { get; } = filters;
+
+        public IMqttClient Client { get; } = new MqttClientFactory().CreateMqttClient();
+
+        public CancellationTokenSource Stopping { get; } = new();
+
+        public Task Running { get; set; } = Task.CompletedTask;
+
+        public volatile bool Connected;
+
+        public volatile bool Subscribed;
+
+        public volatile bool TakenOver;
+
+        /// <summary>Connects to end the session: clean start, and no expiry after the connection.</summary>
+        public bool Ending { get; init; }
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Stopping.Dispose();
+        }
     }
 
     private async Task ConsumeAsync(CancellationToken cancellationToken)
@@ -302,6 +747,10 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
             try
             {
                 await e.AcknowledgeAsync(cancellationToken);
+                if (!_draining.IsEmpty && _draining.TryRemove(e, out var drain))
+                {
+                    drain.Acknowledged();
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -315,8 +764,8 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
         }
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} over {Transport} (session resumed: {Resumed})")]
-    private static partial void LogConnected(ILogger logger, string host, int port, string transport, bool resumed);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Consuming from MQTT broker {Host}:{Port} over {Transport} as {ClientId} (session resumed: {Resumed})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string transport, string clientId, bool resumed);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port}: {Error}; retrying in {Seconds} s")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, string error, double seconds);
@@ -326,4 +775,28 @@ public sealed partial class MqttIngestor(CloudMqttOptions options, IngestPipelin
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "Acknowledging {Topic} failed: {Error}")]
     private static partial void LogAckFailed(ILogger logger, string topic, string error);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Consumer slot {Slot} ({ClientId}) acquired; this instance owns {Owned} slot(s), {Live} instance(s) live")]
+    private static partial void LogSlotAcquired(ILogger logger, int slot, string clientId, int owned, int live);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "Consumer slot {Slot} ({ClientId}) released for another instance (session kept); this instance owns {Owned} slot(s), {Live} instance(s) live")]
+    private static partial void LogSlotReleased(ILogger logger, int slot, string clientId, int owned, int live);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Error, Message = "Consumer slot ownership unknown ({Error}): stopped consuming through {Count} slot(s); asking the database again in {Seconds} s")]
+    private static partial void LogOwnershipUnknown(ILogger logger, string error, int count, double seconds);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Warning, Message = "Consumer slot {Slot}: another client took over session {ClientId} while this instance holds the slot (is another cloud using the same Mqtt:ClientId on this broker?)")]
+    private static partial void LogSlotTakenOver(ILogger logger, int slot, string clientId);
+
+    [LoggerMessage(EventId = 408, Level = LogLevel.Debug, Message = "MQTT broker {Host}:{Port} ({ClientId}): {Error}; retrying in {Seconds} s")]
+    private static partial void LogSlotConnectFailed(ILogger logger, string host, int port, string clientId, string error, double seconds);
+
+    [LoggerMessage(EventId = 409, Level = LogLevel.Warning, Message = "{Count} other cloud instance(s) on this database consume through sessions with another prefix than {Prefix} (Mqtt:ClientId): they do not share consumer slots with this one, so the messages queued for one of them wait until that very instance returns. Give every instance the same Mqtt:ClientId, or leave it unset")]
+    private static partial void LogStrangers(ILogger logger, int count, string prefix);
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Retired session {ClientId} drained ({Count} message(s) handled) and ended on the broker")]
+    private static partial void LogSessionRetired(ILogger logger, string clientId, long count);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Retired session {ClientId} not finished ({Reason}); kept on the broker, trying again in a minute")]
+    private static partial void LogRetireUnfinished(ILogger logger, string clientId, string reason);
 }

@@ -39,7 +39,13 @@ public static class MetricsEndpoint
                 [("", ingestion.Stalled ? 1 : 0)]);
             Metric("facilities_cloud_ingestion_waiting_seconds", "gauge", "How long the batch in hand has waited to be stored (0 when none waits).", [("", ingestion.Waiting.TotalSeconds)]);
             Metric("facilities_cloud_ingestion_store_failures_total", "counter", "Failed attempts to store a batch (retried) since start-up.", [("", ingestion.Failures)]);
-            Metric("facilities_cloud_mqtt_connected", "gauge", "1 while the consumer is connected to the broker.", [("", consumer.Connected ? 1 : 0)]);
+            Metric("facilities_cloud_mqtt_connected", "gauge", "1 while the consumer is connected to the broker (every consumer slot this instance owns).", [("", consumer.Connected ? 1 : 0)]);
+            Metric("facilities_cloud_mqtt_slots", "gauge", "Consumer slots in all (Mqtt:ConsumerSlots), divided between the live instances.", [("", consumer.TotalSlots)]);
+            Metric("facilities_cloud_mqtt_slots_owned", "gauge", "Consumer slots this instance owns now.", [("", consumer.OwnedSlots.Count)]);
+            Metric("facilities_cloud_mqtt_slot_owned", "gauge", "1 for each consumer slot this instance owns (its session is {Mqtt:ClientId}-slot-{slot}).",
+                consumer.OwnedSlots.Select(s => (string.Create(CultureInfo.InvariantCulture, $"{{slot=\"{s}\"}}"), 1.0)));
+            Metric("facilities_cloud_mqtt_slots_connected", "gauge", "Consumer slots this instance owns and has connected to the broker.", [("", consumer.ConnectedSlots)]);
+            Metric("facilities_cloud_mqtt_live_instances", "gauge", "Cloud instances alive at the last rebalance of the consumer slots, this one included.", [("", consumer.LiveInstances)]);
             var influx = store.Snapshot();
             Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up.",
                 [("{fate=\"written\"}", influx.Written), ("{fate=\"dropped\"}", influx.Dropped), ("{fate=\"rejected\"}", influx.Rejected)]);

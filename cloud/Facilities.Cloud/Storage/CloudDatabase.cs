@@ -35,12 +35,19 @@ public sealed class CloudDatabase : IAsyncDisposable
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    private CloudDatabase(DatabaseProvider provider, DbDataSource dataSource)
+    private CloudDatabase(DatabaseProvider provider, DbDataSource dataSource, string connectionString)
     {
         Provider = provider;
         DataSource = dataSource;
         Dialect = new SqlDialect(provider);
+        ConnectionString = connectionString;
     }
+
+    /// <summary>
+    /// The configured connection string, password included (a data source may hide it), for the few connections that
+    /// live outside the pool: the consumer slots' advisory locks (Ingestion/SlotOwnership.cs).
+    /// </summary>
+    internal string ConnectionString { get; }
 
     public DatabaseProvider Provider { get; }
 
@@ -53,8 +60,8 @@ public sealed class CloudDatabase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         return options.Provider.ToUpperInvariant() switch
         {
-            "SQLITE" => new CloudDatabase(DatabaseProvider.Sqlite, SqliteFactory.Instance.CreateDataSource(SqliteConnectionString(options.ConnectionString))),
-            "POSTGRES" or "POSTGRESQL" => new CloudDatabase(DatabaseProvider.Postgres, NpgsqlDataSource.Create(options.ConnectionString)),
+            "SQLITE" => new CloudDatabase(DatabaseProvider.Sqlite, SqliteFactory.Instance.CreateDataSource(SqliteConnectionString(options.ConnectionString)), options.ConnectionString),
+            "POSTGRES" or "POSTGRESQL" => new CloudDatabase(DatabaseProvider.Postgres, NpgsqlDataSource.Create(options.ConnectionString), options.ConnectionString),
             _ => throw new ArgumentException($"Storage:Provider '{options.Provider}' is not supported (use 'sqlite' or 'postgres')", nameof(options)),
         };
     }
