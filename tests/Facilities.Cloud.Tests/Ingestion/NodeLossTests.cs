@@ -30,7 +30,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         await using var broker = await MosquittoBroker.StartAsync(Ct, "max_queued_messages 0");
         var (database, storage) = await Databases.CreateAsync("postgres", postgres, Ct);
         await using var databaseScope = database;
-        var users = new UserDirectory(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
+        var users = new UserStore(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
         await users.AddAsync("test-admin", "admin", "test-admin-password", Ct);
         var token = (await users.IssueTokenAsync("test-admin", "tests", Ct))!;
 
@@ -86,7 +86,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         await using var broker = await MosquittoBroker.StartAsync(Ct, "max_queued_messages 0");
         var (database, storage) = await Databases.CreateAsync("postgres", postgres, Ct);
         await using var databaseScope = database;
-        var users = new UserDirectory(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
+        var users = new UserStore(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
         await users.AddAsync("test-admin", "admin", "test-admin-password", Ct);
         using var instance = new CloudProcess(storage.ConnectionString, broker.Port, (await users.IssueTokenAsync("test-admin", "tests", Ct))!);
         instance.Start();
