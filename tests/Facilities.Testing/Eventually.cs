@@ -35,8 +35,12 @@ public static class Eventually
     /// Polls <paramref name="condition"/> until it holds or <paramref name="limit"/> passes, and says which; for a
     /// caller that asserts the outcome itself with a better message than a timeout.
     /// </summary>
-    public static async Task<bool> HoldsWithinAsync(Func<bool> condition, TimeSpan limit, CancellationToken cancellationToken, TimeSpan? poll = null) =>
-        await ProbeAsync(() => Task.FromResult(condition() ? Held : null), limit, poll, eachPoll: null, cancellationToken) is not null;
+    public static async Task<bool> HoldsWithinAsync(Func<Task<bool>> condition, TimeSpan limit, CancellationToken cancellationToken, TimeSpan? poll = null) =>
+        await ProbeAsync(async () => await condition() ? Held : null, limit, poll, eachPoll: null, cancellationToken) is not null;
+
+    /// <inheritdoc cref="HoldsWithinAsync(Func{Task{bool}}, TimeSpan, CancellationToken, TimeSpan?)"/>
+    public static Task<bool> HoldsWithinAsync(Func<bool> condition, TimeSpan limit, CancellationToken cancellationToken, TimeSpan? poll = null) =>
+        HoldsWithinAsync(() => Task.FromResult(condition()), limit, cancellationToken, poll);
 
     private static async Task<T?> ProbeAsync<T>(Func<Task<T?>> probe, TimeSpan limit, TimeSpan? poll, Action? eachPoll, CancellationToken cancellationToken)
     {

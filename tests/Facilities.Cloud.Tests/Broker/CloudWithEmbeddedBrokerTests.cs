@@ -116,24 +116,26 @@ public sealed class CloudWithEmbeddedBrokerTests
         /// <summary>Polls the database until <paramref name="done"/> holds (ingestion is asynchronous), for 10 s at most.</summary>
         public async Task<T> WaitForAsync<T>(Func<System.Data.Common.DbConnection, Task<T>> query, Func<T, bool> done)
         {
-            for (var attempt = 0; ; attempt++)
+            async Task<T> QueryAsync()
             {
                 await using var connection = await Database.OpenAsync(Token);
-                try
-                {
-                    var value = await query(connection);
-                    if (done(value) || attempt == 200)
-                    {
-                        return value;
-                    }
-                }
-                catch (InvalidOperationException) when (attempt < 200)
-                {
-                    // QuerySingle before the row exists.
-                }
-
-                await Task.Delay(50, Token);
+                return await query(connection);
             }
+
+            await Eventually.HoldsWithinAsync(
+                async () =>
+                {
+                    try
+                    {
+                        return done(await QueryAsync());
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return false; // QuerySingle before the row exists.
+                    }
+                },
+                TimeSpan.FromSeconds(10), Token);
+            return await QueryAsync();
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)
