@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Facilities.Testing;
 
 namespace Facilities.Cloud.Benchmarks;
 
@@ -45,16 +46,12 @@ internal sealed class MosquittoSubscriber(int port, string clientId)
     /// <summary>Through <c>sh -c 'exec …'</c> only for the redirection to /dev/null: the shell becomes mosquitto_sub.</summary>
     private static async Task<int> RunAsync(string command, CancellationToken cancellationToken)
     {
-        using var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"exec {command} > /dev/null"]) { RedirectStandardError = true })
-            ?? throw new InvalidOperationException("could not start /bin/sh");
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var text = await errors;
-        if (text.Length > 0)
+        var run = await ChildProcess.RunAsync("/bin/sh", ["-c", $"exec {command} > /dev/null"], Timeout.InfiniteTimeSpan, cancellationToken);
+        if (run.Stderr.Length > 0)
         {
-            await Console.Error.WriteAsync($"mosquitto_sub: {text}");
+            await Console.Error.WriteAsync($"mosquitto_sub: {run.Stderr}");
         }
 
-        return process.ExitCode;
+        return run.ExitCode;
     }
 }

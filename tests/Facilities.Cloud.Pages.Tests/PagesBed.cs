@@ -71,7 +71,7 @@ public sealed class PagesBed : IAsyncLifetime
         _gateway = GatewayRuntime.Start(Gateway(Community), new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 },
             new MqttOptions { Port = _broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
         await Eventually.HoldsAsync(async () => await Cloud.CountAsync("SELECT COUNT(*) FROM devices WHERE state = 'online'") == 4,
-            "four devices online in the cloud", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+            "four devices online in the cloud", TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken, TimeSpan.FromMilliseconds(200));
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Facilities.Demo.Tests;
 
@@ -25,24 +23,9 @@ public sealed class DemoProcessTests : IDisposable
     public async Task Demo_StartsPrintsWhatToDo_AndStopsCleanlyOnSigint()
     {
         var webPort = FreePort.Next();
-        using var demo = Start(Arguments(webPort), out var output);
-        try
-        {
-            await RunAndInterruptAsync(demo, output, webPort);
-        }
-        finally
-        {
-            if (!demo.HasExited)
-            {
-                demo.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
-    private async Task RunAndInterruptAsync(Process demo, StringBuilder output, int webPort)
-    {
-        await Poll.UntilAsync(() => Task.FromResult(Text(output).Contains("Ctrl-C stops everything", StringComparison.Ordinal) || demo.HasExited), "the demo to say it is ready", TimeSpan.FromMinutes(2));
-        var ready = Text(output);
+        await using var demo = Start(Arguments(webPort));
+        await Eventually.HoldsAsync(() => Text(demo).Contains("Ctrl-C stops everything", StringComparison.Ordinal) || demo.HasExited, "the demo to say it is ready", TimeSpan.FromMinutes(2), Ct);
+        var ready = Text(demo);
         Assert.False(demo.HasExited, ready);
         Assert.Contains("72/72 controllers online", ready, StringComparison.Ordinal);
         Assert.Contains($"http://127.0.0.1:{webPort}/api/alerts?state=open", ready, StringComparison.Ordinal);
@@ -51,15 +34,9 @@ public sealed class DemoProcessTests : IDisposable
         Assert.Contains("serial", ready, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_directory, "serial", "line-aed")), "the AED line's pty link is missing");
 
-        using (var kill = Process.Start("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync(Ct);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        await demo.WaitForExitAsync(timeout.Token);
-        var all = Text(output);
+        await demo.SignalAsync("INT");
+        await ExitAsync(demo);
+        var all = Text(demo);
         Assert.Equal(0, demo.ExitCode);
         Assert.EndsWith("Stopped cleanly.", all.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", all, StringComparison.Ordinal);
@@ -77,49 +54,32 @@ public sealed class DemoProcessTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        using var demo = Start(Arguments(port), out var output);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        await demo.WaitForExitAsync(timeout.Token);
+        await using var demo = Start(Arguments(port));
+        await ExitAsync(demo);
         Assert.Equal(2, demo.ExitCode);
-        Assert.Contains($"port {port} on 127.0.0.1 (the cloud's web pages and API) is already in use", Text(output), StringComparison.Ordinal);
-        Assert.Contains("--web-port", Text(output), StringComparison.Ordinal);
+        Assert.Contains($"port {port} on 127.0.0.1 (the cloud's web pages and API) is already in use", Text(demo), StringComparison.Ordinal);
+        Assert.Contains("--web-port", Text(demo), StringComparison.Ordinal);
     }
 
-    private static Process Start(IEnumerable<string> arguments, out StringBuilder output)
-    {
+    private static ChildProcess Start(IEnumerable<string> arguments) =>
         // Started the way a terminal starts it. A test run that is itself a background job of a non-interactive shell
         // inherits SIGINT ignored, which .NET (like any program) then keeps ignoring; exec through Python with SIGINT
         // back at its default, so Ctrl-C means what it means in a terminal.
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])", "dotnet" })
-        {
-            start.ArgumentList.Add(argument);
-        }
+        ChildProcess.Start("facilities-demo", "python3",
+        [
+            "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])", "dotnet",
+            Path.Combine(AppContext.BaseDirectory, "facilities-demo.dll"), .. arguments,
+        ], new ChildProcessOptions { StopGrace = TimeSpan.Zero });
 
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facilities-demo.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        var text = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        output = text;
-        return process;
-    }
-
-    private static string Text(StringBuilder output)
+    private static async Task ExitAsync(ChildProcess demo)
     {
-        lock (output)
+        if (!await demo.WaitForExitAsync(TimeSpan.FromSeconds(60), Ct))
         {
-            return output.ToString();
+            throw new TimeoutException($"the demo did not exit within 60 s:\n{demo.Tail()}");
         }
     }
+
+    private static string Text(ChildProcess demo) => string.Join('\n', demo.Output);
 
     public void Dispose()
     {

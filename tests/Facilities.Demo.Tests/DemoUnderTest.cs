@@ -20,6 +20,9 @@ public sealed class DemoUnderTest : IAsyncDisposable
         Simulator = new HttpClient { BaseAddress = new Uri(demo.SimulatorUrl) };
     }
 
+    /// <summary>How often the demo tests probe the cloud's API for what they wait for (more often only loads the machine).</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
     public DemoEstate Demo { get; }
 
     public HttpClient Cloud { get; }
@@ -60,7 +63,7 @@ public sealed class DemoUnderTest : IAsyncDisposable
     }
 
     public Task WaitUntilEveryDeviceIsOnlineAsync() =>
-        Poll.UntilAsync(async () => await Demo.DevicesOnlineAsync(Ct) == Demo.DeviceCount, $"all {Demo.DeviceCount} devices online in the cloud", TimeSpan.FromSeconds(90));
+        Eventually.HoldsAsync(async () => await Demo.DevicesOnlineAsync(Ct) == Demo.DeviceCount, $"all {Demo.DeviceCount} devices online in the cloud", TimeSpan.FromSeconds(90), Ct, PollInterval);
 
     public async Task<JsonElement> GetAsync(string path) =>
         JsonDocument.Parse(await Cloud.GetStringAsync(path, Ct)).RootElement.Clone();
@@ -87,10 +90,10 @@ public sealed class DemoUnderTest : IAsyncDisposable
 
     public async Task<JsonElement> FiringAlertAsync(string ruleId, string device, TimeSpan limit)
     {
-        var alert = await Poll.UntilAsync<JsonElement?>(
+        var alert = await Eventually.FoundAsync<JsonElement?>(
             async () => (await AlertsAsync(ruleId, device)).Cast<JsonElement?>().FirstOrDefault(a => a!.Value.GetProperty("state").GetString() == "firing"),
             $"{ruleId} firing on {device}",
-            limit);
+            limit, Ct, PollInterval);
         return alert!.Value;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -26,8 +25,7 @@ public sealed partial class GatewayPowerCutTests : IDisposable
             await demo.WaitUntilEveryDeviceIsOnlineAsync();
             await Task.Delay(TimeSpan.FromSeconds(5), Ct); // a stream of telemetry in flight when the power goes
             var cut = DateTimeOffset.UtcNow;
-            gateway.Kill(); // SIGKILL
-            await gateway.WaitForExitAsync(Ct);
+            await gateway.KillAsync(); // SIGKILL
 
             var offline = await demo.FiringAlertAsync("gateway.offline", $"gateway:{DemoEstate.GatewayId}", TimeSpan.FromSeconds(60));
             Assert.Equal("critical", offline.GetProperty("severity").GetString());
@@ -36,12 +34,12 @@ public sealed partial class GatewayPowerCutTests : IDisposable
             Assert.Single(open, a => a.GetProperty("ruleId").GetString() == "gateway.offline");
             Assert.DoesNotContain(open, a => a.GetProperty("ruleId").GetString() is "device.offline" or "device.stale");
 
-            gateway.Dispose();
+            await gateway.DisposeAsync();
             gateway = StartGateway(demo.Demo);
             var back = DateTimeOffset.UtcNow;
-            await Poll.UntilAsync(
+            await Eventually.HoldsAsync(
                 async () => (await demo.AlertsAsync("gateway.offline", $"gateway:{DemoEstate.GatewayId}")).All(a => a.GetProperty("state").GetString() == "resolved"),
-                "the gateway-offline alert to resolve", TimeSpan.FromSeconds(60));
+                "the gateway-offline alert to resolve", TimeSpan.FromSeconds(60), Ct, DemoUnderTest.PollInterval);
             await demo.WaitUntilEveryDeviceIsOnlineAsync();
             Assert.Single(await demo.AlertsAsync("gateway.offline", $"gateway:{DemoEstate.GatewayId}"));
 
@@ -52,7 +50,7 @@ public sealed partial class GatewayPowerCutTests : IDisposable
             Assert.Equal(0, ingestion.GetProperty("deadLettered").GetInt64());
 
             // …and every telemetry line reached InfluxDB, from before the cut and after the return.
-            await Poll.UntilAsync(async () => Metric(await demo.Cloud.GetStringAsync("/metrics", Ct), "facilities_cloud_influx_buffered_lines") == 0, "InfluxDB writes to drain", TimeSpan.FromSeconds(30));
+            await Eventually.HoldsAsync(async () => Metric(await demo.Cloud.GetStringAsync("/metrics", Ct), "facilities_cloud_influx_buffered_lines") == 0, "InfluxDB writes to drain", TimeSpan.FromSeconds(30), Ct, DemoUnderTest.PollInterval);
             var metrics = await demo.Cloud.GetStringAsync("/metrics", Ct);
             Assert.True(Metric(metrics, "facilities_cloud_influx_lines_total{fate=\"written\"}") > 0);
             Assert.Equal(0, Metric(metrics, "facilities_cloud_influx_lines_total{fate=\"dropped\"}"));
@@ -64,13 +62,7 @@ public sealed partial class GatewayPowerCutTests : IDisposable
         }
         finally
         {
-            if (!gateway.HasExited)
-            {
-                gateway.Kill();
-                await gateway.WaitForExitAsync(CancellationToken.None);
-            }
-
-            gateway.Dispose();
+            await gateway.DisposeAsync();
         }
     }
 
@@ -86,28 +78,17 @@ public sealed partial class GatewayPowerCutTests : IDisposable
     /// It runs on this test host's runtime configuration and dependency list: next to an ASP.NET Core app the
     /// gateway's own list lacks Microsoft.Extensions.Hosting, which the shared framework provides here.
     /// </remarks>
-    private Process StartGateway(DemoEstate demo)
+    private ChildProcess StartGateway(DemoEstate demo)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         var here = AppContext.BaseDirectory;
-        foreach (var argument in new[]
-        {
+        return ChildProcess.Start("facilities-gateway", "dotnet",
+        [
             "exec", "--runtimeconfig", Path.Combine(here, "Facilities.Demo.Tests.runtimeconfig.json"), "--depsfile", Path.Combine(here, "Facilities.Demo.Tests.deps.json"),
             Path.Combine(here, "facilities-gateway.dll"), "--site", demo.GatewaySiteFile, "--data", _gatewayData,
             "--Mqtt:Host", "127.0.0.1", "--Mqtt:Port", demo.MqttPort.ToString(CultureInfo.InvariantCulture),
             "--Mqtt:Username", demo.GatewayUsername, "--Mqtt:Password", demo.GatewayPassword,
             "--Mqtt:MaxReconnectDelay", "00:00:00.500", "--Gateway:MetricsPort", "0",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        ], new ChildProcessOptions { StopGrace = TimeSpan.Zero });
     }
 
     public void Dispose() => Directory.Delete(_gatewayData, recursive: true);

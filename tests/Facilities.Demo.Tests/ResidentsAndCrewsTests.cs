@@ -42,16 +42,16 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         var firedAt = alert.GetProperty("firedAt").GetDateTimeOffset();
 
         // Its work order: respond within 30 minutes of the alert firing, for the elevator team.
-        var order = await Poll.UntilAsync<JsonElement?>(
+        var order = await Eventually.FoundAsync<JsonElement?>(
             async () => (await Demo.GetAsync("/api/work-orders")).EnumerateArray().Cast<JsonElement?>().FirstOrDefault(o => o!.Value.GetProperty("device").GetString() == "b03-elevator-2"),
-            "the trapped passenger's work order", TimeSpan.FromSeconds(30));
+            "the trapped passenger's work order", TimeSpan.FromSeconds(30), Ct, DemoUnderTest.PollInterval);
         Assert.Equal("elevator", order!.Value.GetProperty("team").GetString());
         Assert.Equal(TimeSpan.FromMinutes(30), order.Value.GetProperty("respondBy").GetDateTimeOffset() - firedAt);
 
         // The duty engineer is notified through the webhook, and the receiver's log has it.
-        var notice = await Poll.UntilAsync<JsonElement?>(
+        var notice = await Eventually.FoundAsync<JsonElement?>(
             async () => (await Demo.Demo.Notifications.ReadAsync(Ct)).Cast<JsonElement?>().FirstOrDefault(n => n!.Value.GetProperty("alertId").GetInt64() == id),
-            "the notification in the webhook log", TimeSpan.FromSeconds(30));
+            "the notification in the webhook log", TimeSpan.FromSeconds(30), Ct, DemoUnderTest.PollInterval);
         Assert.Equal("firing", notice!.Value.GetProperty("event").GetString());
         Assert.Contains("Passenger trapped", notice.Value.GetProperty("subject").GetString(), StringComparison.Ordinal);
 
@@ -110,9 +110,9 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         static string StateOf(JsonElement shed, int port) =>
             shed.GetProperty("ports").EnumerateArray().Single(p => p.GetProperty("port").GetInt32() == port).GetProperty("state").GetString()!;
 
-        var shed = await Poll.UntilAsync<JsonElement?>(
+        var shed = await Eventually.FoundAsync<JsonElement?>(
             async () => await ShedAsync() is var s && s.GetProperty("ports").EnumerateArray().Any(p => p.GetProperty("state").GetString() == "free") ? s : null,
-            "a free port on shed-1", TimeSpan.FromSeconds(60));
+            "a free port on shed-1", TimeSpan.FromSeconds(60), Ct, DemoUnderTest.PollInterval);
         var port = shed!.Value.GetProperty("ports").EnumerateArray().First(p => p.GetProperty("state").GetString() == "free").GetProperty("port").GetInt32();
         var freeBefore = shed.Value.GetProperty("free").GetInt32();
 
@@ -121,7 +121,7 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
             plug.EnsureSuccessStatusCode();
         }
 
-        var taken = await Poll.UntilAsync<JsonElement?>(async () => await ShedAsync() is var s && StateOf(s, port) == "charging" ? s : null, $"port {port} charging", TimeSpan.FromSeconds(30));
+        var taken = await Eventually.FoundAsync<JsonElement?>(async () => await ShedAsync() is var s && StateOf(s, port) == "charging" ? s : null, $"port {port} charging", TimeSpan.FromSeconds(30), Ct, DemoUnderTest.PollInterval);
         Assert.True(taken!.Value.GetProperty("free").GetInt32() < freeBefore + 1, "the free count did not go down");
         Assert.False(StateOf(taken.Value, port) == "free");
 
@@ -130,7 +130,7 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
             unplug.EnsureSuccessStatusCode();
         }
 
-        await Poll.UntilAsync(async () => StateOf(await ShedAsync(), port) == "free", $"port {port} free again", TimeSpan.FromSeconds(30));
+        await Eventually.HoldsAsync(async () => StateOf(await ShedAsync(), port) == "free", $"port {port} free again", TimeSpan.FromSeconds(30), Ct, DemoUnderTest.PollInterval);
     }
 
     [Fact]
@@ -140,10 +140,10 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         // under its setpoint while firing hard, for 10 minutes: the alert pends about two minutes after the fault and
         // fires ten minutes later (pending to firing on the real gateway and broker: EveryFaultTests; the firing time
         // against the rooms' temperature over the model's hours: BoilerRuleTests). Here: the demo as users run it.
-        var alert = await Poll.UntilAsync<JsonElement?>(
+        var alert = await Eventually.FoundAsync<JsonElement?>(
             async () => (await Demo.AlertsAsync("boiler.supply-low-while-burning", "boiler-1")).Cast<JsonElement?>()
                 .FirstOrDefault(a => a!.Value.GetProperty("state").GetString() is "pending" or "firing"),
-            "boiler.supply-low-while-burning pending on boiler-1", TimeSpan.FromMinutes(6));
+            "boiler.supply-low-while-burning pending on boiler-1", TimeSpan.FromMinutes(6), Ct, DemoUnderTest.PollInterval);
         var room = await Demo.SimulatedValueAsync("boiler-1", "room_temperature");
         Assert.Equal("warning", alert!.Value.GetProperty("severity").GetString());
         Assert.True(room >= 19, $"the alert came {fixture.SinceBoilerFault.Elapsed} after the fault, when the room was already at {room:0.0} °C");

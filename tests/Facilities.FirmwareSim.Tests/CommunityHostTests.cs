@@ -211,17 +211,8 @@ public sealed class CommunityHostTests : IDisposable
 
     private static async Task<(int Code, string Output)> RunCliAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facilities-sim.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Ct) + await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
-        return (process.ExitCode, output);
+        var run = await ChildProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "facilities-sim.dll"), .. arguments], TimeSpan.FromMinutes(2), Ct);
+        return (run.ExitCode, run.Stdout + run.Stderr);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

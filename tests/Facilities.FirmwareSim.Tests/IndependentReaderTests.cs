@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Facilities.FirmwareSim.Community;
@@ -88,17 +87,11 @@ public sealed partial class IndependentReaderTests
     private static async Task<ushort[]> ReadAsync(string port, RegisterTable table, int start, int count)
     {
         var type = table switch { RegisterTable.Coils => "0", RegisterTable.DiscreteInputs => "1", RegisterTable.InputRegisters => "3", _ => "4" };
-        var info = new ProcessStartInfo(Mbpoll) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-m", "tcp", "-p", port, "-a", "7", "-t", type, "-0", "-r", start.ToString(CultureInfo.InvariantCulture),
-            "-c", count.ToString(CultureInfo.InvariantCulture), "-1", "-o", "2", "127.0.0.1" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
+        var run = await ChildProcess.RunAsync(Mbpoll,
+            ["-m", "tcp", "-p", port, "-a", "7", "-t", type, "-0", "-r", start.ToString(CultureInfo.InvariantCulture),
+             "-c", count.ToString(CultureInfo.InvariantCulture), "-1", "-o", "2", "127.0.0.1"],
+            TimeSpan.FromMinutes(1), Ct);
+        var (output, errors) = (run.Stdout, run.Stderr);
         var words = new ushort[count];
         var seen = 0;
         foreach (Match line in ValueLine().Matches(output))

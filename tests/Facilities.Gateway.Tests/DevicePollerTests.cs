@@ -44,11 +44,8 @@ public sealed class DevicePollerTests
         var lane = new PollLane("t", master, [poller], TimeProvider.System).RunAsync(stop.Token);
         await Task.Delay(500, ct);
         aed.Inject("aed-removed", DateTimeOffset.UtcNow);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(4);
-        while (!sink.Messages.Any(m => m.Topic.EndsWith("/events", StringComparison.Ordinal) && m.Payload.GetProperty("point").GetString() == "aed_present") && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, ct);
-        }
+        await Eventually.HoldsWithinAsync(
+            () => sink.Messages.Any(m => m.Topic.EndsWith("/events", StringComparison.Ordinal) && m.Payload.GetProperty("point").GetString() == "aed_present"), TimeSpan.FromSeconds(4), ct);
 
         await stop.CancelAsync();
         await lane;

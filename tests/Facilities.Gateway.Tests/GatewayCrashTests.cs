@@ -14,6 +14,8 @@ public sealed class GatewayCrashTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("gateway-crash-").FullName;
 
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -41,20 +43,15 @@ public sealed class GatewayCrashTests : IDisposable
         await broker.StopAsync();
 
         // First life: no broker, readings pile up in the outbox; then SIGKILL, no chance to tidy up.
-        using (var first = StartGateway(site, broker.Port))
+        await using (var first = StartGateway(site, broker.Port))
         {
             // Kill it once readings are on disk (start-up takes a while on a loaded machine), in the middle of writing.
             var outbox = Path.Combine(_directory, "data", "outbox");
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (DateTime.UtcNow < deadline && !first.HasExited
-                && !(Directory.Exists(outbox) && Directory.GetFiles(outbox, "segment-*.log").Sum(f => new FileInfo(f).Length) > 8192))
-            {
-                await Task.Delay(100, Ct);
-            }
-
+            await Eventually.HoldsWithinAsync(
+                () => first.HasExited || (Directory.Exists(outbox) && Directory.GetFiles(outbox, "segment-*.log").Sum(f => new FileInfo(f).Length) > 8192),
+                TimeSpan.FromSeconds(60), Ct, Poll);
             await Task.Delay(TimeSpan.FromSeconds(1), Ct);
-            first.Kill();
-            await first.WaitForExitAsync(Ct);
+            await first.KillAsync();
         }
 
         var storedMax = Directory.GetFiles(Path.Combine(_directory, "data", "outbox"), "segment-*.log")
@@ -74,25 +71,20 @@ public sealed class GatewayCrashTests : IDisposable
         await subscriber.SubscribeAsync(Topics.AllFilter, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, Ct);
 
         // Second life: the stored backlog goes out, then live readings continue the same sequence.
-        using var second = StartGateway(site, broker.Port);
+        await using var second = StartGateway(site, broker.Port);
         try
         {
             // First the live sequence must go past the stored backlog. Then every number up to the highest seen at
             // that moment must arrive: the gateway sends a live event before queued telemetry, so numbers arrive out
             // of order and the test waits for the whole range, not for the first live message.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (DateTime.UtcNow < deadline && !received.Keys.Any(k => k > storedMax))
-            {
-                await Task.Delay(100, Ct);
-            }
+            var patience = TimeSpan.FromSeconds(30);
+            var waited = Stopwatch.StartNew();
+            await Eventually.HoldsWithinAsync(() => received.Keys.Any(k => k > storedMax), patience, Ct, Poll);
 
             var target = received.Keys.DefaultIfEmpty(0).Max();
             Assert.True(target > storedMax, $"no live message after the stored backlog (highest {target}, stored {storedMax})");
             List<int> Missing() => Enumerable.Range(1, (int)target).Where(i => !received.ContainsKey(i)).ToList();
-            while (DateTime.UtcNow < deadline && Missing().Count > 0)
-            {
-                await Task.Delay(100, Ct);
-            }
+            await Eventually.HoldsWithinAsync(() => Missing().Count == 0, patience - waited.Elapsed, Ct, Poll);
 
             var missing = Missing();
             Assert.True(missing.Count == 0, $"missing {missing.Count} of {target}: {string.Join(",", missing.Take(15))}");
@@ -100,30 +92,16 @@ public sealed class GatewayCrashTests : IDisposable
         }
         finally
         {
-            second.Kill();
-            await second.WaitForExitAsync(Ct);
+            await second.KillAsync();
         }
     }
 
-    private Process StartGateway(string site, int brokerPort)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[]
-        {
+    private ChildProcess StartGateway(string site, int brokerPort) =>
+        ChildProcess.Start("facilities-gateway", "dotnet",
+        [
             Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"), "--site", site, "--data", Path.Combine(_directory, "data"),
             "--Mqtt:Port", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Mqtt:MaxReconnectDelay", "00:00:00.500", "--Gateway:MetricsPort", "0",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+        ], new ChildProcessOptions { StopGrace = TimeSpan.Zero });
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

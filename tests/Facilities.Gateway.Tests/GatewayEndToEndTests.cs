@@ -23,6 +23,8 @@ public sealed class GatewayEndToEndTests : IAsyncDisposable
     private readonly ConcurrentQueue<(string Topic, JsonElement Payload, bool Retained)> _received = new();
     private readonly CancellationTokenSource _stop = new();
 
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -80,7 +82,8 @@ public sealed class GatewayEndToEndTests : IAsyncDisposable
         // the whole range rather than for the outbox to empty or the last number to show up.
         var lastSeq = outbox.NextSequence - 1;
         List<long> Missing() => Enumerable.Range(1, (int)lastSeq).Select(i => (long)i).Except(Seqs()).ToList();
-        await WaitForAsync(() => Missing().Count == 0, $"every sequence number up to {lastSeq}", throwOnTimeout: false);
+        // Asserted below, with the numbers that are missing.
+        await Eventually.HoldsWithinAsync(() => Missing().Count == 0, Patience, Ct);
         var missing = Missing();
         Assert.True(missing.Count == 0, $"sequence numbers never delivered: {string.Join(",", missing.Take(20))}");
 
@@ -108,25 +111,7 @@ public sealed class GatewayEndToEndTests : IAsyncDisposable
         return client;
     }
 
-    /// <param name="throwOnTimeout">False when the caller asserts the condition itself, with a better message.</param>
-    private static async Task WaitForAsync(Func<bool> condition, string what, bool throwOnTimeout = true)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                if (!throwOnTimeout)
-                {
-                    return;
-                }
-
-                throw new TimeoutException($"gave up waiting for {what}");
-            }
-
-            await Task.Delay(50, Ct);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) => Eventually.HoldsAsync(condition, what, Patience, Ct);
 
     public async ValueTask DisposeAsync()
     {

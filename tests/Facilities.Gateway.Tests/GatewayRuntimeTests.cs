@@ -79,11 +79,7 @@ public sealed class GatewayRuntimeTests : IDisposable
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = metricsPort };
         await using (var runtime = GatewayRuntime.Start(Site(community, TimeSpan.FromSeconds(1)), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance))
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            while (received.Count(m => m.Topic.EndsWith("/state", StringComparison.Ordinal)) < 10 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100, Ct);
-            }
+            await Eventually.HoldsWithinAsync(() => received.Count(m => m.Topic.EndsWith("/state", StringComparison.Ordinal)) >= 10, TimeSpan.FromSeconds(20), Ct, TimeSpan.FromMilliseconds(100));
 
             Assert.Equal(10, runtime.Devices.Count(d => d.Online == true));
             using var http = new HttpClient();
@@ -100,11 +96,8 @@ public sealed class GatewayRuntimeTests : IDisposable
         Assert.Equal(online, withTelemetry);
         Assert.Contains(received, m => m.Topic == Topics.GatewayStatus("estate-t", "gw-t") && m.Payload.GetProperty("state").GetString() == "online");
         // A clean stop has the broker publish the last will.
-        var deadlineForWill = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!received.Any(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline") && DateTime.UtcNow < deadlineForWill)
-        {
-            await Task.Delay(50, Ct);
-        }
+        await Eventually.HoldsWithinAsync(
+            () => received.Any(m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline"), TimeSpan.FromSeconds(5), Ct);
 
         Assert.Contains(received, m => m.Topic.EndsWith("/status", StringComparison.Ordinal) && m.Payload.GetProperty("state").GetString() == "offline");
     }
@@ -133,11 +126,7 @@ public sealed class GatewayRuntimeTests : IDisposable
         var site = SiteLoader.Load(path, Path.Combine(AppContext.BaseDirectory, "profiles"));
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "data"), MetricsPort = 0 };
         var runtime = GatewayRuntime.Start(site, options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!runtime.Devices.Any(d => d.Polls > 0) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20, Ct);
-        }
+        await Eventually.HoldsWithinAsync(() => runtime.Devices.Any(d => d.Polls > 0), TimeSpan.FromSeconds(20), Ct, TimeSpan.FromMilliseconds(20));
 
         Assert.Equal(1, runtime.Devices.Count(d => d.Polls > 0));
 
@@ -209,13 +198,9 @@ public sealed class GatewayRuntimeTests : IDisposable
         await SendAsync(Command("c3", "shed-9", "port_3_enabled", 0));
         await SendAsync(Command("c4", "shed-2", "port_3_enabled", 7));
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         Dictionary<string, JsonElement> Results() => received.Where(m => m.Topic.EndsWith("/command-results", StringComparison.Ordinal))
             .GroupBy(m => m.Payload.GetProperty("id").GetString()!).ToDictionary(g => g.Key, g => g.First().Payload);
-        while (Results().Count < 4 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, Ct);
-        }
+        await Eventually.HoldsWithinAsync(() => Results().Count >= 4, TimeSpan.FromSeconds(10), Ct);
 
         var results = Results();
         Assert.True(results["c1"].GetProperty("success").GetBoolean());

@@ -30,11 +30,7 @@ public sealed class MqttTlsTests : IDisposable
         outbox.Enqueue(Topics.Telemetry("estate-tls", "gw-tls", "d"), retain: false, MessageClass.Telemetry, seq => "{}"u8.ToArray());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = publisher.RunAsync(stop.Token);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(4);
-        while (publisher.Published < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, Ct);
-        }
+        await Eventually.HoldsWithinAsync(() => publisher.Published >= 2, TimeSpan.FromSeconds(4), Ct);
 
         await stop.CancelAsync();
         await run;

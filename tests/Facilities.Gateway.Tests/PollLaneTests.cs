@@ -46,16 +46,6 @@ public sealed class PollLaneTests
         Host = "127.0.0.1", Port = server.LocalEndpoint.Port, RequestTimeout = TimeSpan.FromMinutes(2), MaxRequestsInFlight = 4,
     });
 
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
-
     [Fact]
     public async Task Lane_StoppedWhileAPollIsInFlight_EndsWithoutAnException()
     {
@@ -64,7 +54,7 @@ public sealed class PollLaneTests
         var device = Poller("slow", 1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var lane = new PollLane("t", master, [device], TimeProvider.System).RunAsync(stop.Token);
-        await UntilAsync(() => device.Polls == 1, "the first poll to start");
+        await Eventually.HoldsAsync(() => device.Polls == 1, "the first poll to start", Deadline, Ct, TimeSpan.FromMilliseconds(20));
 
         await stop.CancelAsync();
 
@@ -83,7 +73,7 @@ public sealed class PollLaneTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var firstLane = new PollLane("t/first", master, [first], TimeProvider.System, limit).RunAsync(stop.Token);
         var secondLane = new PollLane("t/second", master, [second], TimeProvider.System, limit).RunAsync(stop.Token);
-        await UntilAsync(() => first.Polls == 1 && limit.CurrentCount == 0, "the first device's poll to hold the endpoint's only request slot");
+        await Eventually.HoldsAsync(() => first.Polls == 1 && limit.CurrentCount == 0, "the first device's poll to hold the endpoint's only request slot", Deadline, Ct, TimeSpan.FromMilliseconds(20));
         Assert.Equal(0, second.Polls);
 
         await stop.CancelAsync();

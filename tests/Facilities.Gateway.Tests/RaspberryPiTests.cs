@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
@@ -57,56 +56,21 @@ public sealed class RaspberryPiTests : IDisposable
         await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).Build(), Ct);
         await subscriber.SubscribeAsync(Topics.Telemetry("estate-pi", "gw-pi", "aed-1"), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, Ct);
 
-        var start = new ProcessStartInfo(Qemu) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-L", "/", Path.Combine(output, "facilities-gateway"), "--site", site, "--data", Path.Combine(_directory, "data"),
-            "--Mqtt:Port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Gateway:MetricsPort", "0" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var gateway = Process.Start(start)!;
-        var gatewayLog = new ConcurrentQueue<string>();
-        gateway.OutputDataReceived += (_, e) => gatewayLog.Enqueue(e.Data ?? "");
-        gateway.ErrorDataReceived += (_, e) => gatewayLog.Enqueue(e.Data ?? "");
-        gateway.BeginOutputReadLine();
-        gateway.BeginErrorReadLine();
-        try
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while (received.IsEmpty && DateTime.UtcNow < deadline && !gateway.HasExited)
-            {
-                await Task.Delay(200, Ct);
-            }
-
-            Assert.False(received.IsEmpty, $"no telemetry from the arm64 gateway; its output:\n{string.Join('\n', gatewayLog)}");
-            var reading = received.First();
-            Assert.Equal(simulator.Find("aed")!.Values()["battery"], reading.GetProperty("values").GetProperty("battery").GetDouble());
-        }
-        finally
-        {
-            if (!gateway.HasExited)
-            {
-                gateway.Kill();
-                await gateway.WaitForExitAsync(Ct);
-            }
-        }
+        await using var gateway = ChildProcess.Start("facilities-gateway (arm64, qemu)", Qemu,
+        [
+            "-L", "/", Path.Combine(output, "facilities-gateway"), "--site", site, "--data", Path.Combine(_directory, "data"),
+            "--Mqtt:Port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Gateway:MetricsPort", "0",
+        ], new ChildProcessOptions { StopGrace = TimeSpan.Zero });
+        await Eventually.HoldsWithinAsync(() => !received.IsEmpty || gateway.HasExited, TimeSpan.FromSeconds(90), Ct, TimeSpan.FromMilliseconds(200));
+        Assert.False(received.IsEmpty, $"no telemetry from the arm64 gateway; its output:\n{string.Join('\n', gateway.Output)}");
+        var reading = received.First();
+        Assert.Equal(simulator.Find("aed")!.Values()["battery"], reading.GetProperty("values").GetProperty("battery").GetDouble());
     }
 
     private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(timeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
-        var stderr = process.StandardError.ReadToEndAsync(limit.Token);
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        var run = await ChildProcess.RunAsync(file, arguments, timeout, Ct);
+        return (run.ExitCode, run.Stdout + run.Stderr);
     }
 
     private static string Root()

@@ -65,16 +65,10 @@ public sealed class SiteLoaderTests : IDisposable
     public async Task GatewayBinary_InvalidSite_RefusesToStartWithTheErrors()
     {
         var path = Write(Valid.Replace("\"unit\": 1", "\"unit\": 0", StringComparison.Ordinal));
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"), "--site", path, "--data", _directory })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var errors = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(2, process.ExitCode);
+        var run = await ChildProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"), "--site", path, "--data", _directory],
+            TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        var errors = run.Stderr;
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains($"{path}: $.devices[0].unit: unit id 0 is outside 1..247", errors, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 
@@ -12,9 +11,9 @@ internal sealed class ChildServer : IAsyncDisposable
     // Servers stop by themselves after this long, so a crashed benchmark leaves nothing running for long.
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
 
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private ChildServer(string name, Process process, int port)
+    private ChildServer(string name, ChildProcess process, int port)
     {
         Name = name;
         _process = process;
@@ -46,44 +45,18 @@ internal sealed class ChildServer : IAsyncDisposable
 
     private static async Task<ChildServer> StartAsync(string name, string program, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{name}: cannot start {program}");
-        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        patience.CancelAfter(TimeSpan.FromSeconds(30));
+        var process = ChildProcess.Start(name, program, arguments, new ChildProcessOptions { StopGrace = TimeSpan.Zero });
         try
         {
-            while (await process.StandardOutput.ReadLineAsync(patience.Token) is { } line)
-            {
-                if (line.StartsWith(Announcement, StringComparison.Ordinal))
-                {
-                    return new ChildServer(name, process, int.Parse(line.AsSpan(Announcement.Length), CultureInfo.InvariantCulture));
-                }
-            }
-
-            throw new InvalidOperationException($"{name}: {program} exited before it listened");
+            var line = await process.WaitForLineAsync(l => l.StartsWith(Announcement, StringComparison.Ordinal), "its port", TimeSpan.FromSeconds(30), cancellationToken);
+            return new ChildServer(name, process, int.Parse(line.AsSpan(Announcement.Length), CultureInfo.InvariantCulture));
         }
         catch
         {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
+            await process.DisposeAsync();
             throw;
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
-

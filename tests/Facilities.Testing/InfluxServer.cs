@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -16,8 +15,7 @@ public sealed class InfluxServer : IAsyncDisposable
     private readonly string _directory;
     private readonly HttpClient _http;
     private readonly int _rpcPort = FreePort.Next();
-    private Process? _process;
-    private readonly List<string> _output = [];
+    private ChildProcess? _process;
 
     private InfluxServer(string directory, int port)
     {
@@ -70,43 +68,21 @@ public sealed class InfluxServer : IAsyncDisposable
             [continuous_queries]
               enabled = false
             """), cancellationToken);
-        lock (_output)
+        _process = ChildProcess.Start("influxd", Executable, ["-config", config]);
+        await _process.WaitUntilReadyAsync(PingsAsync, $"an answer to /ping on {Port}", TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    private async Task<bool> PingsAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            _output.Clear();
+            using var ping = await _http.GetAsync(new Uri("/ping", UriKind.Relative), cancellationToken);
+            return ping.StatusCode == HttpStatusCode.NoContent;
         }
-
-        var process = new Process { StartInfo = new ProcessStartInfo(Executable, ["-config", config]) { RedirectStandardError = true, RedirectStandardOutput = true } };
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        catch (HttpRequestException)
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"influxd exited ({process.ExitCode}): {Output()}");
-            }
-
-            try
-            {
-                using var ping = await _http.GetAsync(new Uri("/ping", UriKind.Relative), cancellationToken);
-                if (ping.StatusCode == HttpStatusCode.NoContent)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(50, cancellationToken);
+            return false;
         }
-
-        throw new TimeoutException($"influxd did not answer /ping on {Port} within 30 s: {Output()}");
     }
 
     /// <summary>Creates a database (a fresh name per test keeps tests independent).</summary>
@@ -186,39 +162,11 @@ public sealed class InfluxServer : IAsyncDisposable
     /// <summary>Stops the server like a crash (SIGKILL); what it acknowledged is in its WAL and is there after a restart.</summary>
     public async Task StopAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process?.Dispose();
-        _process = null;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            if (_output.Count == 200)
-            {
-                _output.RemoveAt(0);
-            }
-
-            _output.Add(line);
-        }
-    }
-
-    private string Output()
-    {
-        lock (_output)
-        {
-            return string.Join('\n', _output.TakeLast(20));
+            await _process.KillAsync();
+            await _process.DisposeAsync();
+            _process = null;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Facilities.Testing;
@@ -65,18 +64,9 @@ public sealed class PostgresServer : IAsyncDisposable
             ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. arguments], cancellationToken)
             : RunAsync(Path.Combine(_bin, tool), arguments, cancellationToken);
 
-    private static async Task RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = "/tmp" };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}{await output}");
-        }
-    }
+    // initdb and pg_ctl's start (which waits up to 60 s itself) are slow on a loaded machine.
+    private static async Task RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        (await ChildProcess.RunAsync(file, arguments, TimeSpan.FromMinutes(5), cancellationToken, new ChildProcessOptions { WorkingDirectory = "/tmp" })).EnsureSuccess();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Facilities.Testing;
 
 /// <summary>
@@ -32,24 +30,8 @@ public sealed class TestCertificates : IDisposable
         await OpenSslAsync(cancellationToken, "x509", "-req", "-in", $"{name}.csr", "-CA", $"{authority}.crt", "-CAkey", $"{authority}.key", "-CAcreateserial", "-days", "2", "-out", $"{name}.crt", "-extfile", $"{name}.ext");
     }
 
-    private async Task OpenSslAsync(CancellationToken cancellationToken, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Directory };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start (apt-get install openssl)");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = await process.StandardError.ReadToEndAsync(cancellationToken);
-        await output;
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"openssl {string.Join(' ', arguments)}: {errors}");
-        }
-    }
+    private async Task OpenSslAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        (await ChildProcess.RunAsync("openssl", arguments, TimeSpan.FromMinutes(1), cancellationToken, new ChildProcessOptions { WorkingDirectory = Directory })).EnsureSuccess();
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Facilities.Modbus.Protocol;
-using Facilities.Modbus.Protocol.Functions;
 using Facilities.Modbus.Transport;
 
 namespace Facilities.Modbus.Master;
@@ -95,70 +94,24 @@ public sealed class ModbusMaster : IAsyncDisposable
     public ValueTask<ModbusResult> ReadInputRegistersAsync(byte unit, ushort address, Memory<ushort> destination, CancellationToken cancellationToken = default) =>
         ReadRegistersIntoAsync(FunctionCode.ReadInputRegisters, unit, address, destination, cancellationToken);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ModbusResult> WriteSingleCoilAsync(byte unit, ushort address, bool value, CancellationToken cancellationToken = default)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = WriteSingleCoil.WriteRequest(buffer, address, value);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            return response < 0 ? default : Check(WriteSingleCoil.ParseResponse(Response(buffer, response), buffer, out var exception), exception, unit, FunctionCode.WriteSingleCoil);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public ValueTask<ModbusResult> WriteSingleCoilAsync(byte unit, ushort address, bool value, CancellationToken cancellationToken = default) =>
+        ExchangeAsync(unit, new WriteSingleCoilRequest(address, value), cancellationToken);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ModbusResult> WriteSingleRegisterAsync(byte unit, ushort address, ushort value, CancellationToken cancellationToken = default)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = WriteSingleRegister.WriteRequest(buffer, address, value);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            return response < 0 ? default : Check(WriteSingleRegister.ParseResponse(Response(buffer, response), buffer, out var exception), exception, unit, FunctionCode.WriteSingleRegister);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public ValueTask<ModbusResult> WriteSingleRegisterAsync(byte unit, ushort address, ushort value, CancellationToken cancellationToken = default) =>
+        ExchangeAsync(unit, new WriteSingleRegisterRequest(address, value), cancellationToken);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ModbusResult> WriteMultipleCoilsAsync(byte unit, ushort address, ReadOnlyMemory<bool> values, CancellationToken cancellationToken = default)
     {
         CheckQuantity(values.Length, ModbusLimits.MaxWriteBits, "coils to write", address);
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = WriteMultipleCoils.WriteRequest(buffer, address, values.Span);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            return response < 0 ? default : Check(WriteMultipleCoils.ParseResponse(Response(buffer, response), buffer, out var exception), exception, unit, FunctionCode.WriteMultipleCoils);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return await ExchangeAsync(unit, new WriteMultipleCoilsRequest(address, values), cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ModbusResult> WriteMultipleRegistersAsync(byte unit, ushort address, ReadOnlyMemory<ushort> values, CancellationToken cancellationToken = default)
     {
         CheckQuantity(values.Length, ModbusLimits.MaxWriteRegisters, "registers to write", address);
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = WriteMultipleRegisters.WriteRequest(buffer, address, values.Span);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            return response < 0 ? default : Check(WriteMultipleRegisters.ParseResponse(Response(buffer, response), buffer, out var exception), exception, unit, FunctionCode.WriteMultipleRegisters);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return await ExchangeAsync(unit, new WriteMultipleRegistersRequest(address, values), cancellationToken);
     }
 
     /// <summary>Function 23: writes <paramref name="values"/> at <paramref name="writeAddress"/>, then reads <paramref name="readCount"/> registers.</summary>
@@ -169,21 +122,8 @@ public sealed class ModbusMaster : IAsyncDisposable
         CheckQuantity(readCount, ModbusLimits.MaxReadWriteReadRegisters, "registers to read", readAddress);
         CheckQuantity(values.Length, ModbusLimits.MaxReadWriteWriteRegisters, "registers to write", writeAddress);
         CheckUnicast(unit);
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = ReadWriteMultipleRegisters.WriteRequest(buffer, readAddress, readCount, writeAddress, values.Span);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            var words = new ushort[readCount];
-            var error = ReadWriteMultipleRegisters.ParseResponse(Response(buffer, response), words, out var exception);
-            return Check(error, exception, unit, FunctionCode.ReadWriteMultipleRegisters) is { IsSuccess: false } failed
-                ? ModbusResult<ushort[]>.Exception(failed.ExceptionCode)
-                : ModbusResult<ushort[]>.Success(words);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var words = new ushort[readCount];
+        return Carrying(await ExchangeAsync(unit, new ReadWriteMultipleRegistersRequest(readAddress, words, writeAddress, values), cancellationToken), words);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -191,21 +131,8 @@ public sealed class ModbusMaster : IAsyncDisposable
     {
         CheckQuantity(count, ModbusLimits.MaxReadBits, "bits to read", address);
         CheckUnicast(unit);
-        var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
-        try
-        {
-            var length = ReadBits.WriteRequest(buffer, function, address, count);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            var bits = new bool[count];
-            var error = ReadBits.ParseResponse(Response(buffer, response), function, bits, out var exception);
-            return Check(error, exception, unit, function) is { IsSuccess: false } failed
-                ? ModbusResult<bool[]>.Exception(failed.ExceptionCode)
-                : ModbusResult<bool[]>.Success(bits);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var bits = new bool[count];
+        return Carrying(await ExchangeAsync(unit, new ReadBitsRequest(function, address, bits), cancellationToken), bits);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -213,8 +140,7 @@ public sealed class ModbusMaster : IAsyncDisposable
     {
         CheckQuantity(count, ModbusLimits.MaxReadRegisters, "registers to read", address);
         var words = new ushort[count];
-        var result = await ReadRegistersIntoAsync(function, unit, address, words, cancellationToken);
-        return result.IsSuccess ? ModbusResult<ushort[]>.Success(words) : ModbusResult<ushort[]>.Exception(result.ExceptionCode);
+        return Carrying(await ReadRegistersIntoAsync(function, unit, address, words, cancellationToken), words);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -222,13 +148,31 @@ public sealed class ModbusMaster : IAsyncDisposable
     {
         CheckQuantity(destination.Length, ModbusLimits.MaxReadRegisters, "registers to read", address);
         CheckUnicast(unit);
+        return await ExchangeAsync(unit, new ReadRegistersRequest(function, address, destination), cancellationToken);
+    }
+
+    /// <summary>
+    /// The one path every request takes: a pooled buffer, the exchange, the response checked. A broadcast has no
+    /// response and succeeds once sent; an invalid response throws <see cref="ModbusFrameException"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ModbusResult> ExchangeAsync<TRequest>(byte unit, TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IMasterRequest
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(2 * HalfBuffer);
         try
         {
-            var length = ReadRegisters.WriteRequest(buffer, function, address, (ushort)destination.Length);
-            var response = await ExchangeAsync(unit, buffer, length, cancellationToken);
-            var error = ReadRegisters.ParseResponse(Response(buffer, response), function, destination.Span, out var exception);
-            return Check(error, exception, unit, function);
+            var requestLength = request.WriteRequest(buffer);
+            var responseLength = await _transport.ExchangeAsync(unit, buffer.AsMemory(0, requestLength), buffer.AsMemory(HalfBuffer, HalfBuffer), cancellationToken);
+            if (unit == 0 && _transport.UnitZeroIsBroadcast)
+            {
+                return default;
+            }
+
+            var error = request.ParseResponse(buffer.AsSpan(HalfBuffer, responseLength), buffer.AsSpan(0, requestLength), out var exception);
+            return error == FrameError.None
+                ? new ModbusResult(exception)
+                : throw new ModbusFrameException(error, $"{Endpoint}: unit {unit}: invalid response to {request.Function} ({error})");
         }
         finally
         {
@@ -236,20 +180,8 @@ public sealed class ModbusMaster : IAsyncDisposable
         }
     }
 
-    /// <summary>Returns the response PDU length, or -1 for a broadcast that has no response.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ExchangeAsync(byte unit, byte[] buffer, int requestLength, CancellationToken cancellationToken)
-    {
-        var length = await _transport.ExchangeAsync(unit, buffer.AsMemory(0, requestLength), buffer.AsMemory(HalfBuffer, HalfBuffer), cancellationToken);
-        return unit == 0 && _transport.UnitZeroIsBroadcast ? -1 : length;
-    }
-
-    private static ReadOnlySpan<byte> Response(byte[] buffer, int length) => buffer.AsSpan(HalfBuffer, length);
-
-    private ModbusResult Check(FrameError error, ModbusExceptionCode exception, byte unit, FunctionCode function) =>
-        error == FrameError.None
-            ? new ModbusResult(exception)
-            : throw new ModbusFrameException(error, $"{Endpoint}: unit {unit}: invalid response to {function} ({error})");
+    private static ModbusResult<T> Carrying<T>(ModbusResult result, T value) =>
+        result.IsSuccess ? ModbusResult<T>.Success(value) : ModbusResult<T>.Exception(result.ExceptionCode);
 
     private static void CheckQuantity(int count, int max, string what, ushort address)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Facilities.Cloud.Access;
 
 namespace Facilities.Cloud.Tests.Access;
@@ -25,9 +24,8 @@ public sealed class PasswordHashTests
         var file = Path.GetTempFileName();
         try
         {
-            using var process = Process.Start(Tool, ["-b", file, "site-a/gw-a", "pa55 word"]);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(0, process.ExitCode);
+            var run = await ChildProcess.RunAsync(Tool, ["-b", file, "site-a/gw-a", "pa55 word"], TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            Assert.Equal(0, run.ExitCode);
             var hash = (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim().Split(':', 2)[1];
 
             Assert.True(PasswordHash.Verify("pa55 word", hash));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Facilities.Telemetry;
 using MQTTnet;
@@ -66,9 +65,8 @@ public sealed partial class MosquittoAclTests
     private static async Task AddPasswordAsync(string folder, string username, string password, bool create)
     {
         string[] arguments = [.. create ? ["-c"] : Array.Empty<string>(), "-b", Path.Combine(folder, "facilities.passwd"), username, password];
-        using var process = Process.Start("/usr/bin/mosquitto_passwd", arguments);
-        await process.WaitForExitAsync(Token);
-        Assert.Equal(0, process.ExitCode);
+        var run = await ChildProcess.RunAsync("/usr/bin/mosquitto_passwd", arguments, TimeSpan.FromSeconds(30), Token);
+        Assert.Equal(0, run.ExitCode);
     }
 
     [GeneratedRegex(@"`/etc/mosquitto/facilities\.acl`.*?```\n(?<acl>.*?)```", RegexOptions.Singleline)]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Facilities.Telemetry;
 
@@ -61,23 +60,7 @@ public sealed class MosquittoClientsTests
     {
         var path = $"/usr/bin/{tool}";
         Assert.True(File.Exists(path), $"{path} not found: apt-get install mosquitto-clients");
-        using var process = Process.Start(new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-
-        return (process.ExitCode, await output, await error);
+        var run = await ChildProcess.RunAsync(path, arguments, TimeSpan.FromSeconds(20), Token);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 }

@@ -74,18 +74,15 @@ internal sealed class RunningBroker : IAsyncDisposable
     /// <summary>The dead letters written so far (they are written in the background: <paramref name="expected"/> waits for that many).</summary>
     public async Task<IReadOnlyList<(string Topic, string Reason, byte[] Payload)>> DeadLettersAsync(int expected, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
+        async Task<List<(string Topic, string Reason, byte[] Payload)>> ReadAsync()
         {
             await using var connection = await Database.OpenAsync(cancellationToken);
-            var rows = (await connection.QueryAsync<(string Topic, string Reason, byte[] Payload)>(
+            return (await connection.QueryAsync<(string Topic, string Reason, byte[] Payload)>(
                 new CommandDefinition("SELECT topic, reason, payload FROM dead_letters ORDER BY id", cancellationToken: cancellationToken))).ToList();
-            if (rows.Count >= expected || attempt == 100)
-            {
-                return rows;
-            }
-
-            await Task.Delay(50, cancellationToken);
         }
+
+        await Eventually.HoldsWithinAsync(async () => (await ReadAsync()).Count >= expected, TimeSpan.FromSeconds(5), cancellationToken);
+        return await ReadAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -133,7 +133,7 @@ public sealed class EveryFaultTests : IDisposable
 
     /// <summary>Waits for a condition; with <paramref name="advance"/> the cloud's clock moves 30 s per poll so "for" durations pass.</summary>
     private static Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what) =>
-        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(250), advance ? () => clock.Advance(TimeSpan.FromSeconds(30)) : null);
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(60), Ct, TimeSpan.FromMilliseconds(250), advance ? () => clock.Advance(TimeSpan.FromSeconds(30)) : null);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

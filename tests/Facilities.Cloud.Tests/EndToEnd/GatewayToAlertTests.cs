@@ -159,7 +159,7 @@ public sealed class GatewayToAlertTests : IDisposable
     }
 
     private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(100));
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

@@ -184,7 +184,7 @@ public sealed class ReadModelsEndToEndTests(PostgresFixture postgres) : IDisposa
     }
 
     private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(45), TimeSpan.FromMilliseconds(200));
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(45), Ct, TimeSpan.FromMilliseconds(200));
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

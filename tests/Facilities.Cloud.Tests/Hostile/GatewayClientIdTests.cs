@@ -159,13 +159,8 @@ public sealed class GatewayClientIdTests
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
             var running = publisher.RunAsync(stop.Token);
 
-            var deadline = DateTime.UtcNow.AddSeconds(20);
             IReadOnlyList<string> ids = [];
-            while (ids.Count == 0 && DateTime.UtcNow < deadline)
-            {
-                ids = await broker.Broker.ConnectedClientIdsAsync();
-                await Task.Delay(50, Token);
-            }
+            await Eventually.HoldsWithinAsync(async () => (ids = await broker.Broker.ConnectedClientIdsAsync()).Count > 0, TimeSpan.FromSeconds(20), Token);
 
             await stop.CancelAsync();
             await running;

@@ -31,12 +31,13 @@ public sealed class HostileBrokerMemoryTests
             }
 
             // Sampled while waiting: a broker that buffers the announced bodies holds them as long as the sockets stay open.
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!sockets.TrueForAll(s => s.IsClosedByBroker()) && DateTime.UtcNow < deadline)
-            {
-                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
-                await Task.Delay(20, Token);
-            }
+            await Eventually.HoldsWithinAsync(
+                () =>
+                {
+                    peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
+                    return sockets.TrueForAll(s => s.IsClosedByBroker());
+                },
+                TimeSpan.FromSeconds(10), Token, TimeSpan.FromMilliseconds(20));
 
             peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false));
             Assert.True(peak - before < Margin, $"the heap grew by {(peak - before) / (1024 * 1024)} MB");

@@ -50,7 +50,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         Assert.Contains("'floor'", deadLetter.Reason, StringComparison.Ordinal);
 
         await PublishAsync(gateway, Topics.Telemetry(Messages.Site, "gw-1", "lift-1"), Telemetry(2, DateTimeOffset.UtcNow, "lift-1", "\"floor\":4"));
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 4, "lift-1's floor 4 stored after the NaN", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 4, "lift-1's floor 4 stored after the NaN", Patience, Ct, TimeSpan.FromMilliseconds(100));
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         }
 
         await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 7 && await FloorAsync(cloud, "lift-2") == 17,
-            "the last good floors of both gateways stored", Patience, TimeSpan.FromMilliseconds(100));
+            "the last good floors of both gateways stored", Patience, Ct, TimeSpan.FromMilliseconds(100));
         var deadLetters = await DeadLettersAsync(cloud);
         Assert.Equal(2, deadLetters.Count);
         Assert.Contains(deadLetters, d => d.Topic == lift1 && d.Reason.Contains("'floor'", StringComparison.Ordinal) && d.Reason.Contains("not a finite number", StringComparison.Ordinal));
@@ -103,7 +103,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
 
         await PublishAsync(gateway, boiler, Telemetry(1, DateTimeOffset.UtcNow, "boiler-1", "\"pressure\":1e309", kind: "boiler"));
         await PublishAsync(gateway, boiler, Telemetry(2, DateTimeOffset.UtcNow, "boiler-1", "\"pressure\":\"Infinity\"", kind: "boiler"));
-        await Eventually.HoldsAsync(async () => (await DeadLettersAsync(cloud)).Count == 2, "both infinite readings dead-lettered", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => (await DeadLettersAsync(cloud)).Count == 2, "both infinite readings dead-lettered", Patience, Ct, TimeSpan.FromMilliseconds(100));
 
         Assert.All(await DeadLettersAsync(cloud), d => Assert.Contains("pressure", d.Reason, StringComparison.Ordinal));
         Assert.Empty((await GetJsonAsync(cloud, "/api/alerts?state=all")).EnumerateArray());
@@ -118,7 +118,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         await using var __ = cloud;
         using var gateway = await ConnectAsync(broker, "gw-1");
         await PublishAsync(gateway, Topics.Telemetry(Messages.Site, "gw-1", "boiler-1"), Telemetry(1, DateTimeOffset.UtcNow, "boiler-1", "\"pressure\":3.5", kind: "boiler"));
-        await Eventually.HoldsAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts") == 1, "the over-pressure alert", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts") == 1, "the over-pressure alert", Patience, Ct, TimeSpan.FromMilliseconds(100));
 
         // What a cloud that did not refuse infinities left behind.
         await using (var connection = await cloud.Services.GetRequiredService<CloudDatabase>().OpenAsync(Ct))
@@ -153,7 +153,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         Assert.Contains("Ingestion:MaxClockSkew", deadLetter.Reason, StringComparison.Ordinal);
 
         await PublishAsync(gateway, Topics.Telemetry(Messages.Site, "gw-1", "lift-1"), Telemetry(2, DateTimeOffset.UtcNow, "lift-1", "\"floor\":5,\"fault_code\":0"));
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 5, "the real floor stored", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 5, "the real floor stored", Patience, Ct, TimeSpan.FromMilliseconds(100));
         Assert.Equal(0, await cloud.CountAsync("SELECT COUNT(*) FROM alerts"));
     }
 
@@ -171,7 +171,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         var lift2 = Topics.Telemetry(Messages.Site, "gw-2", "lift-2");
 
         await PublishAsync(east, lift1, Telemetry(1, clock.GetUtcNow(), "lift-1", "\"floor\":1"));
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 1, "gw-1's first message", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 1, "gw-1's first message", Patience, Ct, TimeSpan.FromMilliseconds(100));
         await PublishAsync(east, lift1, Telemetry(long.MaxValue, clock.GetUtcNow(), "lift-1", "\"floor\":2"));
         await PublishAsync(east, lift1, Telemetry(5000, clock.GetUtcNow(), "lift-1", "\"floor\":3"));
         await PublishAsync(east, lift1, Telemetry(3, clock.GetUtcNow(), "lift-1", "\"floor\":4"));
@@ -179,15 +179,15 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         // A gateway never heard before has no highest number to jump from: its first one is taken, and the gap a forged
         // first number leaves counts at most MaxSeqJump.
         await PublishAsync(west, lift2, Telemetry(9_000_000_000_000_000, clock.GetUtcNow(), "lift-2", "\"floor\":1"));
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-2") == 1, "gw-2's first message", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-2") == 1, "gw-2's first message", Patience, Ct, TimeSpan.FromMilliseconds(100));
         await PublishAsync(west, lift2, Telemetry(1, clock.GetUtcNow(), "lift-2", "\"floor\":2"));
 
         await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 4 && await cloud.CountAsync("SELECT COUNT(*) FROM dead_letters") == 2,
-            "gw-1's good numbers stored and two refused", Patience, TimeSpan.FromMilliseconds(100));
+            "gw-1's good numbers stored and two refused", Patience, Ct, TimeSpan.FromMilliseconds(100));
         var reasons = (await DeadLettersAsync(cloud)).Select(d => d.Reason).ToList();
         Assert.Contains(reasons, r => r.Contains("field 'seq' 9223372036854775807", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r.Contains("field 'seq' 5000", StringComparison.Ordinal) && r.Contains("Ingestion:MaxSeqJump", StringComparison.Ordinal));
-        await Eventually.HoldsAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM seen_ranges WHERE gateway = 'gw-2'") == 2, "gw-2's two numbers", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM seen_ranges WHERE gateway = 'gw-2'") == 2, "gw-2's two numbers", Patience, Ct, TimeSpan.FromMilliseconds(100));
 
         clock.Advance(TimeSpan.FromMinutes(1)); // gaps count once they have settled
         var gaps = (await GetJsonAsync(cloud, "/api/ingestion")).GetProperty("gaps").EnumerateArray().ToDictionary(g => g.GetProperty("gateway").GetString()!, g => g.GetProperty("missing").GetInt64());
@@ -213,7 +213,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         await PublishAsync(gateway, topic, Telemetry(5, now, "lift-1", "\"floor\":6"));
 
         await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 6 && await cloud.CountAsync("SELECT COUNT(*) FROM dead_letters") == 4,
-            "four refused, the fifth stored", Patience, TimeSpan.FromMilliseconds(100));
+            "four refused, the fifth stored", Patience, Ct, TimeSpan.FromMilliseconds(100));
         var reasons = (await DeadLettersAsync(cloud)).Select(d => d.Reason).ToList();
         foreach (var limit in new[] { "Ingestion:MaxPoints", "Ingestion:MaxPointNameLength", "Ingestion:MaxPayloadBytes", "Ingestion:MaxAge" })
         {
@@ -233,7 +233,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         using var gateway = await ConnectAsync(broker, "gw-1");
         var topic = Topics.Telemetry(Messages.Site, "gw-1", "lift-1");
         await PublishAsync(gateway, topic, Telemetry(1, DateTimeOffset.UtcNow, "lift-1", "\"floor\":1"));
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 1, "the first message stored", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 1, "the first message stored", Patience, Ct, TimeSpan.FromMilliseconds(100));
         Assert.Equal(HttpStatusCode.OK, (await cloud.Anonymous.GetAsync(new Uri("/healthz", UriKind.Relative), Ct)).StatusCode);
 
         await using (var blocker = await cloud.Services.GetRequiredService<CloudDatabase>().OpenAsync(Ct))
@@ -255,7 +255,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
                 Assert.Equal("unhealthy", body.GetProperty("status").GetString());
                 reason = body.GetProperty("reason").GetString();
                 return true;
-            }, "/healthz to answer 503 while the store is blocked", Patience, TimeSpan.FromMilliseconds(200));
+            }, "/healthz to answer 503 while the store is blocked", Patience, Ct, TimeSpan.FromMilliseconds(200));
             Assert.Contains("ingestion stalled", reason, StringComparison.Ordinal);
             if (provider == "postgres")
             {
@@ -266,9 +266,9 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
             await blocker.ExecuteAsync("ROLLBACK");
         }
 
-        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 2, "the waiting message stored once the store is free", Patience, TimeSpan.FromMilliseconds(100));
+        await Eventually.HoldsAsync(async () => await FloorAsync(cloud, "lift-1") == 2, "the waiting message stored once the store is free", Patience, Ct, TimeSpan.FromMilliseconds(100));
         await Eventually.HoldsAsync(async () => (await cloud.Anonymous.GetAsync(new Uri("/healthz", UriKind.Relative), Ct)).StatusCode == HttpStatusCode.OK,
-            "/healthz back to 200", Patience, TimeSpan.FromMilliseconds(100));
+            "/healthz back to 200", Patience, Ct, TimeSpan.FromMilliseconds(100));
         Assert.Contains("facilities_cloud_ingestion_stalled 0", await MetricsAsync(cloud), StringComparison.Ordinal);
     }
 
@@ -304,7 +304,7 @@ public sealed class HostileIngestTests(PostgresFixture postgres)
         {
             found = (await DeadLettersAsync(cloud)).FirstOrDefault(d => d.Topic.EndsWith(topicEnd, StringComparison.Ordinal));
             return found is { Topic: not null };
-        }, $"a dead letter on …{topicEnd}", Patience, TimeSpan.FromMilliseconds(100));
+        }, $"a dead letter on …{topicEnd}", Patience, Ct, TimeSpan.FromMilliseconds(100));
         return found!.Value;
     }
 

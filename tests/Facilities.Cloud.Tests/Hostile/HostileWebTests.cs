@@ -362,7 +362,7 @@ public sealed partial class HostileWebTests
             reopened?.Dispose();
             reopened = await OpenStreamAsync(third);
             return reopened.StatusCode == HttpStatusCode.OK;
-        }, "a stream from a third address once one closed", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        }, "a stream from a third address once one closed", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(200));
         reopened!.Dispose();
     }
 

@@ -71,7 +71,7 @@ public sealed class CloudMqttTlsTests : IDisposable
 
     private static Task WaitForStoredAsync(CloudHost cloud, string device) => Eventually.HoldsAsync(
         async () => await cloud.CountAsync("SELECT COUNT(*) FROM latest_values WHERE site = @Site AND device = @Device AND point = 'flow_temp'", new { Site = Messages.Site, Device = device }) == 1,
-        $"{device}'s flow_temp stored", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+        $"{device}'s flow_temp stored", TimeSpan.FromSeconds(30), Token, TimeSpan.FromMilliseconds(100));
 
     /// <summary>Waits until the consumer has failed to connect <paramref name="times"/> times, each logged with a reason containing <paramref name="reason"/>; returns the last such line.</summary>
     private async Task<string> WaitForRefusalsAsync(string reason, int times = 2)
@@ -79,7 +79,7 @@ public sealed class CloudMqttTlsTests : IDisposable
         try
         {
             await Eventually.HoldsAsync(() => Task.FromResult(Refusals(reason).Count >= times),
-                $"{times} connection failures saying '{reason}'", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+                $"{times} connection failures saying '{reason}'", TimeSpan.FromSeconds(30), Token, TimeSpan.FromMilliseconds(100));
         }
         catch (TimeoutException timeout)
         {

@@ -45,14 +45,14 @@ public sealed class RetiredSessionsTests
             ["Mqtt:RetiredSessions:0"] = OldSession,
             [$"Logging:LogLevel:{typeof(Facilities.Cloud.Ingestion.MqttIngestor).FullName}"] = "Information",
         }, configure: builder => builder.Logging.AddProvider(new RecordingLoggerProvider(_log)));
-        await Eventually.HoldsAsync(async () => await HandledAsync(cloud) == 20, "the 20 messages queued in the retired session handled", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await Eventually.HoldsAsync(async () => await HandledAsync(cloud) == 20, "the 20 messages queued in the retired session handled", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(200));
 
         // Ended on the broker, and nothing more is routed to it: every later message reaches the cloud's slots.
         await Eventually.HoldsAsync(() => Task.FromResult(_log.Any(l => l.StartsWith($"Retired session {OldSession} drained (20 message(s) handled) and ended", StringComparison.Ordinal))),
-            "the retired session drained and ended", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+            "the retired session drained and ended", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(200));
         Assert.False(await SessionPresentAsync(broker.Port));
         await PublishAsync(gateway, 21, 60);
-        await Eventually.HoldsAsync(async () => await HandledAsync(cloud) == 60, "every later message handled", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await Eventually.HoldsAsync(async () => await HandledAsync(cloud) == 60, "every later message handled", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(200));
     }
 
     private static MqttClientOptionsBuilder Options(int port, string clientId) =>

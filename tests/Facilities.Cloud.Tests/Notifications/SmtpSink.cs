@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -46,7 +45,7 @@ internal sealed class SmtpSink : IAsyncDisposable
         """;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("smtp-sink-").FullName;
-    private Process? _process;
+    private ChildProcess? _process;
 
     private SmtpSink(int port) => Port = port;
 
@@ -64,17 +63,10 @@ internal sealed class SmtpSink : IAsyncDisposable
         var sink = new SmtpSink(FreePort.Next());
         var script = Path.Combine(sink._directory, "sink.py");
         await File.WriteAllTextAsync(script, Script, cancellationToken);
-        sink._process = Process.Start(new ProcessStartInfo(Python, [script, sink.Port.ToString(CultureInfo.InvariantCulture), sink.MailFile, rejectFirst.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var ready = await sink._process.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
-        if (ready != "ready")
-        {
-            throw new InvalidOperationException($"SMTP sink did not start (is python3-aiosmtpd installed?): {await sink._process.StandardError.ReadToEndAsync(cancellationToken)}");
-        }
-
+        sink._process = ChildProcess.Start("SMTP sink (python3-aiosmtpd)", Python,
+            [script, sink.Port.ToString(CultureInfo.InvariantCulture), sink.MailFile, rejectFirst.ToString(CultureInfo.InvariantCulture)],
+            new ChildProcessOptions { StopGrace = TimeSpan.Zero });
+        await sink._process.WaitForLineAsync(l => l == "ready", "its ready line (is python3-aiosmtpd installed?)", TimeSpan.FromSeconds(20), cancellationToken);
         return sink;
     }
 
@@ -85,13 +77,11 @@ internal sealed class SmtpSink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
 
-        _process?.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 }

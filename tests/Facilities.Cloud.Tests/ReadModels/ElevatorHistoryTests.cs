@@ -32,7 +32,7 @@ public sealed class ElevatorHistoryTests
             Reading(3, h0.AddHours(1).AddMinutes(5), 130, 2), Reading(4, h0.AddHours(1).AddMinutes(50), 160, 12),
         ], Ct);
         await Eventually.HoldsAsync(async () => (await influx.RowsAsync("facilities", "SELECT trips FROM elevator WHERE device = 'lift-1'", Ct)).Count == 4,
-            "four elevator readings in InfluxDB", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+            "four elevator readings in InfluxDB", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(200));
 
         var view = JsonDocument.Parse(await cloud.Http.GetStringAsync(new Uri("/api/elevators/lift-1/history?hours=4", UriKind.Relative), Ct)).RootElement;
         Assert.True(view.GetProperty("configured").GetBoolean());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Facilities.Cloud.TelemetryStore;
@@ -54,20 +53,8 @@ internal static class InfluxTesting
         return new InfluxWriter(options, metrics, TimeProvider.System, NullLogger<InfluxWriter>.Instance);
     }
 
-    /// <summary>Waits until <paramref name="done"/> holds (checked every 50 ms), failing after <paramref name="seconds"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> done, string what, int seconds = 20)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await done())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(seconds))
-            {
-                Assert.Fail($"not within {seconds} s: {what}");
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
+    /// <summary>How long a test waits for the writer to store what it was given.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     public static async Task<long> CountAsync(InfluxServer server, string database, string measurement, string field)
     {

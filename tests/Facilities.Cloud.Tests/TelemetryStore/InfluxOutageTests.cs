@@ -19,7 +19,7 @@ public sealed class InfluxOutageTests
             writer.Accept(Envelopes.Lift(n));
         }
 
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 10), "the first lines are written");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 10), "the first lines are written", Patience, TestContext.Current.CancellationToken);
 
         await server.StopAsync();
         for (var n = 11; n <= 40; n++)
@@ -27,13 +27,13 @@ public sealed class InfluxOutageTests
             writer.Accept(Envelopes.Lift(n));
         }
 
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Retries >= 3), "the writer retries while InfluxDB is down");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Retries >= 3), "the writer retries while InfluxDB is down", Patience, TestContext.Current.CancellationToken);
         var during = metrics.Snapshot();
         Assert.Equal((10, 30, 0), (during.Written, during.Buffered, during.Dropped));
         Assert.NotNull(during.LastError);
 
         await server.RestartAsync(_cancellation);
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 40), "the buffered lines are written after the restart");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 40), "the buffered lines are written after the restart", Patience, TestContext.Current.CancellationToken);
 
         Assert.Equal(40, await CountAsync(server, "telemetry", "elevator", "floor"));
         Assert.Equal((0, 0, 0), (metrics.Snapshot().Dropped, metrics.Snapshot().Rejected, metrics.Snapshot().Buffered));
@@ -51,7 +51,7 @@ public sealed class InfluxOutageTests
             writer.Accept(Envelopes.Lift(n));
         }
 
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Retries >= 1), "the writer retries");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Retries >= 1), "the writer retries", Patience, TestContext.Current.CancellationToken);
         await writer.StopAsync(_cancellation);
 
         Assert.Equal((0, 5, 0), (metrics.Snapshot().Written, metrics.Snapshot().Dropped, metrics.Snapshot().Buffered));

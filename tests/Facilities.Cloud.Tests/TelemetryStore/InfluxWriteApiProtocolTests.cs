@@ -107,7 +107,7 @@ public sealed class InfluxWriteApiProtocolTests
         }
 
         await writer.StartAsync(_cancellation);
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot() is { Written: 18, Rejected: 2 }), "18 written, 2 rejected");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot() is { Written: 18, Rejected: 2 }), "18 written, 2 rejected", Patience, TestContext.Current.CancellationToken);
         await writer.StopAsync(_cancellation);
 
         var stored = endpoint.Requests.Where(r => !r.Body.Contains("floor=13", StringComparison.Ordinal) && !r.Body.Contains("floor=7 ", StringComparison.Ordinal))
@@ -128,7 +128,7 @@ public sealed class InfluxWriteApiProtocolTests
         }
 
         await writer.StartAsync(_cancellation);
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 5), "the batch is written after the errors");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 5), "the batch is written after the errors", Patience, TestContext.Current.CancellationToken);
         await writer.StopAsync(_cancellation);
 
         Assert.Equal((4, 0, 0), (metrics.Snapshot().Retries, metrics.Snapshot().Rejected, metrics.Snapshot().Dropped));

@@ -34,7 +34,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
             new Dictionary<string, double> { ["floor"] = 7, ["speed"] = 1.75 }, new Dictionary<string, string> { ["door_state"] = "closed" }));
         writer.Accept(Envelopes.Telemetry(2, T0.AddSeconds(1), "shed-2", "charger-shed", new Dictionary<string, double> { ["port_3_power"] = 6.6 }));
 
-        await EventuallyAsync(async () => await CountAsync(influx.Server, database, "charger_shed", "port_3_power") == 1, "the charger reading is stored");
+        await Eventually.HoldsAsync(async () => await CountAsync(influx.Server, database, "charger_shed", "port_3_power") == 1, "the charger reading is stored", Patience, TestContext.Current.CancellationToken);
         var row = Assert.Single(await influx.Server.RowsAsync(database, "SELECT * FROM elevator", _cancellation));
         Assert.Equal(T0, Time(row));
         Assert.Equal(("estate", "gw-1", "b03", "b03-elevator-2"), (row["site"].GetString(), row["gateway"].GetString(), row["building"].GetString(), row["device"].GetString()));
@@ -56,7 +56,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
         writer.Accept(Envelopes.Status(3, T0.AddSeconds(2), "online", T0.AddSeconds(3)));
         writer.Accept(Envelopes.Status(0, T0, "offline", willArrived));
 
-        await EventuallyAsync(async () => await CountAsync(influx.Server, database, "gateway_status", "online") == 2, "both gateway statuses are stored");
+        await Eventually.HoldsAsync(async () => await CountAsync(influx.Server, database, "gateway_status", "online") == 2, "both gateway statuses are stored", Patience, TestContext.Current.CancellationToken);
         var evt = Assert.Single(await influx.Server.RowsAsync(database, "SELECT * FROM events WHERE point = 'fault_code'", _cancellation));
         Assert.Equal((T0, "lift-1", "elevator", 1.0, "trapped-at-floor", 0.0), (Time(evt), evt["device"].GetString(), evt["kind"].GetString(),
             evt["value"].GetDouble(), evt["label"].GetString(), evt["previous"].GetDouble()));
@@ -75,10 +75,10 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
         var (writer, metrics, database) = await StartWriterAsync();
         using var _ = writer;
         writer.Accept(Envelopes.Lift(1));
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 1), "the first delivery is written");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 1), "the first delivery is written", Patience, TestContext.Current.CancellationToken);
         writer.Accept(Envelopes.Lift(1));
         writer.Accept(Envelopes.Lift(2));
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 3), "the redelivery is written");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 3), "the redelivery is written", Patience, TestContext.Current.CancellationToken);
 
         Assert.Equal(2, await CountAsync(influx.Server, database, "elevator", "floor"));
         await writer.StopAsync(_cancellation);
@@ -95,7 +95,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
             writer.Accept(Envelopes.Telemetry(i + 1, ts, "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = i }));
         }
 
-        await EventuallyAsync(async () => await CountAsync(influx.Server, database, "elevator", "floor") == 50, "the backlog is stored");
+        await Eventually.HoldsAsync(async () => await CountAsync(influx.Server, database, "elevator", "floor") == 50, "the backlog is stored", Patience, TestContext.Current.CancellationToken);
         var rows = await influx.Server.RowsAsync(database, "SELECT floor FROM elevator", _cancellation);
         Assert.Equal(sampled.Order(), rows.Select(Time));
         await writer.StopAsync(_cancellation);
@@ -113,7 +113,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
 
         Assert.Equal((15, 10), (metrics.Snapshot().Dropped, metrics.Snapshot().Buffered));
         await writer.StartAsync(_cancellation);
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 10), "the buffered lines are written");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 10), "the buffered lines are written", Patience, TestContext.Current.CancellationToken);
 
         var devices = await influx.Server.RowsAsync(database, "SELECT floor, device FROM elevator", _cancellation);
         Assert.Equal(Enumerable.Range(16, 10).Select(n => $"lift-{n}"), devices.Select(r => r["device"].GetString()));
@@ -135,7 +135,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
         }
 
         await writer.StartAsync(_cancellation);
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot() is { Written: 8, Rejected: 1 }), "8 lines written and 1 rejected");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot() is { Written: 8, Rejected: 1 }), "8 lines written and 1 rejected", Patience, TestContext.Current.CancellationToken);
 
         var devices = await influx.Server.RowsAsync(database, "SELECT door, device FROM elevator", _cancellation);
         Assert.Equal(["lift-1", "lift-2", "lift-3", "lift-5", "lift-6", "lift-7", "lift-8", "lift-9"], devices.Select(r => r["device"].GetString()));
@@ -154,7 +154,7 @@ public sealed class InfluxWriterTests(InfluxFixture influx) : IClassFixture<Infl
             new Dictionary<string, string> { ["mode \"x\""] = "say \"hi\", a=b \\ back\\" },
             building: "Block A, west=1 \"x\""));
 
-        await EventuallyAsync(() => Task.FromResult(metrics.Snapshot().Written == 1), "the hostile point is written");
+        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 1), "the hostile point is written", Patience, TestContext.Current.CancellationToken);
         var measurement = TelemetrySchema.MeasurementOf("Lift, \"Fancy\"=1");
         var row = Assert.Single(await influx.Server.RowsAsync(database, $"SELECT * FROM \"{measurement}\"", _cancellation));
         Assert.Equal("lift___fancy__1", measurement);

@@ -68,7 +68,7 @@ public sealed class WorkOrderWebhookTests(PostgresFixture postgres)
             "workorder.assigned", "workorder.started", "workorder.note", "workorder.resolved", "workorder.closed",
         ];
         await Eventually.HoldsAsync(
-            () => Task.FromResult(Delivered(receiver).Count >= expected.Length), "every change delivered", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100),
+            () => Task.FromResult(Delivered(receiver).Count >= expected.Length), "every change delivered", TimeSpan.FromSeconds(30), Ct, TimeSpan.FromMilliseconds(100),
             () => clock.Advance(TimeSpan.FromSeconds(1))); // the retry delays run on the cloud's clock
 
         // Deliveries are not held back behind a failing one; the sequence number restores the order.

@@ -37,17 +37,17 @@ internal sealed class GatewayProcess : IAsyncDisposable
         GatewayLaunch launch, string siteFile, int brokerPort, bool metrics, CancellationToken cancellationToken)
     {
         var data = Directory.CreateTempSubdirectory("gateway-benchmark-data-").FullName;
-        var metricsPort = metrics ? FreePort.Pick() : 0;
+        var metricsPort = metrics ? FreePort.Next() : 0;
         var process = ChildProcess.Start("facilities-gateway", launch.Program,
         [
             .. launch.Prefix,
             "--site", siteFile, "--data", data,
             "--Mqtt:Port", brokerPort.ToString(CultureInfo.InvariantCulture),
             "--Gateway:MetricsPort", metricsPort.ToString(CultureInfo.InvariantCulture),
-        ], launch.Environment);
+        ], new ChildProcessOptions { Environment = launch.Environment, OnlyGivenRuntimeSettings = true });
         try
         {
-            await process.WaitForLineAsync(l => l.Contains("Connected to MQTT broker", StringComparison.Ordinal), TimeSpan.FromSeconds(120), cancellationToken);
+            await process.WaitForLineAsync(l => l.Contains("Connected to MQTT broker", StringComparison.Ordinal), "its connection to the broker", TimeSpan.FromSeconds(120), cancellationToken);
         }
         catch
         {

@@ -36,10 +36,11 @@ internal sealed partial class SimulatorProcess : IAsyncDisposable
     /// <param name="community">a community file, or the name of a shipped one (sample-estate).</param>
     public static async Task<SimulatorProcess> StartAsync(string simulator, string community, CancellationToken cancellationToken)
     {
-        var process = ChildProcess.Start("facilities-sim", "dotnet", [simulator, "run", community, "--api", "127.0.0.1:0"]);
+        var process = ChildProcess.Start("facilities-sim", "dotnet", [simulator, "run", community, "--api", "127.0.0.1:0"],
+            new ChildProcessOptions { OnlyGivenRuntimeSettings = true });
         try
         {
-            await process.WaitForLineAsync(l => l.StartsWith("Ready.", StringComparison.Ordinal), TimeSpan.FromSeconds(60), cancellationToken);
+            await process.WaitForLineAsync(l => l.StartsWith("Ready.", StringComparison.Ordinal), "Ready.", TimeSpan.FromSeconds(60), cancellationToken);
             var api = process.Output.Select(l => ApiLine().Match(l)).First(m => m.Success).Groups[1].Value;
             var buses = process.Output.Select(l => BusLine().Match(l)).Where(m => m.Success)
                 .Select(m => new SimulatedBus(m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value)).ToList();

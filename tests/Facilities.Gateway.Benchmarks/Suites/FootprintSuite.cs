@@ -17,14 +17,22 @@ internal sealed class FootprintSuite(FootprintSettings settings, TextWriter log)
 
     public async Task<FootprintResults> RunAsync(CancellationToken cancellationToken)
     {
-        var taken = SampleEstatePorts.Where(FreePort.InUse).ToList();
+        var taken = new List<int>();
+        foreach (var port in SampleEstatePorts)
+        {
+            if (await FreePort.IsListeningAsync(port, cancellationToken))
+            {
+                taken.Add(port);
+            }
+        }
+
         if (taken.Count > 0)
         {
             throw new InvalidOperationException(
                 $"the sample estate needs 127.0.0.1 ports 15020-15023, but something listens on {string.Join(", ", taken)}; stop it (another facilities-sim?) and run again");
         }
 
-        await using var broker = await MosquittoProcess.StartAsync(cancellationToken);
+        await using var broker = await MosquittoBroker.StartAsync(cancellationToken, persistence: false);
         await using var simulator = await SimulatorProcess.StartAsync(settings.Simulator, "sample-estate", cancellationToken);
         log.WriteLine($"   {settings.Label}: {settings.Gateway.Description}; sampling every {settings.Interval.TotalSeconds:0} s for {settings.Duration.TotalMinutes:0.#} min");
         await using var gateway = await GatewayProcess.StartAsync(settings.Gateway, settings.SiteFile, broker.Port, metrics: false, cancellationToken);

@@ -27,7 +27,7 @@ internal sealed class SerialEfficiencySuite(SerialSettings settings, TextWriter 
 
     public async Task<SerialResults> RunAsync(CancellationToken cancellationToken)
     {
-        await using var broker = await MosquittoProcess.StartAsync(cancellationToken);
+        await using var broker = await MosquittoBroker.StartAsync(cancellationToken, persistence: false);
         var lines = new List<SerialLineResult>();
         foreach (var baud in settings.Bauds)
         {
@@ -116,27 +116,18 @@ internal sealed class SerialEfficiencySuite(SerialSettings settings, TextWriter 
     private async Task<ReferenceResult> RunReferenceAsync(string link, int baud, IReadOnlyList<ReadBlock> plan, CancellationToken cancellationToken)
     {
         string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
-        var start = new ProcessStartInfo(settings.ReferenceMaster) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-        {
+        var run = await ChildProcess.RunAsync(settings.ReferenceMaster,
+        [
             link, Invariant(baud), "even", $"1-{Devices}", string.Join(',', plan.Select(b => b.Start)), Invariant(plan[0].Count),
             plan[0].Table == Modbus.Protocol.RegisterTable.InputRegisters ? "4" : "3",
             Invariant(settings.Warmup.TotalSeconds), Invariant(settings.Measure.TotalSeconds), Invariant(Timeout.TotalMilliseconds),
-        })
+        ], settings.Warmup + settings.Measure + TimeSpan.FromMinutes(5), cancellationToken);
+        if (run.ExitCode != 0)
         {
-            start.ArgumentList.Add(argument);
+            throw new InvalidOperationException($"the reference master failed ({run.ExitCode}): {run.Stderr}");
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {settings.ReferenceMaster}");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the reference master failed ({process.ExitCode}): {await errors}");
-        }
-
-        return JsonSerializer.Deserialize(await output, ResultsJsonContext.Default.ReferenceResult)
+        return JsonSerializer.Deserialize(run.Stdout, ResultsJsonContext.Default.ReferenceResult)
             ?? throw new InvalidDataException("the reference master printed nothing");
     }
 }

@@ -44,7 +44,7 @@ internal sealed class TcpScaleSuite(TcpSettings settings, TextWriter log)
                 devices = buses.Select(b => new { id = b.Id, kind = b.Mix.Kind, site = "scale", building = "b", bus = b.Id, unit = 1, count = b.Mix.PerBus, options = b.Mix.Options }),
             }), cancellationToken);
 
-            await using var broker = await MosquittoProcess.StartAsync(cancellationToken);
+            await using var broker = await MosquittoBroker.StartAsync(cancellationToken, persistence: false);
             await using var simulator = await SimulatorProcess.StartAsync(settings.Simulator, community, cancellationToken);
             var site = Path.Combine(directory, "site.json");
             await File.WriteAllTextAsync(site, JsonSerializer.Serialize(new
@@ -65,7 +65,7 @@ internal sealed class TcpScaleSuite(TcpSettings settings, TextWriter log)
             var before = await MetricsScrape.ReadAsync(gateway.MetricsPort, cancellationToken);
             var cpu = new CpuWindow(new Dictionary<string, int>
             {
-                ["gateway"] = gateway.Process.Id, ["simulator"] = simulator.Process.Id, ["broker"] = broker.Process.Id,
+                ["gateway"] = gateway.Process.Id, ["simulator"] = simulator.Process.Id, ["broker"] = broker.ProcessId,
             }, settings.ClockTicks);
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(settings.Measure, cancellationToken);

@@ -23,6 +23,8 @@ internal static class InteropTools
     /// <summary>How long a request to a live peer may take before the test calls it broken.</summary>
     public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(3);
 
+    private static readonly ChildProcessOptions PeerOptions = new() { WorkingDirectory = AppContext.BaseDirectory, StopGrace = TimeSpan.FromSeconds(2) };
+
     private static readonly Dictionary<string, string> Packages = new()
     {
         [Python] = "python3-pymodbus",
@@ -48,5 +50,22 @@ internal static class InteropTools
             var package = Packages.GetValueOrDefault(fileName, "the package that provides it");
             Assert.Fail($"{fileName} not found: the interop tests need it; install it with `apt-get install {package}`.");
         }
+    }
+
+    /// <summary>
+    /// Starts a long-running peer with its stdin kept open (peers that watch stdin exit when it closes; one that does
+    /// not is killed after 2 s).
+    /// </summary>
+    public static ChildProcess StartPeer(string name, string fileName, IEnumerable<string> arguments)
+    {
+        Require(fileName);
+        return ChildProcess.Start(name, fileName, arguments, PeerOptions with { KeepInputOpen = true });
+    }
+
+    /// <summary>Runs a one-shot peer command to completion.</summary>
+    public static Task<ChildProcessRun> RunPeerAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Require(fileName);
+        return ChildProcess.RunAsync(fileName, arguments, timeout, cancellationToken, PeerOptions);
     }
 }

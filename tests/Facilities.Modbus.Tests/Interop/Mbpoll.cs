@@ -29,7 +29,7 @@ internal static partial class Mbpoll
             arguments = [.. arguments, "--", .. values];
         }
 
-        var run = await PeerProcess.RunAsync(InteropTools.Mbpoll, arguments, TimeSpan.FromSeconds(30), cancellationToken);
+        var run = await InteropTools.RunPeerAsync(InteropTools.Mbpoll, arguments, TimeSpan.FromSeconds(30), cancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine(run.ToString());
         return new MbpollRun(run, slave.Transport == SlaveTransport.Tcp ? 7 : 1);
     }
@@ -45,7 +45,7 @@ internal static partial class Mbpoll
 }
 
 /// <summary>One mbpoll run: what it read from each unit, the frames it sent, and its complaints.</summary>
-internal sealed record MbpollRun(PeerRun Run, int FunctionCodeOffset)
+internal sealed record MbpollRun(ChildProcessRun Run, int FunctionCodeOffset)
 {
     public bool Succeeded => Run.ExitCode == 0 && !Run.Stderr.Contains("failed", StringComparison.Ordinal);
 

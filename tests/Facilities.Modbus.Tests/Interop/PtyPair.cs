@@ -13,10 +13,10 @@ namespace Facilities.Modbus.Tests.Interop;
 /// </remarks>
 internal sealed class PtyPair : IAsyncDisposable
 {
-    private readonly PeerProcess _socat;
+    private readonly ChildProcess _socat;
     private readonly DirectoryInfo _directory;
 
-    private PtyPair(PeerProcess socat, DirectoryInfo directory)
+    private PtyPair(ChildProcess socat, DirectoryInfo directory)
     {
         _socat = socat;
         _directory = directory;
@@ -49,23 +49,15 @@ internal sealed class PtyPair : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("modbus-interop-pty-");
         var ours = Path.Combine(directory.FullName, "ours");
         var peer = Path.Combine(directory.FullName, "peer");
-        var socat = PeerProcess.Start("socat", InteropTools.Socat,
+        var socat = InteropTools.StartPeer("socat", InteropTools.Socat,
             ["-d", "-d", $"pty,raw,echo=0,link={ours}", $"pty,raw,echo=0,link={peer}"]);
         var pair = new PtyPair(socat, directory);
         try
         {
             // socat announces the transfer loop on stderr once both ptys exist.
-            var deadline = DateTime.UtcNow + InteropTools.StartupTimeout;
-            while (!(File.Exists(ours) && File.Exists(peer) && socat.Stderr.Contains("starting data transfer loop", StringComparison.Ordinal)))
-            {
-                if (socat.HasExited || DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail($"socat did not set up the pty pair in {directory.FullName} (exited: {socat.HasExited}).\n{socat.Stderr}");
-                }
-
-                await Task.Delay(20, cancellationToken);
-            }
-
+            await socat.WaitUntilReadyAsync(
+                _ => Task.FromResult(File.Exists(ours) && File.Exists(peer) && socat.Output.Any(l => l.Contains("starting data transfer loop", StringComparison.Ordinal))),
+                $"the pty pair in {directory.FullName}", InteropTools.StartupTimeout, cancellationToken);
             return pair;
         }
         catch

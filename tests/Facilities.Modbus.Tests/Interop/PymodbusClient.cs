@@ -6,9 +6,9 @@ namespace Facilities.Modbus.Tests.Interop;
 /// <summary>Peers/pymodbus_client.py connected to a <see cref="HostedSlave"/>: one JSON command, one JSON answer.</summary>
 internal sealed class PymodbusClient : IAsyncDisposable
 {
-    private readonly PeerProcess _process;
+    private readonly ChildProcess _process;
 
-    private PymodbusClient(PeerProcess process) => _process = process;
+    private PymodbusClient(ChildProcess process) => _process = process;
 
     public static async Task<PymodbusClient> ConnectAsync(HostedSlave slave, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ internal sealed class PymodbusClient : IAsyncDisposable
             _ => ["--serial", slave.PeerDevice, "--baud", InteropTools.BaudRate.ToString(CultureInfo.InvariantCulture), "--parity", "N"],
         };
         var timeout = ((int)InteropTools.ReplyTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        var process = PeerProcess.Start($"pymodbus client ({slave.Transport})", InteropTools.Python,
+        var process = InteropTools.StartPeer($"pymodbus client ({slave.Transport})", InteropTools.Python,
             [InteropTools.PeerScript("pymodbus_client.py"), .. transport, "--timeout", timeout]);
         try
         {
@@ -28,7 +28,7 @@ internal sealed class PymodbusClient : IAsyncDisposable
                 l => l is "READY" || l.StartsWith("FATAL", StringComparison.Ordinal), "its READY line", InteropTools.StartupTimeout, cancellationToken);
             if (ready != "READY")
             {
-                Assert.Fail($"pymodbus client: {ready} (the interop tests need `apt-get install python3-pymodbus`).\n{process.Stderr}");
+                Assert.Fail($"pymodbus client: {ready} (the interop tests need `apt-get install python3-pymodbus`).\n{process.Tail()}");
             }
 
             return new PymodbusClient(process);

@@ -9,9 +9,9 @@ internal sealed class PymodbusServer : IAsyncDisposable
     private const string ReadyPrefix = "READY ";
     private const string WritePrefix = "WRITE ";
 
-    private readonly PeerProcess _process;
+    private readonly ChildProcess _process;
 
-    private PymodbusServer(PeerProcess process, int port)
+    private PymodbusServer(ChildProcess process, int port)
     {
         _process = process;
         Port = port;
@@ -42,7 +42,7 @@ internal sealed class PymodbusServer : IAsyncDisposable
     private static async Task<PymodbusServer> StartAsync(string name, string[] transport, CancellationToken cancellationToken)
     {
         var busy = InteropUnits.Busy.ToString(CultureInfo.InvariantCulture);
-        var process = PeerProcess.Start(name, InteropTools.Python,
+        var process = InteropTools.StartPeer(name, InteropTools.Python,
             [InteropTools.PeerScript("pymodbus_server.py"), "--units", InteropUnits.ToPymodbusJson(), "--busy", busy, .. transport]);
         try
         {
@@ -51,7 +51,7 @@ internal sealed class PymodbusServer : IAsyncDisposable
                 "its READY line", InteropTools.StartupTimeout, cancellationToken);
             if (ready.StartsWith("FATAL", StringComparison.Ordinal))
             {
-                Assert.Fail($"{name}: {ready} (the interop tests need `apt-get install python3-pymodbus`).\n{process.Stderr}");
+                Assert.Fail($"{name}: {ready} (the interop tests need `apt-get install python3-pymodbus`).\n{process.Tail()}");
             }
 
             // "READY tcp 127.0.0.1 PORT" or "READY serial PATH"
