@@ -18,7 +18,7 @@ namespace Facilities.Cloud.Broker;
 /// listener waits for it without end).
 /// </summary>
 internal sealed partial class BrokerListener(
-    IPEndPoint endpoint, X509Certificate2? certificate, BrokerLimits limits, BrokerCounters counters, TimeProvider time, ILogger logger) : IMqttServerAdapter
+    IPEndPoint endpoint, X509Certificate2? certificate, BrokerLimits limits, BrokerCounters counters, AcknowledgementHold? hold, TimeProvider time, ILogger logger) : IMqttServerAdapter
 {
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
@@ -116,7 +116,7 @@ internal sealed partial class BrokerListener(
 
             var channel = new LimitedChannel(new MqttTcpChannel(stream, endpoint, remote, null), limits, counters, time, acceptedAt, logger);
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-            using var adapter = new LimitedChannelAdapter(new MqttChannelAdapter(channel, formatter, mqttLogger), limits, counters, logger);
+            using var adapter = new LimitedChannelAdapter(new MqttChannelAdapter(channel, formatter, mqttLogger), limits, counters, hold, logger);
             await handler(adapter);
         }
         catch (Exception error) when (error is IOException or SocketException or ObjectDisposedException or OperationCanceledException or AuthenticationException)

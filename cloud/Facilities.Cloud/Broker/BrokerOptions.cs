@@ -73,6 +73,12 @@ public sealed record BrokerLimits
     /// <summary>Bytes of retained payload one user may hold over all its client ids.</summary>
     public long RetainedBytesPerUser { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Publishes (QoS 1 and 2) one connection may have unacknowledged while the broker holds acknowledgements until the
+    /// cloud stored them (MQTT 5 receive maximum, announced in CONNACK); one more closes the connection.
+    /// </summary>
+    public int ReceiveMaximum { get; init; } = 256;
+
     /// <summary>Below this a CONNECT with a user name, password and last will does not fit.</summary>
     internal const int SmallestPacketSize = 1024;
 
@@ -94,6 +100,11 @@ public sealed record BrokerLimits
         if (AuthenticationTimeout < ConnectTimeout)
         {
             problems.Add($"Broker:Limits:AuthenticationTimeout: {AuthenticationTimeout} is shorter than ConnectTimeout ({ConnectTimeout}); it counts from the same moment");
+        }
+
+        if (ReceiveMaximum is < 1 or > ushort.MaxValue)
+        {
+            problems.Add($"Broker:Limits:ReceiveMaximum: {ReceiveMaximum} is outside 1..{ushort.MaxValue}");
         }
 
         foreach (var (name, value) in new[]
@@ -145,6 +156,13 @@ public sealed record BrokerOptions
 
     /// <summary>Packet size, login time and retained-message bounds.</summary>
     public BrokerLimits Limits { get; init; } = new();
+
+    /// <summary>
+    /// The user of the cloud's consumer in this process, when it consumes from this broker (not configuration: set by
+    /// <see cref="BrokerServiceCollectionExtensions.AddEmbeddedBroker"/>). Then a publish is acknowledged only once that
+    /// consumer has stored it, and publishes wait until it has subscribed.
+    /// </summary>
+    internal string? StoringConsumer { get; init; }
 
     /// <summary>The section's options when the embedded broker is to run, otherwise null.</summary>
     public static BrokerOptions? WhenEnabled(IConfiguration configuration)

@@ -21,6 +21,13 @@ public static class BrokerServiceCollectionExtensions
             throw new InvalidOperationException($"configuration section '{BrokerOptions.Section}': {string.Join("; ", problems)}");
         }
 
+        if (string.IsNullOrEmpty(configuration["Mqtt:Host"]))
+        {
+            // The cloud's consumer uses this broker (EmbeddedBroker.ConnectLocalConsumer): with this user, unless
+            // Mqtt:Username names a configured cloud user.
+            options = options with { StoringConsumer = configuration["Mqtt:Username"] is { Length: > 0 } user ? user : EmbeddedBroker.LocalUsername };
+        }
+
         services.AddSingleton(options);
         services.AddSingleton<EmbeddedBroker>();
         services.AddHostedService(s => s.GetRequiredService<EmbeddedBroker>());

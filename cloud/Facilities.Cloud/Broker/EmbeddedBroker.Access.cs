@@ -99,6 +99,8 @@ public sealed partial class EmbeddedBroker
 
     private Task InterceptPublishAsync(InterceptingPublishEventArgs e)
     {
+        // Always: the tag must not reach subscribers, refused or not.
+        _hold?.Claim(e.ApplicationMessage);
         if (_stopping && _policy.RoleOf(e.UserName) != BrokerRole.Cloud)
         {
             // Shutting down: closing the connection instead of acknowledging leaves the message in the gateway's outbox
@@ -130,9 +132,12 @@ public sealed partial class EmbeddedBroker
         {
             _counters.RetainedRefused();
             Refuse(e, topic, MqttPubAckReasonCode.QuotaExceeded, overQuota);
+            return Task.CompletedTask;
         }
 
-        return Task.CompletedTask;
+        return _hold is null || _consumerSubscribed.Task.IsCompleted || e.UserName == _options.StoringConsumer
+            ? Task.CompletedTask
+            : WaitForConsumerAsync(e.CancellationToken);
     }
 
     /// <summary>Not delivered, not retained: answered with the reason (MQTT 5), logged and kept in <c>dead_letters</c>.</summary>
@@ -171,6 +176,11 @@ public sealed partial class EmbeddedBroker
 
     private Task ForgetSessionAsync(SessionDeletedEventArgs e)
     {
+        if (_hold is not null && IsStoringConsumer(e.Id))
+        {
+            _hold.SessionEnded(e.Id);
+        }
+
         _sessionOwners.TryRemove(e.Id, out _);
         return Task.CompletedTask;
     }

@@ -33,6 +33,12 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
     private readonly RetainedQuota _retainedQuota;
     private readonly CancellationTokenSource _lifetime = new();
 
+    /// <summary>Gateways' acknowledgements waiting for the cloud's consumer in this process to store their messages; null without one.</summary>
+    private readonly AcknowledgementHold? _hold;
+
+    /// <summary>Completes when the consumer in this process has subscribed: publishes before that would reach nobody.</summary>
+    private readonly TaskCompletionSource _consumerSubscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Unacknowledged deliveries per cloud client id, so shutdown can wait until the consumer committed them.</summary>
     private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
 
@@ -53,6 +59,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         _retainedQuota = new RetainedQuota(options.Limits);
         _deadLetters = CreateDeadLetterQueue(options.DeadLetterQueueLength);
         _retainedFile = string.IsNullOrEmpty(options.PersistenceDirectory) ? null : new RetainedMessageFile(options.PersistenceDirectory);
+        _hold = options.StoringConsumer is null ? null : new AcknowledgementHold();
     }
 
     /// <summary>
@@ -111,6 +118,8 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         _server.ClientAcknowledgedPublishPacketAsync += CountAcknowledgementAsync;
         _server.ClientDisconnectedAsync += ForgetDeliveriesAsync;
         _server.InterceptingInboundPacketAsync += HonourDisconnectWithWillAsync;
+        _server.ApplicationMessageEnqueuedOrDroppedAsync += TrackConsumerCopyAsync;
+        _server.ClientSubscribedTopicAsync += NoteConsumerSubscribedAsync;
         _server.LoadingRetainedMessageAsync += e =>
         {
             e.LoadedRetainedMessages = retained;
@@ -149,7 +158,11 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
             left = await UndeliveredToCloudAsync(server);
         }
 
-        if (left > 0)
+        if (left > 0 && _hold is not null)
+        {
+            LogDrainIncompleteHeld(_logger, left, _options.DrainTimeout.TotalSeconds);
+        }
+        else if (left > 0)
         {
             LogDrainIncomplete(_logger, left, _options.DrainTimeout.TotalSeconds);
         }
@@ -204,7 +217,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         var listeners = new List<IMqttServerAdapter>();
         if (_options.Port > 0)
         {
-            listeners.Add(new BrokerListener(new IPEndPoint(address, _options.Port), null, _options.Limits, _counters, _time, _logger));
+            listeners.Add(new BrokerListener(new IPEndPoint(address, _options.Port), null, _options.Limits, _counters, _hold, _time, _logger));
         }
 
         if (_options.Tls.Port is { } tlsPort)
@@ -212,7 +225,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
             // Exported and re-imported so SslStream can use the PEM key on every platform.
             using var pem = X509Certificate2.CreateFromPemFile(_options.Tls.Certificate!, _options.Tls.Key);
             _certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            listeners.Add(new BrokerListener(new IPEndPoint(address, tlsPort), _certificate, _options.Limits, _counters, _time, _logger));
+            listeners.Add(new BrokerListener(new IPEndPoint(address, tlsPort), _certificate, _options.Limits, _counters, _hold, _time, _logger));
         }
 
         return listeners;
@@ -261,7 +274,46 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
     private Task CountAcknowledgementAsync(ClientAcknowledgedPublishPacketEventArgs e)
     {
         _inFlight.AddOrUpdate(e.ClientId, 0, (_, n) => Math.Max(0, n - 1));
+        if (_hold is not null && e.IsCompleted && IsStoringConsumer(e.ClientId))
+        {
+            // The consumer acknowledges only after the transaction that handled the message committed.
+            _hold.Acknowledged(e.ClientId, e.PublishPacket);
+        }
+
         return Task.CompletedTask;
+    }
+
+    private bool IsStoringConsumer(string clientId) => _options.StoringConsumer is { } consumer && SessionOwner(clientId) == consumer;
+
+    private Task TrackConsumerCopyAsync(ApplicationMessageEnqueuedEventArgs e)
+    {
+        if (_hold is not null && IsStoringConsumer(e.ReceiverClientId))
+        {
+            _hold.Enqueued(e.ReceiverClientId, e.ApplicationMessage, e.IsDropped);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task NoteConsumerSubscribedAsync(ClientSubscribedTopicEventArgs e)
+    {
+        if (_options.StoringConsumer is { } consumer && e.UserName == consumer)
+        {
+            _consumerSubscribed.TrySetResult();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Holds a publish until the consumer in this process has subscribed (just after start): dispatched earlier, it
+    /// would reach no session, and MQTTnet would acknowledge it at once (<i>no matching subscribers</i>, which a gateway
+    /// takes as delivered).
+    /// </summary>
+    private async Task WaitForConsumerAsync(CancellationToken connection)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(connection, _lifetime.Token);
+        await _consumerSubscribed.Task.WaitAsync(either.Token);
     }
 
     private Task ForgetDeliveriesAsync(ClientDisconnectedEventArgs e)
@@ -278,4 +330,7 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
 
     [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "{Count} messages were still queued for the cloud after {Seconds} s; they are lost with the broker (gateways got their acknowledgement)")]
     private static partial void LogDrainIncomplete(ILogger logger, long count, double seconds);
+
+    [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "{Count} messages were still queued for the cloud after {Seconds} s; their gateways were not acknowledged and publish them again after the restart")]
+    private static partial void LogDrainIncompleteHeld(ILogger logger, long count, double seconds);
 }

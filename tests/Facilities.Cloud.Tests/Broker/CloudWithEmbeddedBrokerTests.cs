@@ -62,6 +62,32 @@ public sealed class CloudWithEmbeddedBrokerTests
         Assert.Equal(Count, await connection.ExecuteScalarAsync<long>("SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) FROM seen_ranges WHERE gateway = @Gateway", new { Gateway = Messages.Gateway }));
     }
 
+    [Fact]
+    public async Task Gateway_PublishAcknowledged_MessageIsAlreadyStored()
+    {
+        // The moment each PUBACK arrives the message's transaction has committed: a crash right after it loses nothing.
+        const int Count = 100;
+        await using var cloud = await StartCloudAsync();
+        using var gateway = await ConnectGatewayAsync(cloud);
+        await using var connection = await cloud.Services.GetRequiredService<CloudDatabase>().OpenAsync(Token);
+        var start = DateTimeOffset.UtcNow;
+        var unstored = new List<int>();
+        for (var seq = 1; seq <= Count; seq++)
+        {
+            var message = Messages.Telemetry(seq, start.AddMilliseconds(seq), "boiler-1", "boiler", new Dictionary<string, double> { ["flow_temp"] = seq });
+            var result = await gateway.PublishBinaryAsync(message.Topic, message.Payload.ToArray(), MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken: Token);
+            Assert.Equal(MqttClientPublishReasonCode.Success, result.ReasonCode);
+            var stored = await connection.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM seen_ranges WHERE gateway = @Gateway AND first_seq <= @Seq AND last_seq >= @Seq", new { Gateway = Messages.Gateway, Seq = seq });
+            if (stored == 0)
+            {
+                unstored.Add(seq);
+            }
+        }
+
+        Assert.True(unstored.Count == 0, $"{unstored.Count} of {Count} messages were acknowledged before they were stored: {string.Join(",", unstored.Take(20))}");
+    }
+
     /// <summary>The cloud hosting its broker, with one gateway credential.</summary>
     private static async Task<CloudHost> StartCloudAsync()
     {
