@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Storage;
@@ -62,31 +61,17 @@ public static class WorkOrderEndpoints
             return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
         }
 
-        var where = status switch
-        {
-            "active" => "status NOT IN ('resolved', 'closed')",
-            "all" => "1 = 1",
-            _ => "status = @status",
-        };
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
-            $"SELECT * FROM work_orders WHERE {where} AND (@site IS NULL OR site = @site) ORDER BY created_at DESC, id DESC LIMIT @limit",
-            new { status, site, limit = limit ?? 200 }, cancellationToken: cancellationToken));
+        var rows = await WorkOrderStore.ListAsync(database, status, site, limit ?? 200, cancellationToken);
         return Results.Json(rows.Select(WorkOrderView.From).ToList());
     }
 
     private static async Task<IResult> GetAsync(long id, CloudDatabase database, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
-            "SELECT * FROM work_orders WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-        if (row is null)
+        if (await WorkOrderStore.FindWithEventsAsync(database, id, cancellationToken) is not var (row, events))
         {
             return NotFound(id);
         }
 
-        var events = await connection.QueryAsync<(long At, string Action, string Actor, string? Detail)>(new CommandDefinition(
-            "SELECT at, action, actor, detail FROM work_order_events WHERE order_id = @id ORDER BY at, id", new { id }, cancellationToken: cancellationToken));
         return Results.Json(new
         {
             order = WorkOrderView.From(row),
@@ -120,47 +105,18 @@ public static class WorkOrderEndpoints
             return tooLong;
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
-            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
-        if (row is null)
-        {
-            return NotFound(id);
-        }
-
-        if (WorkOrderLifecycle.Plan(action, row.Status) is not { } plan)
-        {
-            return Conflict(id, action, row.Status);
-        }
-
-        var set = action switch
-        {
-            "assign" => "status = @to, assignee = @assignee",
-            "start" => "status = @to, responded_at = COALESCE(responded_at, @now)",
-            "resolve" => "status = @to, resolved_at = @now, responded_at = COALESCE(responded_at, @now)",
-            "close" => "status = @to, closed_at = @now",
-            _ => "status = @to",
-        };
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE work_orders SET {set}, updated_at = @now WHERE id = @id AND status = @expected",
-            new { id, to = plan.To, assignee = body.Assignee, now, expected = row.Status }, transaction, cancellationToken: cancellationToken));
-        if (changed == 0)
-        {
-            return Conflict(id, action, "changed by someone else meanwhile");
-        }
-
         var detail = action switch
         {
             "assign" => body.Assignee,
             "note" => body.Text,
             _ => body.Note,
         };
-        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
-        var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
-            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        var change = await WorkOrderStore.ChangeAsync(database, timeline, id, action, body.Assignee, detail, by, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        if (change.Updated is not { } updated)
+        {
+            return change.Found ? Conflict(id, action, change.ConflictStatus!) : NotFound(id);
+        }
+
         return Results.Json(WorkOrderView.From(updated));
     }
 

@@ -1,0 +1,87 @@
+using Dapper;
+using Facilities.Cloud.Storage;
+
+namespace Facilities.Cloud.WorkOrders;
+
+/// <summary>The outcome of a person's action on a work order: the order after it, or why not (no such order, or its status forbids it).</summary>
+internal readonly record struct WorkOrderChange(bool Found, WorkOrderRow? Updated, string? ConflictStatus);
+
+/// <summary>The SQL of <c>work_orders</c> and <c>work_order_events</c> for SQLite and PostgreSQL, as the API uses it.</summary>
+internal static class WorkOrderStore
+{
+    /// <summary>Orders by status filter (<c>active</c>, <c>all</c> or one status), newest first.</summary>
+    public static async Task<IReadOnlyList<WorkOrderRow>> ListAsync(CloudDatabase database, string status, string? site, int limit, CancellationToken cancellationToken)
+    {
+        var where = status switch
+        {
+            "active" => "status NOT IN ('resolved', 'closed')",
+            "all" => "1 = 1",
+            _ => "status = @status",
+        };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
+            $"SELECT * FROM work_orders WHERE {where} AND (@site IS NULL OR site = @site) ORDER BY created_at DESC, id DESC LIMIT @limit",
+            new { status, site, limit }, cancellationToken: cancellationToken))];
+    }
+
+    /// <summary>An order with its timeline, oldest event first; null when there is none.</summary>
+    public static async Task<(WorkOrderRow Order, IReadOnlyList<(long At, string Action, string Actor, string? Detail)> Events)?> FindWithEventsAsync(
+        CloudDatabase database, long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var events = await connection.QueryAsync<(long At, string Action, string Actor, string? Detail)>(new CommandDefinition(
+            "SELECT at, action, actor, detail FROM work_order_events WHERE order_id = @id ORDER BY at, id", new { id }, cancellationToken: cancellationToken));
+        return (row, [.. events]);
+    }
+
+    /// <summary>
+    /// Applies a person's action in one transaction: the status change (guarded by the status read, so a concurrent
+    /// change makes this one a conflict) and its timeline entry.
+    /// </summary>
+    public static async Task<WorkOrderChange> ChangeAsync(
+        CloudDatabase database, WorkOrderTimeline timeline, long id, string action, string? assignee, string? detail, string by, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return new WorkOrderChange(false, null, null);
+        }
+
+        if (WorkOrderLifecycle.Plan(action, row.Status) is not { } plan)
+        {
+            return new WorkOrderChange(true, null, row.Status);
+        }
+
+        var set = action switch
+        {
+            "assign" => "status = @to, assignee = @assignee",
+            "start" => "status = @to, responded_at = COALESCE(responded_at, @now)",
+            "resolve" => "status = @to, resolved_at = @now, responded_at = COALESCE(responded_at, @now)",
+            "close" => "status = @to, closed_at = @now",
+            _ => "status = @to",
+        };
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE work_orders SET {set}, updated_at = @now WHERE id = @id AND status = @expected",
+            new { id, to = plan.To, assignee, now, expected = row.Status }, transaction, cancellationToken: cancellationToken));
+        if (changed == 0)
+        {
+            return new WorkOrderChange(true, null, "changed by someone else meanwhile");
+        }
+
+        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
+        var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
+            "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new WorkOrderChange(true, updated, null);
+    }
+}
