@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Facilities.Cloud.TelemetryStore;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Facilities.Cloud.Tests.TelemetryStore;
 
@@ -32,7 +31,7 @@ public sealed class InfluxFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Writers with short intervals for tests, and waiting for what InfluxDB shows.</summary>
+/// <summary>Drainer settings with short intervals for tests, and waiting for what InfluxDB shows.</summary>
 internal static class InfluxTesting
 {
     public static InfluxOptions V1(string url, string database) => new()
@@ -40,19 +39,15 @@ internal static class InfluxTesting
         Url = url,
         Database = database,
         BatchSize = 500,
-        MaxBufferedLines = 1000,
         FlushInterval = TimeSpan.FromMilliseconds(50),
+        PollInterval = TimeSpan.FromMilliseconds(100),
+        BacklogCheckInterval = TimeSpan.FromMilliseconds(100),
         MinRetryDelay = TimeSpan.FromMilliseconds(100),
         MaxRetryDelay = TimeSpan.FromMilliseconds(400),
         RequestTimeout = TimeSpan.FromSeconds(5),
         ConnectTimeout = TimeSpan.FromSeconds(2),
+        LeaseTime = TimeSpan.FromSeconds(30),
     };
-
-    public static InfluxWriter Writer(InfluxOptions options, out TelemetryStoreMetrics metrics)
-    {
-        metrics = new TelemetryStoreMetrics { Enabled = true };
-        return new InfluxWriter(options, metrics, TimeProvider.System, NullLogger<InfluxWriter>.Instance);
-    }
 
     /// <summary>Waits until <paramref name="done"/> holds (checked every 50 ms), failing after <paramref name="seconds"/>.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> done, string what, int seconds = 20)
