@@ -151,14 +151,10 @@ public sealed partial class HistoryDrainer : BackgroundService
                 }
 
                 var ids = rows.Skip(next).Take(group).Select(r => r.Id).ToList();
-                var lines = rows.Skip(next).Take(group).SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToArray();
-                for (var start = 0; start < lines.Length; start += _options.BatchSize)
+                if (!await WriteRowsAsync([.. rows.Skip(next).Take(group)], count, stoppingToken))
                 {
-                    if (!await WriteAsync(new ArraySegment<string>(lines, start, Math.Min(_options.BatchSize, lines.Length - start)), stoppingToken))
-                    {
-                        await _outbox.ReleaseAsync([.. rows.Skip(next).Select(r => r.Id)], stoppingToken);
-                        return false;
-                    }
+                    await _outbox.ReleaseAsync([.. rows.Skip(next).Select(r => r.Id)], stoppingToken);
+                    return false;
                 }
 
                 await _outbox.DeleteAsync(ids, stoppingToken);
@@ -184,8 +180,48 @@ public sealed partial class HistoryDrainer : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Writes a group of rows: as they are stored, in one request, when they hold at most a batch; split into lines
+    /// when they hold more, or when the server refused them as bad data. False when a request failed to arrive.
+    /// </summary>
+    private async Task<bool> WriteRowsAsync(HistoryRow[] group, long count, CancellationToken stoppingToken)
+    {
+        if (count <= _options.BatchSize)
+        {
+            var outcome = await _api.WriteAsync(string.Concat(group.Select(r => r.Body)), stoppingToken);
+            switch (outcome.Status)
+            {
+                case WriteStatus.Written:
+                    _metrics.AddWritten(count);
+                    return true;
+                case WriteStatus.Failed:
+                    Failed(outcome, count);
+                    return false;
+            }
+
+            LogBatchRefused(_logger, count, outcome.Error);
+            if (count == 1)
+            {
+                Rejected(outcome, group[0].Body.TrimEnd('\n'));
+                return true;
+            }
+        }
+
+        var lines = group.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        var chunk = count <= _options.BatchSize ? (lines.Length + 1) / 2 : _options.BatchSize; // refused as a whole: its halves next
+        for (var start = 0; start < lines.Length; start += chunk)
+        {
+            if (!await WriteLinesAsync(new ArraySegment<string>(lines, start, Math.Min(chunk, lines.Length - start)), stoppingToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>One request, split in halves while the server refuses it as bad data. False when it failed to arrive.</summary>
-    private async Task<bool> WriteAsync(ArraySegment<string> batch, CancellationToken stoppingToken)
+    private async Task<bool> WriteLinesAsync(ArraySegment<string> batch, CancellationToken stoppingToken)
     {
         var pending = new Stack<ArraySegment<string>>();
         pending.Push(batch);
@@ -202,9 +238,7 @@ public sealed partial class HistoryDrainer : BackgroundService
 
                 case WriteStatus.Refused when lines.Count == 1:
                     pending.Pop();
-                    _metrics.AddRejected(1);
-                    _metrics.SetLastError(outcome.Error ?? "refused", _time.GetUtcNow());
-                    LogLineRejected(_logger, outcome.Error, lines[0]);
+                    Rejected(outcome, lines[0]);
                     break;
 
                 case WriteStatus.Refused:
@@ -221,14 +255,26 @@ public sealed partial class HistoryDrainer : BackgroundService
                     break;
 
                 default:
-                    _metrics.SetLastError(outcome.Error ?? "failed", _time.GetUtcNow());
-                    _metrics.AddRetry();
-                    LogWriteFailed(_logger, lines.Count, outcome.Error);
+                    Failed(outcome, lines.Count);
                     return false;
             }
         }
 
         return true;
+    }
+
+    private void Rejected(WriteOutcome outcome, string line)
+    {
+        _metrics.AddRejected(1);
+        _metrics.SetLastError(outcome.Error ?? "refused", _time.GetUtcNow());
+        LogLineRejected(_logger, outcome.Error, line);
+    }
+
+    private void Failed(WriteOutcome outcome, long lines)
+    {
+        _metrics.SetLastError(outcome.Error ?? "failed", _time.GetUtcNow());
+        _metrics.AddRetry();
+        LogWriteFailed(_logger, lines, outcome.Error);
     }
 
     /// <summary>Measures the backlog for /metrics and /healthz and trims it to its bound, every <see cref="InfluxOptions.BacklogCheckInterval"/>.</summary>
@@ -272,13 +318,13 @@ public sealed partial class HistoryDrainer : BackgroundService
     private static partial void LogStarted(ILogger logger, string target, int batchSize, long maxBacklogBytes);
 
     [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Writing {Count} lines to InfluxDB failed ({Error}); they stay in the history outbox and are tried again with backoff")]
-    private static partial void LogWriteFailed(ILogger logger, int count, string? error);
+    private static partial void LogWriteFailed(ILogger logger, long count, string? error);
 
     [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "InfluxDB accepts writes again after {Failures} failed attempts")]
     private static partial void LogRecovered(ILogger logger, int failures);
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "InfluxDB refused a batch of {Count} lines ({Error}); splitting it to find the bad lines")]
-    private static partial void LogBatchRefused(ILogger logger, int count, string? error);
+    private static partial void LogBatchRefused(ILogger logger, long count, string? error);
 
     [LoggerMessage(EventId = 5205, Level = LogLevel.Warning, Message = "InfluxDB rejected a line, dropped ({Error}): {Line}")]
     private static partial void LogLineRejected(ILogger logger, string? error, string line);
