@@ -10,7 +10,7 @@ namespace Facilities.Cloud.TelemetryStore;
 /// because a point with the same series and time overwrites itself. Beside the sending, the backlog is measured every
 /// <see cref="InfluxOptions.BacklogCheckInterval"/> and trimmed, oldest rows first, to <see cref="InfluxOptions.MaxBacklogBytes"/>.
 /// </summary>
-public sealed partial class HistoryDrainer : BackgroundService
+internal sealed partial class HistoryDrainer : BackgroundService
 {
     private const int MaxClaimRows = 1000;
     private readonly InfluxOptions _options;

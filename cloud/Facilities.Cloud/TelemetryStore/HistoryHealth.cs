@@ -8,7 +8,7 @@ namespace Facilities.Cloud.TelemetryStore;
 /// within the last <see cref="DropsReportedFor"/>, or its oldest row has waited for InfluxDB longer than
 /// <see cref="BehindAfter"/>. Reads what the drainer last measured, so a health probe costs no query.
 /// </summary>
-public sealed class HistoryHealth(TelemetryStoreMetrics metrics, InfluxOptions options, TimeProvider time) : IHealthConcern
+internal sealed class HistoryHealth(TelemetryStoreMetrics metrics, InfluxOptions options, TimeProvider time) : IHealthConcern
 {
     /// <summary>How long /healthz keeps reporting a drop: long enough for an operator (or a probe every few minutes) to see it.</summary>
     public static readonly TimeSpan DropsReportedFor = TimeSpan.FromHours(1);

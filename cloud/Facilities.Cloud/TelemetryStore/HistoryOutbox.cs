@@ -21,7 +21,7 @@ public sealed record HistoryBacklog(long Rows, long Lines, long Bytes, DateTimeO
 }
 
 /// <summary>What one trim of the history outbox dropped.</summary>
-public readonly record struct HistoryDrop(long Rows, long Lines, long Bytes);
+internal readonly record struct HistoryDrop(long Rows, long Lines, long Bytes);
 
 /// <summary>
 /// The history outbox (table <c>history_outbox</c>): telemetry lines wait here, in the cloud's own database, between the
@@ -30,7 +30,7 @@ public readonly record struct HistoryDrop(long Rows, long Lines, long Bytes);
 /// row at once, and a row whose drainer died is taken over when its lease runs out. Also tells the drainer of this
 /// process that rows arrived, so it need not poll for its own.
 /// </summary>
-public sealed class HistoryOutbox(CloudDatabase database)
+internal sealed class HistoryOutbox(CloudDatabase database)
 {
     private readonly Channel<bool> _appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _announcedLines;

@@ -9,7 +9,7 @@ namespace Facilities.Cloud.TelemetryStore;
 /// stored durably, whatever becomes of InfluxDB or of this process; <see cref="HistoryDrainer"/> sends them on.
 /// Registered only when InfluxDB is configured.
 /// </summary>
-public sealed class HistoryRecorder(HistoryOutbox outbox) : IMessageHandler
+internal sealed class HistoryRecorder(HistoryOutbox outbox) : IMessageHandler
 {
     /// <summary>Formats and inserts the batch's lines at its start: they depend on nothing the other handlers write.</summary>
     public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
