@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.TelemetryStore;
 using Facilities.Cloud.Tests.EndToEnd;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,14 +22,20 @@ public sealed class HistoryBoundTests
             ["Influx:Database"] = "facilities",
             ["Influx:MaxBacklogBytes"] = "2000",
             ["Influx:BacklogCheckInterval"] = "00:00:00.100",
-            ["Influx:MinRetryDelay"] = "00:00:00.100",
-            ["Influx:MaxRetryDelay"] = "00:00:00.200",
+            // After its first failed write the drainer waits, holding no row: every trim sees all rows, oldest first.
+            ["Influx:MinRetryDelay"] = "00:10:00",
+            ["Influx:MaxRetryDelay"] = "00:10:00",
         });
         var pipeline = cloud.Services.GetRequiredService<IngestPipeline>();
         var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);
-        for (var seq = 1; seq <= 40; seq++)
+        Task Reading(int seq) =>
+            pipeline.ProcessAsync([Messages.Telemetry(seq, t0.AddSeconds(seq), "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = seq % 12 })], Ct);
+        await Reading(1);
+        await Eventually.HoldsAsync(() => Task.FromResult(cloud.Services.GetRequiredService<TelemetryStoreMetrics>().Snapshot().Retries == 1),
+            "the drainer's first write failing", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
+        for (var seq = 2; seq <= 40; seq++)
         {
-            await pipeline.ProcessAsync([Messages.Telemetry(seq, t0.AddSeconds(seq), "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = seq % 12 })], Ct);
+            await Reading(seq);
         }
 
         var metrics = new Dictionary<string, double>();
