@@ -140,7 +140,8 @@ public static class Schema
             CREATE TABLE history_outbox (
                 id {d.IdentityColumn}, created_at BIGINT NOT NULL, lines BIGINT NOT NULL, bytes BIGINT NOT NULL,
                 leased_until BIGINT NOT NULL DEFAULT 0, body TEXT NOT NULL);
-            CREATE INDEX history_outbox_backlog ON history_outbox (created_at, lines, bytes)
+            CREATE INDEX history_outbox_backlog ON history_outbox (created_at, lines, bytes);
+            {d.Uncompressed("history_outbox", "body")}
             """),
     ];
 }
