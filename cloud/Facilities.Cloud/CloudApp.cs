@@ -81,7 +81,8 @@ public static class CloudApp
 
         // The ingest pipeline's stages, in this order in every batch transaction: the device registry folds the batch into
         // device and gateway state (its DeviceBatch); rules and alerts evaluate that state (DeviceRegistry.BatchOf); the
-        // day counters count what the messages report.
+        // day counters count what the messages report; with InfluxDB configured, AddTelemetryStore adds the history recorder
+        // last (the batch's line protocol into the history outbox, same transaction).
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<DeviceRegistry>());
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<AlertEngine>());
         services.AddSingleton<IMessageHandler>(s => s.GetRequiredService<CounterDays>());

@@ -73,7 +73,7 @@ internal sealed class CloudUnderTest : IAsyncDisposable
         return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Stops like a shutdown: the MQTT session stays at the broker, buffered InfluxDB lines are flushed.</summary>
+    /// <summary>Stops like a shutdown: the MQTT session stays at the broker, history rows not yet in InfluxDB stay in the database.</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);

@@ -172,13 +172,15 @@ internal static class IngestReport
           drain. mosquitto_sub runs with `-C N` (exit after N messages) and prints to /dev/null; its time runs from
           the process start to its exit. The cloud starts again on its session; its time runs from `StartAsync`
           (host start, schema check, connect, resumed session) until its ingest counters show every message committed
-          and the InfluxDB writer's counters show every point accepted; afterwards an InfluxQL `COUNT` confirms the
+          and the history drainer's counters show every point accepted; afterwards an InfluxQL `COUNT` confirms the
           points are in InfluxDB. No two consumers run at the same time.
         - **What the cloud does per message** and mosquitto_sub does not: JSON and contract validation, a transaction
           (a batch of what has arrived, at most `Mqtt:BatchSize` messages) recording the gateway's sequence number,
           updating the device registry and latest values, evaluating the device's rules, the acknowledgement after the
-          commit, and the line-protocol write to InfluxDB (batched; a partly filled batch is written once no line came
-          for `Influx:FlushWhenIdle` = 50 ms, at the latest after `Influx:FlushInterval` = 1 s). Per batch: the
+          commit, and the telemetry history: the batch's line protocol inserted as one row into the history outbox in
+          the same transaction, and the history drainer claiming rows, writing them to InfluxDB and deleting them
+          (batched; a partly filled batch is written once no line came for `Influx:FlushWhenIdle` = 50 ms, at the
+          latest after `Influx:FlushInterval` = 1 s). Per batch: the
           sequence numbers are merged into each gateway's stored runs (`seen_ranges`, under a lock per gateway on
           PostgreSQL); the devices come from the instance's copy when the gateway's stream version
           (`gateway_streams`) shows no other instance handled the gateway since, otherwise from the database; each

@@ -15,7 +15,7 @@ namespace Facilities.Cloud.Operations;
 public static class MetricsEndpoint
 {
     public static void MapMetrics(this IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", async (IngestMetrics ingest, IngestionHealth health, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, HttpContext context, CancellationToken ct) =>
+        app.MapGet("/metrics", async (IngestMetrics ingest, IngestionHealth health, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, TimeProvider time, HttpContext context, CancellationToken ct) =>
         {
             var text = new StringBuilder();
             void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
@@ -47,9 +47,16 @@ public static class MetricsEndpoint
             Metric("facilities_cloud_mqtt_slots_connected", "gauge", "Consumer slots this instance owns and has connected to the broker.", [("", consumer.ConnectedSlots)]);
             Metric("facilities_cloud_mqtt_live_instances", "gauge", "Cloud instances alive at the last rebalance of the consumer slots, this one included.", [("", consumer.LiveInstances)]);
             var influx = store.Snapshot();
-            Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up.",
+            Metric("facilities_cloud_influx_lines_total", "counter", "Telemetry lines by fate since start-up (dropped: the oldest of the history outbox past Influx:MaxBacklogBytes).",
                 [("{fate=\"written\"}", influx.Written), ("{fate=\"dropped\"}", influx.Dropped), ("{fate=\"rejected\"}", influx.Rejected)]);
-            Metric("facilities_cloud_influx_buffered_lines", "gauge", "Telemetry lines waiting to be written.", [("", influx.Buffered)]);
+            Metric("facilities_cloud_influx_dropped_bytes_total", "counter", "Bytes of line protocol dropped from the history outbox since start-up.", [("", influx.DroppedBytes)]);
+            // The backlog as the database has it now (every instance reports the same); nothing to ask without InfluxDB.
+            var backlog = context.RequestServices.GetService<HistoryOutbox>() is { } outbox ? await outbox.BacklogAsync(ct) : HistoryBacklog.Empty;
+            Metric("facilities_cloud_influx_buffered_lines", "gauge", "Telemetry lines waiting in the history outbox to be written to InfluxDB.", [("", backlog.Lines)]);
+            Metric("facilities_cloud_influx_backlog_rows", "gauge", "Rows (ingest batches) waiting in the history outbox.", [("", backlog.Rows)]);
+            Metric("facilities_cloud_influx_backlog_bytes", "gauge", "Bytes of line protocol waiting in the history outbox (bounded by Influx:MaxBacklogBytes).", [("", backlog.Bytes)]);
+            Metric("facilities_cloud_influx_backlog_oldest_seconds", "gauge", "Age of the oldest row waiting in the history outbox (0 when none waits).",
+                [("", backlog.Oldest is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0)]);
             if (context.RequestServices.GetService<EmbeddedBroker>() is { } broker)
             {
                 BrokerMetrics(broker.Counters, Metric);

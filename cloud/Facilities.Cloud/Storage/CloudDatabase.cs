@@ -132,6 +132,14 @@ public sealed class SqlDialect(DatabaseProvider provider)
     public string ForUpdate => provider == DatabaseProvider.Postgres ? " FOR UPDATE" : string.Empty;
 
     /// <summary>
+    /// Keeps a large text column out of line and uncompressed on PostgreSQL (<c>STORAGE EXTERNAL</c>): for values written
+    /// once, read once and deleted, where compressing them would cost the writing transaction more CPU than it saves.
+    /// SQLite has no such setting: empty there.
+    /// </summary>
+    public string Uncompressed(string table, string column) =>
+        provider == DatabaseProvider.Postgres ? $"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE EXTERNAL" : string.Empty;
+
+    /// <summary>
     /// Leaves part of every page of a table free, so PostgreSQL can put a row's new version next to the old one (a
     /// heap-only update: no index entry, the old version pruned on the page). For tables whose few rows are updated all the
     /// time. SQLite has no such setting: empty there.

@@ -135,5 +135,13 @@ public static class Schema
             CREATE INDEX alerts_updated ON alerts (updated_at);
             CREATE INDEX work_orders_updated ON work_orders (updated_at)
             """),
+        // history_outbox_backlog covers what the backlog's size and age are summed from, so that reads the index, not the bodies.
+        new(20, "telemetry store: the history outbox, one row of line protocol per ingest batch until InfluxDB took it, with a lease for the instance sending it", d => $"""
+            CREATE TABLE history_outbox (
+                id {d.IdentityColumn}, created_at BIGINT NOT NULL, lines BIGINT NOT NULL, bytes BIGINT NOT NULL,
+                leased_until BIGINT NOT NULL DEFAULT 0, body TEXT NOT NULL);
+            CREATE INDEX history_outbox_backlog ON history_outbox (created_at, lines, bytes);
+            {d.Uncompressed("history_outbox", "body")}
+            """),
     ];
 }

@@ -39,7 +39,7 @@ public sealed record InfluxOptions
     /// <summary>Lines per write request at most.</summary>
     public int BatchSize { get; init; } = 5000;
 
-    /// <summary>How long a partly filled batch waits for more lines before it is written.</summary>
+    /// <summary>How long the drainer waits for this instance's new lines to fill a batch before it writes what it has.</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -48,8 +48,23 @@ public sealed record InfluxOptions
     /// </summary>
     public TimeSpan FlushWhenIdle { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Lines waiting to be written at most; past it the oldest are dropped (and counted).</summary>
-    public int MaxBufferedLines { get; init; } = 200_000;
+    /// <summary>
+    /// Bytes of line protocol the history outbox (table <c>history_outbox</c>) may hold while InfluxDB does not take them;
+    /// past it the oldest rows are dropped (and counted, in lines and bytes). Default 1 GiB.
+    /// </summary>
+    public long MaxBacklogBytes { get; init; } = 1L << 30;
+
+    /// <summary>How often the backlog is measured (for /metrics and /healthz) and trimmed to <see cref="MaxBacklogBytes"/>.</summary>
+    public TimeSpan BacklogCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often an idle drainer looks for rows it was not told about (written by another instance, or before a restart).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long rows a drainer claimed stay its own: another instance takes them over only after this, so it must be
+    /// longer than a write may take (<see cref="RequestTimeout"/>); a drainer that died holds its rows this long.
+    /// </summary>
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Request bodies of at least this many bytes are sent gzip-compressed; 0 compresses every body.</summary>
     public int GzipThresholdBytes { get; init; } = 16 * 1024;
@@ -63,9 +78,6 @@ public sealed record InfluxOptions
     public TimeSpan MinRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>At shutdown, how long the lines still buffered may take to be written before they are given up.</summary>
-    public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 
@@ -107,7 +119,18 @@ public sealed record InfluxOptions
         }
 
         Positive(problems, nameof(BatchSize), BatchSize);
-        Positive(problems, nameof(MaxBufferedLines), MaxBufferedLines);
+        if (MaxBacklogBytes <= 0)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"MaxBacklogBytes must be positive, got {MaxBacklogBytes}"));
+        }
+
+        Positive(problems, nameof(PollInterval), PollInterval);
+        Positive(problems, nameof(BacklogCheckInterval), BacklogCheckInterval);
+        if (LeaseTime <= RequestTimeout)
+        {
+            problems.Add($"LeaseTime {LeaseTime} must be longer than RequestTimeout {RequestTimeout}, or a slow write would be taken over and sent twice at once");
+        }
+
         Positive(problems, nameof(FlushInterval), FlushInterval);
         Positive(problems, nameof(FlushWhenIdle), FlushWhenIdle);
         Positive(problems, nameof(ConnectTimeout), ConnectTimeout);

@@ -71,10 +71,23 @@ public sealed class InfluxWriteApi : IDisposable
         return new Uri(new Uri(options.Url.TrimEnd('/') + "/"), query);
     }
 
-    public async Task<WriteOutcome> WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    public Task<WriteOutcome> WriteAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = Body(lines) };
+        var text = new StringBuilder();
+        foreach (var line in lines)
+        {
+            text.Append(line).Append('\n');
+        }
+
+        return WriteAsync(text.ToString(), cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="body"/>: lines of line protocol, each ending in <c>\n</c>, as they are kept in the history outbox.</summary>
+    public async Task<WriteOutcome> WriteAsync(string body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = Body(body) };
         request.Headers.Authorization = _authorization;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
@@ -86,8 +99,8 @@ public sealed class InfluxWriteApi : IDisposable
                 return new WriteOutcome(WriteStatus.Written, (int)response.StatusCode, null);
             }
 
-            var body = await response.Content.ReadAsStringAsync(timeout.Token);
-            var error = body.Length > MaxErrorLength ? body[..MaxErrorLength] + "…" : body;
+            var answer = await response.Content.ReadAsStringAsync(timeout.Token);
+            var error = answer.Length > MaxErrorLength ? answer[..MaxErrorLength] + "…" : answer;
             var status = response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableContent
                 ? WriteStatus.Refused
                 : WriteStatus.Failed;
@@ -103,15 +116,9 @@ public sealed class InfluxWriteApi : IDisposable
         }
     }
 
-    private ByteArrayContent Body(IReadOnlyList<string> lines)
+    private ByteArrayContent Body(string text)
     {
-        var text = new StringBuilder();
-        foreach (var line in lines)
-        {
-            text.Append(line).Append('\n');
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        var bytes = Encoding.UTF8.GetBytes(text);
         ByteArrayContent content;
         if (bytes.Length >= _options.GzipThresholdBytes)
         {

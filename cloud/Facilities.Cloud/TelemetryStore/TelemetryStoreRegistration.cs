@@ -6,9 +6,11 @@ namespace Facilities.Cloud.TelemetryStore;
 public static class TelemetryStoreRegistration
 {
     /// <summary>
-    /// Adds the telemetry store from configuration section <c>Influx</c>: an <see cref="InfluxWriter"/> receiving every
-    /// committed message, or — with no <c>Influx:Url</c> — nothing but a start-up notice that history is not stored.
-    /// <see cref="TelemetryStoreMetrics"/> is registered either way. An unusable section fails here, naming what is wrong.
+    /// Adds the telemetry store from configuration section <c>Influx</c>: a <see cref="HistoryRecorder"/> writing every
+    /// ingest batch's lines into the history outbox in the batch's transaction, a <see cref="HistoryDrainer"/> sending them
+    /// to InfluxDB, and their health concern for /healthz; or — with no <c>Influx:Url</c> — nothing but a start-up notice
+    /// that history is not stored (and nothing is written to the outbox). <see cref="TelemetryStoreMetrics"/> is registered
+    /// either way. An unusable section fails here, naming what is wrong.
     /// </summary>
     public static IServiceCollection AddTelemetryStore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,9 +30,11 @@ public static class TelemetryStoreRegistration
             return services;
         }
 
-        services.AddSingleton<InfluxWriter>();
-        services.AddSingleton<ICommittedMessageSink>(s => s.GetRequiredService<InfluxWriter>());
-        services.AddHostedService(s => s.GetRequiredService<InfluxWriter>());
+        services.AddSingleton<HistoryOutbox>();
+        services.AddSingleton<IMessageHandler, HistoryRecorder>();
+        services.AddSingleton<IHealthConcern, HistoryHealth>();
+        services.AddSingleton<HistoryDrainer>();
+        services.AddHostedService(s => s.GetRequiredService<HistoryDrainer>());
         return services;
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Facilities.Cloud.TelemetryStore;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Facilities.Cloud.Tests.TelemetryStore;
 
@@ -31,7 +30,7 @@ public sealed class InfluxFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Writers with short intervals for tests, and waiting for what InfluxDB shows.</summary>
+/// <summary>Drainer settings with short intervals for tests, and waiting for what InfluxDB shows.</summary>
 internal static class InfluxTesting
 {
     public static InfluxOptions V1(string url, string database) => new()
@@ -39,21 +38,17 @@ internal static class InfluxTesting
         Url = url,
         Database = database,
         BatchSize = 500,
-        MaxBufferedLines = 1000,
         FlushInterval = TimeSpan.FromMilliseconds(50),
+        PollInterval = TimeSpan.FromMilliseconds(100),
+        BacklogCheckInterval = TimeSpan.FromMilliseconds(100),
         MinRetryDelay = TimeSpan.FromMilliseconds(100),
         MaxRetryDelay = TimeSpan.FromMilliseconds(400),
         RequestTimeout = TimeSpan.FromSeconds(5),
         ConnectTimeout = TimeSpan.FromSeconds(2),
+        LeaseTime = TimeSpan.FromSeconds(30),
     };
 
-    public static InfluxWriter Writer(InfluxOptions options, out TelemetryStoreMetrics metrics)
-    {
-        metrics = new TelemetryStoreMetrics { Enabled = true };
-        return new InfluxWriter(options, metrics, TimeProvider.System, NullLogger<InfluxWriter>.Instance);
-    }
-
-    /// <summary>How long a test waits for the writer to store what it was given.</summary>
+    /// <summary>How long a test waits for the drainer to store what it was given.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     public static async Task<long> CountAsync(InfluxServer server, string database, string measurement, string field)

@@ -94,21 +94,18 @@ public sealed class InfluxWriteApiProtocolTests
     }
 
     [Fact]
-    public async Task Writer_SeveralBadLinesInABatch_RejectsOnlyThem()
+    public async Task Drainer_SeveralBadLinesInABatch_RejectsOnlyThem()
     {
         // Like InfluxDB 2: a batch with any bad line is refused with 400.
         await using var endpoint = await RecordingHttpEndpoint.StartAsync(
             r => r.Body.Contains("floor=13", StringComparison.Ordinal) || r.Body.Contains("floor=7 ", StringComparison.Ordinal) ? (400, "{\"code\":\"invalid\"}") : (204, ""),
             _cancellation);
-        using var writer = Writer(V1(endpoint.Url, "d") with { Version = 2, Org = "o", Bucket = "b", Token = "t" }, out var metrics);
-        for (var n = 1; n <= 20; n++)
-        {
-            writer.Accept(Envelopes.Lift(n, floor: n));
-        }
+        await using var bed = await HistoryBed.CreateAsync(V1(endpoint.Url, "d") with { Version = 2, Org = "o", Bucket = "b", Token = "t" }, _cancellation);
+        await bed.RecordAsync([.. Enumerable.Range(1, 20).Select(n => Envelopes.Lift(n, floor: n))]);
 
-        await writer.StartAsync(_cancellation);
-        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot() is { Written: 18, Rejected: 2 }), "18 written, 2 rejected", Patience, TestContext.Current.CancellationToken);
-        await writer.StopAsync(_cancellation);
+        await bed.Drainer.StartAsync(_cancellation);
+        await Eventually.HoldsAsync(() => Task.FromResult(bed.Metrics.Snapshot() is { Written: 18, Rejected: 2 }), "18 written, 2 rejected", Patience, TestContext.Current.CancellationToken);
+        await bed.Drainer.StopAsync(_cancellation);
 
         var stored = endpoint.Requests.Where(r => !r.Body.Contains("floor=13", StringComparison.Ordinal) && !r.Body.Contains("floor=7 ", StringComparison.Ordinal))
             .SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToArray();
@@ -117,21 +114,18 @@ public sealed class InfluxWriteApiProtocolTests
     }
 
     [Fact]
-    public async Task Writer_UnavailableThenAvailable_RetriesTheSameBatch()
+    public async Task Drainer_UnavailableThenAvailable_RetriesTheSameBatch()
     {
         var answers = new Queue<int>([503, 404, 429, 500]);
         await using var endpoint = await RecordingHttpEndpoint.StartAsync(_ => (answers.TryDequeue(out var status) ? status : 204, ""), _cancellation);
-        using var writer = Writer(V1(endpoint.Url, "d"), out var metrics);
-        for (var n = 1; n <= 5; n++)
-        {
-            writer.Accept(Envelopes.Lift(n));
-        }
+        await using var bed = await HistoryBed.CreateAsync(V1(endpoint.Url, "d"), _cancellation);
+        await bed.RecordAsync([.. Enumerable.Range(1, 5).Select(n => Envelopes.Lift(n))]);
 
-        await writer.StartAsync(_cancellation);
-        await Eventually.HoldsAsync(() => Task.FromResult(metrics.Snapshot().Written == 5), "the batch is written after the errors", Patience, TestContext.Current.CancellationToken);
-        await writer.StopAsync(_cancellation);
+        await bed.Drainer.StartAsync(_cancellation);
+        await Eventually.HoldsAsync(() => Task.FromResult(bed.Metrics.Snapshot().Written == 5), "the batch is written after the errors", Patience, TestContext.Current.CancellationToken);
+        await bed.Drainer.StopAsync(_cancellation);
 
-        Assert.Equal((4, 0, 0), (metrics.Snapshot().Retries, metrics.Snapshot().Rejected, metrics.Snapshot().Dropped));
+        Assert.Equal((4, 0, 0), (bed.Metrics.Snapshot().Retries, bed.Metrics.Snapshot().Rejected, bed.Metrics.Snapshot().Dropped));
         Assert.Single(endpoint.Requests.Select(r => r.Body).Distinct());
         Assert.Equal(5, endpoint.Requests.Count);
     }

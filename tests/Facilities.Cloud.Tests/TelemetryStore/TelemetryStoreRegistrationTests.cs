@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Storage;
 using Facilities.Cloud.TelemetryStore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,13 +20,14 @@ public sealed class TelemetryStoreRegistrationTests
         var services = new ServiceCollection()
             .AddLogging(l => l.AddProvider(new RecordingLoggerProvider(log)))
             .AddSingleton(TimeProvider.System)
+            .AddSingleton(CloudDatabase.Create(new StorageOptions { ConnectionString = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("cloud-sqlite-").FullName, "cloud.db")}" }))
             .AddTelemetryStore(configuration)
             .BuildServiceProvider();
         return (services, log);
     }
 
     [Fact]
-    public async Task NoUrl_RegistersNoSink_AndSaysSoOnceAtStart()
+    public async Task NoUrl_RecordsNothing_AndSaysSoOnceAtStart()
     {
         var (services, log) = Build();
         await using var _ = services;
@@ -34,21 +36,34 @@ public sealed class TelemetryStoreRegistrationTests
             await hosted.StartAsync(_cancellation);
         }
 
-        Assert.Empty(services.GetServices<ICommittedMessageSink>());
+        Assert.Empty(services.GetServices<IMessageHandler>());
+        Assert.Null(services.GetService<HistoryOutbox>());
+        Assert.Empty(services.GetServices<IHealthConcern>());
         Assert.False(services.GetRequiredService<TelemetryStoreMetrics>().Snapshot().Enabled);
         Assert.Single(log, l => l.StartsWith("no InfluxDB configured: telemetry history is not stored", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Url_RegistersTheWriterAsSinkAndHostedService()
+    public async Task Url_RegistersTheRecorderAsHandler_AndTheDrainerAsHostedService()
     {
-        var (services, _) = Build(("Influx:Url", "http://127.0.0.1:8086"), ("Influx:Database", "facilities"), ("Influx:FlushInterval", "00:00:00.250"));
+        var (services, _) = Build(("Influx:Url", "http://127.0.0.1:8086"), ("Influx:Database", "facilities"), ("Influx:MaxBacklogBytes", "1048576"));
         await using var __ = services;
 
-        var writer = Assert.IsType<InfluxWriter>(Assert.Single(services.GetServices<ICommittedMessageSink>()));
-        Assert.Same(writer, Assert.Single(services.GetServices<IHostedService>()));
-        Assert.Equal(TimeSpan.FromMilliseconds(250), services.GetRequiredService<InfluxOptions>().FlushInterval);
+        Assert.IsType<HistoryRecorder>(Assert.Single(services.GetServices<IMessageHandler>()));
+        Assert.Same(services.GetRequiredService<HistoryDrainer>(), Assert.Single(services.GetServices<IHostedService>()));
+        Assert.IsType<HistoryHealth>(Assert.Single(services.GetServices<IHealthConcern>()));
+        Assert.Equal(1_048_576, services.GetRequiredService<InfluxOptions>().MaxBacklogBytes);
+        Assert.Equal(1L << 30, new InfluxOptions().MaxBacklogBytes);
         Assert.True(services.GetRequiredService<TelemetryStoreMetrics>().Snapshot().Enabled);
+    }
+
+    [Fact]
+    public void LeaseNotLongerThanARequest_FailsNamingBothKeys()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            Build(("Influx:Url", "http://127.0.0.1:8086"), ("Influx:Database", "facilities"), ("Influx:LeaseTime", "00:00:10"), ("Influx:MaxBacklogBytes", "0")));
+        Assert.Contains("LeaseTime 00:00:10 must be longer than RequestTimeout 00:00:30", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxBacklogBytes must be positive, got 0", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
