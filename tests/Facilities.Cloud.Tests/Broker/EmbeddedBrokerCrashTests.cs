@@ -1,9 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using Facilities.Cloud.Storage;
+using Facilities.Cloud.Tests.EndToEnd;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
 using Microsoft.Data.Sqlite;
@@ -23,7 +22,6 @@ public sealed class EmbeddedBrokerCrashTests : IDisposable
     private const string GatewayPassword = "gateway-password";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("cloud-crash-").FullName;
-    private readonly StringBuilder _output = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -45,12 +43,14 @@ public sealed class EmbeddedBrokerCrashTests : IDisposable
         var webPort = FreePort.Next();
         var database = CloudDatabase.Create(new StorageOptions { ConnectionString = $"Data Source={DatabaseFile}" });
 
-        var cloud = StartCloud(brokerPort, webPort);
-        using var gateway = StartGateway(site, brokerPort);
+        var cloud = await StartCloudAsync(brokerPort, webPort);
+        await using var gateway = StartGateway(site, brokerPort);
+        var killedTail = "";
+        string Output() => Report(gateway, cloud, killedTail);
         try
         {
             // A stream of telemetry flowing through the cloud's broker into its database.
-            await WaitForAsync(async () => await HighestStoredAsync(database) >= 100, "100 messages stored before the kill", TimeSpan.FromSeconds(90));
+            await WaitForAsync(async () => await HighestStoredAsync(database) >= 100, "100 messages stored before the kill", TimeSpan.FromSeconds(90), Output);
 
             // Ingestion stuck (the database locked by another writer) while the gateway goes on publishing; then the
             // cloud dies. Whatever its broker acknowledged meanwhile must not be lost with it.
@@ -61,25 +61,24 @@ public sealed class EmbeddedBrokerCrashTests : IDisposable
                 using var hold = locker.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: the write lock
                 highestBefore = await HighestStoredAsync(database);
                 await Task.Delay(TimeSpan.FromSeconds(4), Ct); // the gateway's stream meets stuck ingestion
-                cloud.Kill(); // SIGKILL
-                await cloud.WaitForExitAsync(Ct);
+                await cloud.KillAsync(); // SIGKILL
             }
 
-            cloud.Dispose();
-            cloud = StartCloud(brokerPort, webPort);
+            killedTail = cloud.Tail();
+            await cloud.DisposeAsync();
+            cloud = await StartCloudAsync(brokerPort, webPort);
 
             // The gateway goes on: its sequence must pass well beyond where it stood, and every number up to there arrive.
             var target = 0L;
-            await WaitForAsync(async () => (target = await HighestStoredAsync(database)) > highestBefore + 200, "the stream to resume after the restart", TimeSpan.FromSeconds(60));
+            await WaitForAsync(async () => (target = await HighestStoredAsync(database)) > highestBefore + 200, "the stream to resume after the restart", TimeSpan.FromSeconds(60), Output);
             var missing = new List<long>();
-            await WaitForAsync(async () => (missing = await MissingAsync(database, target)).Count == 0, "every sequence number to be stored", TimeSpan.FromSeconds(30), throwOnTimeout: false);
+            await WaitForAsync(async () => (missing = await MissingAsync(database, target)).Count == 0, "every sequence number to be stored", TimeSpan.FromSeconds(30), Output, throwOnTimeout: false);
             Assert.True(missing.Count == 0, $"{missing.Count} of the gateway's first {target} messages are missing (stored before the kill up to {highestBefore}): {string.Join(",", missing.Take(20))}…\n{Output()}");
         }
         finally
         {
-            Stop(gateway);
-            Stop(cloud);
-            cloud.Dispose();
+            await gateway.KillAsync();
+            await cloud.DisposeAsync();
             await database.DisposeAsync();
             SqliteConnection.ClearAllPools();
         }
@@ -119,14 +118,14 @@ public sealed class EmbeddedBrokerCrashTests : IDisposable
         return missing;
     }
 
-    private async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan limit, bool throwOnTimeout = true)
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan limit, Func<string> output, bool throwOnTimeout = true)
     {
         var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.False(throwOnTimeout, $"timed out after {limit.TotalSeconds} s waiting for {what}\n{Output()}");
+                Assert.False(throwOnTimeout, $"timed out after {limit.TotalSeconds} s waiting for {what}\n{output()}");
                 return;
             }
 
@@ -149,87 +148,43 @@ public sealed class EmbeddedBrokerCrashTests : IDisposable
     }
 
     /// <summary>The cloud program with the embedded broker (as the single-box default) and SQLite under this test's folder.</summary>
-    private Process StartCloud(int brokerPort, int webPort) => Start(
-        "cloud",
-        Path.Combine(AppContext.BaseDirectory, "facilities-cloud.dll"),
-        $"--Urls=http://127.0.0.1:{webPort}",
-        $"--Storage:ConnectionString=Data Source={DatabaseFile}",
-        "--Mqtt:Host=",
-        $"--Broker:Port={brokerPort}",
-        $"--Broker:PersistenceDirectory={Path.Combine(_directory, "cloud", "broker")}",
-        $"--Broker:Users:0:Username={GatewayUser}",
-        $"--Broker:Users:0:Password={GatewayPassword}",
-        "--Broker:Users:0:Role=gateway",
-        $"--Broker:Users:0:Site={Site}",
-        $"--Broker:Users:0:Gateway={Gateway}",
-        "--Logging:LogLevel:Default=Warning");
+    private Task<CloudProcess> StartCloudAsync(int brokerPort, int webPort) => CloudProcess.StartAsync("facilities-cloud", webPort, new Dictionary<string, string>
+    {
+        ["Storage:ConnectionString"] = $"Data Source={DatabaseFile}",
+        ["Mqtt:Host"] = "",
+        ["Broker:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
+        ["Broker:PersistenceDirectory"] = Path.Combine(_directory, "cloud", "broker"),
+        ["Broker:Users:0:Username"] = GatewayUser,
+        ["Broker:Users:0:Password"] = GatewayPassword,
+        ["Broker:Users:0:Role"] = "gateway",
+        ["Broker:Users:0:Site"] = Site,
+        ["Broker:Users:0:Gateway"] = Gateway,
+        ["Logging:LogLevel:Default"] = "Warning",
+    }, Ct, workingDirectory: Path.Combine(_directory, "cloud"));
 
     /// <summary>
     /// The real gateway program, on this test host's runtime configuration and dependency list: next to an ASP.NET Core
-    /// app its own list lacks Microsoft.Extensions.Hosting, which the shared framework provides here.
+    /// app its own list lacks Microsoft.Extensions.Hosting, which the shared framework provides here. Killed at the end.
     /// </summary>
-    private Process StartGateway(string site, int brokerPort) => Start(
-        "gateway",
-        "exec", "--runtimeconfig", Path.Combine(AppContext.BaseDirectory, "Facilities.Cloud.Tests.runtimeconfig.json"),
-        "--depsfile", Path.Combine(AppContext.BaseDirectory, "Facilities.Cloud.Tests.deps.json"),
-        Path.Combine(AppContext.BaseDirectory, "facilities-gateway.dll"),
-        "--site", site, "--data", Path.Combine(_directory, "gateway"),
-        "--Mqtt:Host", "127.0.0.1", "--Mqtt:Port", brokerPort.ToString(CultureInfo.InvariantCulture),
-        "--Mqtt:Username", GatewayUser, "--Mqtt:Password", GatewayPassword,
-        "--Mqtt:MaxReconnectDelay", "00:00:00.500", "--Gateway:MetricsPort", "0");
-
-    private Process Start(string name, params string[] arguments)
+    private ChildProcess StartGateway(string site, int brokerPort)
     {
-        Directory.CreateDirectory(Path.Combine(_directory, name));
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Path.Combine(_directory, name) };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Record(name, e.Data);
-        process.ErrorDataReceived += (_, e) => Record(name, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        var here = AppContext.BaseDirectory;
+        var directory = Directory.CreateDirectory(Path.Combine(_directory, "gateway")).FullName;
+        return ChildProcess.Start("facilities-gateway", "dotnet",
+        [
+            "exec", "--runtimeconfig", Path.Combine(here, "Facilities.Cloud.Tests.runtimeconfig.json"),
+            "--depsfile", Path.Combine(here, "Facilities.Cloud.Tests.deps.json"),
+            Path.Combine(here, "facilities-gateway.dll"),
+            "--site", site, "--data", directory,
+            "--Mqtt:Host", "127.0.0.1", "--Mqtt:Port", brokerPort.ToString(CultureInfo.InvariantCulture),
+            "--Mqtt:Username", GatewayUser, "--Mqtt:Password", GatewayPassword,
+            "--Mqtt:MaxReconnectDelay", "00:00:00.500", "--Gateway:MetricsPort", "0",
+        ], new ChildProcessOptions { WorkingDirectory = directory, StopGrace = TimeSpan.Zero });
     }
 
-    private void Record(string name, string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.Append(name).Append(": ").AppendLine(line);
-            }
-        }
-    }
-
-    private string Output()
-    {
-        lock (_output)
-        {
-            var text = _output.ToString();
-            return text.Length > 4000 ? text[^4000..] : text;
-        }
-    }
-
-    private static void Stop(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // never started
-        }
-    }
+    /// <summary>What the gateway and the cloud (the killed one and the running one) printed last, for a failure message.</summary>
+    private static string Report(ChildProcess gateway, CloudProcess cloud, string killedCloudTail) =>
+        $"--- facilities-gateway ---\n{gateway.Tail()}\n--- facilities-cloud (killed) ---\n{killedCloudTail}\n--- facilities-cloud ---\n{cloud.Tail()}";
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

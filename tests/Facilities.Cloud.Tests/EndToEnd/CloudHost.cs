@@ -11,7 +11,8 @@ namespace Facilities.Cloud.Tests.EndToEnd;
 /// <summary>
 /// The whole cloud (CloudApp) running in-process on a free port, with SQLite in a temporary folder, consuming an
 /// external broker (<see cref="StartAsync"/>) or hosting its own (<see cref="StartWithEmbeddedBrokerAsync"/>); the one
-/// way the test suites start the cloud. <see cref="Http"/>
+/// way the test suites start the cloud in-process (<c>CloudProcess</c> runs it as a process of its own, for
+/// SIGKILL and several instances). <see cref="Http"/>
 /// carries an admin's API token (user <see cref="AdminName"/>, seeded through <c>Identity:SeedUsers</c>);
 /// <see cref="Anonymous"/> carries nothing; <see cref="ClientForAsync"/> makes a user of any role with a token.
 /// </summary>

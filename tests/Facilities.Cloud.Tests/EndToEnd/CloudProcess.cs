@@ -1,132 +1,86 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 
 namespace Facilities.Cloud.Tests.EndToEnd;
 
 /// <summary>
-/// The cloud as a process of its own (<c>dotnet facilities-cloud.dll</c> from the test's output folder) with settings on
-/// its command line, for tests that must kill it (SIGKILL: no shutdown, no flush) rather than stop it. Its output is
-/// kept for the failure message.
+/// The real cloud program (facilities-cloud.dll from this test's output) as a child process of its own, for the tests
+/// that need what <see cref="CloudHost"/> cannot give in-process: a SIGKILL (<see cref="KillAsync"/>), or several
+/// instances side by side. Settings go on its command line (<c>--Key=Value</c>), or in its environment;
+/// <see cref="StartAsync"/> returns once its web port listens, and every failure quotes what it printed last.
+/// Disposing stops it (SIGTERM, then a kill after the grace).
 /// </summary>
-public sealed class CloudProcess : IDisposable
+internal sealed class CloudProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private CloudProcess(Process process, int port)
+    private CloudProcess(ChildProcess process, int webPort)
     {
         _process = process;
-        Port = port;
-        Http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")), Timeout = TimeSpan.FromSeconds(10) };
+        WebPort = webPort;
     }
 
-    public int Port { get; }
+    public int WebPort { get; }
 
-    public HttpClient Http { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{WebPort.ToString(CultureInfo.InvariantCulture)}");
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>What the process wrote to stdout and stderr so far.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    /// <summary>The lines printed so far on stdout and stderr.</summary>
+    public IReadOnlyCollection<string> Output => _process.Output;
 
-    /// <summary>Starts the cloud with <paramref name="settings"/> (plus a free web port) and waits until /healthz says its MQTT consumer is connected.</summary>
-    public static async Task<CloudProcess> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the program with <c>Urls</c> on 127.0.0.1:<paramref name="webPort"/> plus <paramref name="settings"/>,
+    /// and waits until the web port listens (the host opens it after its other services started).
+    /// </summary>
+    /// <param name="webPort">Fixed by the caller so an instance killed can be started again on the same address.</param>
+    /// <param name="environment">Settings given as environment variables (<c>Section__Key</c>) rather than arguments.</param>
+    /// <param name="workingDirectory">Its content root; this test's output folder unless given.</param>
+    public static async Task<CloudProcess> StartAsync(
+        string name, int webPort, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var port = FreePort.Next();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facilities-cloud.dll"));
-        start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"--Urls=http://127.0.0.1:{port}"));
-        foreach (var (key, value) in settings)
+        // On this test host's runtime configuration and dependency list, as the gateway is run beside it: one list
+        // that every program built into this output folder can load from.
+        var here = AppContext.BaseDirectory;
+        var arguments = new List<string>
         {
-            start.ArgumentList.Add($"--{key}={value}");
+            "exec", "--runtimeconfig", Path.Combine(here, "Facilities.Cloud.Tests.runtimeconfig.json"),
+            "--depsfile", Path.Combine(here, "Facilities.Cloud.Tests.deps.json"),
+            Path.Combine(here, "facilities-cloud.dll"),
+            $"--Urls=http://127.0.0.1:{webPort.ToString(CultureInfo.InvariantCulture)}",
+        };
+        arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
+        if (workingDirectory is not null)
+        {
+            Directory.CreateDirectory(workingDirectory);
         }
 
-        var cloud = new CloudProcess(Process.Start(start)!, port);
-        cloud._process.OutputDataReceived += (_, e) => cloud.Keep(e.Data);
-        cloud._process.ErrorDataReceived += (_, e) => cloud.Keep(e.Data);
-        cloud._process.BeginOutputReadLine();
-        cloud._process.BeginErrorReadLine();
+        var process = ChildProcess.Start(name, "dotnet", arguments, new ChildProcessOptions
+        {
+            Environment = environment ?? new Dictionary<string, string>(),
+            WorkingDirectory = workingDirectory ?? here,
+            StopGrace = TimeSpan.FromSeconds(10),
+        });
         try
         {
-            await Eventually.HoldsAsync(async () =>
-            {
-                if (cloud.HasExited)
-                {
-                    throw new InvalidOperationException($"the cloud exited ({cloud._process.ExitCode}) while starting:\n{cloud.Output}");
-                }
-
-                return await cloud.HealthAsync(cancellationToken) is { } health && health.GetProperty("mqtt").GetString() == "connected";
-            }, "the cloud process to answer /healthz with its MQTT consumer connected", TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken, TimeSpan.FromMilliseconds(200));
-            return cloud;
+            await process.WaitForPortAsync(webPort, TimeSpan.FromSeconds(60), cancellationToken);
         }
         catch
         {
-            cloud.Dispose();
+            await process.DisposeAsync();
             throw;
         }
+
+        return new CloudProcess(process, webPort);
     }
 
-    /// <summary>GET /healthz's body (any status), or null while nothing answers.</summary>
-    public async Task<JsonElement?> HealthAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await Http.GetAsync(new Uri("/healthz", UriKind.Relative), cancellationToken);
-            return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    /// <summary>SIGKILL: no clean disconnect, no unlock, nothing flushed; the operating system closes its sockets.</summary>
+    public Task KillAsync() => _process.KillAsync();
 
-    /// <summary>SIGKILL, and waits until the process is gone.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-        }
+    public bool Logged(string text) => _process.Output.Any(l => l.Contains(text, StringComparison.Ordinal));
 
-        await _process.WaitForExitAsync();
-    }
+    /// <summary>The last lines it printed, for a failure message.</summary>
+    public string Tail(int lines = 30) => _process.Tail(lines);
 
-    private void Keep(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-        Http.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using Facilities.Cloud.Tests.EndToEnd;
 using System.Text.RegularExpressions;
 using Dapper;
 using Facilities.Cloud.Access;
@@ -34,10 +35,10 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         await users.AddAsync("test-admin", "admin", "test-admin-password", Ct);
         var token = (await users.IssueTokenAsync("test-admin", "tests", Ct))!;
 
-        var instances = Enumerable.Range(0, 3).Select(_ => new CloudProcess(storage.ConnectionString, broker.Port, token)).ToList();
+        var instances = Enumerable.Range(0, 3).Select(_ => new CloudInstance(storage.ConnectionString, broker.Port, token)).ToList();
         try
         {
-            instances.ForEach(i => i.Start());
+            await Task.WhenAll(instances.Select(i => i.StartAsync()));
             await WaitForSlotsAsync(instances, "three instances to share the slots 3/3/2", TimeSpan.FromSeconds(60));
 
             await using var gateways = await GatewayFleet.ConnectAsync(broker.Port);
@@ -48,7 +49,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
             // The owner of slot 0 (which also carries the retained status and state subscriptions) dies mid-stream.
             var victim = instances.First(i => i.Owns(0));
             var killed = Stopwatch.StartNew();
-            victim.Kill();
+            await victim.KillAsync();
             await Task.Delay(TimeSpan.FromSeconds(5), Ct); // gateways keep publishing while the slots change hands
             await publishing.CancelAsync();
             await stream;
@@ -63,7 +64,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
             await WaitForSlotsAsync(survivors, "the survivors to own 4 slots each", TimeSpan.FromSeconds(20));
 
             // Back again: it gets its share (2 or 3 of 8 among three), and what the gateways send next still arrives.
-            victim.Start();
+            await victim.StartAsync();
             await WaitForSlotsAsync(instances, "the restarted instance to take its share back", TimeSpan.FromSeconds(60));
             Assert.InRange(victim.Owned.Count, 2, 3);
             var before = victim.Accepted;
@@ -76,7 +77,10 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         }
         finally
         {
-            instances.ForEach(i => i.Dispose());
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
         }
     }
 
@@ -88,8 +92,8 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         await using var databaseScope = database;
         var users = new UserStore(database, new AccessOptions { PasswordIterations = 10_000 }, TimeProvider.System);
         await users.AddAsync("test-admin", "admin", "test-admin-password", Ct);
-        using var instance = new CloudProcess(storage.ConnectionString, broker.Port, (await users.IssueTokenAsync("test-admin", "tests", Ct))!);
-        instance.Start();
+        await using var instance = new CloudInstance(storage.ConnectionString, broker.Port, (await users.IssueTokenAsync("test-admin", "tests", Ct))!);
+        await instance.StartAsync();
         await WaitForSlotsAsync([instance], "the instance to own every slot", TimeSpan.FromSeconds(60));
 
         // The server ends the session holding the locks (as a restart of PostgreSQL or a broken link would): the
@@ -112,7 +116,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
     /// Waits until every instance answers, they own every slot between them once, each within its fair share
     /// (ceil(slots / instances)) and with every owned slot connected.
     /// </summary>
-    private static Task WaitForSlotsAsync(List<CloudProcess> instances, string what, TimeSpan limit) =>
+    private static Task WaitForSlotsAsync(List<CloudInstance> instances, string what, TimeSpan limit) =>
         UntilAsync(async () =>
         {
             foreach (var instance in instances)
@@ -126,7 +130,7 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
         }, () => $"{what} (slots owned: {string.Join(", ", instances.Select(i => $"[{string.Join(' ', i.Owned)}]"))})", instances, limit);
 
     /// <summary>Polls <paramref name="condition"/> until it holds; past <paramref name="limit"/> fails with what the instances last logged.</summary>
-    private static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what, IEnumerable<CloudProcess> instances, TimeSpan limit, CloudDatabase? database = null)
+    private static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what, IEnumerable<CloudInstance> instances, TimeSpan limit, CloudDatabase? database = null)
     {
         var waited = Stopwatch.StartNew();
         while (!await condition())
@@ -231,15 +235,14 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
     }
 
     /// <summary>
-    /// The real cloud program (facilities-cloud.dll from this test's output) as a child process on PostgreSQL and the
-    /// broker, with the web port fixed so that it can be started again after a kill; read through its <c>/metrics</c>.
+    /// One cloud instance (<see cref="CloudProcess"/>) on PostgreSQL and the broker, with the web port fixed so that it
+    /// can be started again after a kill; read through its <c>/metrics</c>.
     /// </summary>
-    private sealed partial class CloudProcess(string connectionString, int brokerPort, string token) : IDisposable
+    private sealed partial class CloudInstance(string connectionString, int brokerPort, string token) : IAsyncDisposable
     {
         private readonly int _webPort = FreePort.Next();
-        private readonly ConcurrentQueue<string> _output = new();
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
-        private Process? _process;
+        private CloudProcess? _process;
 
         public IReadOnlyList<int> Owned { get; private set; } = [];
 
@@ -249,38 +252,35 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
 
         public bool Owns(int slot) => Owned.Contains(slot);
 
-        /// <summary>Runs the program on this test host's runtime configuration and dependency list (the cloud's own is not copied here).</summary>
-        public void Start()
+        /// <summary>Starts the instance, or starts it again after <see cref="KillAsync"/>, and returns once it listens.</summary>
+        public async Task StartAsync()
         {
-            var here = AppContext.BaseDirectory;
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = here };
-            foreach (var argument in new[]
+            if (_process is not null)
             {
-                "exec", "--runtimeconfig", Path.Combine(here, "Facilities.Cloud.Tests.runtimeconfig.json"), "--depsfile", Path.Combine(here, "Facilities.Cloud.Tests.deps.json"),
-                Path.Combine(here, "facilities-cloud.dll"),
-                $"--Urls=http://127.0.0.1:{_webPort}", "--Storage:Provider=postgres", $"--Storage:ConnectionString={connectionString}",
-                "--Mqtt:Host=127.0.0.1", $"--Mqtt:Port={brokerPort}", $"--Mqtt:ConsumerSlots={Slots}", "--Broker:Enabled=false", "--Influx:Url=",
-                "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Facilities.Cloud.Ingestion.MqttIngestor=Information",
-            })
-            {
-                start.ArgumentList.Add(argument);
+                await _process.DisposeAsync();
+                _process = null;
             }
 
-            _output.Clear();
             Owned = [];
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, e) => Keep(e.Data);
-            _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            _process = await CloudProcess.StartAsync($"facilities-cloud :{_webPort}", _webPort, new Dictionary<string, string>
+            {
+                ["Storage:Provider"] = "postgres",
+                ["Storage:ConnectionString"] = connectionString,
+                ["Mqtt:Host"] = "127.0.0.1",
+                ["Mqtt:Port"] = brokerPort.ToString(CultureInfo.InvariantCulture),
+                ["Mqtt:ConsumerSlots"] = Slots.ToString(CultureInfo.InvariantCulture),
+                ["Broker:Enabled"] = "false",
+                ["Influx:Url"] = "",
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Facilities.Cloud.Ingestion.MqttIngestor"] = "Information",
+            }, Ct);
         }
 
         /// <summary>SIGKILL: no clean disconnect, no unlock; the operating system closes its sockets.</summary>
-        public void Kill()
+        public async Task KillAsync()
         {
-            _process!.Kill();
-            _process.WaitForExit();
+            await _process!.KillAsync();
             Owned = [];
             Connected = 0;
         }
@@ -311,10 +311,10 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
             }
         }
 
-        public bool Logged(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
+        public bool Logged(string text) => _process?.Logged(text) ?? false;
 
         /// <summary>The last lines the process wrote, for a failure message.</summary>
-        public string Tail() => $"{_webPort}: {string.Join(" / ", _output.TakeLast(6))}";
+        public string Tail() => $"{_webPort}: {string.Join(" / ", _process?.Output.TakeLast(6) ?? [])}";
 
         private static double Metric(string metrics, string name)
         {
@@ -323,29 +323,16 @@ public sealed partial class NodeLossTests(PostgresFixture postgres)
             return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         }
 
-        private void Keep(string? line)
-        {
-            if (line is not null)
-            {
-                _output.Enqueue(line);
-                while (_output.Count > 200 && _output.TryDequeue(out _))
-                {
-                }
-            }
-        }
-
         [GeneratedRegex("^facilities_cloud_mqtt_slot_owned\\{slot=\"(\\d+)\"\\} 1$", RegexOptions.Multiline)]
         private static partial Regex SlotOwned();
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
-            if (_process is { HasExited: false })
+            if (_process is not null)
             {
-                _process.Kill();
-                _process.WaitForExit();
+                await _process.DisposeAsync();
             }
 
-            _process?.Dispose();
             _http.Dispose();
         }
     }

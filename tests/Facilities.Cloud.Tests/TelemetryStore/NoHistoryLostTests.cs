@@ -51,7 +51,8 @@ public sealed class NoHistoryLostTests(PostgresFixture postgres)
             ["Logging:LogLevel:Default"] = "Warning",
         };
 
-        var first = await CloudProcess.StartAsync(settings, Ct);
+        var webPort = FreePort.Next(); // the same address in both lives
+        var first = await CloudProcess.StartAsync("cloud", webPort, settings, Ct);
         using var gateway = new GatewayLike(broker.Port);
         try
         {
@@ -71,7 +72,7 @@ public sealed class NoHistoryLostTests(PostgresFixture postgres)
             var sentAtKill = gateway.Acknowledged;
             await Eventually.HoldsAsync(() => Task.FromResult(gateway.Acknowledged >= sentAtKill + 100), "the gateway publishing while the cloud is dead", TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken, TimeSpan.FromMilliseconds(100));
 
-            using var second = await CloudProcess.StartAsync(settings, Ct);
+            await using var second = await CloudProcess.StartAsync("cloud (restarted)", webPort, settings, Ct);
             var waitingAfterRestart = 0L;
             await Eventually.HoldsAsync(async () => (waitingAfterRestart = (await outbox.BacklogAsync(Ct)).Lines) >= waitingAtKill + 200,
                 "the second life recording into the outbox while InfluxDB is still down", TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken, TimeSpan.FromMilliseconds(200));
@@ -95,7 +96,7 @@ public sealed class NoHistoryLostTests(PostgresFixture postgres)
             }
             catch (TimeoutException error)
             {
-                Assert.Fail($"{error.Message}: sent {Describe(sent)}, stored {Describe(stored)}; cloud output:\n{second.Output}");
+                Assert.Fail($"{error.Message}: sent {Describe(sent)}, stored {Describe(stored)}; cloud output:\n{second.Tail()}");
             }
 
             await Eventually.HoldsAsync(async () => (await outbox.BacklogAsync(Ct)).Rows == 0, "the outbox emptied", TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken, TimeSpan.FromMilliseconds(200));
@@ -104,7 +105,7 @@ public sealed class NoHistoryLostTests(PostgresFixture postgres)
         }
         finally
         {
-            first.Dispose();
+            await first.DisposeAsync();
         }
     }
 
