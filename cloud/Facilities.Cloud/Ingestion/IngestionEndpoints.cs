@@ -1,5 +1,4 @@
 using System.Text;
-using Dapper;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Http;
@@ -17,8 +16,8 @@ public static class IngestionEndpoints
         app.MapGet("/api/ingestion", async (IngestMetrics metrics, IngestionOptions options, CloudDatabase database, TimeProvider time, CancellationToken ct) =>
         {
             await using var connection = await database.OpenAsync(ct);
-            var gaps = await SequenceGaps.FindAsync(connection, time.GetUtcNow(), TimeSpan.FromSeconds(30), ct);
-            var deadLetters = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM dead_letters", cancellationToken: ct));
+            var gaps = await SequenceGapStore.FindAsync(connection, time.GetUtcNow(), TimeSpan.FromSeconds(30), ct);
+            var deadLetters = await DeadLetters.CountAsync(connection, ct);
             return Results.Json(new
             {
                 accepted = metrics.Accepted,
@@ -44,8 +43,7 @@ public static class IngestionEndpoints
             }
 
             await using var connection = await database.OpenAsync(ct);
-            var rows = await connection.QueryAsync<(long Id, long ReceivedAt, string Topic, string Reason, byte[] Payload)>(new CommandDefinition(
-                "SELECT id, received_at, topic, reason, payload FROM dead_letters ORDER BY id DESC LIMIT @limit", new { limit = limit ?? 100 }, cancellationToken: ct));
+            var rows = await DeadLetters.NewestAsync(connection, limit ?? 100, ct);
             return Results.Json(rows.Select(r => new
             {
                 id = r.Id,

@@ -10,7 +10,7 @@ namespace Facilities.Cloud.Notifications;
 /// when the severity calls for it. Acknowledged and resolved alerts stop their ladders and tell everyone who was paged.
 /// </summary>
 public sealed partial class AlertNotifier(
-    NotificationRouter router, NotificationOutbox outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertTransitionObserver
+    NotificationRouter router, NotificationStore outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertTransitionObserver
 {
     public async Task OnTransitionAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
@@ -73,7 +73,7 @@ public sealed partial class AlertNotifier(
             "UPDATE alert_escalations SET next_at = NULL, stopped = @State, updated_at = @now WHERE alert_id = @AlertId AND next_at IS NOT NULL",
             new { notice.AlertId, notice.State, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
 
-        foreach (var paged in await NotificationOutbox.PagedAsync(connection, transaction, notice.AlertId, cancellationToken))
+        foreach (var paged in await NotificationStore.PagedAsync(connection, transaction, notice.AlertId, cancellationToken))
         {
             var contact = router.Contact(paged.Contact) ?? new OnCallContact(paged.Contact, paged.Contact, [], []);
             await outbox.QueueForContactAsync(

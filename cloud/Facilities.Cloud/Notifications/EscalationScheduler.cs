@@ -13,7 +13,7 @@ namespace Facilities.Cloud.Notifications;
 /// queues the notices, so with several instances each step happens once. Acknowledged or resolved alerts stop.
 /// </summary>
 public sealed partial class EscalationScheduler(
-    CloudDatabase database, NotificationRouter router, NotificationOutbox outbox, NotificationOptions options, TimeProvider time,
+    CloudDatabase database, NotificationRouter router, NotificationStore outbox, NotificationOptions options, TimeProvider time,
     ILogger<EscalationScheduler> logger) : BackgroundService
 {
     private const int BatchSize = 200;

@@ -16,7 +16,7 @@ public sealed partial class NotificationDispatcher : BackgroundService, IOutboxD
     private readonly OutboxDispatcher<ClaimedNotification> _outbox;
 
     public NotificationDispatcher(
-        NotificationOutbox outbox, NotificationChannels channels, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger)
+        NotificationStore outbox, NotificationChannels channels, NotificationOptions options, TimeProvider time, ILogger<NotificationDispatcher> logger)
     {
         ArgumentNullException.ThrowIfNull(outbox);
         _channels = channels;

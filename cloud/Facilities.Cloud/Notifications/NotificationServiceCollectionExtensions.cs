@@ -29,7 +29,7 @@ public static class NotificationServiceCollectionExtensions
         services.AddSingleton(siteTime); // the sites' time zones, also for site-local days in the read models
         services.AddSingleton(new NoticeFormatter(siteTime));
         services.AddSingleton(s => new NotificationChannels(options, s.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<NotificationOutbox>();
+        services.AddSingleton<NotificationStore>();
         services.AddSingleton<IAlertTransitionObserver, AlertNotifier>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(s => s.GetRequiredService<NotificationDispatcher>());

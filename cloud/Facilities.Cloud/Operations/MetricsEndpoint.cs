@@ -51,7 +51,7 @@ public static class MetricsEndpoint
                 [("{fate=\"written\"}", influx.Written), ("{fate=\"dropped\"}", influx.Dropped), ("{fate=\"rejected\"}", influx.Rejected)]);
             Metric("facilities_cloud_influx_dropped_bytes_total", "counter", "Bytes of line protocol dropped from the history outbox since start-up.", [("", influx.DroppedBytes)]);
             // The backlog as the database has it now (every instance reports the same); nothing to ask without InfluxDB.
-            var backlog = context.RequestServices.GetService<HistoryOutbox>() is { } outbox ? await outbox.BacklogAsync(ct) : HistoryBacklog.Empty;
+            var backlog = context.RequestServices.GetService<HistoryOutboxStore>() is { } outbox ? await outbox.BacklogAsync(ct) : HistoryBacklog.Empty;
             Metric("facilities_cloud_influx_buffered_lines", "gauge", "Telemetry lines waiting in the history outbox to be written to InfluxDB.", [("", backlog.Lines)]);
             Metric("facilities_cloud_influx_backlog_rows", "gauge", "Rows (ingest batches) waiting in the history outbox.", [("", backlog.Rows)]);
             Metric("facilities_cloud_influx_backlog_bytes", "gauge", "Bytes of line protocol waiting in the history outbox (bounded by Influx:MaxBacklogBytes).", [("", backlog.Bytes)]);

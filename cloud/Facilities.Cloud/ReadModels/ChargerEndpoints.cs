@@ -1,4 +1,3 @@
-using Dapper;
 using Facilities.Cloud.Domain.Chargers;
 using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Storage;
@@ -36,9 +35,7 @@ public static class ChargerEndpoints
     private static async Task<IResult> ListSitesAsync(CloudDatabase database, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var counts = await connection.QueryAsync<(string Site, string Kind, long Count)>(new CommandDefinition(
-            "SELECT site, kind, COUNT(*) FROM devices GROUP BY site, kind", cancellationToken: cancellationToken));
-        var gatewaySites = await connection.QueryAsync<string>(new CommandDefinition("SELECT DISTINCT site FROM gateways", cancellationToken: cancellationToken));
+        var (counts, gatewaySites) = await ReadModelStore.SitesAsync(connection, cancellationToken);
         var bySite = counts.GroupBy(c => c.Site).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var sites = bySite.Keys.Union(gatewaySites, StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(site =>
         {
@@ -54,24 +51,13 @@ public static class ChargerEndpoints
     {
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
-        if (!await SiteExistsAsync(connection, site, cancellationToken))
+        if (!await ReadModelStore.SiteExistsAsync(connection, site, cancellationToken))
         {
             return UnknownSite(site);
         }
 
-        var sheds = (await connection.QueryAsync<DeviceLinkRow>(new CommandDefinition(
-            """
-            SELECT d.site, d.device, d.building, d.gateway, d.state, d.last_seen, g.state AS gateway_state
-            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
-            WHERE d.site = @site AND d.kind = @kind ORDER BY d.building, d.device
-            """, new { site, kind = ShedKind }, cancellationToken: cancellationToken))).ToList();
-        var values = (await connection.QueryAsync<LatestValueRow>(new CommandDefinition(
-            """
-            SELECT v.site, v.device, v.point, v.value, v.label, v.ts FROM latest_values v
-            JOIN devices d ON d.site = v.site AND d.device = v.device
-            WHERE v.site = @site AND d.kind = @kind
-            """, new { site, kind = ShedKind }, cancellationToken: cancellationToken)))
-            .ToLookup(v => v.Device, StringComparer.Ordinal);
+        var sheds = await ReadModelStore.ShedsAsync(connection, site, ShedKind, cancellationToken);
+        var values = (await ReadModelStore.ShedValuesAsync(connection, site, ShedKind, cancellationToken)).ToLookup(v => v.Device, StringComparer.Ordinal);
         var views = sheds.Select(s => ChargerAvailability.Evaluate(
             new ShedFacts(s.Device, s.Building, s.State, UnixTime.FromMs(s.LastSeen), s.GatewayState, Points(values[s.Device])), new ChargerTiming(options.StaleAfter, options.TypicalChargeDuration), now)).ToList();
         var known = views.Where(v => v.Free is not null).ToList();
@@ -80,11 +66,6 @@ public static class ChargerEndpoints
 
     internal static IReadOnlyDictionary<string, PointReading> Points(IEnumerable<LatestValueRow> rows) =>
         rows.ToDictionary(r => r.Point, r => new PointReading(r.Value, r.Label, UnixTime.FromMs(r.Ts)), StringComparer.Ordinal);
-
-    internal static async Task<bool> SiteExistsAsync(System.Data.Common.DbConnection connection, string site, CancellationToken cancellationToken) =>
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT (SELECT COUNT(*) FROM devices WHERE site = @site) + (SELECT COUNT(*) FROM gateways WHERE site = @site)",
-            new { site }, cancellationToken: cancellationToken)) > 0;
 
     internal static IResult UnknownSite(string site) => ApiProblem.Of(404, "site not found", $"there is no site '{site}' (no gateway or device of it was ever heard)");
 }

@@ -60,7 +60,7 @@ public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOption
     public async Task<bool> SiteExistsAsync(string site, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await ChargerEndpoints.SiteExistsAsync(connection, site, cancellationToken);
+        return await ReadModelStore.SiteExistsAsync(connection, site, cancellationToken);
     }
 
     /// <summary>Health of the elevators of <paramref name="site"/> (all sites when null), or of one when <paramref name="device"/> is given; <paramref name="usageDays"/> days of trips and door cycles (0 for none).</summary>

@@ -45,7 +45,7 @@ public sealed class CloudDatabase : IAsyncDisposable
 
     /// <summary>
     /// The configured connection string, password included (a data source may hide it), for the few connections that
-    /// live outside the pool: the consumer slots' advisory locks (Ingestion/SlotOwnership.cs).
+    /// live outside the pool: the consumer slots' advisory locks (Ingestion/SlotOwnershipStore.cs).
     /// </summary>
     internal string ConnectionString { get; }
 

@@ -14,7 +14,7 @@ internal sealed partial class HistoryDrainer : BackgroundService
 {
     private const int MaxClaimRows = 1000;
     private readonly InfluxOptions _options;
-    private readonly HistoryOutbox _outbox;
+    private readonly HistoryOutboxStore _outbox;
     private readonly TelemetryStoreMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<HistoryDrainer> _logger;
@@ -23,7 +23,7 @@ internal sealed partial class HistoryDrainer : BackgroundService
     /// <summary>Rows to claim next: about a batch's worth, judged by the lines per row of the last claim.</summary>
     private int _claimRows = 16;
 
-    public HistoryDrainer(InfluxOptions options, HistoryOutbox outbox, TelemetryStoreMetrics metrics, TimeProvider time, ILogger<HistoryDrainer> logger)
+    public HistoryDrainer(InfluxOptions options, HistoryOutboxStore outbox, TelemetryStoreMetrics metrics, TimeProvider time, ILogger<HistoryDrainer> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;

@@ -9,7 +9,7 @@ namespace Facilities.Cloud.TelemetryStore;
 /// stored durably, whatever becomes of InfluxDB or of this process; <see cref="HistoryDrainer"/> sends them on.
 /// Registered only when InfluxDB is configured.
 /// </summary>
-internal sealed class HistoryRecorder(HistoryOutbox outbox) : IMessageHandler
+internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandler
 {
     /// <summary>Formats and inserts the batch's lines at its start: they depend on nothing the other handlers write.</summary>
     public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
@@ -22,7 +22,7 @@ internal sealed class HistoryRecorder(HistoryOutbox outbox) : IMessageHandler
             return;
         }
 
-        await HistoryOutbox.AppendAsync(context.Connection, context.Transaction, body, lines, context.Time.GetUtcNow(), cancellationToken);
+        await HistoryOutboxStore.AppendAsync(context.Connection, context.Transaction, body, lines, context.Time.GetUtcNow(), cancellationToken);
         context.AfterCommit(() => outbox.Announce(lines));
     }
 

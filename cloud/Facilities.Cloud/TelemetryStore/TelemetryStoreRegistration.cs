@@ -30,7 +30,7 @@ public static class TelemetryStoreRegistration
             return services;
         }
 
-        services.AddSingleton<HistoryOutbox>();
+        services.AddSingleton<HistoryOutboxStore>();
         services.AddSingleton<IMessageHandler, HistoryRecorder>();
         services.AddSingleton<IHealthConcern, HistoryHealth>();
         services.AddSingleton<HistoryDrainer>();

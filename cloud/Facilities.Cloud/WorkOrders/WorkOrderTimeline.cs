@@ -6,7 +6,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// <summary>
 /// Appends to a work order's timeline — the one way every change (opened, recurred, assigned, started, resolved,
 /// closed, note, SLA breach, fault cleared) is recorded — and, when the webhook is configured, queues the change for it
-/// in the same transaction (<see cref="WorkOrderWebhookOutbox"/>), so a rolled-back change is never announced and a
+/// in the same transaction (<see cref="WorkOrderWebhookStore"/>), so a rolled-back change is never announced and a
 /// committed one always is.
 /// </summary>
 public sealed class WorkOrderTimeline(WorkOrderOptions options)
@@ -21,7 +21,7 @@ public sealed class WorkOrderTimeline(WorkOrderOptions options)
             new { orderId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
         if (options.Webhook.Enabled)
         {
-            await WorkOrderWebhookOutbox.EnqueueAsync(connection, transaction, id, orderId, at, action, actor, detail, cancellationToken);
+            await WorkOrderWebhookStore.EnqueueAsync(connection, transaction, id, orderId, at, action, actor, detail, cancellationToken);
         }
 
         return id;

@@ -27,7 +27,7 @@ public sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOut
         _time = time;
         _logger = logger;
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = _webhook.Timeout };
-        _outbox = new OutboxDispatcher<ClaimedWebhookEvent>(new OutboxStore<ClaimedWebhookEvent>(database, WorkOrderWebhookOutbox.Table), this, Policy(_webhook), time);
+        _outbox = new OutboxDispatcher<ClaimedWebhookEvent>(new OutboxStore<ClaimedWebhookEvent>(database, WorkOrderWebhookStore.Table), this, Policy(_webhook), time);
     }
 
     /// <summary>How the webhook outbox is worked, from section <c>WorkOrders:Webhook</c>: one post at a time, oldest due first.</summary>
@@ -51,11 +51,11 @@ public sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOut
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
         var headers = new Dictionary<string, string>
         {
-            [WorkOrderWebhookOutbox.EventHeader] = message.Type,
-            [WorkOrderWebhookOutbox.EventIdHeader] = WorkOrderWebhookOutbox.EventId(message.Key),
-            [WorkOrderWebhookOutbox.TimestampHeader] = timestamp.ToString(CultureInfo.InvariantCulture),
-            [WorkOrderWebhookOutbox.SignatureHeader] = WorkOrderWebhookOutbox.Signature(_webhook.Secret, timestamp, message.Payload),
-            [WorkOrderWebhookOutbox.AttemptHeader] = message.Attempt.ToString(CultureInfo.InvariantCulture),
+            [WorkOrderWebhookStore.EventHeader] = message.Type,
+            [WorkOrderWebhookStore.EventIdHeader] = WorkOrderWebhookStore.EventId(message.Key),
+            [WorkOrderWebhookStore.TimestampHeader] = timestamp.ToString(CultureInfo.InvariantCulture),
+            [WorkOrderWebhookStore.SignatureHeader] = WorkOrderWebhookStore.Signature(_webhook.Secret, timestamp, message.Payload),
+            [WorkOrderWebhookStore.AttemptHeader] = message.Attempt.ToString(CultureInfo.InvariantCulture),
         };
         var (status, body) = await HttpDelivery.PostJsonAsync(_http, _url, message.Payload, headers, cancellationToken);
         return HttpDelivery.FromStatus(status, body);
@@ -65,7 +65,7 @@ public sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOut
     {
         if (outcome != OutboxOutcome.Delivered)
         {
-            LogFailed(_logger, message.Key, message.Attempt, outcome == OutboxOutcome.Retrying ? WorkOrderWebhookOutbox.Queued : WorkOrderWebhookOutbox.Failed, result.Detail);
+            LogFailed(_logger, message.Key, message.Attempt, outcome == OutboxOutcome.Retrying ? WorkOrderWebhookStore.Queued : WorkOrderWebhookStore.Failed, result.Detail);
         }
     }
 

@@ -228,8 +228,8 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         Assert.Contains("no response", alert.Detail, StringComparison.Ordinal);
 
         await using var connection = await h.Database.OpenAsync(Ct);
-        Assert.Empty(await SequenceGaps.FindAsync(connection, h.Clock.GetUtcNow().AddMinutes(-5), TimeSpan.FromSeconds(30), Ct)); // not settled yet
-        var gap = Assert.Single(await SequenceGaps.FindAsync(connection, h.Clock.GetUtcNow().AddMinutes(1), TimeSpan.FromSeconds(30), Ct));
+        Assert.Empty(await SequenceGapStore.FindAsync(connection, h.Clock.GetUtcNow().AddMinutes(-5), TimeSpan.FromSeconds(30), Ct)); // not settled yet
+        var gap = Assert.Single(await SequenceGapStore.FindAsync(connection, h.Clock.GetUtcNow().AddMinutes(1), TimeSpan.FromSeconds(30), Ct));
         Assert.Equal((3L, 8L), (gap.First, gap.Last));
     }
 }

@@ -10,16 +10,35 @@ public sealed partial class SqlPlacementTests
 {
     private static readonly string CloudSource = Path.Combine(RepositoryRoot.Path, "cloud", "Facilities.Cloud");
 
+    /// <summary>
+    /// Background services and ingest stages that still run their own statements (issue 14 moves them into their
+    /// folder's store). The list may only shrink: a file on it without SQL fails too, so it is taken off when moved.
+    /// </summary>
+    private static readonly string[] NotYetMoved =
+    [
+        "Ingestion/IngestPipeline.cs",
+        "Notifications/AlertNotifier.cs",
+        "Notifications/EscalationScheduler.cs",
+        "ReadModels/CounterDays.cs",
+        "ReadModels/ElevatorHealthReader.cs",
+        "WorkOrders/PreventiveScheduler.cs",
+        "WorkOrders/SlaMonitor.cs",
+        "WorkOrders/WorkOrderOpener.cs",
+        "WorkOrders/WorkOrderTimeline.cs",
+    ];
+
     [Fact]
     public void Sql_LivesOnlyInStoresAndStorage()
     {
         var layout = CloudLayout.Read(CloudSource);
 
-        var holders = layout.Files.Where(f => Sql().IsMatch(CloudLayout.SourceFile.WithoutComments(f.Text))).ToList();
-        var outside = holders.Where(f => !IsStore(f.RelativePath)).Select(f => f.RelativePath).ToList();
+        var holders = layout.Files.Where(f => Sql().IsMatch(CloudLayout.SourceFile.WithoutComments(f.Text))).Select(f => f.RelativePath).ToList();
+        var outside = holders.Where(f => !IsStore(f) && !NotYetMoved.Contains(f, StringComparer.Ordinal)).ToList();
+        var moved = NotYetMoved.Where(f => !holders.Contains(f, StringComparer.Ordinal)).ToList();
 
-        Assert.Contains(holders, f => f.RelativePath == "Storage/Schema.cs");
+        Assert.Contains("Storage/Schema.cs", holders);
         Assert.True(outside.Count == 0, "SQL outside a store (a file named *Store.cs in its feature folder, or Storage/):\n" + string.Join("\n", outside));
+        Assert.True(moved.Count == 0, "no SQL left in these files: take them off NotYetMoved:\n" + string.Join("\n", moved));
     }
 
     [Theory]

@@ -57,7 +57,7 @@ internal sealed class NotificationBed : IAsyncDisposable
         Options = options;
         Router = new NotificationRouter(options);
         Channels = new NotificationChannels(options, Time);
-        Outbox = new NotificationOutbox(database, Channels, new NoticeFormatter(new SiteTime(options.TimeZone, options.SiteTimeZones)), NullLogger<NotificationOutbox>.Instance);
+        Outbox = new NotificationStore(database, Channels, new NoticeFormatter(new SiteTime(options.TimeZone, options.SiteTimeZones)), NullLogger<NotificationStore>.Instance);
         Notifier = new AlertNotifier(Router, Outbox, Time, NullLogger<AlertNotifier>.Instance);
     }
 
@@ -71,7 +71,7 @@ internal sealed class NotificationBed : IAsyncDisposable
 
     public NotificationChannels Channels { get; }
 
-    public NotificationOutbox Outbox { get; }
+    public NotificationStore Outbox { get; }
 
     public AlertNotifier Notifier { get; }
 

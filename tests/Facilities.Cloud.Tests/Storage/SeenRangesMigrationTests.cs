@@ -34,7 +34,7 @@ public sealed class SeenRangesMigrationTests(PostgresFixture postgres)
             "SELECT gateway, first_seq, last_seq, first_received, last_received FROM seen_ranges ORDER BY gateway, first_seq")).ToList();
         Assert.Equal([("gw-1", 1L, 3L, 100L, 120L), ("gw-1", 6L, 7L, 150L, 160L), ("gw-2", 4L, 4L, 130L, 130L)], runs);
 
-        var gap = Assert.Single(await SequenceGaps.FindAsync(check, DateTimeOffset.FromUnixTimeMilliseconds(10_000), TimeSpan.FromSeconds(1), Ct));
+        var gap = Assert.Single(await SequenceGapStore.FindAsync(check, DateTimeOffset.FromUnixTimeMilliseconds(10_000), TimeSpan.FromSeconds(1), Ct));
         Assert.Equal(new SequenceGap("estate", "gw-1", 4, 5), gap);
     }
 }

@@ -16,7 +16,7 @@ internal sealed class HistoryBed : IAsyncDisposable
     {
         Database = database;
         Options = options;
-        Outbox = new HistoryOutbox(database);
+        Outbox = new HistoryOutboxStore(database);
         Metrics = new TelemetryStoreMetrics { Enabled = true };
         Drainer = new HistoryDrainer(options, Outbox, Metrics, TimeProvider.System, NullLogger<HistoryDrainer>.Instance);
     }
@@ -25,7 +25,7 @@ internal sealed class HistoryBed : IAsyncDisposable
 
     public InfluxOptions Options { get; }
 
-    public HistoryOutbox Outbox { get; }
+    public HistoryOutboxStore Outbox { get; }
 
     public TelemetryStoreMetrics Metrics { get; }
 
@@ -45,7 +45,7 @@ internal sealed class HistoryBed : IAsyncDisposable
         var (body, lines) = HistoryRecorder.Format(batch);
         await using var connection = await Database.OpenAsync(TestContext.Current.CancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, TestContext.Current.CancellationToken);
-        await HistoryOutbox.AppendAsync(connection, transaction, body, lines, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
+        await HistoryOutboxStore.AppendAsync(connection, transaction, body, lines, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);
         Outbox.Announce(lines);
     }

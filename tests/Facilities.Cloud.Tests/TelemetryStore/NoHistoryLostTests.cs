@@ -33,7 +33,7 @@ public sealed class NoHistoryLostTests(PostgresFixture postgres)
         await influx.CreateDatabaseAsync("facilities", Ct);
         var (database, storage) = await Databases.CreateAsync(provider, postgres, Ct);
         await using var _ = database;
-        var outbox = new HistoryOutbox(database);
+        var outbox = new HistoryOutboxStore(database);
         var settings = new Dictionary<string, string>
         {
             ["Storage:Provider"] = storage.Provider,

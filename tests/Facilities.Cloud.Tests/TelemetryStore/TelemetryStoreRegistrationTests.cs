@@ -37,7 +37,7 @@ public sealed class TelemetryStoreRegistrationTests
         }
 
         Assert.Empty(services.GetServices<IMessageHandler>());
-        Assert.Null(services.GetService<HistoryOutbox>());
+        Assert.Null(services.GetService<HistoryOutboxStore>());
         Assert.Empty(services.GetServices<IHealthConcern>());
         Assert.False(services.GetRequiredService<TelemetryStoreMetrics>().Snapshot().Enabled);
         Assert.Single(log, l => l.StartsWith("no InfluxDB configured: telemetry history is not stored", StringComparison.Ordinal));

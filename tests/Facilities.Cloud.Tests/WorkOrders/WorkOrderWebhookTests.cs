@@ -81,12 +81,12 @@ public sealed class WorkOrderWebhookTests(PostgresFixture postgres)
         // The two refused requests were tried again later with the same event id (the receiver's dedupe key).
         var all = receiver.Requests("/hook");
         Assert.Equal(expected.Length + 2, all.Count);
-        Assert.All(all.Take(2), refused => Assert.Contains(all.Skip(2), r => r.Headers[WorkOrderWebhookOutbox.EventIdHeader] == refused.Headers[WorkOrderWebhookOutbox.EventIdHeader]));
+        Assert.All(all.Take(2), refused => Assert.Contains(all.Skip(2), r => r.Headers[WorkOrderWebhookStore.EventIdHeader] == refused.Headers[WorkOrderWebhookStore.EventIdHeader]));
         Assert.All(all, r =>
         {
-            Assert.Equal(WorkOrderWebhookOutbox.Signature(Secret, long.Parse(r.Headers[WorkOrderWebhookOutbox.TimestampHeader], System.Globalization.CultureInfo.InvariantCulture), r.Body),
-                r.Headers[WorkOrderWebhookOutbox.SignatureHeader]);
-            Assert.Equal(JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString(), r.Headers[WorkOrderWebhookOutbox.EventHeader]);
+            Assert.Equal(WorkOrderWebhookStore.Signature(Secret, long.Parse(r.Headers[WorkOrderWebhookStore.TimestampHeader], System.Globalization.CultureInfo.InvariantCulture), r.Body),
+                r.Headers[WorkOrderWebhookStore.SignatureHeader]);
+            Assert.Equal(JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString(), r.Headers[WorkOrderWebhookStore.EventHeader]);
         });
         Assert.Equal(expected.Length, await cloud.CountAsync("SELECT COUNT(*) FROM work_order_webhooks WHERE state = 'delivered'"));
         Assert.Equal(expected.Length + 2, await cloud.CountAsync("SELECT SUM(attempts) FROM work_order_webhooks"));
@@ -98,8 +98,8 @@ public sealed class WorkOrderWebhookTests(PostgresFixture postgres)
         // Independent reference: the same MAC computed by the platform's HMAC class over the documented input.
         using var hmac = new System.Security.Cryptography.HMACSHA256("key-0123456789abcdef"u8.ToArray());
         var reference = "sha256=" + Convert.ToHexString(hmac.ComputeHash("1700000000.{\"a\":1}"u8.ToArray())).ToLowerInvariant();
-        Assert.Equal(reference, WorkOrderWebhookOutbox.Signature("key-0123456789abcdef", 1700000000, "{\"a\":1}"));
-        Assert.NotEqual(reference, WorkOrderWebhookOutbox.Signature("key-0123456789abcdef", 1700000001, "{\"a\":1}"));
+        Assert.Equal(reference, WorkOrderWebhookStore.Signature("key-0123456789abcdef", 1700000000, "{\"a\":1}"));
+        Assert.NotEqual(reference, WorkOrderWebhookStore.Signature("key-0123456789abcdef", 1700000001, "{\"a\":1}"));
     }
 
     /// <summary>The events the receiver accepted (all but the two scripted refusals, which answer the first two requests).</summary>

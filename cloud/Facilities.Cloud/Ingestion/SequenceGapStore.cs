@@ -12,7 +12,7 @@ public sealed record SequenceGap(string Site, string Gateway, long First, long L
 /// delivered out of order) are not gaps yet: a gap counts once the number after it has been known for
 /// <c>settle</c>. A gap that a late delivery fills disappears by itself.
 /// </summary>
-public static class SequenceGaps
+public static class SequenceGapStore
 {
     public static async Task<IReadOnlyList<SequenceGap>> FindAsync(DbConnection connection, DateTimeOffset now, TimeSpan settle, CancellationToken cancellationToken)
     {

@@ -30,7 +30,7 @@ internal readonly record struct HistoryDrop(long Rows, long Lines, long Bytes);
 /// row at once, and a row whose drainer died is taken over when its lease runs out. Also tells the drainer of this
 /// process that rows arrived, so it need not poll for its own.
 /// </summary>
-internal sealed class HistoryOutbox(CloudDatabase database)
+internal sealed class HistoryOutboxStore(CloudDatabase database)
 {
     private readonly Channel<bool> _appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _announcedLines;

@@ -31,8 +31,8 @@ internal sealed class ClaimedNotification : IOutboxMessage
 /// however often. Sending (claim, lease, retries, the <c>notification_attempts</c> history) is the shared outbox
 /// mechanism's (<see cref="OutboxStore{TMessage}"/>), over this table.
 /// </summary>
-public sealed partial class NotificationOutbox(
-    CloudDatabase database, NotificationChannels channels, NoticeFormatter formatter, ILogger<NotificationOutbox> logger)
+public sealed partial class NotificationStore(
+    CloudDatabase database, NotificationChannels channels, NoticeFormatter formatter, ILogger<NotificationStore> logger)
 {
     /// <summary>The <c>notifications</c> table as the outbox mechanism sees it, with its attempt history.</summary>
     internal static readonly OutboxTable Table = new(

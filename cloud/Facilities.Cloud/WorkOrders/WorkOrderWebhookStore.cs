@@ -34,7 +34,7 @@ internal sealed class ClaimedWebhookEvent : IOutboxMessage
 /// (<see cref="WorkOrderTimeline"/>) and delivered later by <see cref="WorkOrderWebhookDispatcher"/> through the shared
 /// outbox mechanism.
 /// </summary>
-public static class WorkOrderWebhookOutbox
+public static class WorkOrderWebhookStore
 {
     public const string Queued = OutboxTable.Queued;
     public const string Sending = OutboxTable.Sending;
