@@ -250,21 +250,21 @@ public sealed partial class InfluxWriter : BackgroundService, ICommittedMessageS
         base.Dispose();
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Telemetry history goes to InfluxDB {Target}: batches of up to {BatchSize} lines, at most {MaxBuffered} lines buffered")]
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Telemetry history goes to InfluxDB {Target}: batches of up to {BatchSize} lines, at most {MaxBuffered} lines buffered")]
     private static partial void LogStarted(ILogger logger, string target, int batchSize, int maxBuffered);
 
-    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Writing {Count} lines to InfluxDB failed ({Error}); kept, {Buffered} more buffered, trying again in {Seconds} s")]
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Writing {Count} lines to InfluxDB failed ({Error}); kept, {Buffered} more buffered, trying again in {Seconds} s")]
     private static partial void LogWriteFailed(ILogger logger, int count, string? error, int buffered, double seconds);
 
-    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "InfluxDB accepts writes again after {Failures} failed attempts")]
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "InfluxDB accepts writes again after {Failures} failed attempts")]
     private static partial void LogRecovered(ILogger logger, int failures);
 
-    [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "InfluxDB refused a batch of {Count} lines ({Error}); splitting it to find the bad lines")]
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "InfluxDB refused a batch of {Count} lines ({Error}); splitting it to find the bad lines")]
     private static partial void LogBatchRefused(ILogger logger, int count, string? error);
 
-    [LoggerMessage(EventId = 5205, Level = LogLevel.Warning, Message = "InfluxDB rejected a line, dropped ({Error}): {Line}")]
+    [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "InfluxDB rejected a line, dropped ({Error}): {Line}")]
     private static partial void LogLineRejected(ILogger logger, string? error, string line);
 
-    [LoggerMessage(EventId = 5206, Level = LogLevel.Warning, Message = "{Count} telemetry lines could not be written before shutdown and are lost")]
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "{Count} telemetry lines could not be written before shutdown and are lost")]
     private static partial void LogLostAtShutdown(ILogger logger, long count);
 }
