@@ -156,6 +156,6 @@ internal sealed partial class SchemaMigrator(CloudDatabase database, ILogger<Sch
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database {Provider}: schema up to date ({Applied} steps applied)")]
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Database {Provider}: schema up to date ({Applied} steps applied)")]
     private static partial void LogMigrated(ILogger logger, DatabaseProvider provider, int applied);
 }

@@ -70,6 +70,6 @@ internal sealed partial class AccessSeeder(UserStore users, AccessOptions option
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created user {User} ({Role}) from Identity:SeedUsers")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Created user {User} ({Role}) from Identity:SeedUsers")]
     private static partial void LogSeeded(ILogger logger, string user, string role);
 }

@@ -80,6 +80,6 @@ internal sealed partial class SameOriginGuard(RequestDelegate next, WebOptions o
 
     private static string Shorten(string value) => value.Length <= 100 ? value : value[..100] + "…";
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Reason}")]
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, string path, string reason);
 }

@@ -51,6 +51,6 @@ public sealed partial class AlertSweeper(CloudDatabase database, AlertEngine eng
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert sweep failed: {Error}")]
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Alert sweep failed: {Error}")]
     private static partial void LogSweepFailed(ILogger logger, string error);
 }

@@ -159,7 +159,7 @@ internal sealed partial class BrokerListener(
     [LoggerMessage(EventId = 737, Level = LogLevel.Error, Message = "MQTT connection from {Endpoint} failed")]
     private static partial void LogConnectionFailed(ILogger logger, EndPoint? endpoint, Exception error);
 
-    [LoggerMessage(EventId = 734, Level = LogLevel.Warning, Message = "MQTT listener {Endpoint} could not accept a connection: {Error}")]
+    [LoggerMessage(EventId = 738, Level = LogLevel.Warning, Message = "MQTT listener {Endpoint} could not accept a connection: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, EndPoint? endpoint, string error);
 
     [LoggerMessage(EventId = 735, Level = LogLevel.Warning, Message = "MQTT connection from {Endpoint} closed: no TLS handshake within {Seconds} s (Broker:Limits:ConnectTimeout)")]

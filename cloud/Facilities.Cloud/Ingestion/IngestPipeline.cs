@@ -318,12 +318,12 @@ public sealed partial class IngestPipeline(
     private Task<int> DeadLetterAsync(DbConnection connection, DbTransaction? transaction, RawMessage raw, string reason, CancellationToken cancellationToken) =>
         DeadLetters.InsertAsync(connection, transaction, time.GetUtcNow(), raw.Topic, reason, raw.Payload.ToArray(), cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused message on {Topic}: {Reason} (kept in dead_letters)")]
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "Refused message on {Topic}: {Reason} (kept in dead_letters)")]
     private static partial void LogRejected(ILogger logger, string topic, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages failed ({Error}); handling them one by one")]
+    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "A batch of {Count} messages failed ({Error}); handling them one by one")]
     private static partial void LogBatchFailed(ILogger logger, int count, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Handling the message on {Topic} failed; kept in dead_letters")]
+    [LoggerMessage(EventId = 414, Level = LogLevel.Error, Message = "Handling the message on {Topic} failed; kept in dead_letters")]
     private static partial void LogMessageFailed(ILogger logger, string topic, Exception error);
 }

@@ -70,9 +70,9 @@ public sealed partial class RetentionJob(CloudDatabase database, RetentionOption
         return removed;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Removed} old rows deleted")]
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Retention: {Removed} old rows deleted")]
     private static partial void LogRemoved(ILogger logger, long removed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention pass failed: {Error}")]
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Retention pass failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string error);
 }

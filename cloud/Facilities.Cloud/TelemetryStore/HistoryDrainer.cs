@@ -314,30 +314,30 @@ internal sealed partial class HistoryDrainer : BackgroundService
         base.Dispose();
     }
 
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Telemetry history goes to InfluxDB {Target} through the history outbox: batches of up to {BatchSize} lines, at most {MaxBacklogBytes} bytes waiting")]
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Telemetry history goes to InfluxDB {Target} through the history outbox: batches of up to {BatchSize} lines, at most {MaxBacklogBytes} bytes waiting")]
     private static partial void LogStarted(ILogger logger, string target, int batchSize, long maxBacklogBytes);
 
-    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Writing {Count} lines to InfluxDB failed ({Error}); they stay in the history outbox and are tried again with backoff")]
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Writing {Count} lines to InfluxDB failed ({Error}); they stay in the history outbox and are tried again with backoff")]
     private static partial void LogWriteFailed(ILogger logger, long count, string? error);
 
-    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "InfluxDB accepts writes again after {Failures} failed attempts")]
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "InfluxDB accepts writes again after {Failures} failed attempts")]
     private static partial void LogRecovered(ILogger logger, int failures);
 
-    [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "InfluxDB refused a batch of {Count} lines ({Error}); splitting it to find the bad lines")]
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "InfluxDB refused a batch of {Count} lines ({Error}); splitting it to find the bad lines")]
     private static partial void LogBatchRefused(ILogger logger, long count, string? error);
 
-    [LoggerMessage(EventId = 5205, Level = LogLevel.Warning, Message = "InfluxDB rejected a line, dropped ({Error}): {Line}")]
+    [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "InfluxDB rejected a line, dropped ({Error}): {Line}")]
     private static partial void LogLineRejected(ILogger logger, string? error, string line);
 
-    [LoggerMessage(EventId = 5206, Level = LogLevel.Error, Message = "Telemetry history lost: dropped the oldest {Lines} lines ({Bytes} bytes, {Rows} rows) of the history outbox, which held more than Influx:MaxBacklogBytes = {MaxBacklogBytes} while InfluxDB did not take them")]
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Error, Message = "Telemetry history lost: dropped the oldest {Lines} lines ({Bytes} bytes, {Rows} rows) of the history outbox, which held more than Influx:MaxBacklogBytes = {MaxBacklogBytes} while InfluxDB did not take them")]
     private static partial void LogDropped(ILogger logger, long lines, long bytes, long rows, long maxBacklogBytes);
 
-    [LoggerMessage(EventId = 5207, Level = LogLevel.Warning, Message = "The history outbox could not be read or updated ({Error}); trying again in {Seconds} s")]
+    [LoggerMessage(EventId = 8007, Level = LogLevel.Warning, Message = "The history outbox could not be read or updated ({Error}); trying again in {Seconds} s")]
     private static partial void LogDatabaseFailed(ILogger logger, string error, double seconds);
 
-    [LoggerMessage(EventId = 5208, Level = LogLevel.Warning, Message = "Measuring the history outbox failed ({Error})")]
+    [LoggerMessage(EventId = 8008, Level = LogLevel.Warning, Message = "Measuring the history outbox failed ({Error})")]
     private static partial void LogBacklogCheckFailed(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 5209, Level = LogLevel.Warning, Message = "Giving the claimed history rows back at shutdown failed ({Error}); they are taken over when their lease runs out")]
+    [LoggerMessage(EventId = 8009, Level = LogLevel.Warning, Message = "Giving the claimed history rows back at shutdown failed ({Error}); they are taken over when their lease runs out")]
     private static partial void LogReleaseFailed(ILogger logger, string error);
 }

@@ -50,6 +50,6 @@ internal sealed partial class NoHistoryNotice(ILogger<NoHistoryNotice> logger) :
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 5200, Level = LogLevel.Warning, Message = "no InfluxDB configured: telemetry history is not stored (set Influx:Url to store it)")]
+    [LoggerMessage(EventId = 8000, Level = LogLevel.Warning, Message = "no InfluxDB configured: telemetry history is not stored (set Influx:Url to store it)")]
     private static partial void LogNoHistory(ILogger logger);
 }
