@@ -61,7 +61,7 @@ internal static class PipelineProfile
 
         var handlers = cloud.Services.GetServices<IMessageHandler>().Select(h => new TimedHandler(h)).ToArray();
         var pipeline = new IngestPipeline(
-            cloud.Services.GetRequiredService<CloudDatabase>(), handlers, [], new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
+            cloud.Services.GetRequiredService<CloudDatabase>(), handlers, new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
         clock.Restart();
         foreach (var batch in raw.Chunk(batchSize))
         {

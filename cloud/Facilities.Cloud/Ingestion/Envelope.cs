@@ -62,12 +62,3 @@ public interface IMessageHandler
     /// <summary>After the batch's messages, before the commit: write what was gathered, in one statement per table.</summary>
     ValueTask EndBatchAsync(IngestContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
-
-/// <summary>
-/// Receives each new (not duplicate) message after its transaction committed: for stores outside the database
-/// (InfluxDB), which must be idempotent and must not block.
-/// </summary>
-public interface ICommittedMessageSink
-{
-    void Accept(Envelope envelope);
-}

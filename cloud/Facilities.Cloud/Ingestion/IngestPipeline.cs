@@ -45,14 +45,12 @@ public enum IngestOutcome
 public sealed partial class IngestPipeline(
     CloudDatabase database,
     IEnumerable<IMessageHandler> handlers,
-    IEnumerable<ICommittedMessageSink> sinks,
     IngestMetrics metrics,
     TimeProvider time,
     ILogger<IngestPipeline> logger,
     IngestionOptions? options = null)
 {
     private readonly IMessageHandler[] _handlers = [.. handlers];
-    private readonly ICommittedMessageSink[] _sinks = [.. sinks];
     private readonly IngestionOptions _options = options ?? IngestionOptions.Default;
 
     public Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken) =>
@@ -99,13 +97,6 @@ public sealed partial class IngestPipeline(
         for (var i = 0; i < validated.Length; i++)
         {
             metrics.Count(outcomes[i], causes[i]);
-            if (outcomes[i] == IngestOutcome.Accepted)
-            {
-                foreach (var sink in _sinks)
-                {
-                    sink.Accept(validated[i].Result.Envelope!);
-                }
-            }
         }
 
         return outcomes;

@@ -25,7 +25,7 @@ public sealed class AlertHarness
         var rulesOptions = options ?? new RulesOptions();
         Store = new AlertStore(database, new AlertLifecycle(new FlapPolicy(rulesOptions.FlapCount, rulesOptions.FlapWindow, rulesOptions.FlapHold)), observers ?? [], NullLogger<AlertStore>.Instance);
         Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), Store);
-        Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], [], Metrics, clock, NullLogger<IngestPipeline>.Instance);
+        Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], Metrics, clock, NullLogger<IngestPipeline>.Instance);
         Sweeper = new AlertSweeper(database, Engine, rulesOptions, clock, NullLogger<AlertSweeper>.Instance);
     }
 

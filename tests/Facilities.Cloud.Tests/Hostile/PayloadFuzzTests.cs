@@ -54,7 +54,7 @@ public sealed class PayloadFuzzTests
     {
         var pipeline = new IngestPipeline(
             CloudDatabase.Create(new StorageOptions { Provider = "sqlite", ConnectionString = "Data Source=never-opened.db" }),
-            [], [], new IngestMetrics(), new ManualClock(Now), NullLogger<IngestPipeline>.Instance, IngestionOptions.Default);
+            [], new IngestMetrics(), new ManualClock(Now), NullLogger<IngestPipeline>.Instance, IngestionOptions.Default);
         var random = new Random(Seed);
         var watch = Stopwatch.StartNew();
         var (accepted, refused, ignored) = (0, 0, 0);

@@ -59,7 +59,7 @@ public sealed class PoisonBatchTests(PostgresFixture postgres)
     }
 
     private static IngestPipeline Pipeline(CloudDatabase database, IMessageHandler handler, IngestMetrics metrics) =>
-        new(database, [handler], [], metrics, TimeProvider.System, NullLogger<IngestPipeline>.Instance);
+        new(database, [handler], metrics, TimeProvider.System, NullLogger<IngestPipeline>.Instance);
 
     private static RawMessage Reading(long seq) =>
         Messages.Telemetry(seq, Now, "boiler-1", "boiler", new Dictionary<string, double> { ["supply_temperature"] = 70 });

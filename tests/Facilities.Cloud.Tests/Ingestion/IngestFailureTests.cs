@@ -48,7 +48,7 @@ public sealed class IngestFailureTests(PostgresFixture postgres)
     }
 
     private static IngestPipeline Pipeline(Facilities.Cloud.Storage.CloudDatabase database, IMessageHandler handler) =>
-        new(database, [handler], [], new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
+        new(database, [handler], new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
 
     private static RawMessage[] Batch() =>
     [

@@ -31,7 +31,7 @@ public sealed class AlertEngineNotificationTests(PostgresFixture postgres) : IAs
         var rules = new RuleSet(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
         var store = new AlertStore(bed.Database, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), [bed.Notifier], NullLogger<AlertStore>.Instance);
         var engine = new AlertEngine(rules, new RulesOptions(), new MaintenanceSchedule(), store);
-        var pipeline = new IngestPipeline(bed.Database, [new DeviceRegistry(), engine], [], new IngestMetrics(), bed.Time, NullLogger<IngestPipeline>.Instance);
+        var pipeline = new IngestPipeline(bed.Database, [new DeviceRegistry(), engine], new IngestMetrics(), bed.Time, NullLogger<IngestPipeline>.Instance);
         var at = bed.Time.GetUtcNow();
 
         await pipeline.ProcessAsync([Messages.Event(1, at, "lift-1", "elevator", "fault_code", 1, "trapped-at-floor")], Token);
