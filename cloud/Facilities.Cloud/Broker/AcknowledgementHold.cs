@@ -152,18 +152,17 @@ internal sealed class AcknowledgementHold
         return held;
     }
 
-    /// <summary>MQTTnet queued (or dropped, its queue being full) a copy of <paramref name="message"/> for the consumer's session.</summary>
-    public void Enqueued(string consumerId, MqttApplicationMessage message, bool dropped)
+    /// <summary>
+    /// MQTTnet is about to queue a copy of <paramref name="message"/> for the consumer's session. The copy is counted
+    /// here, before it is queued, because the consumer in this process can receive, store and acknowledge it before
+    /// MQTTnet's "enqueued" event has run: counted only then, that acknowledgement would find nothing and the sender
+    /// would never be acknowledged.
+    /// </summary>
+    public void Enqueuing(string consumerId, MqttApplicationMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (!_byMessage.TryGetValue(message, out var held))
         {
-            return;
-        }
-
-        if (dropped)
-        {
-            held.Lost();
             return;
         }
 
@@ -174,6 +173,27 @@ internal sealed class AcknowledgementHold
             ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(_copies, copy, out _);
             (list ??= []).Add(held);
         }
+    }
+
+    /// <summary>MQTTnet dropped the copy counted by <see cref="Enqueuing"/> (the consumer's queue was full): its sender must publish it again.</summary>
+    public void Dropped(string consumerId, MqttApplicationMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!_byMessage.TryGetValue(message, out var held))
+        {
+            return;
+        }
+
+        var copy = new ConsumerCopy(consumerId, message.Topic, message.Payload.ToArray());
+        lock (_lock)
+        {
+            if (_copies.TryGetValue(copy, out var list) && list.Remove(held) && list.Count == 0)
+            {
+                _copies.Remove(copy);
+            }
+        }
+
+        held.Lost();
     }
 
     /// <summary>The consumer acknowledged a delivery: every held publish of that content in its session is stored.</summary>

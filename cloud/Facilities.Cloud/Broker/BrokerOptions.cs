@@ -79,6 +79,13 @@ public sealed record BrokerLimits
     /// </summary>
     public int ReceiveMaximum { get; init; } = 256;
 
+    /// <summary>
+    /// How long a held acknowledgement may wait for the cloud to store its message (the database is away, or a copy
+    /// went missing). Past it the connection is closed instead of acknowledged: the sender publishes the message again
+    /// from its outbox after reconnecting, so a hold can delay a gateway but never strand it.
+    /// </summary>
+    public TimeSpan AcknowledgementTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Below this a CONNECT with a user name, password and last will does not fit.</summary>
     internal const int SmallestPacketSize = 1024;
 
@@ -100,6 +107,11 @@ public sealed record BrokerLimits
         if (AuthenticationTimeout < ConnectTimeout)
         {
             problems.Add($"Broker:Limits:AuthenticationTimeout: {AuthenticationTimeout} is shorter than ConnectTimeout ({ConnectTimeout}); it counts from the same moment");
+        }
+
+        if (AcknowledgementTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"Broker:Limits:AcknowledgementTimeout: {AcknowledgementTimeout} must be positive");
         }
 
         if (ReceiveMaximum is < 1 or > ushort.MaxValue)

@@ -118,7 +118,8 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
         _server.ClientAcknowledgedPublishPacketAsync += CountAcknowledgementAsync;
         _server.ClientDisconnectedAsync += ForgetDeliveriesAsync;
         _server.InterceptingInboundPacketAsync += HonourDisconnectWithWillAsync;
-        _server.ApplicationMessageEnqueuedOrDroppedAsync += TrackConsumerCopyAsync;
+        _server.InterceptingClientEnqueueAsync += CountConsumerCopyAsync;
+        _server.ApplicationMessageEnqueuedOrDroppedAsync += NoteDroppedConsumerCopyAsync;
         _server.ClientSubscribedTopicAsync += NoteConsumerSubscribedAsync;
         _server.LoadingRetainedMessageAsync += e =>
         {
@@ -285,11 +286,21 @@ public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisp
 
     private bool IsStoringConsumer(string clientId) => _options.StoringConsumer is { } consumer && SessionOwner(clientId) == consumer;
 
-    private Task TrackConsumerCopyAsync(ApplicationMessageEnqueuedEventArgs e)
+    private Task CountConsumerCopyAsync(InterceptingClientApplicationMessageEnqueueEventArgs e)
     {
         if (_hold is not null && IsStoringConsumer(e.ReceiverClientId))
         {
-            _hold.Enqueued(e.ReceiverClientId, e.ApplicationMessage, e.IsDropped);
+            _hold.Enqueuing(e.ReceiverClientId, e.ApplicationMessage);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task NoteDroppedConsumerCopyAsync(ApplicationMessageEnqueuedEventArgs e)
+    {
+        if (_hold is not null && e.IsDropped && IsStoringConsumer(e.ReceiverClientId))
+        {
+            _hold.Dropped(e.ReceiverClientId, e.ApplicationMessage);
         }
 
         return Task.CompletedTask;

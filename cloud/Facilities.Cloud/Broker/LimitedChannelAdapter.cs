@@ -164,7 +164,21 @@ internal sealed partial class LimitedChannelAdapter(MqttChannelAdapter inner, Br
                     next = _held.Peek();
                 }
 
-                if (!await next.Held.Stored.WaitAsync(token).ConfigureAwait(false))
+                bool stored;
+                try
+                {
+                    stored = await next.Held.Stored.WaitAsync(limits.AcknowledgementTimeout, token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Never stored in time: the connection closes unacknowledged rather than waiting for ever, and the
+                    // sender publishes the message again (the cloud drops the duplicate by its sequence number).
+                    LogNotStoredInTime(logger, RemoteEndPoint, limits.AcknowledgementTimeout.TotalSeconds);
+                    await inner.DisconnectAsync(CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+
+                if (!stored)
                 {
                     // A copy for the consumer was lost before it was stored: no acknowledgement may ever say otherwise.
                     // Closing the connection makes the sender publish it again from its outbox after reconnecting.
@@ -192,6 +206,9 @@ internal sealed partial class LimitedChannelAdapter(MqttChannelAdapter inner, Br
 
     [LoggerMessage(EventId = 734, Level = LogLevel.Warning, Message = "MQTT connection from {Endpoint} closed: a message it published was dropped from the cloud's queue before it was stored; the sender publishes it again")]
     private static partial void LogNotStored(ILogger logger, EndPoint? endpoint);
+
+    [LoggerMessage(EventId = 739, Level = LogLevel.Warning, Message = "MQTT connection from {Endpoint} closed: a message it published was not stored within {Seconds} s (Broker:Limits:AcknowledgementTimeout); the sender publishes it again")]
+    private static partial void LogNotStoredInTime(ILogger logger, EndPoint? endpoint, double seconds);
 
     [LoggerMessage(EventId = 733, Level = LogLevel.Warning, Message = "MQTT connection from {Endpoint} closed: protocol violation: {Violation}")]
     private static partial void LogProtocolViolation(ILogger logger, EndPoint? endpoint, string violation);
