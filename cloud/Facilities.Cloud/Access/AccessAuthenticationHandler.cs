@@ -10,7 +10,7 @@ namespace Facilities.Cloud.Access;
 /// by sign-in. Both are looked up in the database, so any instance accepts them and removing a user ends both at once.
 /// An unauthenticated page request is sent to the sign-in page; an API request gets 401 problem details.
 /// </summary>
-public sealed class AccessAuthenticationHandler(
+internal sealed class AccessAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users, AccessOptions access)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -92,7 +92,7 @@ public sealed class AccessAuthenticationHandler(
 }
 
 /// <summary>The session cookie: HttpOnly, SameSite=Lax, Secure on HTTPS (or always, <c>Identity:SecureCookies</c>).</summary>
-public static class SessionCookie
+internal static class SessionCookie
 {
     public static void Write(HttpContext context, AccessOptions options, string sessionId, DateTimeOffset expires)
     {

@@ -4,20 +4,20 @@ using Facilities.Cloud.Http;
 namespace Facilities.Cloud.Access;
 
 /// <summary>Body of <c>POST /api/users</c>.</summary>
-public sealed record NewUserRequest(string? Name, string? Role, string? Password);
+internal sealed record NewUserRequest(string? Name, string? Role, string? Password);
 
 /// <summary>Body of <c>POST /api/users/{name}/tokens</c>.</summary>
-public sealed record NewTokenRequest(string? Label);
+internal sealed record NewTokenRequest(string? Label);
 
 /// <summary>Body of <c>POST /api/users/{name}/password</c>.</summary>
-public sealed record PasswordRequest(string? Password);
+internal sealed record PasswordRequest(string? Password);
 
 /// <summary>
 /// <c>GET /api/me</c>, and user administration for admins:
 /// <c>GET/POST /api/users</c>, <c>DELETE /api/users/{name}</c>, <c>POST /api/users/{name}/password</c>,
 /// <c>POST /api/users/{name}/tokens</c>, <c>DELETE /api/users/{name}/tokens/{label}</c>.
 /// </summary>
-public static class AccessEndpoints
+internal static class AccessEndpoints
 {
     public static void MapAccessEndpoints(this IEndpointRouteBuilder app)
     {

@@ -3,7 +3,7 @@ using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.Access;
 
-public static class AccessServiceCollectionExtensions
+internal static class AccessServiceCollectionExtensions
 {
     /// <summary>
     /// Sign-in and roles from configuration section <c>Identity</c> (validated now): the user directory, the session

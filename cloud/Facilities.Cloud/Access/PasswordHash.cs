@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Access;
 /// Password hashes in Mosquitto's PBKDF2 format, <c>$7$iterations$salt$hash</c> (PBKDF2-HMAC-SHA512, salt and hash in
 /// base64, what <c>mosquitto_passwd</c> writes), so one hash serves the embedded broker and an external Mosquitto.
 /// </summary>
-public static class PasswordHash
+internal static class PasswordHash
 {
     private const string Prefix = "$7$";
     private const int HashBytes = 64;

@@ -4,7 +4,7 @@ using Facilities.Cloud.Http;
 namespace Facilities.Cloud.Access;
 
 /// <summary>An endpoint's own request body limit in bytes (instead of <c>Web:MaxRequestBodyBytes</c>).</summary>
-public sealed record RequestBodyLimit(long Bytes)
+internal sealed record RequestBodyLimit(long Bytes)
 {
     /// <summary>Where the limit in force is kept for the 413 problem details.</summary>
     public const string ItemKey = "facilities.body-limit";

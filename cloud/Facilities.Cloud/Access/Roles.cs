@@ -5,7 +5,7 @@ namespace Facilities.Cloud.Access;
 /// crew member reads elevators, alerts and work orders and works on orders; an engineer does everything but manage
 /// users; an admin does everything.
 /// </summary>
-public static class Roles
+internal static class Roles
 {
     public const string Resident = "resident";
     public const string Crew = "crew";
@@ -21,7 +21,7 @@ public static class Roles
 /// The authorization policies every endpoint names (or it is explicitly anonymous: <c>AllowAnonymous</c>). A test
 /// enumerates the endpoints and fails on one that says neither, so an endpoint added later cannot be open by mistake.
 /// </summary>
-public static class Policies
+internal static class Policies
 {
     /// <summary>Crew, engineers and admins: elevators, alerts and work orders, and acting on work orders.</summary>
     public const string Crew = "crew";

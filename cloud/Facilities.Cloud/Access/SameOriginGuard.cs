@@ -4,7 +4,7 @@ using Facilities.Cloud.Http;
 namespace Facilities.Cloud.Access;
 
 /// <summary>Marks an endpoint whose state changes are checked for their origin even without a session (the sign-in form: login CSRF).</summary>
-public sealed class SameOriginRequired
+internal sealed class SameOriginRequired
 {
     public static SameOriginRequired Instance { get; } = new();
 

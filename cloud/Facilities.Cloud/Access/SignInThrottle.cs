@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Access;
 /// Counts live in this instance's memory: with N instances an attacker gets N times the budget, still far too few
 /// guesses for a password of eight or more characters.
 /// </summary>
-public sealed class SignInThrottle(AccessOptions options, TimeProvider time)
+internal sealed class SignInThrottle(AccessOptions options, TimeProvider time)
 {
     public const string ClientPolicy = "sign-in-per-client";
 

@@ -9,7 +9,7 @@ namespace Facilities.Cloud.Access;
 /// uses (same configuration: appsettings.json, environment, <c>--Storage:ConnectionString=…</c>). Passwords are read
 /// from standard input, never from the command line (where other users of the machine could read them).
 /// </summary>
-public static class UsersCommand
+internal static class UsersCommand
 {
     private const string Usage = """
         usage: facilities-cloud users add --name NAME --role resident|crew|engineer|admin   (password from stdin)

@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Access;
 
 /// <summary>Configuration section <c>Web</c>: what the web front door accepts (docs/access.md § Hostile browsers and clients).</summary>
-public sealed class WebOptions
+internal sealed class WebOptions
 {
     /// <summary>The request body limit for endpoints that name none of their own (64 KiB: every API body is small JSON).</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;

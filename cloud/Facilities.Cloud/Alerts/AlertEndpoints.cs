@@ -7,22 +7,22 @@ using Facilities.Cloud.Storage;
 namespace Facilities.Cloud.Alerts;
 
 /// <summary>An alert as the API shows it.</summary>
-public sealed record AlertView(
+internal sealed record AlertView(
     long Id, string Site, string Gateway, string Device, string Kind, string Building, string RuleId, string Severity, string State,
     string Title, string? Detail, double? Value, DateTimeOffset OpenedAt, DateTimeOffset? FiredAt, DateTimeOffset? AcknowledgedAt,
     string? AcknowledgedBy, DateTimeOffset? ResolvedAt, string? ResolvedBy, int Occurrences, bool Flapping, string? Suppressed);
 
 /// <summary>One step of an alert's audit trail.</summary>
-public sealed record AlertEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
+internal sealed record AlertEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
 
 /// <summary>Body of acknowledge and resolve: an optional note (who does it is the signed-in user).</summary>
-public sealed record AlertActionRequest(string? Note);
+internal sealed record AlertActionRequest(string? Note);
 
 /// <summary>
 /// <c>GET /api/alerts?state=&amp;site=</c>, <c>GET /api/alerts/{id}</c>, <c>POST /api/alerts/{id}/acknowledge</c> and
 /// <c>/resolve</c> (crew reads, engineers act; the actor is the signed-in user). Errors are RFC 9457 problem details naming the field at fault.
 /// </summary>
-public static class AlertEndpoints
+internal static class AlertEndpoints
 {
     /// <summary>The longest note on an alert or a work order, in characters: a few paragraphs, never a file.</summary>
     public const int MaxNoteCharacters = 2000;

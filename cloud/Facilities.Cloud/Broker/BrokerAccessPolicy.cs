@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Broker;
 /// id only (<see cref="ClientIds.Gateway"/>: its user name), and nobody else may use it. Each check returns null when allowed,
 /// otherwise the reason, worded for logs and the dead-letter table. Pure: no I/O.
 /// </summary>
-public sealed class BrokerAccessPolicy
+internal sealed class BrokerAccessPolicy
 {
     private readonly Dictionary<string, BrokerUser> _users;
     private readonly bool _allowAnonymous;

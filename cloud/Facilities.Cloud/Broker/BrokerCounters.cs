@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Broker;
 
 /// <summary>What the embedded broker refused or dropped since start, by reason (served at <c>/metrics</c>).</summary>
-public sealed record BrokerCounterSnapshot(
+internal sealed record BrokerCounterSnapshot(
     long BadCredentials,
     long ClientIdRefused,
     long ConnectTimeouts,

@@ -5,7 +5,7 @@ using Facilities.Cloud.Configuration;
 namespace Facilities.Cloud.Broker;
 
 /// <summary>What a broker credential may do (docs/cloud-broker.md).</summary>
-public enum BrokerRole
+internal enum BrokerRole
 {
     /// <summary>Publishes below its own <c>facilities/v1/{site}/{gateway}/</c> and reads its own commands.</summary>
     Gateway,
@@ -15,7 +15,7 @@ public enum BrokerRole
 }
 
 /// <summary>One credential of the embedded broker (configuration <c>Broker:Users:{n}</c>).</summary>
-public sealed record BrokerUser
+internal sealed record BrokerUser
 {
     public string Username { get; init; } = string.Empty;
 
@@ -34,7 +34,7 @@ public sealed record BrokerUser
 }
 
 /// <summary>The broker's TLS listener (configuration <c>Broker:Tls</c>); off while <see cref="Port"/> is unset.</summary>
-public sealed record BrokerTlsOptions
+internal sealed record BrokerTlsOptions
 {
     public int? Port { get; init; }
 
@@ -50,7 +50,7 @@ public sealed record BrokerTlsOptions
 /// bound holds before the broker spends memory on it, so an unauthenticated socket or a misbehaving gateway cannot
 /// grow the cloud process (docs/cloud-broker.md, *Limits*).
 /// </summary>
-public sealed record BrokerLimits
+internal sealed record BrokerLimits
 {
     /// <summary>Largest MQTT packet accepted, header included; a bigger one closes the connection before its body is read.</summary>
     public int MaxPacketSize { get; init; } = 64 * 1024;
@@ -137,7 +137,7 @@ public sealed record BrokerLimits
 /// Configuration section <c>Broker</c>: the MQTT broker the cloud can host itself for single-box installs, with the
 /// same credentials and topic permissions an external Mosquitto would enforce (docs/cloud-broker.md).
 /// </summary>
-public sealed record BrokerOptions
+internal sealed record BrokerOptions
 {
     public const string Section = "Broker";
 

@@ -1,6 +1,6 @@
 namespace Facilities.Cloud.Broker;
 
-public static class BrokerServiceCollectionExtensions
+internal static class BrokerServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the embedded broker when configuration section <c>Broker</c> enables it (by default: when

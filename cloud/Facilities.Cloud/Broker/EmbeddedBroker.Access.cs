@@ -11,7 +11,7 @@ namespace Facilities.Cloud.Broker;
 /// <summary>A publish the ACL refused, on its way to the <c>dead_letters</c> table.</summary>
 internal sealed record RefusedPublish(DateTimeOffset ReceivedAt, string Topic, string Reason, byte[] Payload);
 
-public sealed partial class EmbeddedBroker
+internal sealed partial class EmbeddedBroker
 {
     /// <summary>
     /// Client id → the user whose session it is. MQTTnet lets a new connection take over a session by client id and

@@ -6,7 +6,7 @@ using MQTTnet.Server;
 
 namespace Facilities.Cloud.Broker;
 
-public sealed partial class EmbeddedBroker
+internal sealed partial class EmbeddedBroker
 {
     private readonly RetainedMessageFile? _retainedFile;
 

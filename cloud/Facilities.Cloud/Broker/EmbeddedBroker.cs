@@ -18,7 +18,7 @@ namespace Facilities.Cloud.Broker;
 /// wills for the gateways it disconnects itself: the cloud stopping is not the gateways failing.
 /// Split by concern: this file the lifecycle, <c>.Access</c> authentication and ACL, <c>.Retained</c> persistence.
 /// </summary>
-public sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisposable
+internal sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>The credential of the cloud's own consumer in this process (see <see cref="ConnectLocalConsumer"/>).</summary>
     public const string LocalUsername = "facilities-cloud-local";

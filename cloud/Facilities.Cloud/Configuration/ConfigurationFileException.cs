@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Configuration;
 
 /// <summary>A configuration file the cloud refuses to start with; the message names the file, the JSON path and the problem.</summary>
-public sealed class ConfigurationFileException : Exception
+internal sealed class ConfigurationFileException : Exception
 {
     public ConfigurationFileException(string path, string jsonPath, string problem)
         : this(path, [$"{jsonPath}: {problem}"])

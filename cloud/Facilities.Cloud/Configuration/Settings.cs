@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Configuration;
 
 /// <summary>Reads configuration sections into options records.</summary>
-public static class Settings
+internal static class Settings
 {
     /// <summary>Binds a configuration section, naming the section when a value cannot be converted.</summary>
     public static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -5,7 +5,7 @@ using Facilities.Telemetry;
 namespace Facilities.Cloud.Devices;
 
 /// <summary>A device's row and latest values as one ingestion transaction knows them.</summary>
-public sealed class DeviceRecord(string site, string device)
+internal sealed class DeviceRecord(string site, string device)
 {
     public string Site { get; } = site;
 
@@ -51,7 +51,7 @@ public sealed class DeviceRecord(string site, string device)
 }
 
 /// <summary>A gateway's row as one ingestion transaction knows it (what the alert engine needs of it).</summary>
-public sealed class GatewayRecord(string site, string gateway)
+internal sealed class GatewayRecord(string site, string gateway)
 {
     public string Site { get; } = site;
 
@@ -74,7 +74,7 @@ public sealed class GatewayRecord(string site, string gateway)
 /// several instances share the stream. The folding rules are those the previous per-message SQL applied: state and
 /// values only move forward in sample time; "last heard" only forward in arrival time.
 /// </summary>
-public sealed class DeviceBatch
+internal sealed class DeviceBatch
 {
     private readonly Dictionary<(string Site, string Device), DeviceRecord> _devices = [];
     private readonly Dictionary<(string Site, string Gateway), GatewayRecord> _gateways = [];

@@ -11,7 +11,7 @@ namespace Facilities.Cloud.Devices;
 /// engine evaluates from), folds every message into them in arrival order, and writes what changed in one statement
 /// per table before the commit.
 /// </summary>
-public sealed class DeviceRegistry : IMessageHandler
+internal sealed class DeviceRegistry : IMessageHandler
 {
     /// <summary>
     /// How often a stream of readings refreshes a device's or gateway's "last heard" row: every batch would be one

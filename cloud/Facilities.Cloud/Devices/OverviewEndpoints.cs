@@ -4,19 +4,19 @@ using Facilities.Cloud.Storage;
 namespace Facilities.Cloud.Devices;
 
 /// <summary>A gateway as the site overview shows it.</summary>
-public sealed record GatewayHealthView(
+internal sealed record GatewayHealthView(
     string Gateway, string State, DateTimeOffset StateSince, DateTimeOffset LastSeen, string? Version, int Devices, int DevicesOnline, long OutboxDepth, long OutboxDropped);
 
 /// <summary>A device that is not online, with why and since when.</summary>
-public sealed record DeviceProblemView(string Device, string Kind, string Building, string Gateway, string State, string? Reason, DateTimeOffset Since, DateTimeOffset LastSeen);
+internal sealed record DeviceProblemView(string Device, string Kind, string Building, string Gateway, string State, string? Reason, DateTimeOffset Since, DateTimeOffset LastSeen);
 
 /// <summary>One site: its gateways, device counts by kind and link state, the devices not online and the open alerts by severity.</summary>
-public sealed record SiteOverviewView(
+internal sealed record SiteOverviewView(
     string Site, IReadOnlyList<GatewayHealthView> Gateways, int Devices, int DevicesOnline, IReadOnlyDictionary<string, int> DevicesByKind,
     IReadOnlyList<DeviceProblemView> Problems, IReadOnlyDictionary<string, int> OpenAlerts);
 
 /// <summary><c>GET /api/overview?site=</c> (engineers): device and gateway health per site, from what ingestion keeps.</summary>
-public static class OverviewEndpoints
+internal static class OverviewEndpoints
 {
     public static void MapOverviewEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/overview", async (string? site, CloudDatabase database, CancellationToken ct) =>

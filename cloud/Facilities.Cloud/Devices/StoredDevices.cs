@@ -11,7 +11,7 @@ namespace Facilities.Cloud.Devices;
 /// A batch then reads from the database only the devices this instance has no current copy of. Copies are replaced, never
 /// changed, so concurrent readers see either the old or the new set.
 /// </summary>
-public sealed class StoredDevices
+internal sealed class StoredDevices
 {
     private sealed record Stream(long Version, FrozenDictionary<string, DeviceRecord> Devices);
 

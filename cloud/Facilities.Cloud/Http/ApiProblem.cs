@@ -4,7 +4,7 @@ namespace Facilities.Cloud.Http;
 /// RFC 9457 problem details for every endpoint of the API and the pages: one shape, so a client reads the status, a
 /// short title and a detail that names the field or the thing that is wrong.
 /// </summary>
-public static class ApiProblem
+internal static class ApiProblem
 {
     public static IResult Of(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
 

@@ -77,7 +77,7 @@ public sealed class BufferedMqttStreamProvider : IMqttClientStreamProvider
 /// once and the next write throws it.</item>
 /// </list>
 /// </summary>
-public sealed class BufferedMqttStream(Stream inner, int bufferSize = 64 * 1024) : Stream
+internal sealed class BufferedMqttStream(Stream inner, int bufferSize = 64 * 1024) : Stream
 {
     /// <summary>Unsent bytes above which a write waits for the flush.</summary>
     public const int PendingLimit = 1024 * 1024;

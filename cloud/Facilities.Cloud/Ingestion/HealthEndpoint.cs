@@ -7,7 +7,7 @@ namespace Facilities.Cloud.Ingestion;
 /// A part of the cloud that can make <c>/healthz</c> answer degraded: the cloud works and must not be taken out of a load
 /// balancer, but something needs an operator (telemetry history lost or waiting, for instance).
 /// </summary>
-public interface IHealthConcern
+internal interface IHealthConcern
 {
     /// <summary>Why the cloud is degraded now, naming the setting or server involved; null when all is well.</summary>
     string? Reason();
@@ -19,7 +19,7 @@ public interface IHealthConcern
 /// <c>status: unhealthy</c> and a <c>reason</c> while ingestion is stalled (a batch has waited longer than
 /// <c>Ingestion:StallWindow</c> without being stored).
 /// </summary>
-public static class HealthEndpoint
+internal static class HealthEndpoint
 {
     public static void MapHealth(this IEndpointRouteBuilder app) =>
         app.MapGet("/healthz", (MqttIngestor ingestor, IngestionHealth health, [FromServices] IEnumerable<IHealthConcern> concerns) =>

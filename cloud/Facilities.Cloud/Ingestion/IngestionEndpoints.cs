@@ -9,7 +9,7 @@ namespace Facilities.Cloud.Ingestion;
 /// What ingestion has done: <c>GET /api/ingestion</c> (counters and, per gateway, the sequence numbers never received)
 /// and <c>GET /api/dead-letters</c> (refused messages with the reason).
 /// </summary>
-public static class IngestionEndpoints
+internal static class IngestionEndpoints
 {
     public static void MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {

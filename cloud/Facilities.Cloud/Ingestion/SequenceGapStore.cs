@@ -4,7 +4,7 @@ using Dapper;
 namespace Facilities.Cloud.Ingestion;
 
 /// <summary>A run of sequence numbers a gateway sent (they lie between two received ones) that never arrived.</summary>
-public sealed record SequenceGap(string Site, string Gateway, long First, long Last);
+internal sealed record SequenceGap(string Site, string Gateway, long First, long Last);
 
 /// <summary>
 /// Finds gaps from the handled runs of sequence numbers (<c>seen_ranges</c>), so it is right whichever instance received
@@ -12,7 +12,7 @@ public sealed record SequenceGap(string Site, string Gateway, long First, long L
 /// delivered out of order) are not gaps yet: a gap counts once the number after it has been known for
 /// <c>settle</c>. A gap that a late delivery fills disappears by itself.
 /// </summary>
-public static class SequenceGapStore
+internal static class SequenceGapStore
 {
     public static async Task<IReadOnlyList<SequenceGap>> FindAsync(DbConnection connection, DateTimeOffset now, TimeSpan settle, CancellationToken cancellationToken)
     {

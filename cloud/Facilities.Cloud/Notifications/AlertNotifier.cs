@@ -9,7 +9,7 @@ namespace Facilities.Cloud.Notifications;
 /// A firing alert goes to the first contact of every route that takes it, and starts that route's escalation ladder
 /// when the severity calls for it. Acknowledged and resolved alerts stop their ladders and tell everyone who was paged.
 /// </summary>
-public sealed partial class AlertNotifier(
+internal sealed partial class AlertNotifier(
     NotificationRouter router, NotificationStore outbox, TimeProvider time, ILogger<AlertNotifier> logger) : IAlertTransitionObserver
 {
     public async Task OnTransitionAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)

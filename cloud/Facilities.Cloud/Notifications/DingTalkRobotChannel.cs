@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Notifications;
 /// ms) and <c>sign</c> = URL-encoded Base64 of HMAC-SHA256(key: secret, data: timestamp + "\n" + secret); DingTalk
 /// refuses timestamps more than an hour off. Answers HTTP 200 with an errcode; non-zero is a failure.
 /// </summary>
-public sealed class DingTalkRobotChannel(Uri url, string? secret, HttpClient http, TimeProvider time) : INotificationChannel
+internal sealed class DingTalkRobotChannel(Uri url, string? secret, HttpClient http, TimeProvider time) : INotificationChannel
 {
     public string Type => NotificationChannelOptions.DingTalk;
 

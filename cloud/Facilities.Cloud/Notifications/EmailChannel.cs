@@ -10,7 +10,7 @@ namespace Facilities.Cloud.Notifications;
 /// list, or else the contact's addresses; they are stored with the notification. A refusal by the server throws
 /// <see cref="SmtpException"/> and is retried like any transport failure.
 /// </summary>
-public sealed class EmailChannel(NotificationChannelOptions options, TimeSpan timeout) : INotificationChannel
+internal sealed class EmailChannel(NotificationChannelOptions options, TimeSpan timeout) : INotificationChannel
 {
     public string Type => NotificationChannelOptions.Email;
 

@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Notifications;
 /// ladder's (level, round) in <c>alert_escalations</c> with a compare-and-set UPDATE in the same transaction that
 /// queues the notices, so with several instances each step happens once. Acknowledged or resolved alerts stop.
 /// </summary>
-public sealed partial class EscalationScheduler(
+internal sealed partial class EscalationScheduler(
     CloudDatabase database, NotificationRouter router, NotificationStore outbox, NotificationOptions options, TimeProvider time,
     ILogger<EscalationScheduler> logger) : BackgroundService
 {

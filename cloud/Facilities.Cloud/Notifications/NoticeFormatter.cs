@@ -6,10 +6,10 @@ using Facilities.Cloud.Sites;
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>A notification's content in every form a channel may need: subject, markdown (robots), plain text (email), JSON (webhook).</summary>
-public sealed record NotificationMessage(string Subject, string Markdown, string Text, WebhookNotification Webhook);
+internal sealed record NotificationMessage(string Subject, string Markdown, string Text, WebhookNotification Webhook);
 
 /// <summary>The JSON document the generic webhook channel POSTs (documented in docs/notifications.md).</summary>
-public sealed record WebhookNotification(
+internal sealed record WebhookNotification(
     long AlertId, string Event, string Site, string Building, string Device, string Kind, string RuleId, string Severity,
     string State, string Title, string? Detail, double? Value, DateTimeOffset At, string? AcknowledgedBy,
     int EscalationLevel, string Contact, string Subject, string Text);
@@ -18,7 +18,7 @@ public sealed record WebhookNotification(
 /// Writes alert notices for people: Chinese first, English after, times in the site's time zone. The same facts go
 /// into every form, so a WeCom group, a mailbox and a webhook receiver read the same thing.
 /// </summary>
-public sealed class NoticeFormatter(SiteTime siteTime)
+internal sealed class NoticeFormatter(SiteTime siteTime)
 {
     private const int MaxDetail = 500;
 

@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>The configured channels by name, sharing one HTTP client (pooled connections, renewed for DNS changes).</summary>
-public sealed class NotificationChannels : IDisposable
+internal sealed class NotificationChannels : IDisposable
 {
     private readonly HttpClient? _http;
     private readonly Dictionary<string, INotificationChannel> _channels;

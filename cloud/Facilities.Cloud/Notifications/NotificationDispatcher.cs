@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Notifications;
 /// and on failure queuing it again with exponential backoff until <see cref="NotificationOptions.MaxAttempts"/>, after
 /// which it stays <c>failed</c> with the last error.
 /// </summary>
-public sealed partial class NotificationDispatcher : BackgroundService, IOutboxDelivery<ClaimedNotification>
+internal sealed partial class NotificationDispatcher : BackgroundService, IOutboxDelivery<ClaimedNotification>
 {
     private readonly NotificationChannels _channels;
     private readonly NotificationOptions _options;

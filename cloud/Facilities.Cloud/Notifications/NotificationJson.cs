@@ -8,17 +8,17 @@ using Facilities.Cloud.Outbox;
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>WeCom group robot markdown message: <c>{"msgtype":"markdown","markdown":{"content":…}}</c>.</summary>
-public sealed record WeComMarkdownMessage(string Msgtype, WeComMarkdown Markdown);
+internal sealed record WeComMarkdownMessage(string Msgtype, WeComMarkdown Markdown);
 
-public sealed record WeComMarkdown(string Content);
+internal sealed record WeComMarkdown(string Content);
 
 /// <summary>DingTalk custom robot markdown message: <c>{"msgtype":"markdown","markdown":{"title":…,"text":…}}</c>.</summary>
-public sealed record DingTalkMarkdownMessage(string Msgtype, DingTalkMarkdown Markdown);
+internal sealed record DingTalkMarkdownMessage(string Msgtype, DingTalkMarkdown Markdown);
 
-public sealed record DingTalkMarkdown(string Title, string Text);
+internal sealed record DingTalkMarkdown(string Title, string Text);
 
 /// <summary>What both robots answer, with HTTP 200 even on failure: errcode 0 means sent.</summary>
-public sealed record RobotReply(int Errcode, string? Errmsg)
+internal sealed record RobotReply(int Errcode, string? Errmsg)
 {
     /// <summary>
     /// A WeCom or DingTalk robot's answer: HTTP 200 with <c>{"errcode":0}</c> is delivered; any other errcode (bad key,
@@ -55,7 +55,7 @@ public sealed record RobotReply(int Errcode, string? Errmsg)
 [JsonSerializable(typeof(WeComMarkdownMessage))]
 [JsonSerializable(typeof(DingTalkMarkdownMessage))]
 [JsonSerializable(typeof(RobotReply))]
-public sealed partial class NotificationJsonContext : JsonSerializerContext
+internal sealed partial class NotificationJsonContext : JsonSerializerContext
 {
     /// <summary>Like <see cref="JsonSerializerContext"/>'s default, but Chinese text stays readable instead of \u escapes.</summary>
     public static NotificationJsonContext Readable { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>Configuration section <c>Notifications</c>: channels, on-call contacts, routes, retries and escalation timing.</summary>
-public sealed class NotificationOptions
+internal sealed class NotificationOptions
 {
     /// <summary>Where messages can go, by name (<c>webhook</c>, <c>wecom</c>, <c>dingtalk</c>, <c>email</c>).</summary>
     public Dictionary<string, NotificationChannelOptions> Channels { get; set; } = [];
@@ -46,7 +46,7 @@ public sealed class NotificationOptions
 }
 
 /// <summary>One channel; which fields apply depends on <see cref="Type"/>.</summary>
-public sealed class NotificationChannelOptions
+internal sealed class NotificationChannelOptions
 {
     public const string Webhook = "webhook";
     public const string WeCom = "wecom";
@@ -84,7 +84,7 @@ public sealed class NotificationChannelOptions
     public List<string> To { get; set; } = [];
 }
 
-public sealed class NotificationContactOptions
+internal sealed class NotificationContactOptions
 {
     /// <summary>Name shown in messages; the contact's key when empty.</summary>
     public string? Name { get; set; }
@@ -96,7 +96,7 @@ public sealed class NotificationContactOptions
     public List<string> Email { get; set; } = [];
 }
 
-public sealed class NotificationRouteOptions
+internal sealed class NotificationRouteOptions
 {
     /// <summary>Recorded with every notification and escalation; keep it stable. Default <c>route-N</c> (1-based position).</summary>
     public string? Name { get; set; }

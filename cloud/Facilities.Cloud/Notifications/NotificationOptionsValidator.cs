@@ -4,7 +4,7 @@ using Facilities.Cloud.Sites;
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>Checks the <c>Notifications</c> section at start-up; every error names its configuration path.</summary>
-public static class NotificationOptionsValidator
+internal static class NotificationOptionsValidator
 {
     private const string Section = "Notifications";
 

@@ -2,14 +2,14 @@ using Facilities.Cloud.Domain.Alerts;
 
 namespace Facilities.Cloud.Notifications;
 
-public enum AlertSeverity
+internal enum AlertSeverity
 {
     Info,
     Warning,
     Critical,
 }
 
-public static class AlertSeverities
+internal static class AlertSeverities
 {
     public static bool TryParse(string? text, out AlertSeverity severity)
     {
@@ -35,13 +35,13 @@ public static class AlertSeverities
 }
 
 /// <summary>One person or team on call and how to reach them.</summary>
-public sealed record OnCallContact(string Key, string Name, IReadOnlyList<string> Channels, IReadOnlyList<string> Email);
+internal sealed record OnCallContact(string Key, string Name, IReadOnlyList<string> Channels, IReadOnlyList<string> Email);
 
 /// <summary>
 /// A route from configuration, resolved: which alerts it takes and its escalation ladder. The ladder is pure
 /// arithmetic on (level, round): level is the index of the contact notified last, round counts reminders at that level.
 /// </summary>
-public sealed record OnCallRoute(
+internal sealed record OnCallRoute(
     string Name, IReadOnlyList<string> Sites, AlertSeverity MinSeverity, IReadOnlyList<string> Escalation,
     AlertSeverity EscalateMinSeverity, TimeSpan EscalateAfter, TimeSpan RepeatEvery, bool Continue)
 {
@@ -63,10 +63,10 @@ public sealed record OnCallRoute(
 }
 
 /// <summary>An escalation step: notify contact <see cref="Level"/> (reminder number <see cref="Round"/>) with event <see cref="Event"/>.</summary>
-public sealed record EscalationStep(int Level, int Round, string Event);
+internal sealed record EscalationStep(int Level, int Round, string Event);
 
 /// <summary>What a notification is about; recorded in <c>notifications.event</c>.</summary>
-public static class NotificationEvents
+internal static class NotificationEvents
 {
     public const string Firing = AlertStates.Firing;
     public const string Escalated = "escalated";
@@ -76,7 +76,7 @@ public static class NotificationEvents
 }
 
 /// <summary>Decides who hears about an alert: routes by site and severity, contacts, and their channels. No I/O.</summary>
-public sealed class NotificationRouter
+internal sealed class NotificationRouter
 {
     private readonly Dictionary<string, OnCallContact> _contacts;
     private readonly Dictionary<string, OnCallRoute> _byName;

@@ -5,7 +5,7 @@ using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Notifications;
 
-public static class NotificationServiceCollectionExtensions
+internal static class NotificationServiceCollectionExtensions
 {
     /// <summary>
     /// Notifications from configuration section <c>Notifications</c> (validated now: a wrong value stops the start with

@@ -31,7 +31,7 @@ internal sealed class ClaimedNotification : IOutboxMessage
 /// however often. Sending (claim, lease, retries, the <c>notification_attempts</c> history) is the shared outbox
 /// mechanism's (<see cref="OutboxStore{TMessage}"/>), over this table.
 /// </summary>
-public sealed partial class NotificationStore(
+internal sealed partial class NotificationStore(
     CloudDatabase database, NotificationChannels channels, NoticeFormatter formatter, ILogger<NotificationStore> logger)
 {
     /// <summary>The <c>notifications</c> table as the outbox mechanism sees it, with its attempt history.</summary>
@@ -98,7 +98,7 @@ public sealed partial class NotificationStore(
 }
 
 /// <summary>A channel and target that was paged about an alert, and by whom (route, level) first.</summary>
-public sealed class PagedRecipient
+internal sealed class PagedRecipient
 {
     public string Contact { get; set; } = "";
 

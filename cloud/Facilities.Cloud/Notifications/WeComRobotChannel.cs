@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Notifications;
 /// WeCom (企业微信) group robot: POSTs <c>{"msgtype":"markdown","markdown":{"content":…}}</c> to the robot's webhook
 /// URL (<c>…/cgi-bin/webhook/send?key=…</c>). The robot answers HTTP 200 with an errcode; non-zero is a failure.
 /// </summary>
-public sealed class WeComRobotChannel(Uri url, HttpClient http) : INotificationChannel
+internal sealed class WeComRobotChannel(Uri url, HttpClient http) : INotificationChannel
 {
     /// <summary>WeCom refuses markdown content longer than 4096 bytes of UTF-8.</summary>
     public const int MaxContentBytes = 4096;

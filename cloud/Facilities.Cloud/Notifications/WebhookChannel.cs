@@ -4,7 +4,7 @@ using Facilities.Cloud.Outbox;
 namespace Facilities.Cloud.Notifications;
 
 /// <summary>Generic webhook: POSTs <see cref="WebhookNotification"/> as JSON, with optional extra headers; any 2xx is delivered.</summary>
-public sealed class WebhookChannel(Uri url, IReadOnlyDictionary<string, string> headers, HttpClient http) : INotificationChannel
+internal sealed class WebhookChannel(Uri url, IReadOnlyDictionary<string, string> headers, HttpClient http) : INotificationChannel
 {
     public string Type => NotificationChannelOptions.Webhook;
 

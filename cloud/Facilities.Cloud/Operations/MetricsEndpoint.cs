@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Operations;
 /// <c>GET /metrics</c> in the Prometheus text format: what ingestion and the telemetry store did since start-up, and
 /// the open alerts and devices by state as the database has them now (so every instance reports the same).
 /// </summary>
-public static class MetricsEndpoint
+internal static class MetricsEndpoint
 {
     public static void MapMetrics(this IEndpointRouteBuilder app) =>
         app.MapGet("/metrics", async (IngestMetrics ingest, IngestionHealth health, TelemetryStoreMetrics store, MqttIngestor consumer, CloudDatabase database, TimeProvider time, HttpContext context, CancellationToken ct) =>

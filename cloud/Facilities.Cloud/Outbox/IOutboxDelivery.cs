@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Outbox;
 
 /// <summary>What the receiving end said. <see cref="Detail"/> is recorded (status, error code and message).</summary>
-public sealed record DeliveryResult(bool Delivered, string Detail)
+internal sealed record DeliveryResult(bool Delivered, string Detail)
 {
     public static DeliveryResult Ok(string detail) => new(true, detail);
 

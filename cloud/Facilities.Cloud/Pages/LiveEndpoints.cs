@@ -12,7 +12,7 @@ namespace Facilities.Cloud.Pages;
 /// more than the charger API). Each stream compares a small fingerprint read from the database every
 /// <see cref="PageOptions.LiveInterval"/>, so a change made through any cloud instance reaches every open page.
 /// </summary>
-public static class LiveEndpoints
+internal static class LiveEndpoints
 {
     public const string ChangeEvent = "change";
     public const string PingEvent = "ping";

@@ -5,7 +5,7 @@ namespace Facilities.Cloud.Pages;
 /// <see cref="PageOptions.LiveStreams"/>). A stream is cheap but not free — a database query per interval and a held
 /// connection — and the chargers' stream is open to anyone, so without a cap a single client could hold thousands.
 /// </summary>
-public sealed class LiveStreamGate(PageOptions options)
+internal sealed class LiveStreamGate(PageOptions options)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);

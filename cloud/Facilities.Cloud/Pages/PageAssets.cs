@@ -4,13 +4,13 @@ using System.Security.Cryptography;
 namespace Facilities.Cloud.Pages;
 
 /// <summary>One embedded file: its bytes, content type and a short content hash used as version and ETag.</summary>
-public sealed record PageAsset(string Name, byte[] Content, string ContentType, string Version);
+internal sealed record PageAsset(string Name, byte[] Content, string ContentType, string Version);
 
 /// <summary>
 /// The pages' stylesheet, scripts and HTML templates, embedded in the assembly (no build step, no CDN: everything a
 /// phone needs comes from this host). Assets are served with their content hash in the URL, cached for a year.
 /// </summary>
-public sealed class PageAssets
+internal sealed class PageAssets
 {
     private const string AssetPrefix = "Facilities.Cloud.Pages.Assets.";
     private const string TemplatePrefix = "Facilities.Cloud.Pages.Templates.";

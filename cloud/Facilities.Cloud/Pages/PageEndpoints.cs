@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Pages;
 /// <c>/admin/users</c> for admins; plus <c>/assets/*</c> and the language switch. Pages are shells; their scripts
 /// read the JSON API with the visitor's own rights, so a page can show no more than its API allows.
 /// </summary>
-public static class PageEndpoints
+internal static class PageEndpoints
 {
     public static void MapPages(this IEndpointRouteBuilder app)
     {

@@ -3,7 +3,7 @@ using Facilities.Cloud.Configuration;
 namespace Facilities.Cloud.Pages;
 
 /// <summary>Configuration section <c>Pages</c>.</summary>
-public sealed class PageOptions
+internal sealed class PageOptions
 {
     /// <summary>How often a live stream looks for changes in the database (one cheap query per open page).</summary>
     public TimeSpan LiveInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -15,7 +15,7 @@ public sealed class PageOptions
     public int LiveStreams { get; set; } = 500;
 }
 
-public static class PageServiceCollectionExtensions
+internal static class PageServiceCollectionExtensions
 {
     /// <summary>The pages' strings, embedded assets and live-update options (section <c>Pages</c>).</summary>
     public static IServiceCollection AddPages(this IServiceCollection services, IConfiguration configuration)

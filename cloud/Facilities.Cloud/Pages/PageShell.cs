@@ -8,14 +8,14 @@ using Facilities.Cloud.Notifications;
 namespace Facilities.Cloud.Pages;
 
 /// <summary>What one page needs: its name (script and template), title string key, and values for the template.</summary>
-public sealed record PageRequest(string Name, string TitleKey, IReadOnlyDictionary<string, string>? Values = null, string? Script = null);
+internal sealed record PageRequest(string Name, string TitleKey, IReadOnlyDictionary<string, string>? Values = null, string? Script = null);
 
 /// <summary>
 /// Writes a page: the shared header (navigation for the user's role, language switch, sign-in state), the page's
 /// template with <c>{{key}}</c> replaced by the language's string and <c>{{=name}}</c> by a value (both HTML-encoded),
 /// and the data its script needs inline (strings, site time zones, the user), so a page is one request plus cached assets.
 /// </summary>
-public static partial class PageShell
+internal static partial class PageShell
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

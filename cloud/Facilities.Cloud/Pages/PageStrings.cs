@@ -7,7 +7,7 @@ namespace Facilities.Cloud.Pages;
 /// The pages' user-facing text, one JSON resource per language (<c>Pages/Strings/zh-CN.json</c>, <c>en.json</c>),
 /// embedded in the assembly. Chinese is the default; English is chosen with the <c>lang</c> cookie.
 /// </summary>
-public sealed class PageStrings
+internal sealed class PageStrings
 {
     public const string DefaultLanguage = "zh-CN";
     public const string LanguageCookie = "lang";

@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Pages;
 /// The sign-in page and its form (<c>GET/POST /sign-in</c>), sign-out, and the page a browser sees when the sign-in
 /// rate limit refuses it. Checking passwords, throttling and sessions belong to Access; this is their page.
 /// </summary>
-public static partial class SignInEndpoints
+internal static partial class SignInEndpoints
 {
     /// <summary>The sign-in form's body limit: a name, a password of at most 256 characters and a return path.</summary>
     public const long SignInFormBytes = 8 * 1024;

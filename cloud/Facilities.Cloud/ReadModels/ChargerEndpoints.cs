@@ -6,16 +6,16 @@ using Facilities.Cloud.Http;
 namespace Facilities.Cloud.ReadModels;
 
 /// <summary>A site a resident can pick, with what it has.</summary>
-public sealed record SiteSummary(string Site, int ChargerSheds, int Elevators, int Devices);
+internal sealed record SiteSummary(string Site, int ChargerSheds, int Elevators, int Devices);
 
 /// <summary>Every charger shed of a site; <c>Free</c> and <c>Total</c> count the ports of sheds whose state is known.</summary>
-public sealed record SiteChargersView(string Site, DateTimeOffset GeneratedAt, int Free, int Total, int ShedsUnknown, IReadOnlyList<ShedView> Sheds);
+internal sealed record SiteChargersView(string Site, DateTimeOffset GeneratedAt, int Free, int Total, int ShedsUnknown, IReadOnlyList<ShedView> Sheds);
 
 /// <summary>
 /// <c>GET /api/sites</c> and <c>GET /api/sites/{site}/chargers</c>: public (residents), computed from the devices,
 /// gateways and latest values the ingestion keeps, so every cloud instance answers the same. Nothing personal.
 /// </summary>
-public static class ChargerEndpoints
+internal static class ChargerEndpoints
 {
     public const string ShedKind = "charger-shed";
 

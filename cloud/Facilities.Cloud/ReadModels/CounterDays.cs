@@ -13,7 +13,7 @@ namespace Facilities.Cloud.ReadModels;
 /// upsert keeps the earliest and the latest reading by sample time. A batch's readings are folded by the same rule
 /// (<see cref="CounterDayReadings"/>) in memory first and written in one statement.
 /// </summary>
-public sealed class CounterDays(SiteTime siteTime) : IMessageHandler
+internal sealed class CounterDays(SiteTime siteTime) : IMessageHandler
 {
     /// <summary>Device kind → the counters kept per day.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Counters = new Dictionary<string, string[]>

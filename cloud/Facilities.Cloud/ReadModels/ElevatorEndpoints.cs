@@ -7,7 +7,7 @@ namespace Facilities.Cloud.ReadModels;
 /// <c>GET /api/elevators/{deviceId}/health?site=&amp;days=</c>. A device id is unique per site: <c>site</c> may be left
 /// out when only one site has an elevator of that id, and is required (400) when several have.
 /// </summary>
-public static class ElevatorEndpoints
+internal static class ElevatorEndpoints
 {
     public const int DefaultUsageDays = 14;
     public const int MaxUsageDays = 90;

@@ -10,31 +10,31 @@ using Facilities.Cloud.WorkOrders;
 namespace Facilities.Cloud.ReadModels;
 
 /// <summary>An elevator's status now. <c>Link</c> is online, offline or stale; the rest are the controller's latest readings (labels where it sent them).</summary>
-public sealed record ElevatorStatusView(
+internal sealed record ElevatorStatusView(
     string Link, string? Gateway, string? ServiceMode, int? Floor, string? Direction, string? Door, bool? Running, bool? Occupied,
     string? Fault, DateTimeOffset? UpdatedAt);
 
-public sealed record FaultView(long AlertId, string RuleId, string Title, string Severity, string State, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt);
+internal sealed record FaultView(long AlertId, string RuleId, string Title, string Severity, string State, DateTimeOffset FiredAt, DateTimeOffset? ResolvedAt);
 
 /// <summary>Faults (alerts of the elevator's own rules, not those suppressed by inspection or a maintenance window) in the last 30 days.</summary>
-public sealed record FaultHistoryView(int Count, double? MeanHoursBetweenFaults, IReadOnlyList<FaultView> Items);
+internal sealed record FaultHistoryView(int Count, double? MeanHoursBetweenFaults, IReadOnlyList<FaultView> Items);
 
-public sealed record UsageDayView(string Day, long? Trips, long? DoorCycles);
+internal sealed record UsageDayView(string Day, long? Trips, long? DoorCycles);
 
 /// <summary><c>LastSource</c>: <c>work-order</c> (the last resolved preventive order) or <c>configured</c> (ReadModels:LastMaintenance).</summary>
-public sealed record MaintenanceView(DateTimeOffset? Last, string? LastSource, DateTimeOffset? Next, double IntervalDays, bool Overdue);
+internal sealed record MaintenanceView(DateTimeOffset? Last, string? LastSource, DateTimeOffset? Next, double IntervalDays, bool Overdue);
 
-public sealed record ElevatorOrderView(long Id, string Type, string RuleId, string Title, string Priority, string Status, string? Assignee,
+internal sealed record ElevatorOrderView(long Id, string Type, string RuleId, string Title, string Priority, string Status, string? Assignee,
     DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy, IReadOnlyList<string> Breached, DateTimeOffset CreatedAt);
 
 /// <summary>The health of one elevator: <c>GET /api/elevators/{deviceId}/health</c>.</summary>
-public sealed record ElevatorHealthView(
+internal sealed record ElevatorHealthView(
     string Site, string Device, string Building, DateTimeOffset GeneratedAt, int Score, IReadOnlyList<HealthReason> Reasons,
     ElevatorStatusView Status, FaultHistoryView Faults, IReadOnlyList<UsageDayView> Usage, MaintenanceView Maintenance,
     IReadOnlyList<ElevatorOrderView> OpenWorkOrders);
 
 /// <summary>One line of <c>GET /api/elevators</c> (the crew's list, sickest first), with the score's reasons.</summary>
-public sealed record ElevatorSummaryView(
+internal sealed record ElevatorSummaryView(
     string Site, string Device, string Building, int Score, string Link, string? ServiceMode, string? Fault, bool? Running, int? Floor,
     int FaultsLast30Days, int OpenWorkOrders, DateTimeOffset? NextMaintenance, IReadOnlyList<HealthReason> Reasons);
 
@@ -42,7 +42,7 @@ public sealed record ElevatorSummaryView(
 /// Builds elevator health from the database: latest values and link state (ingestion), alerts, work orders and the
 /// per-day counters (<see cref="CounterDays"/>). Nothing is held in memory between requests, so instances agree.
 /// </summary>
-public sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
+internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
 {
     public const string Kind = "elevator";
     public const string MaintenanceRule = PreventiveSchedule.ElevatorMaintenance;

@@ -5,16 +5,16 @@ using Facilities.Cloud.Http;
 namespace Facilities.Cloud.ReadModels;
 
 /// <summary>One charted quantity: trips or door cycles per hour (<c>spread</c> of the counter), the highest floor reached.</summary>
-public sealed record HistorySeriesView(string Point, string Aggregate, IReadOnlyList<HistoryPoint> Points);
+internal sealed record HistorySeriesView(string Point, string Aggregate, IReadOnlyList<HistoryPoint> Points);
 
 /// <summary>An elevator's recent history from InfluxDB; <c>Configured</c> false (and no series) when the cloud keeps none.</summary>
-public sealed record ElevatorHistoryView(string Site, string Device, bool Configured, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<HistorySeriesView> Series);
+internal sealed record ElevatorHistoryView(string Site, string Device, bool Configured, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<HistorySeriesView> Series);
 
 /// <summary>
 /// <c>GET /api/elevators/{deviceId}/history?site=&amp;hours=</c> (crews): trips and door cycles per hour and the highest
 /// floor per hour over the last <c>hours</c> (1–168, default 24), read from InfluxDB when <c>Influx:Url</c> is set.
 /// </summary>
-public static class ElevatorHistoryEndpoints
+internal static class ElevatorHistoryEndpoints
 {
     private static readonly (string Point, string Aggregate)[] Charted = [("trips", "spread"), ("door_cycles", "spread"), ("floor", "max")];
 

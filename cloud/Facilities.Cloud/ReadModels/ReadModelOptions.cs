@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.ReadModels;
 
 /// <summary>Configuration section <c>ReadModels</c>: how the charger and elevator views read the stream.</summary>
-public sealed class ReadModelOptions
+internal sealed class ReadModelOptions
 {
     /// <summary>
     /// A device not heard for this long is stale: its shed's ports show <c>unknown</c>, never <c>free</c>. Twice the

@@ -3,7 +3,7 @@ using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.ReadModels;
 
-public static class ReadModelServiceCollectionExtensions
+internal static class ReadModelServiceCollectionExtensions
 {
     /// <summary>
     /// Charger availability and elevator health (section <c>ReadModels</c>), and the per-day counters they need, kept in

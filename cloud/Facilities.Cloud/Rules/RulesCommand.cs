@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Rules;
 /// cloud makes at start-up (so a file that passes is one the cloud loads) plus warnings about rules that load but
 /// are probably not what was meant. Needs no configuration, database or broker.
 /// </summary>
-public static class RulesCommand
+internal static class RulesCommand
 {
     private const string Usage = """
         usage: facilities-cloud rules check [--override] [--strict] FILE...

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Facilities.Cloud.Sites;
 
 /// <summary>Writes instants as local wall-clock time of the site they happened at.</summary>
-public sealed class SiteTime
+internal sealed class SiteTime
 {
     private readonly TimeZoneInfo _default;
     private readonly Dictionary<string, TimeZoneInfo> _sites;

@@ -4,7 +4,7 @@ using Dapper;
 namespace Facilities.Cloud.Storage;
 
 /// <summary>The one way a refused message is kept: topic, reason and the payload as it came, in <c>dead_letters</c>.</summary>
-public static class DeadLetters
+internal static class DeadLetters
 {
     /// <summary>Inserts a dead letter, inside <paramref name="transaction"/> when there is one.</summary>
     public static Task<int> InsertAsync(

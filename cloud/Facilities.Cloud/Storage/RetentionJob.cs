@@ -3,7 +3,7 @@ using Dapper;
 namespace Facilities.Cloud.Storage;
 
 /// <summary>Configuration section <c>Retention</c>: how long bookkeeping rows are kept.</summary>
-public sealed class RetentionOptions
+internal sealed class RetentionOptions
 {
     /// <summary>Seen sequence numbers: a redelivery older than this would count as new (brokers redeliver within minutes).</summary>
     public TimeSpan SeenMessages { get; set; } = TimeSpan.FromDays(7);
@@ -18,7 +18,7 @@ public sealed class RetentionOptions
 /// Deletes bookkeeping rows past their retention, in small chunks so it never holds the write lock for long.
 /// Alerts, their timelines and notifications are records and are kept.
 /// </summary>
-public sealed partial class RetentionJob(CloudDatabase database, RetentionOptions options, TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
+internal sealed partial class RetentionJob(CloudDatabase database, RetentionOptions options, TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -8,7 +8,7 @@ namespace Facilities.Cloud.Storage;
 /// Values for <c>IN (…)</c> on both databases. Dapper expands a list parameter for SQLite but hands it to Npgsql as one
 /// array, which only <c>= ANY(…)</c> accepts; spelling the list out works on both.
 /// </summary>
-public static class SqlList
+internal static class SqlList
 {
     /// <summary>
     /// Adds the values as <c>@{prefix}0</c>, <c>@{prefix}1</c>, … and returns <c>(@{prefix}0, @{prefix}1, …)</c>. The

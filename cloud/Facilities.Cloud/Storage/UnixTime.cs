@@ -1,7 +1,7 @@
 namespace Facilities.Cloud.Storage;
 
 /// <summary>The schema keeps times as Unix milliseconds (UTC) in BIGINT columns; these turn them back into times.</summary>
-public static class UnixTime
+internal static class UnixTime
 {
     public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 

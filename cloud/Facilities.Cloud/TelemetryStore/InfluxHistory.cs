@@ -6,14 +6,14 @@ using System.Text.Json;
 namespace Facilities.Cloud.TelemetryStore;
 
 /// <summary>One bucket of a history series: its start and the aggregate (null when the bucket had no reading).</summary>
-public sealed record HistoryPoint(DateTimeOffset At, double? Value);
+internal sealed record HistoryPoint(DateTimeOffset At, double? Value);
 
 /// <summary>
 /// Reads telemetry history back from InfluxDB with InfluxQL over <c>GET /query</c>: InfluxDB 1.x natively, 2.x and 3.x
 /// through their v1-compatible query API (the bucket needs a DBRP mapping, and the token is sent as with writes).
 /// Only aggregates per time bucket are asked for, so a chart costs one small answer whatever the sampling rate.
 /// </summary>
-public sealed class InfluxHistory : IDisposable
+internal sealed class InfluxHistory : IDisposable
 {
     private readonly InfluxOptions _options;
     private readonly HttpClient _http;

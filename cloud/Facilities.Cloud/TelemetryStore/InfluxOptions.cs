@@ -6,7 +6,7 @@ namespace Facilities.Cloud.TelemetryStore;
 /// Configuration section <c>Influx</c>: where telemetry history goes. An empty <see cref="Url"/> turns the store off.
 /// Version 1 writes to <c>/write</c> (InfluxDB 1.x, VictoriaMetrics), version 2 to <c>/api/v2/write</c> (InfluxDB 2.x/3.x).
 /// </summary>
-public sealed record InfluxOptions
+internal sealed record InfluxOptions
 {
     public const string Section = "Influx";
 

@@ -22,7 +22,7 @@ public enum WriteStatus
 }
 
 /// <summary>The outcome of a write; <see cref="Error"/> carries the server's error body or the transport error.</summary>
-public sealed record WriteOutcome(WriteStatus Status, int? HttpStatus, string? Error);
+internal sealed record WriteOutcome(WriteStatus Status, int? HttpStatus, string? Error);
 
 /// <summary>
 /// The write endpoint of InfluxDB's HTTP API, v1 (<c>POST /write?db=&amp;rp=&amp;precision=ms</c>, basic authentication) or
@@ -30,7 +30,7 @@ public sealed record WriteOutcome(WriteStatus Status, int? HttpStatus, string? E
 /// <see cref="InfluxOptions.GzipThresholdBytes"/> up are gzip-compressed. Transport failures come back as
 /// <see cref="WriteStatus.Failed"/> outcomes, never as exceptions (except cancellation by the caller).
 /// </summary>
-public sealed class InfluxWriteApi : IDisposable
+internal sealed class InfluxWriteApi : IDisposable
 {
     private const int MaxErrorLength = 2000;
     private readonly InfluxOptions _options;

@@ -3,7 +3,7 @@ using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.TelemetryStore;
 
-public static class TelemetryStoreRegistration
+internal static class TelemetryStoreRegistration
 {
     /// <summary>
     /// Adds the telemetry store from configuration section <c>Influx</c>: a <see cref="HistoryRecorder"/> writing every

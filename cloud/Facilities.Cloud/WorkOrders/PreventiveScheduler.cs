@@ -13,7 +13,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// schedule key; the unique index <c>work_orders_scheduled</c> (site, device, schedule_key) makes a second instance's
 /// insert do nothing.
 /// </summary>
-public sealed partial class PreventiveScheduler(
+internal sealed partial class PreventiveScheduler(
     CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, SiteTime siteTime, TimeProvider time, ILogger<PreventiveScheduler> logger)
     : BackgroundService
 {

@@ -10,7 +10,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// A work order as the API shows it; <c>Type</c> is <c>corrective</c> (from an alert) or <c>preventive</c> (from a
 /// schedule); <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).
 /// </summary>
-public sealed record WorkOrderView(
+internal sealed record WorkOrderView(
     long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
@@ -24,16 +24,16 @@ public sealed record WorkOrderView(
 }
 
 /// <summary>One entry of a work order's timeline.</summary>
-public sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
+internal sealed record WorkOrderEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
 
 /// <summary>Body of a state change: the assignee (assign), a note (resolve, close) or the text (note); the actor is the signed-in user.</summary>
-public sealed record WorkOrderActionRequest(string? Assignee, string? Note, string? Text);
+internal sealed record WorkOrderActionRequest(string? Assignee, string? Note, string? Text);
 
 /// <summary>
 /// <c>GET /api/work-orders?status=&amp;site=&amp;limit=</c>, <c>GET /api/work-orders/{id}</c> and
 /// <c>POST /api/work-orders/{id}/{assign|start|resolve|close|note}</c>. Errors are RFC 9457 problem details.
 /// </summary>
-public static class WorkOrderEndpoints
+internal static class WorkOrderEndpoints
 {
     /// <summary>The longest assignee, in characters (a person's or a team's name, as long as a user name may be).</summary>
     public const int MaxAssigneeCharacters = 64;

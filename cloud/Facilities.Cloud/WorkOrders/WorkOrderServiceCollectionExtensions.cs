@@ -3,7 +3,7 @@ using Facilities.Cloud.Configuration;
 
 namespace Facilities.Cloud.WorkOrders;
 
-public static class WorkOrderServiceCollectionExtensions
+internal static class WorkOrderServiceCollectionExtensions
 {
     /// <summary>
     /// Work orders from alerts (an <see cref="Alerts.IAlertTransitionObserver"/>), the SLA monitor, preventive orders on a

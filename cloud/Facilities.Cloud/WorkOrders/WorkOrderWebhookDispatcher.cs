@@ -10,7 +10,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// the shared HTTP path (<see cref="HttpDelivery"/>). A 2xx answer delivers an event; anything else queues it again
 /// after base × 2^(attempt−1) (capped), until <c>MaxAttempts</c>, after which it stays <c>failed</c> with the last error.
 /// </summary>
-public sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOutboxDelivery<ClaimedWebhookEvent>
+internal sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IOutboxDelivery<ClaimedWebhookEvent>
 {
     private readonly WorkOrderWebhookOptions _webhook;
     private readonly Uri _url;

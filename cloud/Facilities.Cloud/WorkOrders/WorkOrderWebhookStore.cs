@@ -14,7 +14,7 @@ namespace Facilities.Cloud.WorkOrders;
 /// so a receiver drops duplicates by it; <c>Sequence</c> orders the events (retries may reorder deliveries); <c>Order</c>
 /// is the order as it was right after the change.
 /// </summary>
-public sealed record WorkOrderWebhookEvent(
+internal sealed record WorkOrderWebhookEvent(
     string Id, string Type, long Sequence, DateTimeOffset At, string Action, string Actor, string? Detail, WorkOrderView Order);
 
 /// <summary>A webhook event claimed for one attempt: its sequence (<see cref="Key"/>), type and JSON document.</summary>
@@ -34,7 +34,7 @@ internal sealed class ClaimedWebhookEvent : IOutboxMessage
 /// (<see cref="WorkOrderTimeline"/>) and delivered later by <see cref="WorkOrderWebhookDispatcher"/> through the shared
 /// outbox mechanism.
 /// </summary>
-public static class WorkOrderWebhookStore
+internal static class WorkOrderWebhookStore
 {
     public const string Queued = OutboxTable.Queued;
     public const string Sending = OutboxTable.Sending;
