@@ -464,7 +464,16 @@ public sealed partial class MqttIngestor(
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var filter in slot.Filters)
         {
-            subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+            // Once this instance has subscribed this slot, a reconnect asks for retained messages only if the broker
+            // lost the subscription (retain handling 1): what was retained is stored already, and sent again it is one
+            // message per gateway and device on every network blip. The first subscription of a slot in this process
+            // (a start, a slot taken over from another instance) takes them all, in case the database is not the one
+            // that stored them (restored from a backup); the seq check drops what it has.
+            subscribe.WithTopicFilter(new MqttTopicFilterBuilder()
+                .WithTopic(filter)
+                .WithAtLeastOnceQoS()
+                .WithRetainHandling(slot.Subscribed ? MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly : MqttRetainHandling.SendAtSubscribe)
+                .Build());
         }
 
         // A resumed session keeps its subscriptions; subscribing again is harmless and covers a broker that lost them.
