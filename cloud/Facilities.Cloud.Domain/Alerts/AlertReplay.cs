@@ -110,8 +110,17 @@ public sealed class AlertReplay
             state.Set(reading, ts);
         }
 
-        var affected = readings.SelectMany(r => Reading(device.Site, device.Kind, r.Point)).ToHashSet();
-        if (affected.Count == 0)
+        HashSet<RuleDefinition>? affected = null;
+        foreach (var reading in readings)
+        {
+            var rules = Reading(device.Site, device.Kind, reading.Point);
+            if (rules.Length > 0)
+            {
+                (affected ??= []).UnionWith(rules);
+            }
+        }
+
+        if (affected is null)
         {
             return; // no rule reads these points: what they imply over time is the sweeper's
         }
