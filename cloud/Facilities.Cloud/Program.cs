@@ -11,7 +11,7 @@ if (args is ["users", .. var rest])
 
 if (args is ["rules", .. var ruleArgs])
 {
-    // facilities-cloud rules check FILE…  (docs/cloud.md § Rules)
+    // facilities-cloud rules check FILE… / rules test FILE…  (docs/cloud.md § Rules, docs/alerting-rules.md § Testing rules)
     return await RulesCommand.RunAsync(ruleArgs, Console.In, Console.Out, Console.Error, CancellationToken.None);
 }
 

@@ -42,9 +42,33 @@ switch (command.Name)
         Console.WriteLine(faultReport);
         return 0; // a missed target is a finding in the report, not a failure of the run
 
+    case "alert-quality":
+        return await AlertQualityAsync(command, stopping.Token);
+
     default:
-        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), or fault-to-order, then fault-to-order-report (run-fault-to-order.sh)");
+        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), fault-to-order, then fault-to-order-report (run-fault-to-order.sh), or alert-quality (run-alert-quality.sh)");
         return 2;
+}
+
+static async Task<int> AlertQualityAsync(CommandArguments command, CancellationToken cancellationToken)
+{
+    // run-alert-quality.sh: the labelled month in virtual time; writes docs/alert-quality.md and its line in docs/benchmarks.md.
+    var options = new Facilities.Tests.AlertQuality.MonthOptions
+    {
+        Root = RepositoryRoot.Path,
+        Days = (int)command.GetDouble("days", 30),
+        Repeats = (int)command.GetDouble("repeats", 3),
+        Seed = (int)command.GetDouble("seed", 20260105),
+    };
+    Console.WriteLine($"== {options.Days} simulated days, every fault {options.Repeats} times, seed {options.Seed}");
+    var run = Facilities.Tests.AlertQuality.EstateMonth.Run(options);
+    var score = Facilities.Tests.AlertQuality.AlertQualityScore.Of(run);
+    var reproduce = command.Get("command");
+    await File.WriteAllTextAsync(command.Get("doc"), score.Markdown(reproduce), cancellationToken);
+    var summary = score.SummaryLine(reproduce);
+    await MarkedSection.WriteAsync(command.Get("benchmarks"), "alert-quality", "## Alert quality\n\n" + summary + "\n", cancellationToken);
+    Console.WriteLine(summary);
+    return 0; // false and missed alerts are findings in the report, not a failure of the run
 }
 
 static async Task<int> FaultToOrderAsync(CommandArguments command, CancellationToken cancellationToken)

@@ -6,7 +6,9 @@ namespace Facilities.Cloud.Rules;
 /// <summary>
 /// <c>facilities-cloud rules check FILE…</c>: checks rule files before they are deployed, with the same checks the
 /// cloud makes at start-up (so a file that passes is one the cloud loads) plus warnings about rules that load but
-/// are probably not what was meant. Needs no configuration, database or broker.
+/// are probably not what was meant. <c>facilities-cloud rules test FILE…</c>: runs rule-test files (input series per
+/// device and point, expected alerts at given times) through the rules and the alert lifecycle in virtual time.
+/// Neither needs configuration, a database or a broker.
 /// </summary>
 internal static class RulesCommand
 {
@@ -18,6 +20,11 @@ internal static class RulesCommand
           --override  check every FILE as a site override
           --strict    warnings fail the check too
         Exit status: 0 every file is fine, 1 a file has a problem, 2 usage error.
+        usage: facilities-cloud rules test FILE...
+          Runs rule-test files (docs/alerting-rules.md, "Testing rules"): each names the rule files under test, feeds
+          devices' points at given times and expects alerts (firing, pending, resolved, none) at given times, in
+          virtual time (no waiting), through the same rules, sweeps and alert lifecycle as the cloud.
+        Exit status: 0 every expectation holds, 1 one does not or a file is refused, 2 usage error.
         """;
 
     /// <summary>Runs the command; 0 when every file is fine, 1 when any has a problem, 2 on a usage error.</summary>
@@ -26,10 +33,15 @@ internal static class RulesCommand
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        if (args is ["--help" or "-h", ..] or ["check", "--help" or "-h"])
+        if (args is ["--help" or "-h", ..] or ["check" or "test", "--help" or "-h"])
         {
             await output.WriteLineAsync(Usage);
             return 0;
+        }
+
+        if (args is ["test", .. var tests])
+        {
+            return await TestAsync(tests, output, error, cancellationToken);
         }
 
         if (args is not ["check", .. var rest])
@@ -109,6 +121,73 @@ internal static class RulesCommand
         }
 
         return passed;
+    }
+
+    private static async Task<int> TestAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var files = new List<string>();
+        var optionsEnded = false;
+        foreach (var arg in args)
+        {
+            switch (arg)
+            {
+                case "--" when !optionsEnded:
+                    optionsEnded = true;
+                    break;
+                case ['-', _, ..] when !optionsEnded:
+                    await error.WriteLineAsync($"facilities-cloud rules test: unknown option '{arg}'\n{Usage}");
+                    return 2;
+                default:
+                    files.Add(arg);
+                    break;
+            }
+        }
+
+        if (files.Count == 0)
+        {
+            await error.WriteLineAsync($"facilities-cloud rules test: name at least one rule-test file\n{Usage}");
+            return 2;
+        }
+
+        var failed = false;
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            failed |= !await TestFileAsync(file, output, cancellationToken);
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    /// <summary>Runs one rule-test file and prints its verdict; true when every expectation holds.</summary>
+    private static async Task<bool> TestFileAsync(string file, TextWriter output, CancellationToken cancellationToken)
+    {
+        RuleTestSuite suite;
+        try
+        {
+            suite = RuleTestLoader.Load(file);
+        }
+        catch (ConfigurationFileException refused)
+        {
+            await WriteAllAsync(output, file, refused.Problems, "", cancellationToken);
+            return false;
+        }
+
+        var failures = RuleTestRunner.Run(suite);
+        foreach (var failure in failures)
+        {
+            await output.WriteLineAsync($"""
+                {file}: FAILED test "{failure.Test}" at {RuleTestLoader.Format(failure.At)}: {failure.Rule} on {failure.Device}
+                    expected: {failure.Expected}
+                         got: {failure.Got}
+                """.AsMemory(), cancellationToken);
+        }
+
+        var expectations = suite.Tests.Sum(t => t.Expectations.Count);
+        await output.WriteLineAsync(failures.Count == 0
+            ? $"{file}: ok ({Count(suite.Tests.Count, "test")}, {Count(expectations, "expectation")})".AsMemory()
+            : $"{file}: FAILED ({failures.Count} of {Count(expectations, "expectation")} in {Count(failures.Select(f => f.Test).Distinct().Count(), "test")})".AsMemory(), cancellationToken);
+        return failures.Count == 0;
     }
 
     private static async Task WriteAllAsync(TextWriter output, string file, IEnumerable<string> lines, string prefix, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ public sealed class RulesCommandTests : IDisposable
     [InlineData("", "usage: facilities-cloud rules check")]
     [InlineData("check", "name at least one rule file")]
     [InlineData("check --lint x.json", "unknown option '--lint'")]
-    [InlineData("test x.json", "unknown command 'test'")]
+    [InlineData("lint x.json", "unknown command 'lint'")]
     public async Task Check_UsageError_Exits2WithUsage(string arguments, string expected)
     {
         var (code, output, error) = await RunAsync(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries));

@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
+using Facilities.FirmwareSim.Community;
+using Facilities.FirmwareSim.Devices;
+using Facilities.FirmwareSim.Devices.AedCabinet;
+using Facilities.FirmwareSim.Devices.Boiler;
+using Facilities.FirmwareSim.Devices.ChargerShed;
+using Facilities.FirmwareSim.Devices.Elevator;
+using Facilities.Gateway.Polling;
+using Facilities.Gateway.Profiles;
+using Facilities.Gateway.Site;
+using Facilities.Modbus.Protocol;
+
+namespace Facilities.Tests.AlertQuality;
+
+/// <summary>How to run the month (the benchmark runs 30 days, CI 3).</summary>
+internal sealed record MonthOptions
+{
+    /// <summary>The repository root (community, gateway site and profiles, rules are read from the checkout).</summary>
+    public required string Root { get; init; }
+
+    public int Days { get; init; } = 30;
+
+    public int Seed { get; init; } = 20260105;
+
+    /// <summary>00:00 on 5 January in Beijing.</summary>
+    public DateTimeOffset Start { get; init; } = new(2026, 1, 4, 16, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Every device is polled this often (the gateway polls elevators every second and AED doors every 2 s; a month of
+    /// that does not fit into two minutes, so latencies include up to this much polling delay).
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The alert sweeper's interval (the cloud's is 5 s).</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times each fault of each kind is injected.</summary>
+    public int Repeats { get; init; } = 3;
+
+    /// <summary>After a fault ends, alerts on its device still belong to it for this long (the equipment recovering).</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Added to each rule's own wait for its deadline: the gateway's offline detection (three failed polls with
+    /// backoff, four poll intervals in all) and one sweep, at least 2 minutes.
+    /// </summary>
+    public TimeSpan Allowance => Max(TimeSpan.FromMinutes(2), (4 * PollInterval) + SweepInterval);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Rule file; default the shipped cloud/Facilities.Cloud/rulesets/default-rules.json.</summary>
+    public string? RulesFile { get; init; }
+}
+
+/// <summary>One page (an unsuppressed firing notice) or suppressed firing the month's alerting produced.</summary>
+internal sealed record MonthAlert(DateTimeOffset At, string Device, string Rule, string Severity, bool Suppressed, string? Detail);
+
+/// <summary>What a month run produced, before scoring.</summary>
+internal sealed record MonthRun(
+    MonthOptions Options, RuleSet Rules, IReadOnlyList<LabelledFault> Faults, IReadOnlyList<MonthAlert> Alerts, int Devices, long Polls, long Messages, TimeSpan Elapsed)
+{
+    public DateTimeOffset End => Options.Start + TimeSpan.FromDays(Options.Days);
+
+    /// <summary>Of <see cref="Elapsed"/>, the time the devices and the virtual gateway took (the rest is the cloud's alerting).</summary>
+    public TimeSpan SimulationTime { get; init; }
+}
+
+/// <summary>
+/// The alert-quality month: the sample estate's device models (firmware-sim) run in virtual time with January weather
+/// for Beijing, traffic by hour and evening charging; a virtual gateway reads their registers through the gateway's own
+/// profile decode and change filter (deadband, heartbeat) and its offline logic; the messages go through the cloud's
+/// rules and alert lifecycle (<see cref="AlertReplay"/>). A seeded, labelled schedule injects every fault of every kind
+/// through the models' fault injection. Devices are independent until the cloud, so each hour is simulated device by
+/// device in parallel and the hour's messages are then replayed in time order.
+/// </summary>
+internal static class EstateMonth
+{
+    private static readonly JsonSerializerOptions OptionsJson = new(JsonSerializerDefaults.Web);
+
+    public static MonthRun Run(MonthOptions options, Func<RuleDefinition[], RuleDefinition[]>? adjustRules = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var watch = Stopwatch.StartNew();
+        var rulesFile = options.RulesFile ?? Path.Combine(options.Root, "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
+        var ruleDefinitions = ReadRules(rulesFile);
+        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions);
+        var community = CommunityLoader.Load(Path.Combine(options.Root, "firmware-sim", "Facilities.FirmwareSim", "communities", "sample-estate.json"));
+        var site = SiteLoader.Load(Path.Combine(options.Root, "gateway", "Facilities.Gateway", "sites", "sample-estate.json"),
+            Path.Combine(options.Root, "gateway", "Facilities.Gateway", "profiles"));
+        var devices = CreateDevices(community, site, options);
+        var end = options.Start + TimeSpan.FromDays(options.Days);
+
+        TimeSpan? Deadline(FaultKind kind) => FaultCatalogue.Deadline(kind, rules.Find(site.File.Site, kind.Rule), options.Allowance);
+        var natural = NaturalConditions(devices, rules, site.File.Site, options.Start, end);
+        var faults = FaultSchedule.Build([.. devices.Select(d => (d.Id, d.Model.Kind, d.Model is ChargerShedModel shed ? shed.PortCount : 0))],
+            Deadline, options.Start, end, options.Repeats, options.Seed, natural);
+        foreach (var fault in faults.Where(f => !f.Natural))
+        {
+            var device = devices.Single(d => d.Id == fault.Device);
+            device.Actions.Add((fault.Start, fault.Fault, true));
+            device.Actions.Add((fault.End, fault.Fault, false));
+        }
+
+        foreach (var device in devices)
+        {
+            device.Actions.Sort((a, b) => a.At.CompareTo(b.At));
+        }
+
+        var alerts = new List<MonthAlert>();
+        var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
+        {
+            SweepTimeDrivenOnly = true,
+            Transitioned = t =>
+            {
+                foreach (var fired in t.Transition.Events.Where(e => e.Action == AlertAction.Fired))
+                {
+                    alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
+                }
+            },
+        };
+
+        long messages = 0;
+        var simulation = TimeSpan.Zero;
+        var chunk = TimeSpan.FromHours(1);
+        List<SimMessage>[] Simulate(DateTimeOffset from)
+        {
+            var to = from + chunk < end ? from + chunk : end;
+            var outputs = new List<SimMessage>[devices.Count];
+            var simulating = Stopwatch.GetTimestamp();
+            Parallel.For(0, devices.Count, i => outputs[i] = devices[i].Simulate(from, to, options.PollInterval));
+            simulation += Stopwatch.GetElapsedTime(simulating);
+            return outputs;
+        }
+
+        // The next hour's devices run while this hour's messages go through the alerting (which is one timeline).
+        var next = Task.Run(() => Simulate(options.Start));
+        for (var from = options.Start; from < end; from += chunk)
+        {
+            var outputs = next.GetAwaiter().GetResult();
+            var following = from + chunk;
+            next = following < end ? Task.Run(() => Simulate(following)) : Task.FromResult(Array.Empty<List<SimMessage>>());
+            foreach (var message in outputs.SelectMany((list, i) => list.Select(m => (Message: m, Device: i)))
+                .OrderBy(m => m.Message.At).ThenBy(m => m.Device).Select(m => m.Message))
+            {
+                messages++;
+                if (message.Online is { } online)
+                {
+                    replay.ReceiveState(message.Device, online, message.Reason, message.At);
+                }
+                else
+                {
+                    replay.Receive(message.Device, message.Readings, message.At);
+                }
+            }
+
+            replay.AdvanceTo(following < end ? following : end);
+        }
+
+        return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed) { SimulationTime = simulation };
+    }
+
+    // As the cloud reads rule files (Rules/RuleFiles.cs, internal to the host).
+    private static readonly JsonSerializerOptions RulesJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    private static RuleDefinition[] ReadRules(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return JsonSerializer.Deserialize<RuleDefinition[]>(stream, RulesJson) ?? throw new InvalidDataException($"{path}: no rules");
+    }
+
+    /// <summary>The estate's devices as firmware-sim builds them, with January in Beijing and the gateway's profile of each.</summary>
+    private static List<SimDevice> CreateDevices(CommunityFile community, LoadedSite site, MonthOptions options)
+    {
+        var profiles = site.Devices.ToDictionary(d => d.Id, d => d.Profile, StringComparer.Ordinal);
+        var devices = new List<SimDevice>();
+        var random = new Random(options.Seed);
+        foreach (var entry in community.Devices)
+        {
+            var k = 0;
+            foreach (var (id, unit) in CommunityLoader.Expand(entry))
+            {
+                k++;
+                var identity = new DeviceIdentity(id, entry.Count <= 1 ? entry.Name : $"{entry.Name} {k}", entry.Site, entry.Building, entry.Bus, (byte)unit);
+                DeviceModel model = entry.Kind switch
+                {
+                    // Beijing in January: −12 °C before dawn, +6 °C in the afternoon.
+                    "boiler" => new BoilerModel(identity, Options<BoilerOptions>(entry) with { OutdoorMean = -3, OutdoorSwing = 9 }, options.Start),
+                    // The harness calls the cars by the hour (Traffic), so the model's own flat rate is off.
+                    "elevator" => new ElevatorModel(identity, Options<ElevatorOptions>(entry) with { CallsPerHour = 0 }, options.Start),
+                    "charger-shed" => new ChargerShedModel(identity, Options<ChargerShedOptions>(entry), options.Start),
+                    _ => new AedCabinetModel(identity, Options<AedCabinetOptions>(entry), options.Start),
+                };
+                var floors = entry.Kind == "elevator" ? Options<ElevatorOptions>(entry) : null;
+                var profile = profiles.TryGetValue(id, out var p) ? p : throw new InvalidDataException($"the gateway's site file has no device '{id}'");
+                devices.Add(new SimDevice(model, profile, new ReplayDevice(site.File.Site, id, profile.Kind, site.File.Gateway, entry.Building),
+                    options.Start + TimeSpan.FromTicks((long)(random.NextDouble() * options.PollInterval.Ticks)), options.Seed ^ StableHash(id),
+                    floors?.BottomFloor ?? 0, floors?.TopFloor ?? 0));
+            }
+        }
+
+        return devices;
+    }
+
+    /// <summary>A hash of the id that is the same in every process (string hashes are randomised per process).</summary>
+    private static int StableHash(string text)
+    {
+        var hash = 17;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash * 31) + c);
+        }
+
+        return hash & 0x7fffffff;
+    }
+
+    private static T Options<T>(DeviceEntry entry) where T : new() =>
+        entry.Options is { ValueKind: JsonValueKind.Object } element ? element.Deserialize<T>(OptionsJson) ?? new T() : new T();
+
+    /// <summary>Expiry dates the estate reaches on its own within the run (an AED's pads bought long ago), labelled as true conditions.</summary>
+    private static List<LabelledFault> NaturalConditions(List<SimDevice> devices, RuleSet rules, string site, DateTimeOffset start, DateTimeOffset end)
+    {
+        var natural = new List<LabelledFault>();
+        var id = 1;
+        foreach (var device in devices.Where(d => d.Model.Kind == "aed-cabinet"))
+        {
+            var values = device.Model.Values();
+            foreach (var rule in rules.For(site, device.Model.Kind).Where(r => r.Type == RuleType.Expiry && r.Point is not null && values.ContainsKey(r.Point)))
+            {
+                if (RuleEvaluator.ParseDate(values[rule.Point!], rule.DateFormat) is { } date && date - TimeSpan.FromDays(rule.DaysAhead ?? 30) is var due && due < end)
+                {
+                    var kind = FaultCatalogue.All.First(f => f.Rule == rule.Id);
+                    natural.Add(new LabelledFault(id++, device.Id, kind, $"natural: {rule.Point} {values[rule.Point!]:0}", due < start ? start : due, end, Natural: true));
+                }
+            }
+        }
+
+        return natural;
+    }
+
+    /// <summary>A message the virtual gateway sends: readings, or a link-state change.</summary>
+    private sealed record SimMessage(DateTimeOffset At, ReplayDevice Device, IReadOnlyList<ReplayReading> Readings, bool? Online = null, string? Reason = null);
+
+    /// <summary>One device with its virtual gateway poller: the model, the profile's decode and change filter, the offline logic.</summary>
+    private sealed class SimDevice(DeviceModel model, CompiledProfile profile, ReplayDevice device, DateTimeOffset firstPoll, int seed, int bottomFloor, int topFloor)
+    {
+        private static readonly PollingPolicy Policy = new();
+
+        // The site file's bus timeout: a dead or slow device holds the line this long per failed poll.
+        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+        private readonly ChangeFilter _filter = new(profile.Points, profile.Heartbeat);
+        private readonly Random _traffic = new(seed);
+        private readonly Dictionary<string, PointValue> _sample = new(StringComparer.Ordinal);
+        private readonly DeviceReadPlan _plan = new(profile);
+        private readonly ushort[] _words = new ushort[256];
+        private DateTimeOffset _nextPoll = firstPoll;
+        private bool? _online;
+        private int _failures;
+        private int _nextAction;
+
+        public DeviceModel Model { get; } = model;
+
+        public string Id => device.Device;
+
+        public List<(DateTimeOffset At, string Fault, bool Inject)> Actions { get; } = [];
+
+        public long Polls { get; private set; }
+
+        /// <summary>Runs the device from <paramref name="from"/> to <paramref name="to"/>, polling every <paramref name="interval"/>; the messages it sends.</summary>
+        public List<SimMessage> Simulate(DateTimeOffset from, DateTimeOffset to, TimeSpan interval)
+        {
+            var messages = new List<SimMessage>();
+            while (_nextPoll < to)
+            {
+                var now = _nextPoll;
+                while (_nextAction < Actions.Count && Actions[_nextAction].At <= now)
+                {
+                    var (at, fault, inject) = Actions[_nextAction++];
+                    if (!(inject ? Model.Inject(fault, at) : Model.Clear(fault, at)))
+                    {
+                        throw new InvalidOperationException($"{Id} does not know the fault '{fault}'");
+                    }
+                }
+
+                if (Model is ElevatorModel elevator)
+                {
+                    Traffic(elevator, now, interval);
+                }
+
+                Model.Advance(now);
+                Poll(now, interval, messages);
+            }
+
+            return messages;
+        }
+
+        /// <summary>Residents call the car: few at night, the morning rush down and the evening rush up (local time, UTC+8).</summary>
+        private void Traffic(ElevatorModel elevator, DateTimeOffset now, TimeSpan interval)
+        {
+            if (Model.HasFault("inspection-mode"))
+            {
+                return; // a maintainer has the car: no passengers
+            }
+
+            var hour = now.ToOffset(TimeSpan.FromHours(8)).Hour;
+            double perHour = hour switch
+            {
+                < 6 => 4,
+                < 7 => 30,
+                < 9 => 110,
+                < 11 => 40,
+                < 13 => 70,
+                < 17 => 40,
+                < 20 => 110,
+                < 23 => 50,
+                _ => 12,
+            };
+            var expected = perHour * interval.TotalHours;
+            while (expected > 0)
+            {
+                if (_traffic.NextDouble() < Math.Min(1, expected))
+                {
+                    elevator.Call(_traffic.Next(bottomFloor, topFloor + 1));
+                }
+
+                expected -= 1;
+            }
+        }
+
+        /// <summary>What the gateway's DevicePoller does with one poll: read and decode, filter, or fail and back off.</summary>
+        private void Poll(DateTimeOffset now, TimeSpan interval, List<SimMessage> messages)
+        {
+            Polls++;
+            var unit = Model.Unit;
+            if (!unit.Online || unit.CorruptResponses || unit.ResponseDelay >= Timeout)
+            {
+                // No answer, a late one or a damaged frame: a transport failure.
+                _failures++;
+                if (_failures >= Policy.OfflineAfter && _online != false)
+                {
+                    _online = false;
+                    messages.Add(new SimMessage(now + Timeout, device, [], Online: false, Reason: "no answer (timeout)"));
+                }
+
+                _nextPoll = now + Max(Policy.WaitAfterFailure(_failures, interval, Timeout), interval);
+                return;
+            }
+
+            _failures = 0;
+            _nextPoll = now + interval;
+            if (_online != true)
+            {
+                _online = true;
+                _filter.Reset();
+                messages.Add(new SimMessage(now, device, [], Online: true));
+            }
+
+            _sample.Clear();
+            if (unit.ForcedException == ModbusExceptionCode.None)
+            {
+                // The gateway's own read plan: merged blocks, split where the device refuses one (exception 2). An
+                // exception answer (busy, failure) refuses every block: the poll succeeds with nothing in it.
+                var pending = new Queue<ReadBlock>(_plan.Blocks);
+                while (pending.TryDequeue(out var block))
+                {
+                    var words = _words.AsSpan(0, block.Count);
+                    if (Model.Store.ReadRegisters(block.Table, block.Start, words) != ModbusExceptionCode.None)
+                    {
+                        foreach (var part in _plan.Refused(block))
+                        {
+                            pending.Enqueue(part);
+                        }
+
+                        continue;
+                    }
+
+                    foreach (var point in block.Points)
+                    {
+                        _sample[point.Name] = PointDecoder.Decode(point, words[(point.Address - block.Start)..]);
+                    }
+                }
+            }
+
+            var filtered = _filter.Apply(_sample, now);
+            if (filtered.Telemetry.Count > 0)
+            {
+                // Event messages carry the same values as the poll's telemetry (event points always publish on change).
+                messages.Add(new SimMessage(now, device, [.. filtered.Telemetry.Select(v => new ReplayReading(v.Key, v.Value, filtered.Labels.GetValueOrDefault(v.Key)))]));
+            }
+        }
+
+        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    }
+}
