@@ -48,8 +48,7 @@ public static class CloudApp
         {
             // The embedded broker (Broker/, docs/cloud-broker.md) means one box and one cloud instance, and MQTTnet's
             // server refuses `$share/` filters (SharedSubscriptionsNotSupported): subscribe without sharing there.
-            mqtt.SharedGroup = string.Empty;
-            EmbeddedBroker.ConnectLocalConsumer(mqtt, configuration);
+            mqtt = EmbeddedBroker.ConnectLocalConsumer(mqtt with { SharedGroup = string.Empty }, configuration);
         }
 
         services.AddSingleton(mqtt);

@@ -4,34 +4,34 @@ namespace Facilities.Cloud.Access;
 public sealed class AccessOptions
 {
     /// <summary>Users created at start-up when no user of that name exists (demo sign-ins, a first admin).</summary>
-    public List<SeedUser> SeedUsers { get; set; } = [];
+    public List<SeedUser> SeedUsers { get; init; } = [];
 
     /// <summary>A session ends after this long without a request (sliding expiry).</summary>
-    public TimeSpan SessionIdle { get; set; } = TimeSpan.FromHours(12);
+    public TimeSpan SessionIdle { get; init; } = TimeSpan.FromHours(12);
 
     /// <summary>Mark the session cookie Secure even on plain HTTP (behind a proxy that terminates TLS).</summary>
-    public bool SecureCookies { get; set; }
+    public bool SecureCookies { get; init; }
 
     /// <summary>PBKDF2-HMAC-SHA512 iterations for new password hashes (OWASP's 2023 figure by default).</summary>
-    public int PasswordIterations { get; set; } = 210_000;
+    public int PasswordIterations { get; init; } = 210_000;
 
     /// <summary>Sign-in attempts one client (IP address) may make per minute.</summary>
-    public int SignInPerClientPerMinute { get; set; } = 20;
+    public int SignInPerClientPerMinute { get; init; } = 20;
 
     /// <summary>
     /// Failed sign-ins for one user name per five minutes, from anywhere; past it only addresses that have not failed for
     /// the name may try (so the owner still signs in from their own place).
     /// </summary>
-    public int SignInPerUserPer5Minutes { get; set; } = 100;
+    public int SignInPerUserPer5Minutes { get; init; } = 100;
 
     /// <summary>Wrong passwords for one name from one address before that pair has to wait.</summary>
-    public int SignInFreeFailures { get; set; } = 5;
+    public int SignInFreeFailures { get; init; } = 5;
 
     /// <summary>The first wait after the free failures; it doubles with each further failure.</summary>
-    public TimeSpan SignInFirstDelay { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan SignInFirstDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The longest wait between two attempts of one name from one address.</summary>
-    public TimeSpan SignInMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan SignInMaxDelay { get; init; } = TimeSpan.FromMinutes(15);
 
     public IReadOnlyList<string> Validate()
     {

@@ -4,13 +4,13 @@ namespace Facilities.Cloud.Access;
 internal sealed class WebOptions
 {
     /// <summary>The request body limit for endpoints that name none of their own (64 KiB: every API body is small JSON).</summary>
-    public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+    public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
 
     /// <summary>
     /// Origins besides the request's own scheme://host:port from which a state change made with the session cookie is
     /// accepted, e.g. <c>https://facilities.example.com</c> behind a proxy that terminates TLS or rewrites Host.
     /// </summary>
-    public List<string> AllowedOrigins { get; set; } = [];
+    public List<string> AllowedOrigins { get; init; } = [];
 
     public IReadOnlyList<string> Validate()
     {

@@ -67,12 +67,12 @@ internal sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDi
     /// broker's in-memory credential unless <c>Mqtt:Username</c> names a configured cloud user. Zero set-up on a single
     /// box, and nothing another process could guess.
     /// </summary>
-    public static void ConnectLocalConsumer(CloudMqttOptions consumer, IConfiguration configuration)
+    public static CloudMqttOptions ConnectLocalConsumer(CloudMqttOptions consumer, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(consumer);
         if (BrokerOptions.WhenEnabled(configuration) is not { } options)
         {
-            return;
+            return consumer;
         }
 
         if (options.Port == 0)
@@ -80,17 +80,13 @@ internal sealed partial class EmbeddedBroker : IHostedLifecycleService, IAsyncDi
             throw new InvalidOperationException("configuration section 'Broker': Port 0 leaves the cloud's own consumer no listener (it connects without TLS)");
         }
 
-        consumer.Port = options.Port;
+        var local = consumer with { Port = options.Port };
         if (IPAddress.TryParse(options.BindAddress, out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any))
         {
-            consumer.Host = options.BindAddress;
+            local = local with { Host = options.BindAddress };
         }
 
-        if (string.IsNullOrEmpty(consumer.Username))
-        {
-            consumer.Username = LocalUsername;
-            consumer.Password = LocalPassword;
-        }
+        return string.IsNullOrEmpty(local.Username) ? local with { Username = LocalUsername, Password = LocalPassword } : local;
     }
 
     public bool IsRunning => _server?.IsStarted == true;

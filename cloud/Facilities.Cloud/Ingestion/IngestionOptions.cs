@@ -18,33 +18,33 @@ public sealed class IngestionOptions
     public const long MaxSeq = (1L << 53) - 1;
 
     /// <summary>Largest payload read, in bytes; a larger one is refused before it is parsed.</summary>
-    public int MaxPayloadBytes { get; set; } = 128 * 1024;
+    public int MaxPayloadBytes { get; init; } = 128 * 1024;
 
     /// <summary>Most points (values, or labels) in one telemetry message.</summary>
-    public int MaxPoints { get; set; } = 1000;
+    public int MaxPoints { get; init; } = 1000;
 
     /// <summary>Longest point name, in characters.</summary>
-    public int MaxPointNameLength { get; set; } = 128;
+    public int MaxPointNameLength { get; init; } = 128;
 
     /// <summary>
     /// How far a sample time (<c>ts</c>) may lie ahead of the time the message arrived: clocks drift, but a reading from
     /// the future would hold the device's latest values (which only move forward in time) until that time came.
     /// </summary>
-    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How old a telemetry message, event or command result may be when it arrives. A gateway's outbox has no age limit
     /// of its own, so this is the cloud's: the same 7 days the cloud remembers handled sequence numbers for
     /// (<c>Retention:SeenMessages</c>), so nothing older than that memory can be handled twice.
     /// </summary>
-    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>
     /// How old a retained message (gateway status, device state) may be. The broker hands the last one to every new
     /// subscription however old it is (a device online for months sent its "online" months ago), so this bound only
     /// keeps out dates no real gateway can have written.
     /// </summary>
-    public TimeSpan MaxRetainedAge { get; set; } = TimeSpan.FromDays(3650);
+    public TimeSpan MaxRetainedAge { get; init; } = TimeSpan.FromDays(3650);
 
     /// <summary>
     /// How far a sequence number may jump past the highest one handled from its gateway. A gateway's numbers have
@@ -52,13 +52,13 @@ public sealed class IngestionOptions
     /// jump is refused, and a gap between two runs of handled numbers counts at most this many missing messages, so a
     /// single message cannot fake billions of lost ones.
     /// </summary>
-    public long MaxSeqJump { get; set; } = 1_000_000_000;
+    public long MaxSeqJump { get; init; } = 1_000_000_000;
 
     /// <summary>
     /// Ingestion is stalled — <c>/healthz</c> answers 503 — when a batch has waited this long without being stored
     /// (the database refuses or is down, or the consumer is stuck).
     /// </summary>
-    public TimeSpan StallWindow { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan StallWindow { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Start-up check; returns the problems found, each naming its key.</summary>
     public IReadOnlyList<string> Validate()

@@ -10,30 +10,33 @@ using MQTTnet.Protocol;
 namespace Facilities.Cloud.Ingestion;
 
 /// <summary>Configuration section <c>Mqtt</c>: the broker the cloud consumes from.</summary>
-public sealed class CloudMqttOptions
+public sealed record CloudMqttOptions
 {
+    /// <summary>Never the password: a record would print every property.</summary>
+    public override string ToString() => $"Mqtt {{ Host = {Host}, Port = {Port}, Username = {Username} }}";
+
     /// <summary>Broker host; empty means the embedded broker (section <c>Broker</c>) on loopback.</summary>
-    public string? Host { get; set; }
+    public string? Host { get; init; }
 
-    public int Port { get; set; } = 1883;
+    public int Port { get; init; } = 1883;
 
-    public string? Username { get; set; }
+    public string? Username { get; init; }
 
-    public string? Password { get; set; }
+    public string? Password { get; init; }
 
     /// <summary>
     /// Prefix of the consumer sessions' client ids: slot k connects as <c>{ClientId}-slot-{k}</c>. The same on every
     /// instance, because the instances pass the sessions between them. Default: <see cref="SharedGroup"/>, or
     /// <c>facilities-cloud</c> without one.
     /// </summary>
-    public string? ClientId { get; set; }
+    public string? ClientId { get; init; }
 
     /// <summary>
     /// Consumer slots: MQTT sessions in the shared group that the instances divide between them (docs/deploy-cloud.md
     /// § Consumer slots). At least the most instances that should consume at once; the same on every instance. Without
     /// a shared group (the embedded broker) there is one.
     /// </summary>
-    public int ConsumerSlots { get; set; } = 8;
+    public int ConsumerSlots { get; init; } = 8;
 
     /// <summary>
     /// Client ids of sessions the cloud no longer consumes through, to drain and end: each instance's own session of a
@@ -41,7 +44,7 @@ public sealed class CloudMqttOptions
     /// resumes each, unsubscribes it (the broker routes nothing more to it), handles what was queued in it and, once
     /// all of that is acknowledged and nothing has come for a while, ends the session.
     /// </summary>
-    public List<string> RetiredSessions { get; set; } = [];
+    public List<string> RetiredSessions { get; init; } = [];
 
     /// <summary>
     /// Shared-subscription group: instances in one group split telemetry, events and command results between them.
@@ -49,16 +52,16 @@ public sealed class CloudMqttOptions
     /// retained messages to shared subscriptions; every instance gets them and the duplicates are dropped by seq.
     /// Empty: plain subscriptions (one instance).
     /// </summary>
-    public string SharedGroup { get; set; } = "facilities-cloud";
+    public string SharedGroup { get; init; } = "facilities-cloud";
 
     /// <summary>
     /// How long connecting may take, CONNACK and the subscriptions included: a broker (or something in its place) that
     /// accepts the TCP connection and never answers would otherwise hold the consumer for ever.
     /// </summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long the broker keeps the session (and queues messages) while the cloud is away.</summary>
-    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
+    public TimeSpan SessionExpiry { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>
     /// Messages handled in one database transaction at most. A consumer takes what has arrived, up to this, so batches
@@ -66,13 +69,13 @@ public sealed class CloudMqttOptions
     /// sends no more while <see cref="ReceiveMaximum"/> are unacknowledged: the window holds two batches, the one in its
     /// transaction and the next one arriving.
     /// </summary>
-    public int BatchSize { get; set; } = 2000;
+    public int BatchSize { get; init; } = 2000;
 
     /// <summary>Unacknowledged messages the broker may send at once (MQTT 5 receive maximum): two batches.</summary>
     public ushort ReceiveMaximum => (ushort)Math.Clamp(2 * BatchSize, 1, ushort.MaxValue);
 
     /// <summary>Section <c>Mqtt:Tls</c>: TLS to a broker on another machine (off by default).</summary>
-    public CloudMqttTlsOptions Tls { get; set; } = new();
+    public CloudMqttTlsOptions Tls { get; init; } = new();
 
     /// <summary>Start-up check, before the embedded broker fills in <see cref="Host"/>; each problem names its key.</summary>
     public IReadOnlyList<string> Validate() =>

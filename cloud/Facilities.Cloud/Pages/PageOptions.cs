@@ -6,13 +6,13 @@ namespace Facilities.Cloud.Pages;
 internal sealed class PageOptions
 {
     /// <summary>How often a live stream looks for changes in the database (one cheap query per open page).</summary>
-    public TimeSpan LiveInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LiveInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Live streams one client address may hold open at once (tabs, phones behind one home router).</summary>
-    public int LiveStreamsPerClient { get; set; } = 10;
+    public int LiveStreamsPerClient { get; init; } = 10;
 
     /// <summary>Live streams this instance holds open at once, from everyone (each costs a query per interval).</summary>
-    public int LiveStreams { get; set; } = 500;
+    public int LiveStreams { get; init; } = 500;
 }
 
 internal static class PageServiceCollectionExtensions

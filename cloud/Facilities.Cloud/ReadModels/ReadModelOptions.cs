@@ -7,19 +7,19 @@ internal sealed class ReadModelOptions
     /// A device not heard for this long is stale: its shed's ports show <c>unknown</c>, never <c>free</c>. Twice the
     /// shipped profiles' 5-minute heartbeat, so one lost heartbeat is not yet an outage.
     /// </summary>
-    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromMinutes(11);
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(11);
 
     /// <summary>How long a charge usually lasts, for a busy port whose shed does not publish minutes to full.</summary>
-    public TimeSpan TypicalChargeDuration { get; set; } = TimeSpan.FromHours(6);
+    public TimeSpan TypicalChargeDuration { get; init; } = TimeSpan.FromHours(6);
 
     /// <summary>Routine elevator maintenance interval (at least every 15 days, DOMAIN.md).</summary>
-    public TimeSpan ElevatorMaintenanceInterval { get; set; } = TimeSpan.FromDays(15);
+    public TimeSpan ElevatorMaintenanceInterval { get; init; } = TimeSpan.FromDays(15);
 
     /// <summary>
     /// Last routine maintenance done before the cloud kept records: <c>site/device</c> or <c>site</c> → date. The newer
     /// of this and the last resolved preventive order counts.
     /// </summary>
-    public Dictionary<string, DateTimeOffset> LastMaintenance { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, DateTimeOffset> LastMaintenance { get; init; } = new(StringComparer.Ordinal);
 
     public DateTimeOffset? ConfiguredLastMaintenance(string site, string device) =>
         LastMaintenance.TryGetValue($"{site}/{device}", out var at) ? at

@@ -15,10 +15,10 @@ public enum DatabaseProvider
 public sealed class StorageOptions
 {
     /// <summary><c>sqlite</c> (default, single box) or <c>postgres</c> (several cloud instances).</summary>
-    public string Provider { get; set; } = "sqlite";
+    public string Provider { get; init; } = "sqlite";
 
     /// <summary>ADO.NET connection string; for SQLite the default is a file next to the working directory.</summary>
-    public string ConnectionString { get; set; } = "Data Source=facilities-cloud.db";
+    public string ConnectionString { get; init; } = "Data Source=facilities-cloud.db";
 }
 
 /// <summary>

@@ -6,12 +6,12 @@ namespace Facilities.Cloud.Storage;
 internal sealed class RetentionOptions
 {
     /// <summary>Seen sequence numbers: a redelivery older than this would count as new (brokers redeliver within minutes).</summary>
-    public TimeSpan SeenMessages { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan SeenMessages { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>Refused messages, kept for people to look at.</summary>
-    public TimeSpan DeadLetters { get; set; } = TimeSpan.FromDays(30);
+    public TimeSpan DeadLetters { get; init; } = TimeSpan.FromDays(30);
 
-    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan Interval { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>

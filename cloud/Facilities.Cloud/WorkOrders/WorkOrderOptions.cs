@@ -4,19 +4,19 @@ namespace Facilities.Cloud.WorkOrders;
 public sealed class WorkOrderOptions
 {
     /// <summary>How often the SLA monitor looks for passed deadlines.</summary>
-    public TimeSpan SlaInterval { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SlaInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Who a team's orders go to: team → (<c>site/building</c>, <c>site</c> or <c>*</c>) → assignee. The most specific
     /// key wins; no match leaves the order open for a dispatcher to assign (<see cref="WorkOrderRouting"/>).
     /// </summary>
-    public Dictionary<string, Dictionary<string, string>> Teams { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Dictionary<string, string>> Teams { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Section <c>WorkOrders:Preventive</c>: orders generated on a schedule.</summary>
-    public PreventiveOptions Preventive { get; set; } = new();
+    public PreventiveOptions Preventive { get; init; } = new();
 
     /// <summary>Section <c>WorkOrders:Webhook</c>: every change posted to an external maintenance system.</summary>
-    public WorkOrderWebhookOptions Webhook { get; set; } = new();
+    public WorkOrderWebhookOptions Webhook { get; init; } = new();
 
     /// <summary>Start-up check; each problem names its key under <c>WorkOrders</c>.</summary>
     public IReadOnlyList<string> Validate()
@@ -71,42 +71,42 @@ public sealed class WorkOrderOptions
 public sealed class PreventiveOptions
 {
     /// <summary>Generate preventive orders at all (on every instance; the database keeps them unique).</summary>
-    public bool Enabled { get; set; } = true;
+    public bool Enabled { get; init; } = true;
 
     /// <summary>How often the schedule is looked at; an order appears at most this long after its period starts.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Half-monthly routine maintenance per elevator (DOMAIN.md: at least every 15 days).</summary>
-    public bool ElevatorMaintenance { get; set; } = true;
+    public bool ElevatorMaintenance { get; init; } = true;
 
-    public string ElevatorTeam { get; set; } = "elevator";
+    public string ElevatorTeam { get; init; } = "elevator";
 
     /// <summary>An AED's pads or battery get a replacement order this many days before their expiry date.</summary>
-    public int AedExpiryDaysAhead { get; set; } = 42;
+    public int AedExpiryDaysAhead { get; init; } = 42;
 
-    public string AedTeam { get; set; } = "safety";
+    public string AedTeam { get; init; } = "safety";
 }
 
 /// <summary>Section <c>WorkOrders:Webhook</c>. Off while <see cref="Url"/> is empty.</summary>
 public sealed class WorkOrderWebhookOptions
 {
-    public string? Url { get; set; }
+    public string? Url { get; init; }
 
     /// <summary>Signs every delivery (HMAC-SHA256, header <c>X-Facilities-Signature</c>); keep it out of source control.</summary>
-    public string Secret { get; set; } = "";
+    public string Secret { get; init; } = "";
 
-    public int MaxAttempts { get; set; } = 12;
+    public int MaxAttempts { get; init; } = 12;
 
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(15);
 
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a claimed delivery is reserved for the instance that claimed it before another may take it over.</summary>
-    public TimeSpan LeaseTime { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(1);
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 }

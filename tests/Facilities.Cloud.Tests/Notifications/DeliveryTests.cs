@@ -112,8 +112,7 @@ public sealed class DeliveryTests(PostgresFixture postgres) : IAsyncLifetime
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
     public async Task Dispatch_FailingUntilMaxAttempts_MarksFailedAndKeepsError(string provider)
     {
-        var options = HqAndCatchAll();
-        options.MaxAttempts = 3;
+        var options = HqAndCatchAll() with { MaxAttempts = 3 };
         await using var bed = await BedAsync(provider, options);
         _receiver.Script("/hq", (500, "boom"), (500, "boom"), (502, "bad gateway"), (500, "never asked"));
         await bed.NotifyAsync(await bed.InsertAlertAsync("hq", "critical", Token), Token);
@@ -186,8 +185,7 @@ public sealed class DeliveryTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task Dispatch_TwoDispatchersOnOnePostgres_SendEachNotificationOnce()
     {
         const int alerts = 40;
-        var options = HqAndCatchAll();
-        options.Concurrency = 4;
+        var options = HqAndCatchAll() with { Concurrency = 4 };
         await using var bed = await BedAsync("postgres", options);
         _receiver.Delay = TimeSpan.FromMilliseconds(20);
         for (var i = 0; i < alerts; i++)
