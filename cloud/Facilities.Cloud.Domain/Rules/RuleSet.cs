@@ -30,6 +30,13 @@ public sealed class RuleSet
     public SiteParameters Site(string site) => _siteParameters.GetValueOrDefault(site) ?? SiteParameters.Empty;
 
     /// <summary>
+    /// A device's attributes from its site file (an elevator's registrationCode and 96333 rescueCode), for alerts,
+    /// notifications and work orders to carry; null when it has none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Attributes(string site, string device) =>
+        _siteParameters.GetValueOrDefault(site)?.Devices.GetValueOrDefault(device)?.Attributes is { Count: > 0 } attributes ? attributes : null;
+
+    /// <summary>
     /// The parameters, attributes and calendars a device's rules see: its kind's defaults, its site's values, its own
     /// (worked out once per device: the files do not change while the cloud runs).
     /// </summary>
