@@ -51,7 +51,7 @@ public static class RuleEvaluator
         var verdict = rule.Type switch
         {
             RuleType.State => State(rule, facts),
-            RuleType.Threshold => Threshold(rule, facts, wasActive),
+            RuleType.Threshold => Threshold(rule, facts, wasActive, now),
             RuleType.Rate => Rate(rule, facts),
             RuleType.Expiry => Expiry(rule, facts, now),
             RuleType.Offline => facts.Online
@@ -143,7 +143,7 @@ public static class RuleEvaluator
         return new Verdict(true, hits[0].Reading.Value, detail);
     }
 
-    private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive)
+    private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive, DateTimeOffset now)
     {
         if (rule.Point!.Contains('*', StringComparison.Ordinal))
         {
@@ -152,7 +152,7 @@ public static class RuleEvaluator
             var any = false;
             foreach (var (name, _, captures) in PointsMatching(rule.Point, facts))
             {
-                var verdict = ThresholdOf(rule, name, facts, wasActive);
+                var verdict = ThresholdOf(rule, name, facts, wasActive, now);
                 if (verdict.Active == true && PerPointHolds(rule, captures, facts))
                 {
                     return verdict;
@@ -165,10 +165,10 @@ public static class RuleEvaluator
             return any ? new Verdict(false, first?.Value, "clear") : Verdict.Unknown;
         }
 
-        return ThresholdOf(rule, rule.Point, facts, wasActive);
+        return ThresholdOf(rule, rule.Point, facts, wasActive, now);
     }
 
-    private static Verdict ThresholdOf(RuleDefinition rule, string point, DeviceFacts facts, bool wasActive)
+    private static Verdict ThresholdOf(RuleDefinition rule, string point, DeviceFacts facts, bool wasActive, DateTimeOffset now)
     {
         if (!facts.Points.TryGetValue(point, out var reading))
         {
@@ -191,9 +191,9 @@ public static class RuleEvaluator
         var what = point;
         if (rule.Window is { } window)
         {
-            // An hourly mean or an increase per hour, over the samples the cloud has heard (sample time).
+            // An hourly mean or an increase per hour, over the samples the cloud has heard, the last one holding until now.
             if (facts.History?.GetValueOrDefault(point) is not { Count: > 0 } samples
-                || WindowAggregate.Of(window.Function, samples, window.Over) is not { } aggregate)
+                || WindowAggregate.Of(window.Function, samples, window.Over, now) is not { } aggregate)
             {
                 return Verdict.Unknown;
             }

@@ -26,14 +26,14 @@ public readonly record struct Sample(DateTimeOffset Ts, double Value);
 
 /// <summary>
 /// Windowed aggregates over a point's samples, as pure functions. A point is a step series: a value holds until the
-/// next one (the gateway sends changes beyond a deadband and heartbeats). The window ends at the newest sample, so a
-/// backlog replayed after an outage is judged in sample time. While less than the window has been heard (the cloud
-/// started a quarter of an hour ago) the aggregate covers what was heard.
+/// next one (the gateway sends only changes beyond a deadband, and heartbeats), so the window ends now with the last
+/// value still holding — or at the newest sample, if that is later (a gateway clock ahead of the cloud's). While less
+/// than the window has been heard (the cloud started a quarter of an hour ago) the aggregate covers what was heard.
 /// </summary>
 public static class WindowAggregate
 {
-    /// <summary>The aggregate over the window ending at the newest sample; null when there are no samples.</summary>
-    public static double? Of(WindowFunction function, IReadOnlyList<Sample> samples, TimeSpan over)
+    /// <summary>The aggregate over the window ending at <paramref name="until"/> (or the newest sample, if later); null when there are no samples.</summary>
+    public static double? Of(WindowFunction function, IReadOnlyList<Sample> samples, TimeSpan over, DateTimeOffset? until = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count == 0)
@@ -41,7 +41,7 @@ public static class WindowAggregate
             return null;
         }
 
-        var to = samples[^1].Ts;
+        var to = until is { } end && end > samples[^1].Ts ? end : samples[^1].Ts;
         var from = to - over;
         return function switch
         {

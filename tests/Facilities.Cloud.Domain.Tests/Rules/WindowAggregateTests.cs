@@ -46,6 +46,14 @@ public sealed class WindowAggregateTests
     }
 
     [Fact]
+    public void Mean_LastValueHoldsUntilNow_WithoutANewSample()
+    {
+        // The gateway sends a value once it changes beyond its deadband: 120 since minute 30 still holds at minute 60.
+        var samples = new[] { At(0, 20), At(30, 120) };
+        Assert.Equal(70, WindowAggregate.Of(WindowFunction.Mean, samples, TimeSpan.FromHours(1), T0.AddMinutes(60))!.Value, 6);
+    }
+
+    [Fact]
     public void Of_NoSamples_IsNull() => Assert.Null(WindowAggregate.Of(WindowFunction.Mean, [], TimeSpan.FromHours(1)));
 
     [Fact]
