@@ -170,6 +170,7 @@ public sealed partial class DemoEstate : IAsyncDisposable
         {
             ["Urls"] = $"http://127.0.0.1:{Options.WebPort}",
             ["Storage:Provider"] = "sqlite",
+            ["Rules:SiteDirectory"] = Path.Combine(AppContext.BaseDirectory, "rules-sites"),
             ["Storage:ConnectionString"] = $"Data Source={Path.Combine(DataDirectory, "facilities-cloud.db")}",
             ["Mqtt:Host"] = "", // the embedded broker
             ["Broker:Port"] = MqttPort.ToString(CultureInfo.InvariantCulture),

@@ -28,6 +28,13 @@ public sealed record AlertRule(string Id, string Severity, string Title, TimeSpa
         ArgumentNullException.ThrowIfNull(rule);
         return new(rule.Id, rule.Severity, rule.Title, rule.For ?? TimeSpan.Zero);
     }
+
+    /// <summary>The rule as it applies to one device: its "for" may come from a device parameter (<see cref="RuleDefinition.ForParameter"/>).</summary>
+    public static AlertRule Of(RuleDefinition rule, DeviceSettings? settings)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        return new(rule.Id, rule.Severity, rule.Title, rule.PendingFor(settings) ?? TimeSpan.Zero);
+    }
 }
 
 /// <summary>Flapping: <see cref="Count"/> firings within <see cref="Window"/> keep an alert open until its condition stayed clear for <see cref="Hold"/>.</summary>

@@ -75,12 +75,16 @@ public sealed class RuleDefinition
     /// <summary>State rules: fire when the point is NOT in labels/values (e.g. self-test result other than pass).</summary>
     public bool Negate { get; set; }
 
-    public double? Above { get; set; }
+    /// <summary>A number or a device parameter (<c>{ "parameter": "maxSupply" }</c>): see <see cref="Limit"/>.</summary>
+    public Limit? Above { get; set; }
 
-    public double? Below { get; set; }
+    public Limit? Below { get; set; }
 
     /// <summary>Threshold rules: the level the value must pass back over before the alert clears.</summary>
-    public double? Clear { get; set; }
+    public Limit? Clear { get; set; }
+
+    /// <summary>Threshold rules: compare an aggregate of the point over a window (hourly mean, increase per hour) instead of its latest value.</summary>
+    public RuleWindow? Window { get; set; }
 
     /// <summary>
     /// Threshold rules: a point of the same device that <c>above</c>, <c>below</c> and <c>clear</c> are offsets from
@@ -104,11 +108,34 @@ public sealed class RuleDefinition
     /// <summary>The condition must hold this long before the alert fires (pending until then).</summary>
     public TimeSpan? For { get; set; }
 
+    /// <summary>
+    /// Instead of <see cref="For"/>: a device parameter holding the duration, its unit in its name
+    /// (<c>returnWithinHours</c>, <c>…Minutes</c>, <c>…Seconds</c>).
+    /// </summary>
+    public string? ForParameter { get; set; }
+
+    /// <summary>A calendar the rule applies in (<c>heatingSeason</c>): outside it the rule does not apply, like an unmet "when".</summary>
+    public string? During { get; set; }
+
     /// <summary>Preconditions: the rule only applies while all of these hold (boiler burner on).</summary>
     public IReadOnlyList<PointCondition>? When { get; set; }
 
     /// <summary>While any of these holds the alert is still recorded but marked suppressed and nobody is notified.</summary>
     public IReadOnlyList<PointCondition>? SuppressWhen { get; set; }
+
+    /// <summary>How long the condition must hold for a device: <see cref="ForParameter"/>'s value when set and known, else <see cref="For"/>.</summary>
+    public TimeSpan? PendingFor(DeviceSettings? settings) =>
+        ForParameter is { } name && settings?.Number(name) is { } value && ParameterDuration(name, value) is { } duration ? duration : For;
+
+    /// <summary>A duration parameter's value by the unit its name ends with; null when the name says no unit.</summary>
+    public static TimeSpan? ParameterDuration(string name, double value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.EndsWith("Hours", StringComparison.Ordinal) ? TimeSpan.FromHours(value)
+            : name.EndsWith("Minutes", StringComparison.Ordinal) ? TimeSpan.FromMinutes(value)
+            : name.EndsWith("Seconds", StringComparison.Ordinal) ? TimeSpan.FromSeconds(value)
+            : null;
+    }
 
     /// <summary>Work-order settings for this rule (used by the work-order module; null: alerts only).</summary>
     [JsonPropertyName("workOrder")]
@@ -121,6 +148,9 @@ public sealed class WorkOrderPolicy
     public TimeSpan? RespondWithin { get; set; }
 
     public TimeSpan? ResolveWithin { get; set; }
+
+    /// <summary>Someone on site within this long of the order opening (Beijing heating: 6 h; an entrapment: 30 min).</summary>
+    public TimeSpan? ArriveWithin { get; set; }
 
     public string? Team { get; set; }
 }

@@ -10,7 +10,13 @@ public sealed record PointReading(double Value, string? Label, DateTimeOffset Ts
 public sealed record DeviceFacts(
     string Site, string Gateway, string Device, string Kind, string Building,
     bool Online, DateTimeOffset StateSince, string? StateReason, DateTimeOffset LastSeen,
-    IReadOnlyDictionary<string, PointReading> Points);
+    IReadOnlyDictionary<string, PointReading> Points,
+    DeviceSettings? Settings = null,
+    IReadOnlyDictionary<string, IReadOnlyList<Sample>>? History = null)
+{
+    /// <summary>The device's parameters, attributes and calendars; the defaults when the caller gave none.</summary>
+    public DeviceSettings EffectiveSettings => Settings ?? DeviceSettings.Default;
+}
 
 /// <summary>A rule's verdict on a device: whether its condition holds, the value it is about, and why.</summary>
 public sealed record Verdict(bool? Active, double? Value, string Detail, string? Suppressed = null)
@@ -29,7 +35,14 @@ public static class RuleEvaluator
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(facts);
-        if (rule.Type is not (RuleType.Offline or RuleType.Stale) && rule.When is { Count: > 0 } && !rule.When.All(c => Holds(c, facts) == true))
+        if (rule.During is { } calendar && facts.EffectiveSettings.During(calendar, now) != true)
+        {
+            // Out of season (rooms under 18 °C matter only while the heating is on): the rule does not apply.
+            return new Verdict(false, null, $"outside {calendar}");
+        }
+
+        if (rule.Type is not (RuleType.Offline or RuleType.Stale) && rule.When is { Count: > 0 }
+            && !rule.When.Where(c => !IsPerPoint(c)).All(c => Holds(c, facts) == true))
         {
             // A precondition that does not hold (or is unknown) means the rule does not apply: an open alert clears.
             return new Verdict(false, null, "precondition not met");
@@ -38,7 +51,7 @@ public static class RuleEvaluator
         var verdict = rule.Type switch
         {
             RuleType.State => State(rule, facts),
-            RuleType.Threshold => Threshold(rule, facts, wasActive),
+            RuleType.Threshold => Threshold(rule, facts, wasActive, now),
             RuleType.Rate => Rate(rule, facts),
             RuleType.Expiry => Expiry(rule, facts, now),
             RuleType.Offline => facts.Online
@@ -75,6 +88,25 @@ public static class RuleEvaluator
             && (condition.Below is not { } below || reading.Value < below);
     }
 
+    /// <summary>A condition on <c>port_*_status</c> in a rule on <c>port_*_power</c>: tested for each port the rule's point matches.</summary>
+    private static bool IsPerPoint(PointCondition condition) => condition.Point.Contains('*', StringComparison.Ordinal);
+
+    /// <summary>Whether the per-point conditions hold for the point matched with <paramref name="captures"/> in place of the wildcards.</summary>
+    private static bool PerPointHolds(RuleDefinition rule, IReadOnlyList<string> captures, DeviceFacts facts) =>
+        (rule.When ?? []).Where(IsPerPoint).All(c => Holds(new PointCondition { Point = Substitute(c.Point, captures), Labels = c.Labels, Values = c.Values, Above = c.Above, Below = c.Below }, facts) == true);
+
+    private static string Substitute(string pattern, IReadOnlyList<string> captures)
+    {
+        var parts = pattern.Split('*');
+        var text = new System.Text.StringBuilder(parts[0]);
+        for (var i = 1; i < parts.Length; i++)
+        {
+            text.Append(i - 1 < captures.Count ? captures[i - 1] : "*").Append(parts[i]);
+        }
+
+        return text.ToString();
+    }
+
     private static bool Matches(PointReading reading, IReadOnlyList<string>? labels, IReadOnlyList<double>? values) =>
         (labels is null && values is null)
         || (labels is not null && reading.Label is not null && labels.Contains(reading.Label, StringComparer.Ordinal))
@@ -101,7 +133,7 @@ public static class RuleEvaluator
             return Verdict.Unknown;
         }
 
-        var hits = points.Where(p => Matches(p.Reading, rule.Labels, rule.Values) != rule.Negate).ToList();
+        var hits = points.Where(p => Matches(p.Reading, rule.Labels, rule.Values) != rule.Negate && PerPointHolds(rule, p.Captures, facts)).ToList();
         if (hits.Count == 0)
         {
             return new Verdict(false, points[0].Reading.Value, "clear");
@@ -111,9 +143,34 @@ public static class RuleEvaluator
         return new Verdict(true, hits[0].Reading.Value, detail);
     }
 
-    private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive)
+    private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive, DateTimeOffset now)
     {
-        if (!facts.Points.TryGetValue(rule.Point!, out var reading))
+        if (rule.Point!.Contains('*', StringComparison.Ordinal))
+        {
+            // One limit for every matching point (each charging port): active while any one is past it.
+            Verdict? first = null;
+            var any = false;
+            foreach (var (name, _, captures) in PointsMatching(rule.Point, facts))
+            {
+                var verdict = ThresholdOf(rule, name, facts, wasActive, now);
+                if (verdict.Active == true && PerPointHolds(rule, captures, facts))
+                {
+                    return verdict;
+                }
+
+                any |= verdict.Active is not null;
+                first ??= verdict;
+            }
+
+            return any ? new Verdict(false, first?.Value, "clear") : Verdict.Unknown;
+        }
+
+        return ThresholdOf(rule, rule.Point, facts, wasActive, now);
+    }
+
+    private static Verdict ThresholdOf(RuleDefinition rule, string point, DeviceFacts facts, bool wasActive, DateTimeOffset now)
+    {
+        if (!facts.Points.TryGetValue(point, out var reading))
         {
             return Verdict.Unknown;
         }
@@ -130,29 +187,57 @@ public static class RuleEvaluator
             reference = referenceReading.Value;
         }
 
-        string Basis(double offset) => rule.RelativeTo is null
-            ? ""
-            : $" = {rule.RelativeTo} {Number(reference)} {(offset < 0 ? "−" : "+")} {Number(Math.Abs(offset))}";
-
         var value = reading.Value;
-        if (rule.Above is { } aboveOffset)
+        var what = point;
+        if (rule.Window is { } window)
         {
-            var above = reference + aboveOffset;
-            var clear = reference + (rule.Clear ?? aboveOffset);
-            var active = wasActive ? value > clear : value > above;
-            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(above)}{Basis(aboveOffset)}{(rule.Clear is null ? "" : $", clears below {Number(clear)}")})");
+            // An hourly mean or an increase per hour, over the samples the cloud has heard, the last one holding until now.
+            if (facts.History?.GetValueOrDefault(point) is not { Count: > 0 } samples
+                || WindowAggregate.Of(window.Function, samples, window.Over, now) is not { } aggregate)
+            {
+                return Verdict.Unknown;
+            }
+
+            value = aggregate;
+            what = $"{window.Function.ToString().ToLowerInvariant()} of {point} over {Span(window.Over)}";
         }
 
-        if (rule.Below is { } belowOffset)
+        var settings = facts.EffectiveSettings;
+        string Basis(Limit limit, double offset)
         {
-            var below = reference + belowOffset;
-            var clear = reference + (rule.Clear ?? belowOffset);
-            var active = wasActive ? value < clear : value < below;
-            return new Verdict(active, value, $"{rule.Point} = {Number(value)} (limit {Number(below)}{Basis(belowOffset)}{(rule.Clear is null ? "" : $", clears above {Number(clear)}")})");
+            var parts = new List<string>();
+            if (rule.RelativeTo is not null)
+            {
+                parts.Add($"{rule.RelativeTo} {Number(reference)} {(offset < 0 ? "−" : "+")} {Number(Math.Abs(offset))}");
+            }
+
+            if (limit.Parameter is not null)
+            {
+                parts.Add(limit.ToString());
+            }
+
+            return parts.Count == 0 ? "" : " = " + string.Join(", ", parts);
         }
 
-        return Verdict.Unknown;
+        var isAbove = rule.Above is not null;
+        var limit = rule.Above ?? rule.Below;
+        if (limit is null || limit.Resolve(settings) is not { } offset)
+        {
+            return Verdict.Unknown; // a parameter this device does not have (the check refuses rules that name unknown ones)
+        }
+
+        var clearOffset = rule.Clear is null ? offset : rule.Clear.Resolve(settings) ?? offset;
+        var bound = reference + offset;
+        var clear = reference + clearOffset;
+        var active = isAbove
+            ? (wasActive ? value > clear : value > bound)
+            : (wasActive ? value < clear : value < bound);
+        var clears = rule.Clear is null ? "" : $", clears {(isAbove ? "below" : "above")} {Number(clear)}";
+        return new Verdict(active, value, $"{what} = {Number(value)} (limit {Number(bound)}{Basis(limit, offset)}{clears})");
     }
+
+    private static string Span(TimeSpan span) =>
+        span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0} h" : $"{span.TotalMinutes:0.#} min";
 
     private static Verdict Rate(RuleDefinition rule, DeviceFacts facts)
     {
@@ -231,20 +316,24 @@ public static class RuleEvaluator
             : null;
     }
 
-    private static IEnumerable<(string Name, PointReading Reading)> PointsMatching(string pattern, DeviceFacts facts)
+    private static IEnumerable<(string Name, PointReading Reading, IReadOnlyList<string> Captures)> PointsMatching(string pattern, DeviceFacts facts)
     {
         if (!pattern.Contains('*', StringComparison.Ordinal))
         {
-            return facts.Points.TryGetValue(pattern, out var reading) ? [(pattern, reading)] : [];
+            return facts.Points.TryGetValue(pattern, out var reading) ? [(pattern, reading, [])] : [];
         }
 
         var regex = PointPattern(pattern);
-        return facts.Points.Where(p => regex.IsMatch(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value));
+        return facts.Points
+            .Select(p => (Point: p, Match: regex.Match(p.Key)))
+            .Where(p => p.Match.Success)
+            .OrderBy(p => p.Point.Key, StringComparer.Ordinal)
+            .Select(p => (p.Point.Key, p.Point.Value, (IReadOnlyList<string>)[.. p.Match.Groups.Cast<Group>().Skip(1).Select(g => g.Value)]));
     }
 
     /// <summary>A point name with <c>*</c> wildcards as a regular expression matching whole names.</summary>
     public static Regex PointPattern(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace("\\*", "[^/]*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+        new("^" + Regex.Escape(pattern).Replace("\\*", "([^/]*)", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -8,14 +8,41 @@ public sealed class RuleSet
 {
     private readonly IReadOnlyList<RuleDefinition> _defaults;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>> _sites;
+    private readonly IReadOnlyDictionary<string, SiteParameters> _siteParameters;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Device, string Kind, TimeZoneInfo Zone), DeviceSettings> _settings = new();
 
-    public RuleSet(IReadOnlyList<RuleDefinition> defaults, IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>>? sites = null)
+    public RuleSet(
+        IReadOnlyList<RuleDefinition> defaults, IReadOnlyDictionary<string, IReadOnlyList<RuleDefinition>>? sites = null,
+        ParameterSet? parameters = null, IReadOnlyDictionary<string, SiteParameters>? siteParameters = null)
     {
         _defaults = defaults;
         _sites = sites ?? new Dictionary<string, IReadOnlyList<RuleDefinition>>();
+        Parameters = parameters ?? ParameterSet.Empty;
+        _siteParameters = siteParameters ?? new Dictionary<string, SiteParameters>();
     }
 
     public IReadOnlyList<RuleDefinition> Defaults => _defaults;
+
+    /// <summary>The parameters each kind declares and the default calendars (default rule file).</summary>
+    public ParameterSet Parameters { get; }
+
+    /// <summary>What a site's file sets (parameter values, calendars, devices); empty for a site without a file.</summary>
+    public SiteParameters Site(string site) => _siteParameters.GetValueOrDefault(site) ?? SiteParameters.Empty;
+
+    /// <summary>
+    /// A device's attributes from its site file (an elevator's registrationCode and 96333 rescueCode), for alerts,
+    /// notifications and work orders to carry; null when it has none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Attributes(string site, string device) =>
+        _siteParameters.GetValueOrDefault(site)?.Devices.GetValueOrDefault(device)?.Attributes is { Count: > 0 } attributes ? attributes : null;
+
+    /// <summary>
+    /// The parameters, attributes and calendars a device's rules see: its kind's defaults, its site's values, its own
+    /// (worked out once per device: the files do not change while the cloud runs).
+    /// </summary>
+    public DeviceSettings Settings(string site, string device, string kind, TimeZoneInfo? zone = null) =>
+        _settings.GetOrAdd((site, device, kind, zone ?? DeviceSettings.Default.Zone),
+            key => Parameters.Resolve(key.Kind, _siteParameters.GetValueOrDefault(key.Site), key.Device, key.Zone));
 
     /// <summary>The enabled rules for a device of <paramref name="kind"/> at <paramref name="site"/> (worked out once per site and kind: the set does not change).</summary>
     public IReadOnlyList<RuleDefinition> For(string site, string kind) =>
@@ -44,7 +71,11 @@ public sealed class RuleSet
 public static class RuleChecks
 {
     /// <summary>Every error in <paramref name="rules"/>, each as <c>$[i] (id): problem</c>; none means the cloud accepts the file.</summary>
-    public static IReadOnlyList<string> Problems(IReadOnlyList<RuleDefinition> rules, bool overrides)
+    /// <remarks>
+    /// <c>parameters</c>: the parameters and calendars the rules may name (the default file's, with a site file's
+    /// calendars); null checks no references (a file read without the rule set it belongs to).
+    /// </remarks>
+    public static IReadOnlyList<string> Problems(IReadOnlyList<RuleDefinition> rules, bool overrides, ParameterSet? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         var problems = new List<string>();
@@ -55,6 +86,11 @@ public static class RuleChecks
             foreach (var problem in Check(rule, overrides))
             {
                 problems.Add($"{Position(i, rule)}: {problem}");
+            }
+
+            if (parameters is not null && !(overrides && !rule.Enabled))
+            {
+                problems.AddRange(References(rule, parameters).Select(problem => $"{Position(i, rule)}: {problem}"));
             }
 
             if (!seen.Add(rule.Id))
@@ -115,8 +151,11 @@ public static class RuleChecks
             case RuleType.Threshold when (rule.Above is null) == (rule.Below is null):
                 yield return "a threshold rule needs exactly one of 'above' and 'below'";
                 break;
-            case RuleType.Threshold when rule.Clear is { } clear && ((rule.Above is { } a && clear > a) || (rule.Below is { } b && clear < b)):
+            case RuleType.Threshold when rule.Clear is { } clear && ((rule.Above is { } a && Compare(clear, a) > 0) || (rule.Below is { } b && Compare(clear, b) < 0)):
                 yield return "'clear' must lie on the normal side of the limit (hysteresis)";
+                break;
+            case RuleType.Threshold when rule.Window is { } window && window.Over <= TimeSpan.Zero:
+                yield return "'window.over' must be positive";
                 break;
             case RuleType.Rate when rule.RisePerMinute is null && rule.FallPerMinute is null:
                 yield return "a rate rule needs 'risePerMinute' or 'fallPerMinute'";
@@ -138,6 +177,21 @@ public static class RuleChecks
         else if (rule.RelativeTo is { } relativeTo && (string.IsNullOrWhiteSpace(relativeTo) || relativeTo.Contains('*', StringComparison.Ordinal)))
         {
             yield return "'relativeTo' must name one point of the same device (no wildcards)";
+        }
+
+        if (rule.Window is not null && rule.Type != RuleType.Threshold)
+        {
+            yield return $"'window' applies only to threshold rules, not to a {rule.Type} rule";
+        }
+
+        if (rule.ForParameter is { } forParameter && RuleDefinition.ParameterDuration(forParameter, 1) is null)
+        {
+            yield return $"'forParameter' must name a duration parameter whose name ends with its unit (Hours, Minutes or Seconds), got '{forParameter}'";
+        }
+
+        if ((rule.When ?? []).Any(c => c.Point.Contains('*', StringComparison.Ordinal)) && rule.Point?.Contains('*', StringComparison.Ordinal) != true)
+        {
+            yield return "a 'when' condition with a wildcard is tested per matching point, so the rule's 'point' needs a wildcard too";
         }
 
         if (rule.For is { } pendingFor && pendingFor < TimeSpan.Zero)
@@ -164,4 +218,36 @@ public static class RuleChecks
             }
         }
     }
+
+    /// <summary>Two limits compared when both are numbers, or offsets of the same scaled parameter; 0 when they cannot be compared.</summary>
+    private static int Compare(Limit x, Limit y) =>
+        x.Value is { } a && y.Value is { } b ? a.CompareTo(b)
+        : x.Parameter is not null && x.Parameter == y.Parameter && x.Factor == y.Factor ? x.Offset.CompareTo(y.Offset)
+        : 0;
+
+    /// <summary>The parameters and calendar a rule names that its kind does not have, each with the field that names it.</summary>
+    private static IEnumerable<string> References(RuleDefinition rule, ParameterSet parameters)
+    {
+        var known = parameters.Names(rule.Kind);
+        foreach (var (field, limit) in new[] { ("above", rule.Above), ("below", rule.Below), ("clear", rule.Clear) })
+        {
+            if (limit?.Parameter is { } name && !known.Contains(name))
+            {
+                yield return $"'{field}' references unknown parameter '{name}' for kind '{rule.Kind}'{Known(known)}";
+            }
+        }
+
+        if (rule.ForParameter is { } forParameter && !known.Contains(forParameter))
+        {
+            yield return $"'forParameter' references unknown parameter '{forParameter}' for kind '{rule.Kind}'{Known(known)}";
+        }
+
+        if (rule.During is { } calendar && !parameters.Calendars.ContainsKey(calendar))
+        {
+            yield return $"'during' references unknown calendar '{calendar}' (known: {string.Join(", ", parameters.Calendars.Keys.Order(StringComparer.Ordinal))})";
+        }
+    }
+
+    private static string Known(IReadOnlySet<string> known) =>
+        known.Count == 0 ? " (it declares none)" : $" (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})";
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Http;
 using Facilities.Cloud.Storage;
 
@@ -10,7 +11,8 @@ namespace Facilities.Cloud.Alerts;
 internal sealed record AlertView(
     long Id, string Site, string Gateway, string Device, string Kind, string Building, string RuleId, string Severity, string State,
     string Title, string? Detail, double? Value, DateTimeOffset OpenedAt, DateTimeOffset? FiredAt, DateTimeOffset? AcknowledgedAt,
-    string? AcknowledgedBy, DateTimeOffset? ResolvedAt, string? ResolvedBy, int Occurrences, bool Flapping, string? Suppressed);
+    string? AcknowledgedBy, DateTimeOffset? ResolvedAt, string? ResolvedBy, int Occurrences, bool Flapping, string? Suppressed,
+    IReadOnlyDictionary<string, string>? Attributes = null);
 
 /// <summary>One step of an alert's audit trail.</summary>
 internal sealed record AlertEventView(DateTimeOffset At, string Action, string Actor, string? Detail);
@@ -40,7 +42,7 @@ internal static class AlertEndpoints
             ChangeAsync(id, new ResolvedByPerson(user.Identity!.Name!, body?.Note), body, store, time, ct)).RequireAuthorization(Policies.Engineer);
     }
 
-    private static async Task<IResult> ListAsync(string? state, string? site, int? limit, AlertStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string? state, string? site, int? limit, AlertStore store, RuleSet rules, CancellationToken cancellationToken)
     {
         state ??= "open";
         if (!States.Contains(state))
@@ -54,10 +56,10 @@ internal static class AlertEndpoints
         }
 
         var rows = await store.ListAsync(state, site, limit ?? 200, cancellationToken);
-        return Results.Json(rows.Select(View).ToList());
+        return Results.Json(rows.Select(r => View(r, rules)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(long id, AlertStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(long id, AlertStore store, RuleSet rules, CancellationToken cancellationToken)
     {
         if (await store.FindAsync(id, cancellationToken) is not (var row, var events))
         {
@@ -66,7 +68,7 @@ internal static class AlertEndpoints
 
         return Results.Json(new
         {
-            alert = View(row),
+            alert = View(row, rules),
             timeline = events.Select(e => new AlertEventView(UnixTime.FromMs(e.At), e.Action, e.Actor, e.Detail)).ToList(),
         });
     }
@@ -92,8 +94,9 @@ internal static class AlertEndpoints
         return Results.Json(View(row with { State = transition.Next!.State.Name() }));
     }
 
-    private static AlertView View(AlertRow r) => new(
+    /// <summary>The API's view of an alert, with its device's attributes from the site file (registration and rescue codes).</summary>
+    private static AlertView View(AlertRow r, RuleSet? rules = null) => new(
         r.Id, r.Site, r.Gateway, r.Device, r.Kind, r.Building, r.RuleId, r.Severity, r.State, r.Title, r.Detail, r.Value,
         UnixTime.FromMs(r.OpenedAt), UnixTime.FromMs(r.FiredAt), UnixTime.FromMs(r.AcknowledgedAt), r.AcknowledgedBy, UnixTime.FromMs(r.ResolvedAt), r.ResolvedBy,
-        r.Occurrences, r.Flapping != 0, r.Suppressed);
+        r.Occurrences, r.Flapping != 0, r.Suppressed, rules?.Attributes(r.Site, r.Device));
 }

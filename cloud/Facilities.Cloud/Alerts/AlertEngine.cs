@@ -4,6 +4,7 @@ using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Rules;
+using Facilities.Cloud.Sites;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 
@@ -26,12 +27,19 @@ namespace Facilities.Cloud.Alerts;
 /// alert stands for them all.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// Each device's rules see its parameters and calendars (<see cref="RuleSet.Settings"/>, in its site's time zone from
+/// <paramref name="siteTime"/>) and, for windowed rules, the recent samples of their points (<see cref="PointHistories"/>).
+/// </remarks>
 public sealed class AlertEngine(
     RuleSet rules,
     RulesOptions options,
     MaintenanceSchedule maintenance,
-    AlertStore store) : IMessageHandler
+    AlertStore store,
+    SiteTime? siteTime = null) : IMessageHandler
 {
+    private readonly PointHistories _histories = new();
+
     public const string GatewayOfflineRule = "gateway.offline";
 
     private static readonly AlertRule GatewayOffline = new(GatewayOfflineRule, "critical", "网关离线 Gateway offline — its devices are not watched", TimeSpan.Zero);
@@ -64,6 +72,7 @@ public sealed class AlertEngine(
         }
         else if (envelope.Device is not null && Concerns(envelope))
         {
+            RecordWindowed(envelope);
             if (DeviceRegistry.BatchOf(context) is { } devices && context.Find<OpenAlerts>()?.ByDevice.GetValueOrDefault((envelope.Site, envelope.Device)) is { } open)
             {
                 // The batch's view of the device (its messages so far folded in) and of its open alerts: no query unless
@@ -84,6 +93,32 @@ public sealed class AlertEngine(
             }
         }
     }
+
+    /// <summary>Keeps the samples of the message's points that windowed rules read (before evaluating, so the window includes them).</summary>
+    private void RecordWindowed(Envelope envelope)
+    {
+        var (kind, ts, values) = envelope.Message switch
+        {
+            TelemetryMessage t => (t.Kind, t.Ts, (IEnumerable<KeyValuePair<string, double>>)t.Values),
+            EventMessage e => (e.Kind, e.Ts, [new KeyValuePair<string, double>(e.Point, e.Value)]),
+            _ => ("", default, []),
+        };
+        foreach (var (point, value) in values)
+        {
+            if (Windowed(envelope.Site, kind).TryGetValue(point, out var keep))
+            {
+                _histories.Add(envelope.Site, envelope.Device!, point, new Sample(ts, value), keep);
+            }
+        }
+    }
+
+    /// <summary>The points the windowed rules of a kind read, with the longest window over each.</summary>
+    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => _windowed.GetOrAdd((site, kind), key =>
+        rules.For(key.Site, key.Kind).Where(r => r.Window is not null && r.Point is not null)
+            .GroupBy(r => r.Point!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Max(r => r.Window!.Over), StringComparer.Ordinal));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = new();
 
     /// <summary>The open alerts of a batch's devices by rule, as the batch knows them.</summary>
     private sealed class OpenAlerts
@@ -159,6 +194,9 @@ public sealed class AlertEngine(
         CancellationToken cancellationToken, Envelope? trigger = null)
     {
         var wrote = false;
+        var settings = rules.Settings(facts.Site, facts.Device, facts.Kind, siteTime?.ZoneOf(facts.Site));
+        var windowed = Windowed(facts.Site, facts.Kind);
+        facts = facts with { Settings = settings, History = windowed.Count == 0 ? null : _histories.Of(facts.Site, facts.Device, windowed.Keys) };
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
         foreach (var rule in trigger is null ? rules.For(facts.Site, facts.Kind) : Affected(trigger, facts.Kind))
@@ -175,7 +213,7 @@ public sealed class AlertEngine(
                 continue;
             }
 
-            var transition = await store.ApplyAsync(connection, transaction, subject, AlertRule.Of(rule), alert, new ConditionObserved(verdict, inMaintenance), now, cancellationToken);
+            var transition = await store.ApplyAsync(connection, transaction, subject, AlertRule.Of(rule, settings), alert, new ConditionObserved(verdict, inMaintenance), now, cancellationToken);
             wrote |= transition.Change != AlertChange.None;
         }
 

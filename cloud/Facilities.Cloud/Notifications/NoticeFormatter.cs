@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Sites;
 
 namespace Facilities.Cloud.Notifications;
@@ -12,13 +13,15 @@ internal sealed record NotificationMessage(string Subject, string Markdown, stri
 internal sealed record WebhookNotification(
     long AlertId, string Event, string Site, string Building, string Device, string Kind, string RuleId, string Severity,
     string State, string Title, string? Detail, double? Value, DateTimeOffset At, string? AcknowledgedBy,
-    int EscalationLevel, string Contact, string Subject, string Text);
+    int EscalationLevel, string Contact, string Subject, string Text, IReadOnlyDictionary<string, string>? Attributes = null);
 
 /// <summary>
 /// Writes alert notices for people: Chinese first, English after, times in the site's time zone. The same facts go
-/// into every form, so a WeCom group, a mailbox and a webhook receiver read the same thing.
+/// into every form, so a WeCom group, a mailbox and a webhook receiver read the same thing. An elevator's registration
+/// code and 96333 rescue code (attributes in the site file, through <paramref name="rules"/>) go with every notice
+/// about it, so whoever is sent can name the lift to the rescue service.
 /// </summary>
-internal sealed class NoticeFormatter(SiteTime siteTime)
+internal sealed class NoticeFormatter(SiteTime siteTime, RuleSet? rules = null)
 {
     private const int MaxDetail = 500;
 
@@ -38,6 +41,17 @@ internal sealed class NoticeFormatter(SiteTime siteTime)
             ("位置 Where", $"{where} ({notice.Kind})"),
             ("时间 Time", siteTime.Format(notice.Site, notice.At)),
         };
+        var attributes = rules?.Attributes(notice.Site, notice.Device);
+        if (attributes?.GetValueOrDefault(DeviceSettings.RegistrationCode) is { } registration)
+        {
+            fields.Add(("注册代码 Registration code", OneLine(registration)));
+        }
+
+        if (attributes?.GetValueOrDefault(DeviceSettings.RescueCode) is { } rescue)
+        {
+            fields.Add(("96333救援码 Rescue code", OneLine(rescue)));
+        }
+
         if (notice.Value is { } value)
         {
             fields.Add(("数值 Value", value.ToString("0.###", CultureInfo.InvariantCulture)));
@@ -81,7 +95,7 @@ internal sealed class NoticeFormatter(SiteTime siteTime)
 
         var webhook = new WebhookNotification(
             notice.AlertId, @event, notice.Site, notice.Building, notice.Device, notice.Kind, notice.RuleId, notice.Severity, notice.State,
-            notice.Title, notice.Detail, notice.Value, notice.At, notice.AcknowledgedBy, level, contact.Key, subject, text.ToString());
+            notice.Title, notice.Detail, notice.Value, notice.At, notice.AcknowledgedBy, level, contact.Key, subject, text.ToString(), attributes);
         return new NotificationMessage(subject, markdown.ToString(), text.ToString(), webhook);
     }
 

@@ -27,7 +27,7 @@ internal static class NotificationServiceCollectionExtensions
         services.AddSingleton(new NotificationRouter(options));
         var siteTime = new SiteTime(options.TimeZone, options.SiteTimeZones);
         services.AddSingleton(siteTime); // the sites' time zones, also for site-local days in the read models
-        services.AddSingleton(new NoticeFormatter(siteTime));
+        services.AddSingleton(s => new NoticeFormatter(siteTime, s.GetService<Domain.Rules.RuleSet>()));
         services.AddSingleton(s => new NotificationChannels(options, s.GetRequiredService<TimeProvider>()));
         services.AddSingleton<NotificationStore>();
         services.AddSingleton<IAlertTransitionObserver, AlertNotifier>();

@@ -95,10 +95,10 @@ internal static class RulesCommand
     /// <summary>Checks one file and prints its verdict; true when it passes.</summary>
     private static async Task<bool> CheckAsync(string file, bool forceOverride, bool strict, TextWriter output, CancellationToken cancellationToken)
     {
-        IReadOnlyList<RuleDefinition> rules;
+        RuleFileContent content;
         try
         {
-            rules = RuleFiles.ReadFile(file);
+            content = RuleFiles.ReadDocument(file);
         }
         catch (ConfigurationFileException unreadable)
         {
@@ -106,9 +106,12 @@ internal static class RulesCommand
             return false;
         }
 
-        // A disable entry is only legal in a site override, so its presence says which kind of file this is.
-        var overrides = forceOverride || rules.Any(RuleChecks.IsDisableEntry);
-        var problems = RuleChecks.Problems(rules, overrides);
+        // A disable entry (or a device entry) is only legal in a site override, so its presence says which kind of file this is.
+        var rules = content.Rules;
+        var overrides = forceOverride || rules.Any(RuleChecks.IsDisableEntry) || content.Site is { Devices.Count: > 0 };
+
+        // A site file names parameters the default set declares: the shipped one's, when it is installed next to this command.
+        var problems = RuleFiles.Problems(content, overrides, overrides ? RuleFiles.ShippedParameters() : null);
         var warnings = RuleLint.Warnings(rules, overrides);
         await WriteAllAsync(output, file, problems, "", cancellationToken);
         await WriteAllAsync(output, file, warnings, "warning: ", cancellationToken);

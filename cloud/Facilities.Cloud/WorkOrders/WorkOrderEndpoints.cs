@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Http;
 
@@ -14,13 +15,14 @@ internal sealed record WorkOrderView(
     long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, string>? Attributes = null)
 {
-    public static WorkOrderView From(WorkOrderRow r) => new(
+    /// <summary>The API's view of an order, with its device's attributes from the site file when <paramref name="rules"/> is given.</summary>
+    public static WorkOrderView From(WorkOrderRow r, RuleSet? rules = null) => new(
         r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
         UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
         r.Breached,
-        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt));
+        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt), rules?.Attributes(r.Site, r.Device));
 }
 
 /// <summary>One entry of a work order's timeline.</summary>
@@ -48,7 +50,7 @@ internal static class WorkOrderEndpoints
         orders.MapPost("/{id:long}/{action}", ChangeAsync);
     }
 
-    private static async Task<IResult> ListAsync(string? status, string? site, int? limit, CloudDatabase database, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string? status, string? site, int? limit, CloudDatabase database, RuleSet rules, CancellationToken cancellationToken)
     {
         status ??= "active";
         if (!Filters.Contains(status))
@@ -62,10 +64,10 @@ internal static class WorkOrderEndpoints
         }
 
         var rows = await WorkOrderStore.ListAsync(database, status, site, limit ?? 200, cancellationToken);
-        return Results.Json(rows.Select(WorkOrderView.From).ToList());
+        return Results.Json(rows.Select(r => WorkOrderView.From(r, rules)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(long id, CloudDatabase database, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(long id, CloudDatabase database, RuleSet rules, CancellationToken cancellationToken)
     {
         if (await WorkOrderStore.FindWithEventsAsync(database, id, cancellationToken) is not var (row, events))
         {
@@ -74,7 +76,7 @@ internal static class WorkOrderEndpoints
 
         return Results.Json(new
         {
-            order = WorkOrderView.From(row),
+            order = WorkOrderView.From(row, rules),
             timeline = events.Select(e => new WorkOrderEventView(UnixTime.FromMs(e.At), e.Action, e.Actor, e.Detail)).ToList(),
         });
     }

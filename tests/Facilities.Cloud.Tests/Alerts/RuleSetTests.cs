@@ -63,8 +63,10 @@ public sealed class RuleSetTests
 
         var set = RuleFiles.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
 
-        Assert.Equal(30, set.Find("new-estate", "boiler.nox-high")!.Above);
-        Assert.Equal(80, set.Find("other-estate", "boiler.nox-high")!.Above);
+        // The example gives the site's boilers the new-boiler NOx class and one of them back the in-use one.
+        Assert.Equal(30, set.Settings("new-estate", "boiler-3", "boiler").Number("noxLimit"));
+        Assert.Equal(80, set.Settings("new-estate", "boiler-1", "boiler").Number("noxLimit"));
+        Assert.Equal(80, set.Settings("other-estate", "boiler-3", "boiler").Number("noxLimit"));
         Assert.DoesNotContain(set.For("new-estate", "charger-shed"), r => r.Id == "charger.door-open");
     }
 
@@ -132,8 +134,8 @@ public sealed class RuleSetTests
               { "id": "charger.door-open", "enabled": false } ]
             """);
         var set = RuleFiles.Load(new RulesOptions { File = DefaultFile, SiteDirectory = directory }, AppContext.BaseDirectory);
-        Assert.Equal(30, set.For("north", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
-        Assert.Equal(80, set.For("south", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
+        Assert.Equal((Limit)30, set.For("north", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
+        Assert.Equal(new Limit { Parameter = "noxLimit" }, set.For("south", "boiler").Single(r => r.Id == "boiler.nox-high").Above);
         Assert.DoesNotContain(set.For("north", "charger-shed"), r => r.Id == "charger.door-open");
         Assert.Contains(set.For("south", "charger-shed"), r => r.Id == "charger.door-open");
     }

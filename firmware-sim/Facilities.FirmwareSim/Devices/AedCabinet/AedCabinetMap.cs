@@ -36,11 +36,17 @@ public static class AedCabinetMap
             new() { Name = "pads_expiry", Table = input, Address = 6, Type = PointType.UInt32, Unit = "yyyymmdd", Meaning = "Electrode pads expiry date as yyyymmdd (high word first)." },
             new() { Name = "last_self_test", Table = input, Address = 8, Type = PointType.UInt32, Unit = "s", Meaning = "When the last self-test ran, Unix time (UTC seconds, high word first)." },
             new() { Name = "readiness", Table = input, Address = 10, Type = PointType.UInt16, Labels = Readiness, Meaning = "Overall readiness as the cabinet judges it." },
+            new()
+            {
+                Name = "post_use_check", Table = RegisterTable.Coils, Address = 0, Type = PointType.Bool, Writable = true,
+                Meaning = "Set when the AED is put back after being taken out: pads, battery and a self-test are due. The maintainer clears it (button in the cabinet, or write 0) once restocked.",
+            },
         ];
         return new RegisterMap(
             "aed-cabinet",
             "AED cabinet",
-            "Door, AED-present, heater and alarm are discrete inputs (function 02); values are input registers (function 04), " +
+            "Door, AED-present, heater and alarm are discrete inputs (function 02); the post-use check flag is a coil " +
+            "(functions 01/05); values are input registers (function 04), " +
             "32-bit values high word first. Dates are decimal yyyymmdd numbers, as cabinet monitors commonly report them.",
             points);
     }

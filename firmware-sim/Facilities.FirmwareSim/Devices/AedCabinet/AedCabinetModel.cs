@@ -1,3 +1,4 @@
+using Facilities.Modbus.Protocol;
 using Facilities.Modbus.Slave;
 
 namespace Facilities.FirmwareSim.Devices.AedCabinet;
@@ -38,6 +39,7 @@ public sealed class AedCabinetModel : DeviceModel
     private double _battery = 96;
     private bool _heater;
     private DateTimeOffset _lastSelfTest;
+    private bool _postUseCheck;
 
     public AedCabinetModel(DeviceIdentity identity, AedCabinetOptions options, DateTimeOffset now)
         : base(identity, AedCabinetMap.Map, now)
@@ -51,6 +53,31 @@ public sealed class AedCabinetModel : DeviceModel
     }
 
     public override IReadOnlyList<FaultInfo> EquipmentFaults => Faults;
+
+    /// <summary>The maintainer restocked the cabinet after use (new pads, battery checked, self-test run) and pressed its button.</summary>
+    public void Restock(DateTimeOffset now) => Act(now, () =>
+    {
+        _postUseCheck = false;
+        _lastSelfTest = now;
+        return true;
+    });
+
+    protected override void OnFaultChanged(string fault, bool active, DateTimeOffset now)
+    {
+        if (fault == "aed-removed" && !active)
+        {
+            // Back in its holder after use: the pads are spent and the battery drained until someone restocks it.
+            _postUseCheck = true;
+        }
+    }
+
+    protected override void OnWrittenByMaster(RegisterTable table, ushort address, int count)
+    {
+        if (table == RegisterTable.Coils && address == 0)
+        {
+            _postUseCheck = Store.GetBit(RegisterTable.Coils, 0);
+        }
+    }
 
     protected override void Step(DateTimeOffset now, TimeSpan elapsed)
     {
@@ -94,6 +121,7 @@ public sealed class AedCabinetModel : DeviceModel
         var lastSelfTest = Active("self-test-overdue") ? SimulatedNow.AddDays(-2) : _lastSelfTest;
         map.Write(store, "last_self_test", lastSelfTest.ToUnixTimeSeconds());
         map.Write(store, "readiness", readiness);
+        map.Write(store, "post_use_check", _postUseCheck ? 1 : 0);
     }
 
     private static int DateNumber(DateTimeOffset date)

@@ -34,16 +34,18 @@ public sealed class BoilerModel : DeviceModel
         new("high-nox", "Combustion out of tune: NOx about 120 mg/m3, CO up, O2 down."),
         new("supply-temperature-low", "Burner runs flat out but supply stays low (fouled exchanger): radiators go cold."),
         new("over-pressure", "Water pressure 3.2 bar: over-pressure bit, lockout code 5."),
+        new("pump-stopped", "Circulation pump stopped: no flow, the supply sensor in the flow pipe cools, so the controller keeps the burner firing (the boiler body overheats until its high limit trips)."),
+        new("short-cycling", "Burner short-cycles (oversized or a faulty thermostat): starts at once, stops after a minute, about 30 starts an hour."),
     ];
 
     // Plant: heat gain per second at 100 % firing, loss coefficient towards 20 °C, return = supply − 45 % of the rise.
     private const double GainPerSecond = 0.30;
     private const double LossPerSecond = 0.004;
-    // Room: radiators (mean of supply and return) heat it, the envelope loses towards outdoors. The loss coefficient is
-    // the emission one times 1.395 = 0.775 (radiator mean above 20 °C per supply degree) × 1.8 (the default curve slope),
-    // so a supply on the heating curve holds the room at 20 °C whatever the weather; time constant about two hours.
-    private const double RoomEmissionPerSecond = 5.8e-5;
-    private const double RoomLossPerSecond = RoomEmissionPerSecond * 1.395;
+    // Room: radiators (mean of supply and return) heat it, the envelope loses towards outdoors. The emission coefficient
+    // is the loss one over 0.775 (radiator mean above 20 °C per supply degree) × the curve slope, so a supply on the
+    // heating curve holds the room at 20 °C whatever the weather: a floor-heating system's flat curve (slope 1.0) has
+    // the larger emitting surface to match. Time constant about two hours.
+    private const double RoomLossPerSecond = 5.8e-5 * 1.395;
     private static readonly TimeSpan PurgeTime = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IgnitionTime = TimeSpan.FromSeconds(5);
 
@@ -73,7 +75,11 @@ public sealed class BoilerModel : DeviceModel
 
     public override IReadOnlyList<FaultInfo> EquipmentFaults => Faults;
 
-    public double Setpoint => Math.Clamp(20 + (_options.CurveSlope * (20 - _outdoor)), 35, _options.MaxSupply);
+    /// <summary>
+    /// The heating curve's setpoint, capped 5 K under the system's maximum: the burner's ±3 K band around it must stay
+    /// under the limit a healthy plant never reaches (a controller that aimed at 85 °C would overshoot it every cycle).
+    /// </summary>
+    public double Setpoint => Math.Clamp(20 + (_options.CurveSlope * (20 - _outdoor)), 35, _options.MaxSupply - 5);
 
     private bool LockedOut => !_enabled || Active("lockout") || Active("flame-failure") || Active("low-water") || Active("over-pressure");
 
@@ -98,9 +104,16 @@ public sealed class BoilerModel : DeviceModel
             gain *= 0.25;
         }
 
+        if (Active("pump-stopped"))
+        {
+            // No flow carries the burner's heat to the supply sensor in the flow pipe: it only cools.
+            gain = 0;
+        }
+
         _supply += (gain - (LossPerSecond * (_supply - 20))) * dt;
         var radiators = (_supply + Return) / 2;
-        _room += ((RoomEmissionPerSecond * (radiators - _room)) - (RoomLossPerSecond * (_room - _outdoor))) * dt;
+        var roomEmissionPerSecond = RoomLossPerSecond / (0.775 * _options.CurveSlope);
+        _room += ((roomEmissionPerSecond * (radiators - _room)) - (RoomLossPerSecond * (_room - _outdoor))) * dt;
         if (_state == 3)
         {
             _burnerSeconds += dt;
@@ -111,7 +124,7 @@ public sealed class BoilerModel : DeviceModel
     private void StepBurner(TimeSpan elapsed)
     {
         _stateTimer += elapsed;
-        var demand = _supply < Setpoint - 3 || (_state == 3 && _supply < Setpoint + 3);
+        var demand = _supply < Setpoint - 3 || (_state == 3 && _supply < Setpoint + 3) || (Active("short-cycling") && _state != 3);
         if (LockedOut)
         {
             _state = _enabled ? 5 : 0;
@@ -131,7 +144,7 @@ public sealed class BoilerModel : DeviceModel
             case 2 when _stateTimer >= IgnitionTime:
                 (_state, _stateTimer, _rate) = (3, TimeSpan.Zero, 30);
                 break;
-            case 3 when !demand:
+            case 3 when !demand || (Active("short-cycling") && _stateTimer >= TimeSpan.FromMinutes(1)):
                 (_state, _stateTimer, _rate) = (4, TimeSpan.Zero, 0);
                 break;
             case 3:
@@ -161,7 +174,7 @@ public sealed class BoilerModel : DeviceModel
         map.Write(store, "flame", running || _state == 2 ? 1 : 0);
         map.Write(store, "lockout", lockoutCode > 0 ? 1 : 0);
         map.Write(store, "low_water", Active("low-water") ? 1 : 0);
-        map.Write(store, "pump_running", _enabled ? 1 : 0);
+        map.Write(store, "pump_running", _enabled && !Active("pump-stopped") ? 1 : 0);
         map.Write(store, "over_pressure", Active("over-pressure") ? 1 : 0);
         map.Write(store, "alarm", lockoutCode > 0 || Active("high-nox") ? 1 : 0);
         map.Write(store, "burner_state", _state);

@@ -28,6 +28,8 @@ public sealed class ChargerShedModel : DeviceModel
         new("over-temperature", "Shed at 62 °C: over-temperature cut-off."),
         new("mains-lost", "Mains supply lost: every port out of service."),
         new("door-open", "Shed door left open."),
+        new("port-overlong-charge", "A port keeps charging a failing battery that never fills: plugged in 8.5 hours ago and still charging (name:port)."),
+        new("port-no-cut-off-when-full", "A port reports the battery full but its relay stays closed: about 60 W still drawn (name:port)."),
     ];
 
     private readonly ChargerShedOptions _options;
@@ -80,12 +82,18 @@ public sealed class ChargerShedModel : DeviceModel
 
     private static readonly string[] PortFaults = ["port-overcurrent", "port-over-temperature", "abnormal-load"];
 
+    /// <summary>Port conditions that are no fault the port itself reports: the rules must notice them from its readings.</summary>
+    private static readonly string[] PortConditions = ["port-overlong-charge", "port-no-cut-off-when-full"];
+
+    /// <summary>What a closed relay on a full battery still draws (the charger's standby and trickle).</summary>
+    private const double DrawAfterFullW = 60;
+
     protected override bool IsKnownFault(string fault)
     {
         var (name, port) = Split(fault);
         return port is null
-            ? base.IsKnownFault(name) && !PortFaults.Contains(name)
-            : port >= 1 && port <= _ports.Length && PortFaults.Contains(name);
+            ? base.IsKnownFault(name) && !PortFaults.Contains(name) && !PortConditions.Contains(name)
+            : port >= 1 && port <= _ports.Length && (PortFaults.Contains(name) || PortConditions.Contains(name));
     }
 
     protected override void OnWrittenByMaster(RegisterTable table, ushort address, int count)
@@ -111,9 +119,37 @@ public sealed class ChargerShedModel : DeviceModel
     protected override void OnFaultChanged(string fault, bool active, DateTimeOffset now)
     {
         var (name, number) = Split(fault);
-        if (number is { } n)
+        if (number is { } n && PortConditions.Contains(name))
         {
             var port = _ports[n - 1];
+            if (name == "port-overlong-charge" && active)
+            {
+                if (port.Status != 1)
+                {
+                    PlugIn(port, now);
+                }
+
+                port.PluggedAt = now - TimeSpan.FromHours(8.5);
+                port.EnergyWh = Math.Min(port.EnergyWh, port.CapacityWh * 0.5);
+            }
+            else if (name == "port-no-cut-off-when-full" && active)
+            {
+                port.PluggedAt ??= now - TimeSpan.FromHours(5);
+                port.EnergyWh = port.CapacityWh;
+                Stop(port, 1, toStatus: 2);
+                port.CollectAt = now + TimeSpan.FromDays(1);
+            }
+            else if (name == "port-overlong-charge" && port.Status == 1)
+            {
+                Stop(port, 2, toStatus: 0); // the resident takes the bike away
+            }
+
+            return;
+        }
+
+        if (number is { } n2)
+        {
+            var port = _ports[n2 - 1];
             if (active)
             {
                 var (reason, code) = name switch
@@ -229,6 +265,14 @@ public sealed class ChargerShedModel : DeviceModel
 
     private void Charge(Port port, double dt)
     {
+        if (Active($"port-overlong-charge:{Array.IndexOf(_ports, port) + 1}"))
+        {
+            // A failing pack takes charge without filling: the port draws on and the battery never reports full.
+            port.PowerW = 120;
+            port.EnergyWh = Math.Min(port.EnergyWh + (port.PowerW * dt / 3600), port.CapacityWh * 0.9);
+            return;
+        }
+
         var fill = port.EnergyWh / port.CapacityWh;
         port.PowerW = fill < 0.85 ? port.RatedPowerW : Math.Max(35, port.RatedPowerW * (1 - fill) / 0.15);
         var energy = port.PowerW * dt / 3600;
@@ -275,7 +319,8 @@ public sealed class ChargerShedModel : DeviceModel
             var charging = status == 1;
             var abnormal = port.FaultCode == 3;
             map.Write(store, ChargerShedMap.PortPoint(number, "status"), status);
-            map.Write(store, ChargerShedMap.PortPoint(number, "power"), abnormal ? 650 : port.PowerW);
+            var drawAfterFull = status == 2 && Active($"port-no-cut-off-when-full:{number}");
+            map.Write(store, ChargerShedMap.PortPoint(number, "power"), abnormal ? 650 : drawAfterFull ? DrawAfterFullW : port.PowerW);
             map.Write(store, ChargerShedMap.PortPoint(number, "current"), abnormal ? 650 / 220.0 : port.PowerW / 220);
             map.Write(store, ChargerShedMap.PortPoint(number, "voltage"), Active("mains-lost") ? 0 : 221.5);
             map.Write(store, ChargerShedMap.PortPoint(number, "energy"), port.EnergyWh);
