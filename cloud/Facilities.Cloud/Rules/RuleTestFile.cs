@@ -46,12 +46,12 @@ internal sealed class RuleTestEntry
     /// <summary>Spacing of the samples of a <c>series</c> (default 1m).</summary>
     public string? Interval { get; set; }
 
-    public List<DeviceEntry> Devices { get; set; } = [];
+    public List<TestDeviceEntry> Devices { get; set; } = [];
 
     public List<ExpectEntry> Expect { get; set; } = [];
 }
 
-internal sealed class DeviceEntry
+internal sealed class TestDeviceEntry
 {
     public string Device { get; set; } = "";
 
@@ -336,7 +336,7 @@ internal static class RuleTestLoader
         return new RuleTest(entry.Name, merged, [.. expectations.OrderBy(x => x.At)]);
     }
 
-    private static List<RuleTestMessage> DeviceMessages(DeviceEntry device, Domain.Alerts.ReplayDevice replayDevice, string field, TimeSpan interval, List<string> problems)
+    private static List<RuleTestMessage> DeviceMessages(TestDeviceEntry device, Domain.Alerts.ReplayDevice replayDevice, string field, TimeSpan interval, List<string> problems)
     {
         var offline = new List<(TimeSpan From, TimeSpan? To)>();
         var messages = new List<RuleTestMessage>();

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Facilities.Cloud.Sites;
 
 /// <summary>Writes instants as local wall-clock time of the site they happened at.</summary>
-internal sealed class SiteTime
+public sealed class SiteTime
 {
     private readonly TimeZoneInfo _default;
     private readonly Dictionary<string, TimeZoneInfo> _sites;

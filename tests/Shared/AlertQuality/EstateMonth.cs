@@ -221,7 +221,7 @@ internal static class EstateMonth
         return hash & 0x7fffffff;
     }
 
-    private static T Options<T>(DeviceEntry entry) where T : new() =>
+    private static T Options<T>(Facilities.FirmwareSim.Community.DeviceEntry entry) where T : new() =>
         entry.Options is { ValueKind: JsonValueKind.Object } element ? element.Deserialize<T>(OptionsJson) ?? new T() : new T();
 
     /// <summary>Expiry dates the estate reaches on its own within the run (an AED's pads bought long ago), labelled as true conditions.</summary>
