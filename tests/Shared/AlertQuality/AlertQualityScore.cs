@@ -97,7 +97,7 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         Line($"| 0 false alerts (pages with no labelled fault on the device) | {FalseAlerts.Count} | {(FalseAlerts.Count == 0 ? "pass" : "**FAIL**")} |");
         Line($"| 100 % of faults paged within their deadline | {caught} of {alerting.Count} ({(alerting.Count == 0 ? 100 : 100.0 * caught / alerting.Count):0.#} %) | {(caught == alerting.Count ? "pass" : "**FAIL**")} |");
         Line($"| quiet windows (inspection mode) page nobody | {Faults.Count(f => f.Fault.Kind.Rule.Length == 0 && f.Caught)} of {Faults.Count(f => f.Fault.Kind.Rule.Length == 0)} quiet | {(Faults.Where(f => f.Fault.Kind.Rule.Length == 0).All(f => f.Caught) ? "pass" : "**FAIL**")} |");
-        Line($"| the run takes under 2 minutes | {run.Elapsed.TotalSeconds:0} s (the devices and the virtual gateway busy {run.SimulationTime.TotalSeconds:0} s of it, in parallel with the alerting) | {(run.Elapsed < TimeSpan.FromMinutes(2) ? "pass" : "**FAIL**")} |");
+        Line($"| the run takes under 2 minutes | {run.Elapsed.TotalSeconds:0} s, {run.CpuTime.TotalSeconds:0} s of processor time on {Environment.ProcessorCount} cores, load average {run.LoadAverage} at the start | {(run.Elapsed < TimeSpan.FromMinutes(2) ? "pass" : "**FAIL**")} |");
         Line($"");
         Line($"Run: {run.Devices} devices, {o.Days} days from {Local(o.Start)} (UTC+8), {injected} injected faults and {Faults.Count(f => f.Fault.Natural)} natural conditions");
         Line($"labelled, {run.Polls:N0} polls (every {Duration(o.PollInterval)}), {run.Messages:N0} messages to the cloud, sweep every {Duration(o.SweepInterval)},");
@@ -153,13 +153,17 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         }
         else
         {
-            Line($"| fault | device | from (UTC+8) | for | rule | deadline | paged after | pages on the device meanwhile |");
-            Line($"| --- | --- | --- | --- | --- | --- | --- | --- |");
+            Line($"| fault | device | from (UTC+8) | for | rule | deadline | paged after | what the rule did meanwhile | pages on the device meanwhile |");
+            Line($"| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             foreach (var miss in missedFaults.Take(60))
             {
                 var f = miss.Fault;
                 var others = Run.Alerts.Where(a => !a.Suppressed && a.Device == f.Device && f.Start <= a.At && a.At <= f.End + o.Grace).Select(a => $"`{a.Rule}`").Distinct();
-                Line($"| {f.Fault} | {f.Device} | {Local(f.Start)} | {Duration(f.End - f.Start)} | `{(f.Kind.Rule.Length == 0 ? "(quiet)" : f.Kind.Rule)}` | {Duration(miss.Deadline)} | {(miss.Latency is { } l ? Duration(l) : "never")} | {string.Join(", ", others)} |");
+                var pendings = Run.Pending.Where(p => p.Device == f.Device && p.Rule == f.Kind.Rule && f.Start <= p.At && p.At <= f.End + o.Grace).ToList();
+                var opened = pendings.Count(p => p.Opened);
+                var did = opened == 0 ? "its condition never held"
+                    : string.Create(CultureInfo.InvariantCulture, $"pending {opened} times, discarded {pendings.Count(p => !p.Opened)} times before its `for` ran out");
+                Line($"| {f.Fault} | {f.Device} | {Local(f.Start)} | {Duration(f.End - f.Start)} | `{(f.Kind.Rule.Length == 0 ? "(quiet)" : f.Kind.Rule)}` | {Duration(miss.Deadline)} | {(miss.Latency is { } l ? Duration(l) : "never")} | {did} | {string.Join(", ", others)} |");
             }
         }
 

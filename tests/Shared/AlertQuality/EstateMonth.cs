@@ -58,14 +58,23 @@ internal sealed record MonthOptions
 /// <summary>One page (an unsuppressed firing notice) or suppressed firing the month's alerting produced.</summary>
 internal sealed record MonthAlert(DateTimeOffset At, string Device, string Rule, string Severity, bool Suppressed, string? Detail);
 
+/// <summary>A rule's condition began to hold (a pending alert opened) or stopped before its <c>for</c> ran out (discarded).</summary>
+internal sealed record PendingChange(DateTimeOffset At, string Device, string Rule, bool Opened);
+
 /// <summary>What a month run produced, before scoring.</summary>
 internal sealed record MonthRun(
     MonthOptions Options, RuleSet Rules, IReadOnlyList<LabelledFault> Faults, IReadOnlyList<MonthAlert> Alerts, int Devices, long Polls, long Messages, TimeSpan Elapsed)
 {
     public DateTimeOffset End => Options.Start + TimeSpan.FromDays(Options.Days);
 
-    /// <summary>Of <see cref="Elapsed"/>, the time the devices and the virtual gateway took (the rest is the cloud's alerting).</summary>
-    public TimeSpan SimulationTime { get; init; }
+    /// <summary>Every pending alert opened or discarded (why a rule with <c>for</c> did not fire).</summary>
+    public IReadOnlyList<PendingChange> Pending { get; init; } = [];
+
+    /// <summary>Processor time the run used (all threads): what the run costs on an idle machine with one core.</summary>
+    public TimeSpan CpuTime { get; init; }
+
+    /// <summary>The machine's one-minute load average when the run started (other work slows a run down).</summary>
+    public string LoadAverage { get; init; } = "unknown";
 }
 
 /// <summary>
@@ -84,6 +93,8 @@ internal static class EstateMonth
     {
         ArgumentNullException.ThrowIfNull(options);
         var watch = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
         var rulesFile = options.RulesFile ?? Path.Combine(options.Root, "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
         var ruleDefinitions = ReadRules(rulesFile);
         var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions);
@@ -110,6 +121,7 @@ internal static class EstateMonth
         }
 
         var alerts = new List<MonthAlert>();
+        var pending = new List<PendingChange>();
         var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
         {
             SweepTimeDrivenOnly = true,
@@ -119,19 +131,21 @@ internal static class EstateMonth
                 {
                     alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
                 }
+
+                if ((t.Transition.Change is AlertChange.Opened && t.Transition.Next?.State == AlertState.Pending) || t.Transition.Change is AlertChange.Discarded)
+                {
+                    pending.Add(new PendingChange(t.At, t.Device.Device, t.Rule.Id, t.Transition.Change == AlertChange.Opened));
+                }
             },
         };
 
         long messages = 0;
-        var simulation = TimeSpan.Zero;
         var chunk = TimeSpan.FromHours(1);
         List<SimMessage>[] Simulate(DateTimeOffset from)
         {
             var to = from + chunk < end ? from + chunk : end;
             var outputs = new List<SimMessage>[devices.Count];
-            var simulating = Stopwatch.GetTimestamp();
             Parallel.For(0, devices.Count, i => outputs[i] = devices[i].Simulate(from, to, options.PollInterval));
-            simulation += Stopwatch.GetElapsedTime(simulating);
             return outputs;
         }
 
@@ -159,7 +173,11 @@ internal static class EstateMonth
             replay.AdvanceTo(following < end ? following : end);
         }
 
-        return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed) { SimulationTime = simulation };
+        return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed)
+        {
+            Pending = pending,
+            CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu, LoadAverage = load,
+        };
     }
 
     // As the cloud reads rule files (Rules/RuleFiles.cs, internal to the host).
