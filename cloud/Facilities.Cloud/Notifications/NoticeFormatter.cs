@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Sites;
@@ -13,7 +14,8 @@ internal sealed record NotificationMessage(string Subject, string Markdown, stri
 internal sealed record WebhookNotification(
     long AlertId, string Event, string Site, string Building, string Device, string Kind, string RuleId, string Severity,
     string State, string Title, string? Detail, double? Value, DateTimeOffset At, string? AcknowledgedBy,
-    int EscalationLevel, string Contact, string Subject, string Text, IReadOnlyDictionary<string, string>? Attributes = null);
+    int EscalationLevel, string Contact, string Subject, string Text,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Attributes = null);
 
 /// <summary>
 /// Writes alert notices for people: Chinese first, English after, times in the site's time zone. The same facts go

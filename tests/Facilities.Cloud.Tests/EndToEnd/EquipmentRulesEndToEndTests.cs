@@ -80,11 +80,17 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task AedBackAfterUse_OpensThePostUseOrder_WithTheCabinetsFlag()
+    public async Task AedBackAfterUse_OpensThePostUseOrder_WithTheCabinetsFlag_AndTheOrderCarriesTheDevicesAttributes()
     {
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?> { ["Rules:SweepInterval"] = "00:00:00.200" }, clock);
+        var sites = Directory.CreateDirectory(Path.Combine(_directory, "sites")).FullName;
+        File.WriteAllText(Path.Combine(sites, "estate.json"), """{ "devices": { "dev": { "attributes": { "registrationCode": "AED-0042" } } } }""");
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
+        {
+            ["Rules:SweepInterval"] = "00:00:00.200",
+            ["Rules:SiteDirectory"] = sites,
+        }, clock);
         var community = new CommunityFile
         {
             Name = "aed",
@@ -104,6 +110,18 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
         cabinet.Clear("aed-removed", sim.Clock.Now);
         await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM work_orders WHERE device = 'dev' AND rule_id = 'aed.post-use-check' AND status NOT IN ('resolved', 'closed')", new { }) == 1,
             clock, advance: false, "post-use work order");
+        using (var orders = JsonDocument.Parse(await cloud.Http.GetStringAsync(new Uri("/api/work-orders?status=open&site=estate", UriKind.Relative), Ct)))
+        {
+            var order = orders.RootElement.EnumerateArray().Single(o => o.GetProperty("ruleId").GetString() == "aed.post-use-check");
+            Assert.Equal("AED-0042", order.GetProperty("attributes").GetProperty("registrationCode").GetString());
+        }
+
+        using (var alerts = JsonDocument.Parse(await cloud.Http.GetStringAsync(new Uri("/api/alerts?state=open&site=estate", UriKind.Relative), Ct)))
+        {
+            Assert.NotEmpty(alerts.RootElement.EnumerateArray());
+            Assert.All(alerts.RootElement.EnumerateArray(), a => Assert.Equal("AED-0042", a.GetProperty("attributes").GetProperty("registrationCode").GetString()));
+        }
+
         cabinet.Restock(sim.Clock.Now);
         await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = 'dev' AND rule_id = 'aed.post-use-check' AND state <> 'resolved'", new { }) == 0,
             clock, advance: false, "post-use alert resolved after restocking");
