@@ -196,7 +196,8 @@ public sealed class AlertEngine(
     /// </summary>
     private async Task HeardAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
     {
-        var nowMs = context.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = context.Time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
         var heard = new SortedDictionary<(string Site, string Subject), (long At, long Window)>();
         foreach (var envelope in batch)
         {
@@ -229,13 +230,13 @@ public sealed class AlertEngine(
                 continue;
             }
 
-            rows.Add([key.Site, key.Subject, silence, nowMs]);
+            rows.Add([key.Site, key.Subject, silence, silence]);
             written.Add((key, silence));
         }
 
         if (rows.Count > 0)
         {
-            await DueWorkStore.HeardAsync(context.Connection, context.Transaction, rows, cancellationToken);
+            await DueWorkStore.HeardAsync(context.Connection, context.Transaction, rows, now, cancellationToken);
             context.AfterCommit(() =>
             {
                 foreach (var (key, silence) in written)

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
 using Dapper;
 using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Storage;
@@ -18,27 +19,25 @@ public sealed record DueSubject(string Site, string Subject);
 public static class DueWorkStore
 {
     /// <summary>
-    /// Rows of (site, subject, silence_at, now): the subject was heard, so its silence comes due later. When the stored
-    /// silence time is unset (waiting for a message) or already past (it may have fired), the subject is due now instead,
-    /// so that an open silence alert resolves. Otherwise the row is rewritten only when its time moves by a second or more:
-    /// two instances hearing one device write it once. <c>due_at</c> of a new row is "now": a subject seen for the first
-    /// time is evaluated once.
+    /// Rows of (site, subject, silence_at): the subjects were heard, so their silence comes due later. When the stored
+    /// silence time is unset (waiting for a message) or already past <paramref name="now"/> (its alert may have fired), the
+    /// subject is due now instead, so that an open silence alert resolves. Otherwise the row is rewritten only when its time
+    /// moves by a second or more: two instances hearing one device write it once. Keys must be distinct.
     /// </summary>
-    private static readonly RowsStatement HeardRows = new(
-        "INSERT INTO due_work (site, subject, silence_at, due_at)",
-        $"""
-        ON CONFLICT (site, subject) DO UPDATE SET silence_at = {NewSilence},
-            due_at = CASE WHEN due_work.timer_at IS NOT NULL AND due_work.timer_at < {NewSilence} THEN due_work.timer_at ELSE {NewSilence} END
-        WHERE due_work.silence_at IS NULL OR due_work.silence_at <= excluded.due_at OR ABS(excluded.silence_at - due_work.silence_at) >= 1000
-        """,
-        DbType.String, DbType.String, DbType.Int64, DbType.Int64);
-
-    private const string NewSilence =
-        "(CASE WHEN due_work.silence_at IS NULL OR due_work.silence_at <= excluded.due_at THEN excluded.due_at ELSE excluded.silence_at END)";
-
-    /// <summary>Rows of (site, subject, silence_at, now), keys distinct (<see cref="HeardRows"/>).</summary>
-    public static Task HeardAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken) =>
-        HeardRows.ExecuteAsync(connection, transaction, rows, cancellationToken);
+    public static Task HeardAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object?[]> rows, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // "now" goes into the text: the statement sends its rows as columns, with no room for a value they share.
+        var nowMs = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var silence = $"(CASE WHEN due_work.silence_at IS NULL OR due_work.silence_at <= {nowMs} THEN {nowMs} ELSE excluded.silence_at END)";
+        return new RowsStatement(
+            "INSERT INTO due_work (site, subject, silence_at, due_at)",
+            $"""
+            ON CONFLICT (site, subject) DO UPDATE SET silence_at = {silence},
+                due_at = CASE WHEN due_work.timer_at IS NOT NULL AND due_work.timer_at < {silence} THEN due_work.timer_at ELSE {silence} END
+            WHERE due_work.silence_at IS NULL OR due_work.silence_at <= {nowMs} OR ABS(excluded.silence_at - due_work.silence_at) >= 1000
+            """,
+            DbType.String, DbType.String, DbType.Int64, DbType.Int64).ExecuteAsync(connection, transaction, rows, cancellationToken);
+    }
 
     /// <summary>Stores a subject's due time as its rules' evaluation left it.</summary>
     public static Task SetAsync(DbConnection connection, DbTransaction transaction, string site, string subject, DueTime due, CancellationToken cancellationToken)
