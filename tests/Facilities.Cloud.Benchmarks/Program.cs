@@ -35,6 +35,16 @@ switch (command.Name)
     case "fault-to-order":
         return await FaultToOrderAsync(command, stopping.Token);
 
+    case "fleet":
+        return await FleetAsync(command, stopping.Token);
+
+    case "fleet-report":
+        var fleetResults = await FleetFile.ReadAsync(command.Get("results"), stopping.Token);
+        var fleetReport = FleetReport.Write(MachineDescription.From(command), command.Get("mosquitto-version"), command.Get("postgres-version"), fleetResults, command.Get("command"));
+        await MarkedSection.WriteAsync(command.Get("doc"), FleetReport.Section, fleetReport, stopping.Token);
+        Console.WriteLine(fleetReport);
+        return 0; // a missed target is a finding in the report, not a failure of the run
+
     case "fault-to-order-report":
         var faultResults = await FaultToOrderFile.ReadAsync(command.Get("results"), stopping.Token);
         var faultReport = FaultToOrderReport.Write(MachineDescription.From(command), command.Get("mosquitto-version"), command.Get("postgres-version"), faultResults, command.Get("command"));
@@ -43,7 +53,7 @@ switch (command.Name)
         return 0; // a missed target is a finding in the report, not a failure of the run
 
     default:
-        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), or fault-to-order, then fault-to-order-report (run-fault-to-order.sh)");
+        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), fault-to-order, then fault-to-order-report (run-fault-to-order.sh), or fleet, then fleet-report (run-fleet.sh)");
         return 2;
 }
 
@@ -71,6 +81,42 @@ static async Task<int> FaultToOrderAsync(CommandArguments command, CancellationT
     }
 
     await new FaultToOrderFile(DateTimeOffset.UtcNow, faults, results).WriteAsync(command.Get("out"), cancellationToken);
+    return 0;
+}
+
+static async Task<int> FleetAsync(CommandArguments command, CancellationToken cancellationToken)
+{
+    var quick = command.Get("quick", "false") == "true";
+    var settings = new FleetSettings(
+        [.. command.Get("sizes", "72,2000,20000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))],
+        TimeSpan.FromSeconds(command.GetDouble("warmup-seconds", quick ? 5 : 10)),
+        TimeSpan.FromSeconds(command.GetDouble("window-seconds", quick ? 25 : 45)),
+        TimeSpan.FromSeconds(command.GetDouble("silence-seconds", quick ? 15 : 20)));
+    var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    {
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        return 2;
+    }
+
+    var run = new FleetRun(settings, Console.Out);
+    var results = new List<FleetResult>();
+    foreach (var storage in storages)
+    {
+        foreach (var size in settings.Sizes)
+        {
+            // A server of its own per size, so one size's dead rows and caches do not weigh on the next.
+            await using var postgres = storage == "postgres" ? await PostgresServer.StartAsync(cancellationToken) : null;
+            var directory = Directory.CreateTempSubdirectory("cloud-fleet-db-").FullName;
+            var connection = postgres is not null
+                ? await postgres.CreateDatabaseAsync(cancellationToken)
+                : string.Create(CultureInfo.InvariantCulture, $"Data Source={Path.Combine(directory, "cloud.db")}");
+            results.Add(await run.RunAsync(storage, connection, size, postgres?.Port, cancellationToken));
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    await new FleetFile(DateTimeOffset.UtcNow, quick, results).WriteAsync(command.Get("out"), cancellationToken);
     return 0;
 }
 
