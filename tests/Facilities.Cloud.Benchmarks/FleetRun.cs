@@ -22,7 +22,7 @@ internal sealed record FleetSettings(IReadOnlyList<int> Sizes, TimeSpan Warmup, 
 /// </summary>
 internal sealed record FleetResult(
     string Storage, int Devices, int Gateways, double SeedSeconds, double CloudCpuPercent, double? PostgresCpuPercent, double WindowSeconds,
-    double SilenceWindowSeconds, double? SilenceDelaySeconds, int AlertsInFleet, string LoadAverage);
+    double SilenceWindowSeconds, double? SilenceDelaySeconds, int AlertsInFleet, string LoadAverage, long PreventiveOrders, double SettleSeconds);
 
 /// <summary>
 /// The idle cloud at a given fleet size. The fleet (site <c>estate</c>) is written straight into the database before the
@@ -71,6 +71,22 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
                     new Dictionary<string, string?> { ["Rules:SiteDirectory"] = rules });
                 await Task.Delay(settings.Warmup, cancellationToken);
 
+                // A fleet the cloud has never seen gets its half-monthly preventive orders at the scheduler's first pass (one
+                // order per elevator, at start and then every 5 min): real work, once per period, not idle work. The window
+                // starts once the count of work orders has stood still for 6 s.
+                var cloudDatabase = cloud.Services.GetRequiredService<CloudDatabase>();
+                var settling = Stopwatch.StartNew();
+                var (orders, still) = (-1L, 0);
+                while (still < 3 && settling.Elapsed < TimeSpan.FromMinutes(4))
+                {
+                    await using var connection = await cloudDatabase.OpenAsync(cancellationToken);
+                    var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM work_orders", cancellationToken: cancellationToken));
+                    (orders, still) = (count, count == orders ? still + 1 : 0);
+                    await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                }
+
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {storage}, {devices:N0} devices: {orders:N0} preventive orders opened at start, settled after {settling.Elapsed.TotalSeconds:0} s"));
+
                 var postgres = postgresPort is { } port ? PostgresProcesses.Find(port) : null;
                 var cpu0 = ProcessCpu.Self();
                 var pg0 = postgres?.Cpu();
@@ -81,7 +97,6 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
                 double? pgCpu = postgres is null ? null : (postgres.Cpu() - pg0!.Value) / clock.Elapsed.TotalSeconds * 100;
 
                 // The probe's alert, if it has not fired within the window yet: waited for up to a minute more.
-                var cloudDatabase = cloud.Services.GetRequiredService<CloudDatabase>();
                 long? firedAt = null;
                 var waiting = Stopwatch.StartNew();
                 while (firedAt is null && waiting.Elapsed < TimeSpan.FromMinutes(1))
@@ -96,6 +111,17 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
                     }
                 }
 
+                if (storage == "postgres" && Environment.GetEnvironmentVariable("BENCH_TABLE_STATS") == "1")
+                {
+                    await using var statsConnection = await cloudDatabase.OpenAsync(cancellationToken);
+                    foreach (var row in await statsConnection.QueryAsync<(string Table, long SeqScan, long SeqRead, long IdxScan, long IdxFetch, long Inserted, long Updated)>(new CommandDefinition(
+                        "SELECT relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0), COALESCE(idx_tup_fetch, 0), n_tup_ins, n_tup_upd FROM pg_stat_user_tables ORDER BY seq_tup_read + COALESCE(idx_tup_fetch, 0) DESC LIMIT 8",
+                        cancellationToken: cancellationToken)))
+                    {
+                        log.WriteLine($"     {row.Table}: seq scans {row.SeqScan} ({row.SeqRead} rows), index scans {row.IdxScan} ({row.IdxFetch} rows), inserted {row.Inserted}, updated {row.Updated}");
+                    }
+                }
+
                 int alerts;
                 await using (var connection = await cloudDatabase.OpenAsync(cancellationToken))
                 {
@@ -106,7 +132,8 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
                 var load = File.Exists("/proc/loadavg") ? string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Split(' ').Take(3)) : "unknown";
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"   {storage}, {devices:N0} devices: cloud {cpu:0.00} % of a core{(pgCpu is { } p ? $", PostgreSQL {p:0.00} %" : "")}; silence found {(delay is { } d ? $"{d:0.00} s" : "never")} after its {settings.Silence.TotalSeconds:0} s window"));
-                return new FleetResult(storage, devices, gateways, seedSeconds, cpu, pgCpu, clock.Elapsed.TotalSeconds, settings.Silence.TotalSeconds, delay, alerts, load);
+                return new FleetResult(storage, devices, gateways, seedSeconds, cpu, pgCpu, clock.Elapsed.TotalSeconds, settings.Silence.TotalSeconds, delay, alerts, load,
+                    orders, settling.Elapsed.TotalSeconds);
             }
         }
         finally
