@@ -71,6 +71,25 @@ public static class DueWorkStore
             new { now = now.ToUnixTimeMilliseconds(), limit }, transaction, cancellationToken: cancellationToken))];
     }
 
+    /// <summary>Claims one subject if it is still due and no other transaction holds it (see <see cref="ClaimAsync(DbConnection, DbTransaction, SqlDialect, DateTimeOffset, int, CancellationToken)"/>).</summary>
+    public static async Task<bool> ClaimAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect, DueSubject subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        ArgumentNullException.ThrowIfNull(subject);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            $"SELECT 1 FROM due_work WHERE site = @Site AND subject = @Subject AND due_at <= @now{dialect.ForUpdateSkipLocked}",
+            new { subject.Site, subject.Subject, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)) is not null;
+    }
+
+    /// <summary>A subject whose evaluation failed is tried again at <paramref name="until"/>, not in a loop.</summary>
+    public static Task PutOffAsync(DbConnection connection, DbTransaction transaction, DueSubject subject, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        return connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE due_work SET due_at = @until WHERE site = @Site AND subject = @Subject AND due_at < @until",
+            new { subject.Site, subject.Subject, until = until.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+    }
+
     /// <summary>The earliest due time stored; null when nothing is due without a message.</summary>
     public static async Task<DateTimeOffset?> NextAsync(DbConnection connection, CancellationToken cancellationToken) =>
         UnixTime.FromMs(await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MIN(due_at) FROM due_work", cancellationToken: cancellationToken)));

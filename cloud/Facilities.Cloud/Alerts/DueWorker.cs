@@ -53,30 +53,89 @@ public sealed partial class DueWorker(CloudDatabase database, AlertEngine engine
         while (true)
         {
             var now = time.GetUtcNow();
-            await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
-            var due = await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, now, Chunk, cancellationToken);
-            foreach (var subject in due)
+            int claimed;
+            try
             {
-                var known = subject.Subject.StartsWith(GatewayPrefix, StringComparison.Ordinal)
-                    ? await engine.EvaluateGatewayAsync(connection, transaction, subject.Site, subject.Subject[GatewayPrefix.Length..], now, cancellationToken)
-                    : await engine.EvaluateDeviceAsync(connection, transaction, subject.Site, subject.Subject, now, cancellationToken);
-                if (!known)
+                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                var due = await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, now, Chunk, cancellationToken);
+                foreach (var subject in due)
                 {
-                    await DueWorkStore.ForgetAsync(connection, transaction, subject.Site, subject.Subject, cancellationToken);
+                    await WorkAsync(connection, transaction, subject, now, cancellationToken);
                 }
+
+                await transaction.CommitAsync(cancellationToken);
+                claimed = due.Count;
+            }
+            catch (Exception error) when (error is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // One subject whose evaluation fails must not hold up every subject due after it for ever: the chunk once
+                // more, a transaction per subject, and a subject that fails again is put off.
+                LogChunkFailed(logger, error.Message);
+                claimed = await WorkOneByOneAsync(connection, now, cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
-            worked += due.Count;
-            if (due.Count < Chunk)
+            worked += claimed;
+            if (claimed < Chunk)
             {
                 return worked;
             }
         }
     }
 
+    private async Task WorkAsync(DbConnection connection, DbTransaction transaction, DueSubject subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var known = subject.Subject.StartsWith(GatewayPrefix, StringComparison.Ordinal)
+            ? await engine.EvaluateGatewayAsync(connection, transaction, subject.Site, subject.Subject[GatewayPrefix.Length..], now, cancellationToken)
+            : await engine.EvaluateDeviceAsync(connection, transaction, subject.Site, subject.Subject, now, cancellationToken);
+        if (!known)
+        {
+            await DueWorkStore.ForgetAsync(connection, transaction, subject.Site, subject.Subject, cancellationToken);
+        }
+    }
+
+    private async Task<int> WorkOneByOneAsync(DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<DueSubject> due;
+        await using (var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken))
+        {
+            due = await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, now, Chunk, cancellationToken);
+        }
+
+        foreach (var subject in due)
+        {
+            try
+            {
+                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                if (await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, subject, now, cancellationToken))
+                {
+                    await WorkAsync(connection, transaction, subject, now, cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                LogSubjectFailed(logger, subject.Site, subject.Subject, PutOff.TotalSeconds, error);
+                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                await DueWorkStore.PutOffAsync(connection, transaction, subject, now + PutOff, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+
+        return due.Count;
+    }
+
+    /// <summary>How long a subject whose evaluation failed waits before it is tried again.</summary>
+    private static readonly TimeSpan PutOff = TimeSpan.FromMinutes(1);
+
     private static readonly string GatewayPrefix = AlertEngine.GatewaySubject("");
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Working due alerts failed: {Error}")]
     private static partial void LogWorkFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "A chunk of due alert work failed ({Error}); working it one subject at a time")]
+    private static partial void LogChunkFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Due alert work for {Site}/{Subject} failed; put off by {Seconds} s")]
+    private static partial void LogSubjectFailed(ILogger logger, string site, string subject, double seconds, Exception error);
 }
