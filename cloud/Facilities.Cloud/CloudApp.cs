@@ -72,8 +72,8 @@ public static class CloudApp
         services.AddSingleton(new AlertLifecycle(new FlapPolicy(rules.FlapCount, rules.FlapWindow, rules.FlapHold)));
         services.AddSingleton<AlertStore>();
         services.AddSingleton<AlertEngine>();
-        services.AddSingleton<AlertSweeper>();
-        services.AddHostedService(s => s.GetRequiredService<AlertSweeper>());
+        services.AddSingleton<DueWorker>();
+        services.AddHostedService(s => s.GetRequiredService<DueWorker>());
         services.AddNotifications(configuration);
         services.AddWorkOrders(configuration);
         services.AddReadModels(configuration);

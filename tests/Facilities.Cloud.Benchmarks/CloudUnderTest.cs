@@ -30,7 +30,8 @@ internal sealed class CloudUnderTest : IAsyncDisposable
     public TelemetryStoreMetrics Store => _app.Services.GetRequiredService<TelemetryStoreMetrics>();
 
     /// <summary>Builds and starts the cloud; returns once it has subscribed (its session resumed), or throws.</summary>
-    public static async Task<CloudUnderTest> StartAsync(int brokerPort, string clientId, CloudStorage storage, CancellationToken cancellationToken)
+    public static async Task<CloudUnderTest> StartAsync(
+        int brokerPort, string clientId, CloudStorage storage, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -48,6 +49,11 @@ internal sealed class CloudUnderTest : IAsyncDisposable
         if (storage.BatchSize is { } batchSize)
         {
             settings["Mqtt:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
         }
 
         var app = CloudApp.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));

@@ -35,6 +35,16 @@ switch (command.Name)
     case "fault-to-order":
         return await FaultToOrderAsync(command, stopping.Token);
 
+    case "fleet":
+        return await FleetAsync(command, stopping.Token);
+
+    case "fleet-report":
+        var fleetResults = await FleetFile.ReadAsync(command.Get("results"), stopping.Token);
+        var fleetReport = FleetReport.Write(MachineDescription.From(command), command.Get("mosquitto-version"), command.Get("postgres-version"), fleetResults, command.Get("command"));
+        await MarkedSection.WriteAsync(command.Get("doc"), FleetReport.Section, fleetReport, stopping.Token);
+        Console.WriteLine(fleetReport);
+        return 0; // a missed target is a finding in the report, not a failure of the run
+
     case "fault-to-order-report":
         var faultResults = await FaultToOrderFile.ReadAsync(command.Get("results"), stopping.Token);
         var faultReport = FaultToOrderReport.Write(MachineDescription.From(command), command.Get("mosquitto-version"), command.Get("postgres-version"), faultResults, command.Get("command"));
@@ -46,7 +56,7 @@ switch (command.Name)
         return await AlertQualityAsync(command, stopping.Token);
 
     default:
-        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), fault-to-order, then fault-to-order-report (run-fault-to-order.sh), or alert-quality (run-alert-quality.sh)");
+        await Console.Error.WriteLineAsync($"unknown command '{command.Name}': use ingest, then report (run.sh), fault-to-order, then fault-to-order-report (run-fault-to-order.sh), fleet, then fleet-report (run-fleet.sh), or alert-quality (run-alert-quality.sh)");
         return 2;
 }
 
@@ -95,6 +105,54 @@ static async Task<int> FaultToOrderAsync(CommandArguments command, CancellationT
     }
 
     await new FaultToOrderFile(DateTimeOffset.UtcNow, faults, results).WriteAsync(command.Get("out"), cancellationToken);
+    return 0;
+}
+
+static async Task<int> FleetAsync(CommandArguments command, CancellationToken cancellationToken)
+{
+    var quick = command.Get("quick", "false") == "true";
+    var settings = new FleetSettings(
+        [.. command.Get("sizes", "72,2000,20000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))],
+        TimeSpan.FromSeconds(command.GetDouble("warmup-seconds", quick ? 5 : 10)),
+        TimeSpan.FromSeconds(command.GetDouble("window-seconds", quick ? 25 : 45)),
+        TimeSpan.FromSeconds(command.GetDouble("silence-seconds", quick ? 15 : 20)));
+    var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    {
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        return 2;
+    }
+
+    var run = new FleetRun(settings, Console.Out);
+    var warmup = new FleetRun(settings with { Warmup = TimeSpan.FromSeconds(3), Window = TimeSpan.FromSeconds(8), Silence = TimeSpan.FromSeconds(5) }, Console.Out);
+    var results = new List<FleetResult>();
+    foreach (var storage in storages)
+    {
+        // The first cloud in the process pays for compiling its code: a short run of the smallest fleet first, not reported,
+        // so the 72-device peer is measured as warm as the sizes after it.
+        foreach (var size in settings.Sizes.Take(1).Select(s => -s).Concat(settings.Sizes))
+        {
+            // A server of its own per size, so one size's dead rows and caches do not weigh on the next.
+            await using var postgres = storage == "postgres" ? await PostgresServer.StartAsync(cancellationToken) : null;
+            var directory = Directory.CreateTempSubdirectory("cloud-fleet-db-").FullName;
+            var connection = postgres is not null
+                ? await postgres.CreateDatabaseAsync(cancellationToken)
+                : string.Create(CultureInfo.InvariantCulture, $"Data Source={Path.Combine(directory, "cloud.db")}");
+            if (size < 0)
+            {
+                Console.WriteLine($"   warm-up (not reported):");
+                await warmup.RunAsync(storage, connection, -size, postgres?.Port, cancellationToken);
+            }
+            else
+            {
+                results.Add(await run.RunAsync(storage, connection, size, postgres?.Port, cancellationToken));
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    await new FleetFile(DateTimeOffset.UtcNow, quick, results).WriteAsync(command.Get("out"), cancellationToken);
     return 0;
 }
 

@@ -13,8 +13,9 @@ namespace Facilities.Cloud.Alerts;
 /// <summary>
 /// Turns rule verdicts into facts for the alert lifecycle (<see cref="AlertLifecycle"/>: pending → firing → acknowledged →
 /// resolved), which <see cref="AlertStore.ApplyAsync"/> decides and writes. It runs in the ingestion
-/// transaction for the device a message is about, and on a timer (<see cref="AlertSweeper"/>) for every device, so
-/// "for" durations, silence and expiry dates fire without new messages. At most one alert is open per device and rule:
+/// transaction for the device a message is about, and for the devices and gateways that come due (<see cref="DueWorker"/>),
+/// so "for" durations, silence and expiry dates fire without new messages: each evaluation stores when its subject is due
+/// next (<see cref="DueTimes"/>, table <c>due_work</c>), and each batch pushes on the silence time of what it heard. At most one alert is open per device and rule:
 /// the partial unique index <c>alerts_one_open</c> guarantees it even when two cloud instances race.
 /// <list type="bullet">
 /// <item>A condition that must hold "for" a while opens a pending alert that notifies nobody; it fires once the time
@@ -51,6 +52,7 @@ public sealed class AlertEngine(
         ArgumentNullException.ThrowIfNull(context);
         var open = new OpenAlerts();
         context.Keep(open);
+        await HeardAsync(batch, context, cancellationToken);
         foreach (var site in batch.Where(e => e.Message is not GatewayStatusMessage && e.Device is not null && Concerns(e)).GroupBy(e => e.Site, StringComparer.Ordinal))
         {
             var devices = site.Select(e => e.Device!).Distinct(StringComparer.Ordinal).ToList();
@@ -69,6 +71,7 @@ public sealed class AlertEngine(
         if (envelope.Message is GatewayStatusMessage)
         {
             await EvaluateGatewayAsync(context.Connection, context.Transaction, envelope.Site, envelope.Gateway, now, cancellationToken);
+            Forget(context, envelope.Site, GatewaySubject(envelope.Gateway));
         }
         else if (envelope.Device is not null && Concerns(envelope))
         {
@@ -80,16 +83,28 @@ public sealed class AlertEngine(
                 if (devices.Facts(envelope.Site, envelope.Device) is { } facts)
                 {
                     var gateway = devices.Gateway(envelope.Site, facts.Gateway);
-                    if (await EvaluateAsync(context.Connection, context.Transaction, facts, IsGatewayDown(gateway?.State, gateway?.LastSeen, now), open, now, cancellationToken, envelope))
+                    var gatewayDown = IsGatewayDown(gateway?.State, gateway?.LastSeen, now);
+                    var wrote = await EvaluateAsync(context.Connection, context.Transaction, facts, gatewayDown, open, now, cancellationToken, envelope);
+                    if (wrote)
                     {
-                        context.Find<OpenAlerts>()!.ByDevice[(envelope.Site, envelope.Device)] =
+                        context.Find<OpenAlerts>()!.ByDevice[(envelope.Site, envelope.Device)] = open =
                             await AlertStore.OpenAlertsAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, cancellationToken);
+                    }
+
+                    // The due time changes with an alert's state, the link state and a dated point's value; "last heard" was
+                    // taken care of at the start of the batch.
+                    if (wrote || envelope.Message is DeviceStateMessage || ReadsDate(envelope))
+                    {
+                        await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device,
+                            DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+                        Forget(context, facts.Site, facts.Device);
                     }
                 }
             }
             else
             {
                 await EvaluateDeviceAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, now, cancellationToken);
+                Forget(context, envelope.Site, envelope.Device);
             }
         }
     }
@@ -129,7 +144,8 @@ public sealed class AlertEngine(
     /// <summary>
     /// Whether a message can change a verdict at once: a link-state change, or a value of a point some rule of the
     /// device's kind looks at. Most readings (an elevator's floor, a port's energy) concern no rule; what they imply
-    /// over time (silence ending, a device back online) the sweeper picks up within its interval.
+    /// over time (silence ending, a device back online) the due-work worker picks up: hearing a device whose silence time
+    /// has passed makes it due at once.
     /// </summary>
     private bool Concerns(Envelope envelope) => envelope.Message switch
     {
@@ -142,7 +158,7 @@ public sealed class AlertEngine(
     /// <summary>
     /// The rules a message can change the verdict of: those reading one of its points, and the device-level offline and
     /// silence rules, which any message from the device bears on. A link-state message concerns every rule. Verdicts
-    /// that change only with time ("for" durations, silence, expiry dates) are the sweeper's. In the kind's order.
+    /// that change only with time ("for" durations, silence, expiry dates) are the due-work worker's. In the kind's order.
     /// </summary>
     private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
     {
@@ -171,19 +187,123 @@ public sealed class AlertEngine(
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = new();
 
-    /// <summary>Evaluates every rule of one device against what the database knows now.</summary>
-    public async Task EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Evaluates every rule of one device against what the database knows now and stores when it is due next; false when the device is unknown.</summary>
+    public async Task<bool> EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         if (await AlertStore.DeviceFactsAsync(connection, transaction, site, device, cancellationToken) is not { } found)
         {
-            return;
+            return false;
         }
 
         var (facts, gatewayState, gatewayLastSeen) = found;
         var open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
-        await EvaluateAsync(connection, transaction, facts, IsGatewayDown(gatewayState, gatewayLastSeen, now), open, now, cancellationToken);
+        var gatewayDown = IsGatewayDown(gatewayState, gatewayLastSeen, now);
+        if (await EvaluateAsync(connection, transaction, facts, gatewayDown, open, now, cancellationToken))
+        {
+            open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
+        }
+
+        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+        return true;
     }
+
+    /// <summary>
+    /// How long a due time that is already past after an evaluation is put off (<see cref="DueTimes.NotBefore"/>): a pending
+    /// alert whose rule cannot tell yet is looked at twice a minute rather than in a tight loop.
+    /// </summary>
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(30);
+
+    private static Task StoreDueAsync(DbConnection connection, DbTransaction transaction, string site, string subject, DueTime due, DateTimeOffset now, CancellationToken cancellationToken) =>
+        DueWorkStore.SetAsync(connection, transaction, site, subject, DueTimes.NotBefore(due, now, Retry), cancellationToken);
+
+    /// <summary>
+    /// Pushes on the silence time of every device and gateway <paramref name="batch"/> heard, before any alert of theirs is
+    /// written (the due-work worker takes a subject's due row before its alerts too, so the two never wait for each other
+    /// in opposite order). A device whose kind has no silence rule has nothing to push.
+    /// <para>
+    /// A subject heard all the time would move its due time at every batch. The row is rewritten only when the time moves
+    /// by more than a tenth of the silence window (at least a second; remembered per instance, once committed): a stored
+    /// time that lags behind the true one by that much only means that, if the subject falls silent, it is looked at once
+    /// a little early and found not silent yet, which costs one evaluation; a time that moves earlier, or one that is
+    /// already past (its alert may have fired), is always written.
+    /// </para>
+    /// </summary>
+    private async Task HeardAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
+    {
+        var now = context.Time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var heard = new SortedDictionary<(string Site, string Subject), (long At, long Window)>();
+        foreach (var envelope in batch)
+        {
+            var at = envelope.ReceivedAt.ToUnixTimeMilliseconds();
+            if (envelope.Message is not GatewayStatusMessage { Seq: 0 })
+            {
+                Note(heard, (envelope.Site, GatewaySubject(envelope.Gateway)), at, (long)options.GatewaySilence.TotalMilliseconds);
+            }
+
+            var kind = envelope.Message switch
+            {
+                TelemetryMessage t => t.Kind,
+                EventMessage e => e.Kind,
+                DeviceStateMessage d => d.Kind,
+                _ => null,
+            };
+            if (kind is not null && envelope.Device is not null && SilenceWindow(envelope.Site, kind) is { } window)
+            {
+                Note(heard, (envelope.Site, envelope.Device), at, (long)window.TotalMilliseconds);
+            }
+        }
+
+        var rows = new List<object?[]>();
+        var written = new List<((string, string) Key, long Silence)>();
+        foreach (var (key, (at, window)) in heard)
+        {
+            var silence = at + window + 1;
+            if (_silenceWritten.TryGetValue(key, out var stored) && stored > nowMs && silence >= stored && silence - stored < Math.Max(1000, window / 10))
+            {
+                continue;
+            }
+
+            rows.Add([key.Site, key.Subject, silence, silence]);
+            written.Add((key, silence));
+        }
+
+        if (rows.Count > 0)
+        {
+            await DueWorkStore.HeardAsync(context.Connection, context.Transaction, rows, now, cancellationToken);
+            context.AfterCommit(() =>
+            {
+                foreach (var (key, silence) in written)
+                {
+                    _silenceWritten[key] = silence;
+                }
+            });
+        }
+
+        static void Note(SortedDictionary<(string, string), (long At, long Window)> heard, (string, string) key, long at, long window) =>
+            heard[key] = heard.TryGetValue(key, out var seen) ? (Math.Max(seen.At, at), window) : (at, window);
+    }
+
+    /// <summary>The due time of a subject was written in full: the next batch that hears it writes its silence time again.</summary>
+    private void Forget(IngestContext context, string site, string subject) => context.AfterCommit(() => _silenceWritten.TryRemove((site, subject), out _));
+
+    /// <summary>What this instance last wrote as a subject's silence time (see <see cref="HeardAsync"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Subject), long> _silenceWritten = new();
+
+    /// <summary>The shortest silence window of a kind's stale rules; null when it has none.</summary>
+    private TimeSpan? SilenceWindow(string site, string kind) => _silence.GetOrAdd((site, kind), key =>
+        rules.For(key.Site, key.Kind).Where(r => r.Type == RuleType.Stale).Select(r => (TimeSpan?)(r.After ?? TimeSpan.FromMinutes(15))).Min());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), TimeSpan?> _silence = new();
+
+    /// <summary>Whether a message carries a point an expiry or age rule reads (its value moves the rule's due time).</summary>
+    private bool ReadsDate(Envelope envelope) => envelope.Message switch
+    {
+        EventMessage e => Reading(envelope.Site, e.Kind, e.Point).Any(r => r.Type is RuleType.Expiry or RuleType.Age),
+        TelemetryMessage t => t.Values.Keys.Any(point => Reading(envelope.Site, t.Kind, point).Any(r => r.Type is RuleType.Expiry or RuleType.Age)),
+        _ => false,
+    };
 
     /// <summary>
     /// Evaluates the rules of the device's kind on <paramref name="facts"/>: every one, or with a <c>trigger</c> (the message that
@@ -220,14 +340,17 @@ public sealed class AlertEngine(
         return wrote;
     }
 
-    /// <summary>One alert per gateway that went offline (last will, "offline" status or silence), resolved when it is back.</summary>
-    public async Task EvaluateGatewayAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// One alert per gateway that went offline (last will, "offline" status or silence), resolved when it is back; stores
+    /// when the gateway is due next. False when the gateway is unknown.
+    /// </summary>
+    public async Task<bool> EvaluateGatewayAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var row = await AlertStore.GatewayAsync(connection, transaction, site, gateway, cancellationToken);
         if (row is null)
         {
-            return;
+            return false;
         }
 
         var down = IsGatewayDown(row.State, row.LastSeen, now);
@@ -236,8 +359,16 @@ public sealed class AlertEngine(
             : $"nothing heard from gateway {gateway} since {UnixTime.FromMs(row.LastSeen):yyyy-MM-dd HH:mm:ss} UTC";
         var open = await AlertStore.OpenAlertsAsync(connection, transaction, site, GatewaySubject(gateway), cancellationToken);
         var verdict = new Verdict(down, null, down ? detail : "online");
-        await store.ApplyAsync(connection, transaction, new AlertSubject(site, gateway, GatewaySubject(gateway), "gateway", ""), GatewayOffline,
+        var transition = await store.ApplyAsync(connection, transaction, new AlertSubject(site, gateway, GatewaySubject(gateway), "gateway", ""), GatewayOffline,
             open.GetValueOrDefault(GatewayOfflineRule), new ConditionObserved(verdict, maintenance.Covers(site, "", GatewaySubject(gateway), now)), now, cancellationToken);
+        if (transition.Change == AlertChange.Resolved)
+        {
+            await DueWorkStore.WakeDevicesOfAsync(connection, transaction, site, gateway, now, cancellationToken);
+        }
+
+        await StoreDueAsync(connection, transaction, site, GatewaySubject(gateway),
+            DueTimes.Gateway(down, UnixTime.FromMs(row.LastSeen), transition.Next, options.GatewaySilence, options.FlapHold), now, cancellationToken);
+        return true;
     }
 
     /// <summary>The device column of a gateway-level alert.</summary>

@@ -132,6 +132,12 @@ public sealed class SqlDialect(DatabaseProvider provider)
     public string ForUpdate => provider == DatabaseProvider.Postgres ? " FOR UPDATE" : string.Empty;
 
     /// <summary>
+    /// Appended to a SELECT that claims rows to work: rows another transaction holds are left to it (PostgreSQL); SQLite's
+    /// write transaction already excludes others.
+    /// </summary>
+    public string ForUpdateSkipLocked => provider == DatabaseProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : string.Empty;
+
+    /// <summary>
     /// Keeps a large text column out of line and uncompressed on PostgreSQL (<c>STORAGE EXTERNAL</c>): for values written
     /// once, read once and deleted, where compressing them would cost the writing transaction more CPU than it saves.
     /// SQLite has no such setting: empty there.

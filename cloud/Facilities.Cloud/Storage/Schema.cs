@@ -143,5 +143,17 @@ internal static class Schema
             CREATE INDEX history_outbox_backlog ON history_outbox (created_at, lines, bytes);
             {d.Uncompressed("history_outbox", "body")}
             """),
+        // Every device and gateway known before this step is due at once, so the due-work worker computes its real times.
+        // The SLA monitor's deadlines: its check reads the open orders through an index, not every order ever written.
+        new(21, "alerts: due work, when each device and gateway must be looked at again without a message (silence, pending alerts, flapping holds, dates), in due order; open work orders' deadlines indexed", d => $"""
+            CREATE TABLE due_work (
+                site TEXT NOT NULL, subject TEXT NOT NULL, silence_at BIGINT, timer_at BIGINT, due_at BIGINT,
+                PRIMARY KEY (site, subject));
+            CREATE INDEX due_work_due ON due_work (due_at) WHERE due_at IS NOT NULL;
+            {d.KeepFreeForUpdates("due_work", 20)};
+            INSERT INTO due_work (site, subject, silence_at, due_at) SELECT site, device, 0, 0 FROM devices;
+            INSERT INTO due_work (site, subject, silence_at, due_at) SELECT site, 'gateway:' || gateway, 0, 0 FROM gateways;
+            CREATE INDEX work_orders_open_deadlines ON work_orders (resolve_by) WHERE resolved_at IS NULL AND closed_at IS NULL
+            """),
     ];
 }

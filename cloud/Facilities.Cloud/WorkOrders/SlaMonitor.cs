@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Storage;
@@ -24,11 +23,7 @@ public sealed partial class SlaMonitor(
         var now = time.GetUtcNow();
         var ms = now.ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(cancellationToken);
-        var due = (await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
-            """
-            SELECT * FROM work_orders WHERE resolved_at IS NULL AND closed_at IS NULL AND (
-                (respond_breached_at IS NULL AND responded_at IS NULL AND respond_by <= @ms) OR (resolve_breached_at IS NULL AND resolve_by <= @ms))
-            """, new { ms }, cancellationToken: cancellationToken))).ToList();
+        var due = await WorkOrderStore.DueBreachesAsync(connection, ms, cancellationToken);
         var recorded = 0;
         foreach (var order in due)
         {
@@ -61,13 +56,8 @@ public sealed partial class SlaMonitor(
     private async Task<int> BreachAsync(DbConnection connection, WorkOrderRow order, SlaBreach breach, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ms = now.ToUnixTimeMilliseconds();
-        var (column, guard) = breach.Deadline == WorkOrderSla.Respond
-            ? ("respond_breached_at", "responded_at IS NULL")
-            : ("resolve_breached_at", "resolved_at IS NULL");
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE work_orders SET {column} = @ms, updated_at = @ms WHERE id = @Id AND {column} IS NULL AND {guard} AND closed_at IS NULL",
-            new { ms, order.Id }, transaction, cancellationToken: cancellationToken));
+        var changed = await WorkOrderStore.MarkBreachedAsync(connection, transaction, order.Id, breach.Deadline == WorkOrderSla.Respond, ms, cancellationToken);
         if (changed == 0)
         {
             return 0; // another instance recorded it, or the order moved on meanwhile

@@ -84,4 +84,28 @@ internal static class WorkOrderStore
         await transaction.CommitAsync(cancellationToken);
         return new WorkOrderChange(true, updated, null);
     }
+
+    /// <summary>
+    /// Open orders with a deadline passed at <paramref name="nowMs"/> and not recorded as breached yet (the SLA monitor's
+    /// due work): read through <c>work_orders_open_deadlines</c>, so the open orders only, not every order ever written.
+    /// </summary>
+    public static async Task<IReadOnlyList<WorkOrderRow>> DueBreachesAsync(System.Data.Common.DbConnection connection, long nowMs, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
+            """
+            SELECT * FROM work_orders WHERE resolved_at IS NULL AND closed_at IS NULL AND (
+                (respond_breached_at IS NULL AND responded_at IS NULL AND respond_by <= @nowMs) OR (resolve_breached_at IS NULL AND resolve_by <= @nowMs))
+            """, new { nowMs }, cancellationToken: cancellationToken))];
+
+    /// <summary>
+    /// Records that order <paramref name="id"/> breached its respond (or resolve) deadline, if it still stands: 0 when another
+    /// instance recorded it first or the order was responded to, resolved or closed meanwhile.
+    /// </summary>
+    public static Task<int> MarkBreachedAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, long id, bool respond, long nowMs, CancellationToken cancellationToken)
+    {
+        var (column, guard) = respond ? ("respond_breached_at", "responded_at IS NULL") : ("resolve_breached_at", "resolved_at IS NULL");
+        return connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE work_orders SET {column} = @nowMs, updated_at = @nowMs WHERE id = @id AND {column} IS NULL AND {guard} AND closed_at IS NULL",
+            new { nowMs, id }, transaction, cancellationToken: cancellationToken));
+    }
 }

@@ -26,7 +26,7 @@ public sealed class AlertHarness
         Store = new AlertStore(database, new AlertLifecycle(new FlapPolicy(rulesOptions.FlapCount, rulesOptions.FlapWindow, rulesOptions.FlapHold)), observers ?? [], NullLogger<AlertStore>.Instance);
         Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), Store);
         Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], Metrics, clock, NullLogger<IngestPipeline>.Instance);
-        Sweeper = new AlertSweeper(database, Engine, rulesOptions, clock, NullLogger<AlertSweeper>.Instance);
+        DueWork = new DueWorker(database, Engine, rulesOptions, clock, NullLogger<DueWorker>.Instance);
     }
 
     /// <summary>The shipped rule set, as the harness's engine uses it.</summary>
@@ -42,7 +42,7 @@ public sealed class AlertHarness
 
     public IngestPipeline Pipeline { get; }
 
-    public AlertSweeper Sweeper { get; }
+    public DueWorker DueWork { get; }
 
     public IngestMetrics Metrics { get; } = new();
 

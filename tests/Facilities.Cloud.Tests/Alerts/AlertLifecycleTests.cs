@@ -111,11 +111,11 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         Assert.Equal("pending", Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning")).State);
 
         h.Clock.Advance(TimeSpan.FromMinutes(8));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         Assert.Equal("pending", Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning")).State);
 
         h.Clock.Advance(TimeSpan.FromMinutes(2.5));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         var fired = Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning"));
         Assert.Equal(("firing", 48.0), (fired.State, fired.Value));
 
@@ -125,7 +125,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         await h.SendAsync(Messages.Telemetry(5, h.Clock.GetUtcNow(), "boiler-2", "boiler", new Dictionary<string, double> { ["supply_temperature"] = 65 }));
         h.Clock.Advance(TimeSpan.FromMinutes(12));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         Assert.Single(await h.AlertsAsync("boiler.supply-low-while-burning"));
     }
 
@@ -179,7 +179,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         Assert.Equal(2, alerts[2].Occurrences);
 
         h.Clock.Advance(TimeSpan.FromMinutes(16));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         Assert.Equal("resolved", (await h.AlertsAsync("aed.door-open"))[2].State);
     }
 
@@ -200,7 +200,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         h.Clock.Advance(TimeSpan.FromSeconds(5));
         await h.SendAsync(will);
         h.Clock.Advance(TimeSpan.FromMinutes(30));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         var open = (await h.AlertsAsync()).Where(a => a.State != "resolved").ToList();
         var gateway = Assert.Single(open);
         Assert.Equal((AlertEngine.GatewayOfflineRule, "gateway:gw-1", "critical"), (gateway.RuleId, gateway.Device, gateway.Severity));
@@ -209,7 +209,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         await h.SendAsync(Messages.Status(4, h.Clock.GetUtcNow(), "online"),
             Messages.Telemetry(5, h.Clock.GetUtcNow(), "lift-1", "elevator", new Dictionary<string, double> { ["floor"] = 1 }),
             Messages.Telemetry(6, h.Clock.GetUtcNow(), "boiler-1", "boiler", Burning));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         Assert.All(await h.AlertsAsync(), a => Assert.Equal("resolved", a.State));
     }
 
@@ -222,7 +222,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres)
         Assert.Equal("pending", Assert.Single(await h.AlertsAsync("device.offline")).State);
         h.Clock.Advance(TimeSpan.FromMinutes(2));
         await h.SendAsync(Messages.Status(9, h.Clock.GetUtcNow(), "online"));
-        await h.Sweeper.SweepAsync(Ct);
+        await h.DueWork.WorkDueAsync(Ct);
         var alert = Assert.Single(await h.AlertsAsync("device.offline"));
         Assert.Equal("firing", alert.State);
         Assert.Contains("no response", alert.Detail, StringComparison.Ordinal);

@@ -22,7 +22,6 @@ public sealed partial class SqlPlacementTests
         "ReadModels/CounterDays.cs",
         "ReadModels/ElevatorHealthReader.cs",
         "WorkOrders/PreventiveScheduler.cs",
-        "WorkOrders/SlaMonitor.cs",
         "WorkOrders/WorkOrderOpener.cs",
         "WorkOrders/WorkOrderTimeline.cs",
     ];
