@@ -107,6 +107,13 @@ public sealed class RuleDefinition
     /// <summary>Preconditions: the rule only applies while all of these hold (boiler burner on).</summary>
     public IReadOnlyList<PointCondition>? When { get; set; }
 
+    /// <summary>
+    /// State rules: the condition also holds while any of these does — the same fault reported on another point (an
+    /// elevator's per-fault bit beside its legacy single fault code), so a device read by an older profile and one
+    /// read by a newer one raise the same alert.
+    /// </summary>
+    public IReadOnlyList<PointCondition>? AnyOf { get; set; }
+
     /// <summary>While any of these holds the alert is still recorded but marked suppressed and nobody is notified.</summary>
     public IReadOnlyList<PointCondition>? SuppressWhen { get; set; }
 
