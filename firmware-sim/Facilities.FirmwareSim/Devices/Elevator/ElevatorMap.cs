@@ -33,6 +33,11 @@ public static class ElevatorMap
         .Prepend((Code: 0, Name: "none"))
         .ToDictionary(x => x.Code, x => x.Name);
 
+    /// <summary>The legacy fault_code register's labels: codes 1–16 only, frozen so existing collectors' enums stay right.</summary>
+    public static readonly IReadOnlyDictionary<int, string> LegacyFaultCodes = FaultCodes
+        .Where(c => c.Key <= ElevatorFaults.LegacyCodes)
+        .ToDictionary(c => c.Key, c => c.Value);
+
     public static RegisterMap Map { get; } = Build();
 
     private static RegisterMap Build()
@@ -54,7 +59,7 @@ public static class ElevatorMap
             new() { Name = "direction", Table = input, Address = 3, Type = PointType.UInt16, Labels = Directions, Meaning = "Direction of travel." },
             new() { Name = "door_state", Table = input, Address = 4, Type = PointType.UInt16, Labels = DoorStates, Meaning = "Car door state." },
             new() { Name = "speed", Table = input, Address = 5, Type = PointType.UInt16, Scale = 0.01, Unit = "m/s", Meaning = "Car speed." },
-            new() { Name = "fault_code", Table = input, Address = 6, Type = PointType.UInt16, Labels = FaultCodes, Meaning = "Legacy single fault code: the lowest active code only, so it hides every other active fault; 0 when none. Kept for existing collectors; read the fault word (register 17) instead." },
+            new() { Name = "fault_code", Table = input, Address = 6, Type = PointType.UInt16, Labels = LegacyFaultCodes, Meaning = "Legacy single fault code: the lowest active code of 1–16 only, so it hides every other active fault, and faults added since (codes 17 and up) never show here; 0 when none. Kept unchanged for existing collectors; read the fault word (register 17) instead." },
             new() { Name = "load", Table = input, Address = 7, Type = PointType.UInt16, Unit = "%", Meaning = "Car load as a share of rated load." },
             new() { Name = "trips", Table = input, Address = 8, Type = PointType.UInt32, Meaning = "Trip (start) counter since commissioning." },
             new() { Name = "door_cycles", Table = input, Address = 10, Type = PointType.UInt32, Meaning = "Door open/close cycles since commissioning." },
@@ -105,6 +110,9 @@ public static class ElevatorMap
 public static class ElevatorFaults
 {
     public const int CodedFaults = 18;
+
+    /// <summary>Codes the legacy fault_code register can show (1–16, as before the fault word).</summary>
+    public const int LegacyCodes = 16;
 
     public static readonly IReadOnlyList<FaultInfo> All =
     [

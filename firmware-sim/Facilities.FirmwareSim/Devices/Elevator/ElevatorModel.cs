@@ -294,7 +294,8 @@ public sealed class ElevatorModel : DeviceModel
         }
 
         var safetyOpen = Active("safety-circuit-open") || Active("overtravel-top") || Active("overtravel-bottom") || overspeed || Active("unintended-car-movement");
-        var faultCode = ActiveNames.Select(ElevatorFaults.Code).Where(c => c > 0).DefaultIfEmpty(0).Min();
+        var codes = ActiveNames.Select(ElevatorFaults.Code).Where(c => c > 0).ToList();
+        var faultCode = codes.Where(c => c <= ElevatorFaults.LegacyCodes).DefaultIfEmpty(0).Min();
         var serviceMode = Active("mains-power-lost") ? 4 : Active("earthquake-mode") ? 6 : Active("fire-return") ? 2 : Active("firefighter-mode") ? 3
             : Active("out-of-service") ? 5 : Active("inspection-mode") ? 1 : 0;
 
@@ -304,7 +305,7 @@ public sealed class ElevatorModel : DeviceModel
         map.Write(store, "door_lock_closed", Active("door-lock-open") || _doorState != 0 ? 0 : 1);
         map.Write(store, "on_battery", Active("mains-power-lost") ? 1 : 0);
         map.Write(store, "moving", moving ? 1 : 0);
-        map.Write(store, "fault_active", faultCode > 0 ? 1 : 0);
+        map.Write(store, "fault_active", codes.Count > 0 ? 1 : 0);
         map.Write(store, "alarm_button", Active("passenger-alarm") ? 1 : 0);
         map.Write(store, "position_valid", Active("floor-position-lost") ? 0 : 1);
         map.Write(store, "service_mode", serviceMode);
