@@ -130,4 +130,10 @@ public sealed class WorkOrderPolicy
     public TimeSpan? ResolveWithin { get; set; }
 
     public string? Team { get; set; }
+
+    /// <summary>
+    /// An entrapment: the order gets the rescue steps <c>arrive</c> and <c>release</c>, and its response deadline is
+    /// the site's arrival time (<c>respondWithin</c> is the default for sites that set none), met only by the arrival.
+    /// </summary>
+    public bool Rescue { get; set; }
 }

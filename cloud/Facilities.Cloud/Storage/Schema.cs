@@ -143,5 +143,10 @@ public static class Schema
             CREATE INDEX history_outbox_backlog ON history_outbox (created_at, lines, bytes);
             {d.Uncompressed("history_outbox", "body")}
             """),
+        new(21, "work orders: entrapment rescue steps (the crew's arrival, the passenger's release) on orders of rescue rules", d => """
+            ALTER TABLE work_orders ADD COLUMN rescue INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE work_orders ADD COLUMN arrived_at BIGINT;
+            ALTER TABLE work_orders ADD COLUMN released_at BIGINT
+            """),
     ];
 }

@@ -18,6 +18,9 @@ public sealed class WorkOrderOptions
     /// <summary>Section <c>WorkOrders:Webhook</c>: every change posted to an external maintenance system.</summary>
     public WorkOrderWebhookOptions Webhook { get; set; } = new();
 
+    /// <summary>Section <c>WorkOrders:Rescue</c>: how long an entrapment rescue crew has to arrive, per site.</summary>
+    public RescueOptions Rescue { get; set; } = new();
+
     /// <summary>Start-up check; each problem names its key under <c>WorkOrders</c>.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -35,6 +38,14 @@ public sealed class WorkOrderOptions
         if (Preventive.AedExpiryDaysAhead is < 0 or > 365)
         {
             errors.Add($"'Preventive:AedExpiryDaysAhead' must be between 0 and 365; got {Preventive.AedExpiryDaysAhead}");
+        }
+
+        foreach (var (site, rescue) in Rescue.Sites)
+        {
+            if (rescue.ArriveWithin is { } within && within <= TimeSpan.Zero)
+            {
+                errors.Add($"'Rescue:Sites:{site}:ArriveWithin' must be positive; got {within}");
+            }
         }
 
         if (Webhook.Enabled)
@@ -85,6 +96,30 @@ public sealed class PreventiveOptions
     public int AedExpiryDaysAhead { get; set; } = 42;
 
     public string AedTeam { get; set; } = "safety";
+}
+
+/// <summary>Section <c>WorkOrders:Rescue</c>.</summary>
+public sealed class RescueOptions
+{
+    /// <summary>Per site: whether it lies outside a city, or its own arrival time (TSG T5002: 30 min in cities, 1 h elsewhere; some cities are stricter).</summary>
+    public Dictionary<string, RescueSiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How long a rescue crew has to arrive at <paramref name="site"/>; <paramref name="rule"/> is the rule's <c>respondWithin</c>.</summary>
+    public TimeSpan ArriveWithin(string site, TimeSpan? rule)
+    {
+        var options = Sites.GetValueOrDefault(site);
+        return EntrapmentRescue.ArriveWithin(options?.ArriveWithin, options?.OutsideCity ?? false, rule);
+    }
+}
+
+/// <summary>Section <c>WorkOrders:Rescue:Sites:{site}</c>.</summary>
+public sealed class RescueSiteOptions
+{
+    /// <summary>The site lies outside a city: 1 hour to arrive instead of 30 minutes.</summary>
+    public bool OutsideCity { get; set; }
+
+    /// <summary>The site's own arrival time (a city with a 15-minute target); wins over <see cref="OutsideCity"/>.</summary>
+    public TimeSpan? ArriveWithin { get; set; }
 }
 
 /// <summary>Section <c>WorkOrders:Webhook</c>. Off while <see cref="Url"/> is empty.</summary>
