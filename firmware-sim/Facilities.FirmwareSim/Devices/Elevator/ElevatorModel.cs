@@ -210,6 +210,11 @@ public sealed class ElevatorModel : DeviceModel
                 _occupied = false;
                 _load = 0;
             }
+            else if (fault == "door-fails-to-open" && !Halted)
+            {
+                // The door operator works again: the doors open and the passenger steps out.
+                OpenDoors();
+            }
 
             return;
         }
