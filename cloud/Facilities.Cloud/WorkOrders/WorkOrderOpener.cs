@@ -63,6 +63,8 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
                 team = policy.Team,
                 assignee,
                 // An entrapment's response is the crew's arrival, within the site's arrival time (TSG T5002).
+                // TODO(lead): rescue orders should carry the elevator's registrationCode and 96333 rescueCode; they come
+                // with the per-device parameters (h-params), which wire them onto alerts, notices and orders.
                 respondBy = WorkOrderSla.Deadline(notice.At, policy.Rescue ? options.Rescue.ArriveWithin(notice.Site, policy.RespondWithin) : policy.RespondWithin)?.ToUnixTimeMilliseconds(),
                 rescue = policy.Rescue ? 1 : 0,
                 resolveBy = WorkOrderSla.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
