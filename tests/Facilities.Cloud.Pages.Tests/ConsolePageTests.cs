@@ -41,6 +41,16 @@ public sealed class ConsolePageTests(PagesBed bed)
         await order.Locator("button[data-action=note]").ClickAsync();
         await Expect(order.Locator(".timeline")).ToContainTextAsync("乘客已解救");
         await PagesBed.ScreenshotAsync(page, "console-order-desktop");
+
+        // An entrapment's order is a rescue: the crew records its arrival and the passenger's release, once each.
+        await order.Locator("button[data-action=arrive]").ClickAsync();
+        await Expect(order.Locator(".timeline")).ToContainTextAsync("到达现场");
+        await Expect(order.Locator("button[data-action=arrive]")).ToHaveCountAsync(0);
+        await order.Locator("button[data-action=release]").ClickAsync();
+        await Expect(order.Locator("button[data-action=release]")).ToHaveCountAsync(0);
+        Assert.Equal(2, await bed.Cloud.CountAsync(
+            "SELECT COUNT(*) FROM work_orders o JOIN work_order_events e ON e.order_id = o.id WHERE o.device = 'lift-2' AND e.action IN ('arrived', 'passenger-released') AND e.actor = @by",
+            new { by = PagesBed.Engineer }));
         await order.Locator("button[data-action=resolve]").ClickAsync();
         await Expect(order).ToHaveCountAsync(0); // the default filter shows active orders only
         Assert.Equal(1, await bed.Cloud.CountAsync(

@@ -137,4 +137,68 @@ public sealed class ElevatorModelTests
         Assert.Equal(now.ToUnixTimeSeconds(), v["history_1_time"]);
         Assert.Equal(now.AddMinutes(-7).ToUnixTimeSeconds(), v["history_8_time"]);
     }
+
+    [Fact]
+    public void FaultWord_SeveralFaultsAtOnce_EachHasItsBit()
+    {
+        var lift = ModelTestKit.Create("elevator");
+        lift.Inject("trapped-at-floor", ModelTestKit.Start);
+        lift.Inject("door-lock-open", ModelTestKit.Start);
+        lift.Inject("landing-button-stuck", ModelTestKit.Start);
+        var v = lift.Values();
+        Assert.Equal((1.0, 1.0, 1.0), (v["fault_trapped_at_floor"], v["fault_door_lock_open"], v["fault_landing_button_stuck"]));
+        Assert.Equal(0, v["fault_overspeed"]);
+        // The whole register: bits 0 (trapped at floor), 9 (door lock) and 14 (landing button).
+        Assert.Equal((1 << 0) | (1 << 9) | (1 << 14), lift.Store.Get(Facilities.Modbus.Protocol.RegisterTable.InputRegisters, ElevatorMap.FaultWordAddress));
+        // The legacy code still shows only the lowest one.
+        Assert.Equal(ElevatorFaults.Code("trapped-at-floor"), v["fault_code"]);
+    }
+
+    [Fact]
+    public void FaultWord_OneFaultCleared_OthersStay()
+    {
+        var lift = ModelTestKit.Create("elevator");
+        lift.Inject("safety-circuit-open", ModelTestKit.Start);
+        lift.Inject("floor-position-lost", ModelTestKit.Start);
+        lift.Clear("safety-circuit-open", ModelTestKit.Start.AddSeconds(5));
+        var v = lift.Values();
+        Assert.Equal((0.0, 1.0), (v["fault_safety_circuit_open"], v["fault_floor_position_lost"]));
+    }
+
+    [Fact]
+    public void EventWord_AlarmDuringInspectionAndEarthquake_ShowsAllThree()
+    {
+        var lift = ModelTestKit.Create("elevator");
+        lift.Inject("inspection-mode", ModelTestKit.Start);
+        lift.Inject("earthquake-mode", ModelTestKit.Start);
+        lift.Inject("passenger-alarm", ModelTestKit.Start);
+        var v = lift.Values();
+        Assert.Equal((1.0, 1.0, 1.0, 1.0), (v["event_inspection"], v["event_earthquake"], v["event_alarm_button"], v["alarm_button"]));
+        Assert.Equal(6.0, v["service_mode"]);
+        Assert.Equal(0.0, v["event_fire_return"]);
+    }
+
+    [Fact]
+    public void UnintendedCarMovement_StopsOutsideTheDoorZoneWithDoorsOpen_NotTheDoorOpenWhileMovingFault()
+    {
+        var lift = new ElevatorModel(ModelTestKit.Identity(), new ElevatorOptions { CallsPerHour = 0 }, ModelTestKit.Start);
+        lift.Inject("unintended-car-movement", ModelTestKit.Start);
+        var now = lift.Run(ModelTestKit.Start, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1));
+        var v = lift.Values();
+        Assert.Equal((1.0, 0.0), (v["fault_unintended_car_movement"], v["fault_door_open_while_moving"]));
+        Assert.Equal((0.0, 0.0, 2.0, 0.0), (v["moving"], v["door_zone"], v["door_state"], v["safety_circuit_closed"]));
+        Assert.Equal(ElevatorFaults.Code("unintended-car-movement"), v["history_1_code"]);
+        lift.Clear("unintended-car-movement", now);
+        Assert.Equal((0.0, 1.0), (lift.Value("fault_unintended_car_movement"), lift.Value("door_zone")));
+    }
+
+    [Fact]
+    public void OtherFaultPreventingRestart_HoldsTheCar()
+    {
+        var lift = new ElevatorModel(ModelTestKit.Identity(), new ElevatorOptions { CallsPerHour = 0 }, ModelTestKit.Start);
+        lift.Inject("other-fault-preventing-restart", ModelTestKit.Start);
+        lift.Call(10);
+        lift.Run(ModelTestKit.Start, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1));
+        Assert.Equal((1.0, 0.0, 0.0), (lift.Value("fault_other_fault_preventing_restart"), lift.Value("moving"), lift.Value("floor")));
+    }
 }

@@ -55,6 +55,27 @@ public sealed class PointDecoderTests
     }
 
     [Fact]
+    public void ElevatorProfile_FaultWordWithThreeFaults_DecodesEachToItsOwnPoint()
+    {
+        var profile = ProfileLoader.Load(Path.Combine(AppContext.BaseDirectory, "profiles", "facilities-sim-elevator.json"));
+        ushort word = (1 << 0) | (1 << 9) | (1 << 14);
+        var faults = profile.Points.Where(p => p.Table == RegisterTable.InputRegisters && p.Address == 17)
+            .ToDictionary(p => p.Name, p => PointDecoder.Decode(p, [word]).Number);
+        Assert.Equal(16, faults.Count);
+        Assert.Equal(["fault_door_lock_open", "fault_landing_button_stuck", "fault_trapped_at_floor"], faults.Where(f => f.Value == 1).Select(f => f.Key).Order());
+    }
+
+    [Fact]
+    public void ElevatorProfile_EventWord_AlarmButtonBesideEarthquake()
+    {
+        var profile = ProfileLoader.Load(Path.Combine(AppContext.BaseDirectory, "profiles", "facilities-sim-elevator.json"));
+        ushort word = (1 << 6) | (1 << 7);
+        var events = profile.Points.Where(p => p.Table == RegisterTable.InputRegisters && p.Address == 18)
+            .ToDictionary(p => p.Name, p => PointDecoder.Decode(p, [word]).Number);
+        Assert.Equal(["event_alarm_button", "event_earthquake"], events.Where(e => e.Value == 1).Select(e => e.Key).Order());
+    }
+
+    [Fact]
     public void String_StopsAtNul() =>
         Assert.Equal("EV-12", PointDecoder.Decode(Point(PointType.String, 4), [0x4556, 0x2D31, 0x3200, 0x0000]).Text);
 

@@ -120,6 +120,13 @@ public sealed class RuleDefinition
     /// <summary>Preconditions: the rule only applies while all of these hold (boiler burner on).</summary>
     public IReadOnlyList<PointCondition>? When { get; set; }
 
+    /// <summary>
+    /// State rules: the condition also holds while any of these does — the same fault reported on another point (an
+    /// elevator's per-fault bit beside its legacy single fault code), so a device read by an older profile and one
+    /// read by a newer one raise the same alert.
+    /// </summary>
+    public IReadOnlyList<PointCondition>? AnyOf { get; set; }
+
     /// <summary>While any of these holds the alert is still recorded but marked suppressed and nobody is notified.</summary>
     public IReadOnlyList<PointCondition>? SuppressWhen { get; set; }
 
@@ -153,4 +160,10 @@ public sealed class WorkOrderPolicy
     public TimeSpan? ArriveWithin { get; set; }
 
     public string? Team { get; set; }
+
+    /// <summary>
+    /// An entrapment: the order gets the rescue steps <c>arrive</c> and <c>release</c>, and its response deadline is
+    /// the site's arrival time (<c>respondWithin</c> is the default for sites that set none), met only by the arrival.
+    /// </summary>
+    public bool Rescue { get; set; }
 }

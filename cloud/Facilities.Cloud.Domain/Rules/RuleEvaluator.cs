@@ -50,7 +50,7 @@ public static class RuleEvaluator
 
         var verdict = rule.Type switch
         {
-            RuleType.State => State(rule, facts),
+            RuleType.State => rule.AnyOf is { Count: > 0 } ? StateOrAnyOf(rule, facts) : State(rule, facts),
             RuleType.Threshold => Threshold(rule, facts, wasActive, now),
             RuleType.Rate => Rate(rule, facts),
             RuleType.Expiry => Expiry(rule, facts, now),
@@ -141,6 +141,29 @@ public static class RuleEvaluator
 
         var detail = string.Join(", ", hits.Select(h => $"{h.Name} = {h.Reading.Label ?? Number(h.Reading.Value)}"));
         return new Verdict(true, hits[0].Reading.Value, detail);
+    }
+
+    /// <summary>
+    /// A state rule with alternatives: active when one of <c>anyOf</c> holds (named first: a per-fault point says more
+    /// than a shared code) or the rule's own point matches; clear when every known point says so.
+    /// </summary>
+    private static Verdict StateOrAnyOf(RuleDefinition rule, DeviceFacts facts)
+    {
+        var known = false;
+        foreach (var condition in rule.AnyOf!)
+        {
+            var holds = Holds(condition, facts);
+            if (holds == true)
+            {
+                var reading = facts.Points[condition.Point];
+                return new Verdict(true, reading.Value, $"{condition.Point} = {reading.Label ?? Number(reading.Value)}");
+            }
+
+            known |= holds == false;
+        }
+
+        var own = State(rule, facts);
+        return own.Active is null && known ? new Verdict(false, null, "clear") : own;
     }
 
     private static Verdict Threshold(RuleDefinition rule, DeviceFacts facts, bool wasActive, DateTimeOffset now)

@@ -217,6 +217,19 @@ public static class RuleChecks
                 yield return "every 'when'/'suppressWhen' condition needs a 'point'";
             }
         }
+
+        if (rule.AnyOf is { Count: > 0 } anyOf)
+        {
+            if (rule.Type != RuleType.State)
+            {
+                yield return $"'anyOf' applies only to state rules, not to a {rule.Type} rule";
+            }
+
+            if (anyOf.Any(c => string.IsNullOrWhiteSpace(c.Point) || c.Point.Contains('*', StringComparison.Ordinal)))
+            {
+                yield return "every 'anyOf' condition needs a 'point' (one point, no wildcards)";
+            }
+        }
     }
 
     /// <summary>Two limits compared when both are numbers, or offsets of the same scaled parameter; 0 when they cannot be compared.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Facilities.Cloud.Domain.Elevators;
 
 namespace Facilities.Cloud.Domain.WorkOrders;
 
@@ -12,7 +13,66 @@ public sealed record PreventiveJob(string RuleId, string ScheduleKey, string Tit
 /// </summary>
 public static class PreventiveSchedule
 {
+    /// <summary>The half-monthly routine visit (TSG T5002).</summary>
     public const string ElevatorMaintenance = "preventive.elevator-maintenance";
+    public const string ElevatorQuarterly = "preventive.elevator-quarterly";
+    public const string ElevatorHalfYearly = "preventive.elevator-half-yearly";
+    public const string ElevatorAnnual = "preventive.elevator-annual";
+
+    /// <summary>How long before its due moment an elevator's visit becomes an order (a half-month: the next routine visit is planned as soon as the last is done).</summary>
+    public static TimeSpan ElevatorLead { get; } = TimeSpan.FromDays(15);
+
+    private static readonly (MaintenanceLevel Level, string RuleId, string Key, string Title)[] ElevatorLevels =
+    [
+        (MaintenanceLevel.HalfMonthly, ElevatorMaintenance, "elevator-maintenance", "电梯半月维保 Half-monthly elevator maintenance"),
+        (MaintenanceLevel.Quarterly, ElevatorQuarterly, "elevator-quarterly", "电梯季度维保 Quarterly elevator maintenance"),
+        (MaintenanceLevel.HalfYearly, ElevatorHalfYearly, "elevator-half-yearly", "电梯半年维保 Half-yearly elevator maintenance"),
+        (MaintenanceLevel.Annual, ElevatorAnnual, "elevator-annual", "电梯年度维保 Annual elevator maintenance"),
+    ];
+
+    /// <summary>The maintenance level of a preventive rule id; null for rules that are no elevator maintenance.</summary>
+    public static MaintenanceLevel? ElevatorLevelOf(string ruleId) =>
+        ElevatorLevels.FirstOrDefault(l => l.RuleId == ruleId) is { RuleId: not null } found ? found.Level : null;
+
+    /// <summary>
+    /// The TSG T5002 orders an elevator owes at <paramref name="now"/>: for each level (half-monthly, quarterly,
+    /// half-yearly, annual) the next visit after the last one *done* at that level or a higher one
+    /// (<paramref name="done"/>: level → last resolved), as <see cref="Elevators.ElevatorMaintenance.NextVisit"/> reckons it, once it
+    /// is at most <see cref="ElevatorLead"/> away. A level never done counts from <paramref name="since"/> (the elevator's
+    /// first preventive order); with no history at all (<paramref name="since"/> null) the first half-monthly visit is
+    /// due 15 days from now. Each job's key names the visit it follows, so one order exists per visit however often
+    /// this is asked, and a late visit moves the next one instead of leaving a gap.
+    /// </summary>
+    public static IReadOnlyList<PreventiveJob> ElevatorJobs(
+        IReadOnlyDictionary<MaintenanceLevel, DateTimeOffset> done, DateTimeOffset? since, DateTimeOffset now, TimeZoneInfo zone, string team,
+        TimeSpan? onDemand = null, DateTimeOffset? lastCriticalFault = null)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        ArgumentNullException.ThrowIfNull(zone);
+        List<PreventiveJob> jobs = [];
+        foreach (var (level, ruleId, key, title) in ElevatorLevels)
+        {
+            var last = done.Where(d => d.Key >= level).Select(d => (DateTimeOffset?)d.Value).Max() ?? since;
+            if (last is null && level != MaintenanceLevel.HalfMonthly)
+            {
+                continue;
+            }
+
+            var basis = last ?? now;
+            var due = Elevators.ElevatorMaintenance.NextVisit(level, basis, zone, Elevators.ElevatorMaintenance.HalfMonthly,
+                level == MaintenanceLevel.HalfMonthly ? onDemand : null, lastCriticalFault);
+            if (due - now > ElevatorLead)
+            {
+                continue;
+            }
+
+            var localDue = TimeZoneInfo.ConvertTime(due, zone);
+            jobs.Add(new PreventiveJob(ruleId, string.Create(CultureInfo.InvariantCulture, $"{key}:after:{basis.ToUniversalTime():yyyyMMddTHHmmss}"),
+                string.Create(CultureInfo.InvariantCulture, $"{title} (due {localDue:yyyy-MM-dd HH:mm})"), "info", team, due));
+        }
+
+        return jobs;
+    }
     public const string AedPads = "preventive.aed-pads-replacement";
     public const string AedBattery = "preventive.aed-battery-replacement";
 

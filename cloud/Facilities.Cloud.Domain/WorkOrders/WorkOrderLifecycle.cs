@@ -17,7 +17,8 @@ public static class WorkOrderLifecycle
 
     public static IReadOnlyList<string> Statuses { get; } = [Open, Assigned, InProgress, Resolved, Closed];
 
-    public static IReadOnlyList<string> Actions { get; } = ["assign", "start", "resolve", "close", "note"];
+    /// <summary>Every action; <c>arrive</c> and <c>release</c> only on entrapment rescue orders (<see cref="EntrapmentRescue"/>).</summary>
+    public static IReadOnlyList<string> Actions { get; } = ["assign", "start", "resolve", "close", "note", EntrapmentRescue.Arrive, EntrapmentRescue.Release];
 
     /// <summary>Where <paramref name="action"/> takes an order in <paramref name="status"/>; null when it is not allowed.</summary>
     public static WorkOrderTransition? Plan(string action, string status) => (action, status) switch
@@ -27,6 +28,7 @@ public static class WorkOrderLifecycle
         ("resolve", Open or Assigned or InProgress) => new(action, Resolved),
         ("close", Resolved) => new(action, Closed),
         ("note", _) => new(action, status),
+        (EntrapmentRescue.Arrive or EntrapmentRescue.Release, Open or Assigned or InProgress) => new(action, InProgress),
         _ => null,
     };
 

@@ -178,10 +178,10 @@ public sealed class AlertEngine(
         return all.Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || reading.Contains(rule));
     }
 
-    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, or in a "when" or "suppressWhen" condition.</summary>
+    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
     private RuleDefinition[] Reading(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
     [
-        .. rules.For(key.Site, key.Kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
+        .. rules.For(key.Site, key.Kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Concat(rule.AnyOf ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
             .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
     ]);
 

@@ -34,7 +34,7 @@ internal sealed partial class AlertNotifier(
     private async Task FiringAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var severity = AlertSeverities.ParseOrCritical(notice.Severity);
-        var routes = router.Match(notice.Site, severity);
+        var routes = router.Match(notice.Site, severity, notice.RuleId);
         if (routes.Count == 0)
         {
             // With no routes at all, the dispatcher said so once at start-up; a warning per alert would only be noise.

@@ -107,6 +107,12 @@ internal sealed class NotificationRouteOptions
     /// <summary>Sites this route covers; empty or <c>*</c> means all.</summary>
     public List<string> Sites { get; init; } = [];
 
+    /// <summary>
+    /// Rules this route covers, by id; <c>*</c> matches any run of characters (<c>elevator.trapped-*</c>). Empty means
+    /// every rule. Put a narrow route (entrapments, escalating after 5 minutes) before the general one.
+    /// </summary>
+    public List<string> Rules { get; init; } = [];
+
     /// <summary>Lowest severity routed: <c>info</c>, <c>warning</c> or <c>critical</c>.</summary>
     public string MinSeverity { get; init; } = "info";
 

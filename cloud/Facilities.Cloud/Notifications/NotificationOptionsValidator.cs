@@ -55,6 +55,11 @@ internal static class NotificationOptionsValidator
 
             CheckSeverity($"{path}:MinSeverity", route.MinSeverity, errors);
             CheckSeverity($"{path}:EscalateMinSeverity", route.EscalateMinSeverity, errors);
+            if (route.Rules.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{path}:Rules: a rule id or pattern must not be empty");
+            }
+
             if (route.Escalation.Count == 0)
             {
                 errors.Add($"{path}:Escalation: list at least one contact");

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Facilities.Cloud.Domain.Alerts;
 
 namespace Facilities.Cloud.Notifications;
@@ -43,10 +44,19 @@ internal sealed record OnCallContact(string Key, string Name, IReadOnlyList<stri
 /// </summary>
 internal sealed record OnCallRoute(
     string Name, IReadOnlyList<string> Sites, AlertSeverity MinSeverity, IReadOnlyList<string> Escalation,
-    AlertSeverity EscalateMinSeverity, TimeSpan EscalateAfter, TimeSpan RepeatEvery, bool Continue)
+    AlertSeverity EscalateMinSeverity, TimeSpan EscalateAfter, TimeSpan RepeatEvery, bool Continue, IReadOnlyList<string>? Rules = null)
 {
     public bool Covers(string site, AlertSeverity severity) =>
         severity >= MinSeverity && (Sites.Count == 0 || Sites.Any(s => s == "*" || string.Equals(s, site, StringComparison.Ordinal)));
+
+    /// <summary>Whether the route takes an alert of <paramref name="ruleId"/> (null: a caller that does not know the rule) at this site and severity.</summary>
+    public bool Covers(string site, AlertSeverity severity, string? ruleId) =>
+        Covers(site, severity) && (Rules is not { Count: > 0 } || (ruleId is not null && Rules.Any(pattern => RuleMatches(pattern, ruleId))));
+
+    private static bool RuleMatches(string pattern, string ruleId) =>
+        pattern.Contains('*', StringComparison.Ordinal)
+            ? Regex.IsMatch(ruleId, "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant)
+            : string.Equals(pattern, ruleId, StringComparison.Ordinal);
 
     /// <summary>Whether an alert of this severity escalates or repeats at all on this route.</summary>
     public bool Escalates(AlertSeverity severity) => severity >= EscalateMinSeverity && (Escalation.Count > 1 || RepeatEvery > TimeSpan.Zero);
@@ -90,7 +100,7 @@ internal sealed class NotificationRouter
             StringComparer.Ordinal);
         Routes = [.. options.Routes.Select((r, i) => new OnCallRoute(
             RouteName(r, i), [.. r.Sites], AlertSeverities.ParseOrCritical(r.MinSeverity), [.. r.Escalation],
-            AlertSeverities.ParseOrCritical(r.EscalateMinSeverity), r.EscalateAfter, r.RepeatEvery, r.Continue))];
+            AlertSeverities.ParseOrCritical(r.EscalateMinSeverity), r.EscalateAfter, r.RepeatEvery, r.Continue, [.. r.Rules]))];
         _byName = Routes.GroupBy(r => r.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
     }
 
@@ -103,10 +113,10 @@ internal sealed class NotificationRouter
     }
 
     /// <summary>The routes an alert takes: in order, the first that covers it, and after it more only while each says <c>Continue</c>.</summary>
-    public IReadOnlyList<OnCallRoute> Match(string site, AlertSeverity severity)
+    public IReadOnlyList<OnCallRoute> Match(string site, AlertSeverity severity, string? ruleId = null)
     {
         var matched = new List<OnCallRoute>();
-        foreach (var route in Routes.Where(r => r.Covers(site, severity)))
+        foreach (var route in Routes.Where(r => r.Covers(site, severity, ruleId)))
         {
             matched.Add(route);
             if (!route.Continue)

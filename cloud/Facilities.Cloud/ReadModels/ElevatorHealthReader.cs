@@ -42,7 +42,7 @@ internal sealed record ElevatorSummaryView(
 /// Builds elevator health from the database: latest values and link state (ingestion), alerts, work orders and the
 /// per-day counters (<see cref="CounterDays"/>). Nothing is held in memory between requests, so instances agree.
 /// </summary>
-internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, CounterDays counterDays, TimeProvider time)
+internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOptions options, WorkOrderOptions workOrders, CounterDays counterDays, TimeProvider time)
 {
     public const string Kind = "elevator";
     public const string MaintenanceRule = PreventiveSchedule.ElevatorMaintenance;
@@ -104,7 +104,8 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
         var maintained = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
             """
             SELECT site, device, MAX(resolved_at) FROM work_orders
-            WHERE rule_id = @rule AND resolved_at IS NOT NULL AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
+            WHERE rule_id LIKE 'preventive.elevator-%' AND schedule_key IS NOT NULL AND resolved_at IS NOT NULL
+              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
             GROUP BY site, device
             """, filter, cancellationToken: cancellationToken))).ToDictionary(m => (m.Site, m.Device), m => m.At);
 
@@ -131,8 +132,11 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
             Number(points, "fault_code") is null or 0 ? null : Label(points, "fault_code"),
             points.Count == 0 ? UnixTime.FromMs(elevator.LastSeen) : points.Values.Max(p => p.Ts));
 
+        // The same reckoning as the preventive scheduler: any level's visit counts, an on-demand interval falls back after a critical fault.
+        var lastCritical = faults.Where(f => f.Severity == "critical").Select(f => (DateTimeOffset?)UnixTime.FromMs(f.FiredAt)).Max();
         var due = ElevatorMaintenance.Due(
-            UnixTime.FromMs(maintainedAt), options.ConfiguredLastMaintenance(elevator.Site, elevator.Device), options.ElevatorMaintenanceInterval, now);
+            UnixTime.FromMs(maintainedAt), options.ConfiguredLastMaintenance(elevator.Site, elevator.Device), options.ElevatorMaintenanceInterval, now,
+            workOrders.Preventive.OnDemandInterval(elevator.Site, elevator.Device), lastCritical);
         var maintenance = new MaintenanceView(due.Last, due.LastSource, due.Next, options.ElevatorMaintenanceInterval.TotalDays, due.Overdue);
 
         var orderViews = orders.Select(o => new ElevatorOrderView(

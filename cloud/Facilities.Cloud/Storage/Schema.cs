@@ -155,5 +155,10 @@ internal static class Schema
             INSERT INTO due_work (site, subject, silence_at, due_at) SELECT site, 'gateway:' || gateway, 0, 0 FROM gateways;
             CREATE INDEX work_orders_open_deadlines ON work_orders (resolve_by) WHERE resolved_at IS NULL AND closed_at IS NULL
             """),
+        new(22, "work orders: entrapment rescue steps (the crew's arrival, the passenger's release) on orders of rescue rules", d => """
+            ALTER TABLE work_orders ADD COLUMN rescue INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE work_orders ADD COLUMN arrived_at BIGINT;
+            ALTER TABLE work_orders ADD COLUMN released_at BIGINT
+            """),
     ];
 }

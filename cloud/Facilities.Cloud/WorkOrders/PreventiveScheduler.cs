@@ -7,8 +7,9 @@ using Facilities.Cloud.Sites;
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>
-/// Opens preventive work orders on <see cref="PreventiveOptions.Interval"/>: half-monthly maintenance for every elevator
-/// heard in the last 30 days, and a replacement order for every AED whose pads or battery expire within
+/// Opens preventive work orders on <see cref="PreventiveOptions.Interval"/>: TSG T5002 maintenance for every elevator
+/// heard in the last 30 days (the next half-monthly visit 15 days after the last one done, quarterly, half-yearly and
+/// annual visits: <see cref="PreventiveSchedule.ElevatorJobs"/>), and a replacement order for every AED whose pads or battery expire within
 /// <see cref="PreventiveOptions.AedExpiryDaysAhead"/> days (dates from <c>latest_values</c>). Each order carries its
 /// schedule key; the unique index <c>work_orders_scheduled</c> (site, device, schedule_key) makes a second instance's
 /// insert do nothing.
@@ -29,10 +30,7 @@ internal sealed partial class PreventiveScheduler(
         {
             if (preventive.ElevatorMaintenance)
             {
-                var elevators = await connection.QueryAsync<(string Site, string Device, string Building)>(new CommandDefinition(
-                    "SELECT site, device, building FROM devices WHERE kind = 'elevator' AND last_seen >= @since",
-                    new { since = (now - Heard).ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-                jobs.AddRange(elevators.Select(e => (e.Site, e.Device, e.Building, "elevator", PreventiveSchedule.ElevatorJob(now, siteTime.ZoneOf(e.Site), preventive.ElevatorTeam))));
+                jobs.AddRange(await ElevatorJobsAsync(connection, now, cancellationToken));
             }
 
             var expiries = await connection.QueryAsync<(string Site, string Device, string Building, string Point, double Value)>(new CommandDefinition(
@@ -72,6 +70,42 @@ internal sealed partial class PreventiveScheduler(
         }
 
         return opened;
+    }
+
+    /// <summary>The TSG T5002 jobs of every elevator heard in the last 30 days, from its completed preventive orders (<see cref="PreventiveSchedule.ElevatorJobs"/>).</summary>
+    private async Task<IEnumerable<(string Site, string Device, string Building, string Kind, PreventiveJob Job)>> ElevatorJobsAsync(
+        DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var preventive = options.Preventive;
+        var elevators = await connection.QueryAsync<(string Site, string Device, string Building)>(new CommandDefinition(
+            "SELECT site, device, building FROM devices WHERE kind = 'elevator' AND last_seen >= @since",
+            new { since = (now - Heard).ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        var done = (await connection.QueryAsync<(string Site, string Device, string RuleId, long At)>(new CommandDefinition(
+            """
+            SELECT site, device, rule_id, MAX(resolved_at) FROM work_orders
+            WHERE kind = 'elevator' AND schedule_key IS NOT NULL AND resolved_at IS NOT NULL GROUP BY site, device, rule_id
+            """, cancellationToken: cancellationToken))).ToLookup(d => (d.Site, d.Device));
+        var since = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            "SELECT site, device, MIN(created_at) FROM work_orders WHERE kind = 'elevator' AND schedule_key IS NOT NULL GROUP BY site, device",
+            cancellationToken: cancellationToken))).ToDictionary(s => (s.Site, s.Device), s => DateTimeOffset.FromUnixTimeMilliseconds(s.At));
+        var faults = preventive.OnDemand.Count == 0 ? [] : (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            """
+            SELECT site, device, MAX(fired_at) FROM alerts
+            WHERE kind = 'elevator' AND severity = 'critical' AND fired_at IS NOT NULL AND suppressed IS NULL GROUP BY site, device
+            """, cancellationToken: cancellationToken))).ToDictionary(f => (f.Site, f.Device), f => DateTimeOffset.FromUnixTimeMilliseconds(f.At));
+        return elevators.SelectMany(e =>
+        {
+            var key = (e.Site, e.Device);
+            var levels = done[key]
+                .Select(d => (Level: PreventiveSchedule.ElevatorLevelOf(d.RuleId), d.At))
+                .Where(d => d.Level is not null)
+                .GroupBy(d => d.Level!.Value)
+                .ToDictionary(g => g.Key, g => DateTimeOffset.FromUnixTimeMilliseconds(g.Max(d => d.At)));
+            return PreventiveSchedule.ElevatorJobs(
+                    levels, since.TryGetValue(key, out var first) ? first : null, now, siteTime.ZoneOf(e.Site), preventive.ElevatorTeam,
+                    preventive.OnDemandInterval(e.Site, e.Device), faults.TryGetValue(key, out var fault) ? fault : null)
+                .Select(job => (e.Site, e.Device, e.Building, "elevator", job));
+        });
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -9,20 +9,21 @@ namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>
 /// A work order as the API shows it; <c>Type</c> is <c>corrective</c> (from an alert) or <c>preventive</c> (from a
-/// schedule); <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>).
+/// schedule); <c>Breached</c> lists the deadlines that passed (<c>respond</c>, <c>resolve</c>). <c>Rescue</c> orders
+/// (entrapments) add the crew's arrival and the passenger's release; their <c>RespondBy</c> is the arrival deadline.
 /// </summary>
 internal sealed record WorkOrderView(
     long Id, string Type, string Site, string Building, string Device, string Kind, string RuleId, long? AlertId, string Title, string Severity,
     string Priority, string Status, string? Team, string? Assignee, DateTimeOffset? RespondBy, DateTimeOffset? ResolveBy,
     DateTimeOffset? RespondedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? ClosedAt, IReadOnlyList<string> Breached,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, string>? Attributes = null)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyDictionary<string, string>? Attributes = null, bool Rescue = false, DateTimeOffset? ArrivedAt = null, DateTimeOffset? ReleasedAt = null)
 {
     /// <summary>The API's view of an order, with its device's attributes from the site file when <paramref name="rules"/> is given.</summary>
     public static WorkOrderView From(WorkOrderRow r, RuleSet? rules = null) => new(
         r.Id, WorkOrderLifecycle.TypeOf(r.RuleId), r.Site, r.Building, r.Device, r.Kind, r.RuleId, r.AlertId, r.Title, r.Severity, r.Priority, r.Status, r.Team, r.Assignee,
         UnixTime.FromMs(r.RespondBy), UnixTime.FromMs(r.ResolveBy), UnixTime.FromMs(r.RespondedAt), UnixTime.FromMs(r.ResolvedAt), UnixTime.FromMs(r.ClosedAt),
         r.Breached,
-        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt), rules?.Attributes(r.Site, r.Device));
+        UnixTime.FromMs(r.CreatedAt), UnixTime.FromMs(r.UpdatedAt), rules?.Attributes(r.Site, r.Device), r.Rescue != 0, UnixTime.FromMs(r.ArrivedAt), UnixTime.FromMs(r.ReleasedAt));
 }
 
 /// <summary>One entry of a work order's timeline.</summary>
@@ -33,7 +34,8 @@ internal sealed record WorkOrderActionRequest(string? Assignee, string? Note, st
 
 /// <summary>
 /// <c>GET /api/work-orders?status=&amp;site=&amp;limit=</c>, <c>GET /api/work-orders/{id}</c> and
-/// <c>POST /api/work-orders/{id}/{assign|start|resolve|close|note}</c>. Errors are RFC 9457 problem details.
+/// <c>POST /api/work-orders/{id}/{assign|start|resolve|close|note|arrive|release}</c> (the last two on entrapment rescue
+/// orders only). Errors are RFC 9457 problem details.
 /// </summary>
 internal static class WorkOrderEndpoints
 {
@@ -116,7 +118,9 @@ internal static class WorkOrderEndpoints
         var change = await WorkOrderStore.ChangeAsync(database, timeline, id, action, body.Assignee, detail, by, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         if (change.Updated is not { } updated)
         {
-            return change.Found ? Conflict(id, action, change.ConflictStatus!) : NotFound(id);
+            return !change.Found ? NotFound(id)
+                : change.Refusal is { } refusal ? ApiProblem.Of(409, "invalid state change", $"work order {id}: {refusal}")
+                : Conflict(id, action, change.ConflictStatus!);
         }
 
         return Results.Json(WorkOrderView.From(updated));

@@ -49,9 +49,9 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             """
             INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
-                respond_by, resolve_by, created_at, updated_at)
+                respond_by, resolve_by, rescue, created_at, updated_at)
             VALUES (@Site, @Building, @Device, @Kind, @RuleId, @AlertId, @Title, @Severity, @priority, @status, @team, @assignee,
-                @respondBy, @resolveBy, @now, @now)
+                @respondBy, @resolveBy, @rescue, @now, @now)
             ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') AND schedule_key IS NULL DO NOTHING
             RETURNING id
             """,
@@ -62,7 +62,11 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
                 status = assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned,
                 team = policy.Team,
                 assignee,
-                respondBy = WorkOrderSla.Deadline(notice.At, policy.RespondWithin)?.ToUnixTimeMilliseconds(),
+                // An entrapment's response is the crew's arrival, within the site's arrival time (TSG T5002).
+                // TODO(lead): rescue orders should carry the elevator's registrationCode and 96333 rescueCode; they come
+                // with the per-device parameters (h-params), which wire them onto alerts, notices and orders.
+                respondBy = WorkOrderSla.Deadline(notice.At, policy.Rescue ? options.Rescue.ArriveWithin(notice.Site, policy.RespondWithin) : policy.RespondWithin)?.ToUnixTimeMilliseconds(),
+                rescue = policy.Rescue ? 1 : 0,
                 resolveBy = WorkOrderSla.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
                 now,
             },

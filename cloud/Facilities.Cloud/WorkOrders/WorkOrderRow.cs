@@ -48,6 +48,15 @@ public sealed record WorkOrderRow
     /// <summary>For preventive orders: the schedule and period (<c>elevator-maintenance:2026-11-H2</c>), unique per device.</summary>
     public string? ScheduleKey { get; init; }
 
+    /// <summary>1 for an entrapment rescue order (its rule's policy says <c>rescue</c>): arrival and release are recorded, and only the arrival responds.</summary>
+    public int Rescue { get; init; }
+
+    /// <summary>Rescue orders: when the crew arrived at the elevator.</summary>
+    public long? ArrivedAt { get; init; }
+
+    /// <summary>Rescue orders: when the passenger was released.</summary>
+    public long? ReleasedAt { get; init; }
+
     public long CreatedAt { get; init; }
 
     public long UpdatedAt { get; init; }

@@ -3,8 +3,11 @@ using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
 
-/// <summary>The outcome of a person's action on a work order: the order after it, or why not (no such order, or its status forbids it).</summary>
-internal readonly record struct WorkOrderChange(bool Found, WorkOrderRow? Updated, string? ConflictStatus);
+/// <summary>
+/// The outcome of a person's action on a work order: the order after it, or why not (no such order, its status forbids
+/// it, or — <paramref name="Refusal"/> — a rescue step that does not apply to this order).
+/// </summary>
+internal readonly record struct WorkOrderChange(bool Found, WorkOrderRow? Updated, string? ConflictStatus, string? Refusal = null);
 
 /// <summary>The SQL of <c>work_orders</c> and <c>work_order_events</c> for SQLite and PostgreSQL, as the API uses it.</summary>
 internal static class WorkOrderStore
@@ -62,10 +65,19 @@ internal static class WorkOrderStore
             return new WorkOrderChange(true, null, row.Status);
         }
 
+        if (EntrapmentRescue.IsStep(action)
+            && EntrapmentRescue.Refusal(action, row.Rescue != 0, UnixTime.FromMs(row.ArrivedAt), UnixTime.FromMs(row.ReleasedAt)) is { } refusal)
+        {
+            return new WorkOrderChange(true, null, row.Status, refusal);
+        }
+
         var set = action switch
         {
             "assign" => "status = @to, assignee = @assignee",
+            "start" when !EntrapmentRescue.StartResponds(row.Rescue != 0) => "status = @to",
             "start" => "status = @to, responded_at = COALESCE(responded_at, @now)",
+            EntrapmentRescue.Arrive => "status = @to, arrived_at = @now, responded_at = COALESCE(responded_at, @now)",
+            EntrapmentRescue.Release => "status = @to, released_at = @now",
             "resolve" => "status = @to, resolved_at = @now, responded_at = COALESCE(responded_at, @now)",
             "close" => "status = @to, closed_at = @now",
             _ => "status = @to",
@@ -78,7 +90,14 @@ internal static class WorkOrderStore
             return new WorkOrderChange(true, null, "changed by someone else meanwhile");
         }
 
-        await timeline.AppendAsync(connection, transaction, id, now, action == "note" ? "note" : plan.To, by, detail, cancellationToken);
+        var entry = action switch
+        {
+            "note" => "note",
+            EntrapmentRescue.Arrive => EntrapmentRescue.Arrived,
+            EntrapmentRescue.Release => EntrapmentRescue.PassengerReleased,
+            _ => plan.To,
+        };
+        await timeline.AppendAsync(connection, transaction, id, now, entry, by, detail, cancellationToken);
         var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);

@@ -10,6 +10,47 @@ public sealed class RuleEvaluatorTests
         new("estate", "gw-1", "dev", "boiler", "b01", true, Now, null, Now,
             points.ToDictionary(p => p.Point, p => new PointReading(p.Value, p.Label, Now)));
 
+    private static RuleDefinition TrappedWithBit() => new()
+    {
+        Type = RuleType.State, Point = "fault_code", Labels = ["trapped-at-floor"],
+        AnyOf = [new PointCondition { Point = "fault_trapped_at_floor", Values = [1] }],
+    };
+
+    [Fact]
+    public void AnyOf_BitSetWhileTheCodeShowsAnotherFault_IsActiveNamingTheBit()
+    {
+        var verdict = RuleEvaluator.Evaluate(TrappedWithBit(), Facts(("fault_code", 9, "door-lock-open"), ("fault_trapped_at_floor", 1, null)), false, Now);
+        Assert.True(verdict.Active);
+        Assert.Equal("fault_trapped_at_floor = 1", verdict.Detail);
+    }
+
+    [Fact]
+    public void AnyOf_OnlyTheLegacyCodeReported_FiresFromIt()
+    {
+        var verdict = RuleEvaluator.Evaluate(TrappedWithBit(), Facts(("fault_code", 1, "trapped-at-floor")), false, Now);
+        Assert.True(verdict.Active);
+        Assert.Equal("fault_code = trapped-at-floor", verdict.Detail);
+    }
+
+    [Fact]
+    public void AnyOf_OnlyTheBitReportedAndClear_IsClearNotUnknown() =>
+        Assert.False(RuleEvaluator.Evaluate(TrappedWithBit(), Facts(("fault_trapped_at_floor", 0, null)), true, Now).Active);
+
+    [Fact]
+    public void AnyOf_NeitherPointReported_IsUnknown() =>
+        Assert.Null(RuleEvaluator.Evaluate(TrappedWithBit(), Facts(("floor", 3, null)), false, Now).Active);
+
+    [Fact]
+    public void RuleChecks_AnyOfOnAThresholdRule_IsRefusedNamingTheField()
+    {
+        var rule = new RuleDefinition
+        {
+            Id = "x", Kind = "elevator", Title = "x", Type = RuleType.Threshold, Point = "speed", Above = 2,
+            AnyOf = [new PointCondition { Point = "fault_overspeed", Values = [1] }],
+        };
+        Assert.Contains(RuleChecks.Problems([rule], overrides: false), p => p.Contains("'anyOf' applies only to state rules", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void State_LabelInList_IsActiveWithDetail()
     {

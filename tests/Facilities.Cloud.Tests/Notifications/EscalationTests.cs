@@ -66,6 +66,37 @@ public sealed class EscalationTests(PostgresFixture postgres) : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task Escalate_EntrapmentRoute_NextContactAfterFiveMinutesThenTheManager(string provider)
+    {
+        // An entrapment route before the general one: nobody acknowledged within 5 minutes → the next contact, then the manager.
+        await using var bed = await NotificationBed.CreateAsync(
+            provider,
+            postgres,
+            NotificationBed.OptionsFor(
+                [
+                    ("duty", NotificationBed.Webhook(_receiver.Url("/duty"))),
+                    ("backup", NotificationBed.Webhook(_receiver.Url("/backup"))),
+                    ("manager", NotificationBed.Webhook(_receiver.Url("/manager"))),
+                ],
+                new NotificationRouteOptions
+                {
+                    Name = "entrapment", Rules = ["elevator.trapped*", "elevator.passenger-alarm"], MinSeverity = "critical",
+                    Escalation = ["duty", "backup", "manager"], EscalateAfter = TimeSpan.FromMinutes(5),
+                },
+                new NotificationRouteOptions { Name = "estate", MinSeverity = "warning", Escalation = ["duty", "manager"], EscalateAfter = EscalateAfter }),
+            Token);
+        await bed.NotifyAsync(await bed.InsertAlertAsync("hq", "critical", Token), Token);
+        var scheduler = bed.Scheduler();
+
+        bed.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await scheduler.EscalateDueAsync(Token));
+        bed.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await scheduler.EscalateDueAsync(Token));
+        Assert.Equal([("firing", "duty", 0L, 0L), ("escalated", "backup", 1L, 0L), ("escalated", "manager", 2L, 0L)], await PagesAsync(bed));
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
     public async Task Escalate_AtLastContact_RepeatsEveryInterval(string provider)
     {
         await using var bed = await BedAsync(provider);

@@ -27,6 +27,19 @@ public sealed class NotificationRouterTests
     }
 
     [Fact]
+    public void Match_RouteForSomeRules_TakesOnlyThoseAndLeavesTheRestToTheNext()
+    {
+        var router = Router(
+            new NotificationRouteOptions { Name = "entrapment", Rules = ["elevator.trapped-*", "elevator.passenger-alarm"], Escalation = ["duty", "manager"] },
+            new NotificationRouteOptions { Name = "all", Escalation = ["duty"] });
+
+        Assert.Equal(["entrapment"], router.Match("hq", AlertSeverity.Critical, "elevator.trapped-derived").Select(r => r.Name));
+        Assert.Equal(["entrapment"], router.Match("hq", AlertSeverity.Critical, "elevator.passenger-alarm").Select(r => r.Name));
+        Assert.Equal(["all"], router.Match("hq", AlertSeverity.Critical, "elevator.door-lock-open").Select(r => r.Name));
+        Assert.Equal(["all"], router.Match("hq", AlertSeverity.Critical).Select(r => r.Name));
+    }
+
+    [Fact]
     public void Match_BelowMinimumSeverity_SkipsRoute()
     {
         var router = Router(

@@ -16,10 +16,10 @@ public sealed class PreventiveOrderTests(PostgresFixture postgres)
 
     [Theory]
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
-    public async Task Schedule_OpensOneOrderPerElevatorAndHalfMonth_AndAedOrdersAheadOfExpiry_OnceAcrossTwoInstances(string provider)
+    public async Task Schedule_OpensTheNextElevatorVisit15DaysAfterTheLastDone_AndAedOrdersAheadOfExpiry_OnceAcrossTwoInstances(string provider)
     {
         var (database, _) = await Databases.CreateAsync(provider, postgres, Ct);
-        var h = new WorkOrderHarness(database, new ManualClock(AlertHarness.Start)); // 2026-11-22 16:00 in Shanghai: second half of November
+        var h = new WorkOrderHarness(database, new ManualClock(AlertHarness.Start)); // 2026-11-22 16:00 in Shanghai
         h.Options.Teams["safety"] = new() { ["*"] = "安全员 Safety officer" };
         var second = new WorkOrderHarness(database, h.Alerts.Clock);
         second.Options.Teams["safety"] = h.Options.Teams["safety"];
@@ -32,30 +32,33 @@ public sealed class PreventiveOrderTests(PostgresFixture postgres)
         Assert.Equal(3, opened.Sum());
         Assert.Equal(0, await Scheduler(second).RunAsync(Ct));
 
+        // No history yet: the first routine visit is due 15 days from now.
         var orders = await h.OrdersAsync();
         Assert.Equal(
-            [("lift-1", "elevator-maintenance:2026-11-H2"), ("lift-2", "elevator-maintenance:2026-11-H2"), ("aed-1", "aed-battery:20261220")],
+            [("lift-1", "elevator-maintenance:after:20261122T080000"), ("lift-2", "elevator-maintenance:after:20261122T080000"), ("aed-1", "aed-battery:20261220")],
             orders.Select(o => (o.Device, o.ScheduleKey!)).OrderBy(o => o.Item1.StartsWith("aed", StringComparison.Ordinal)).ThenBy(o => o.Item1, StringComparer.Ordinal));
         var lift = orders.First(o => o.Device == "lift-1");
         Assert.Equal(("preventive", "assigned", WorkOrderHarness.Assignee, "P3"), (WorkOrderView.From(lift).Type, lift.Status, lift.Assignee, lift.Priority));
-        Assert.Equal(new DateTimeOffset(2026, 11, 30, 16, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds(), lift.ResolveBy);
+        Assert.Equal(AlertHarness.Start.AddDays(15).ToUnixTimeMilliseconds(), lift.ResolveBy);
         Assert.Null(lift.RespondBy);
         Assert.Equal(["opened", "assigned"], await h.TimelineAsync(lift.Id));
         var battery = orders.Single(o => o.Device == "aed-1");
         Assert.Equal((PreventiveSchedule.AedBattery, "安全员 Safety officer", new DateTimeOffset(2026, 12, 19, 16, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds()),
             (battery.RuleId, battery.Assignee, battery.ResolveBy));
 
-        // 1 December in Shanghai: a new period, a new order per elevator though last period's are still open; the pads
-        // (15 January) are still 45 days away.
-        h.Alerts.Clock.Set(new DateTimeOffset(2026, 11, 30, 16, 30, 0, TimeSpan.Zero));
-        Assert.Equal(2, (await Task.WhenAll(Scheduler(h).RunAsync(Ct), Scheduler(second).RunAsync(Ct))).Sum());
-        Assert.Equal(2, (await h.OrdersAsync()).Count(o => o.ScheduleKey == "elevator-maintenance:2026-12-H1"));
+        // lift-1's visit is done on 30 November: its next is due 15 days later; lift-2's is still open, nothing new for it.
+        var doneAt = new DateTimeOffset(2026, 11, 30, 8, 30, 0, TimeSpan.Zero);
+        await h.Alerts.ScalarAsync<long>("UPDATE work_orders SET status = 'resolved', resolved_at = @at WHERE id = @id RETURNING id", new { at = doneAt.ToUnixTimeMilliseconds(), id = lift.Id });
+        h.Alerts.Clock.Set(doneAt.AddMinutes(1));
+        Assert.Equal(1, (await Task.WhenAll(Scheduler(h).RunAsync(Ct), Scheduler(second).RunAsync(Ct))).Sum());
+        var next = (await h.OrdersAsync()).Single(o => o.ScheduleKey == "elevator-maintenance:after:20261130T083000");
+        Assert.Equal(("lift-1", doneAt.AddDays(15).ToUnixTimeMilliseconds()), (next.Device, next.ResolveBy));
 
         // 5 December: 41 days to the pads' expiry.
         h.Alerts.Clock.Set(new DateTimeOffset(2026, 12, 5, 0, 0, 0, TimeSpan.Zero));
         Assert.Equal(1, await Scheduler(second).RunAsync(Ct));
         Assert.Equal("aed-pads:20270115", (await h.OrdersAsync()).Last().ScheduleKey);
-        Assert.Equal(6, (await h.OrdersAsync()).Count);
+        Assert.Equal(5, (await h.OrdersAsync()).Count);
     }
 
     [Theory]

@@ -52,7 +52,8 @@
   /** The deadline that matters now: respond-by until someone responded, then resolve-by; none once resolved. */
   function deadline(o) {
     if (o.status === "resolved" || o.status === "closed") return null;
-    if (!o.respondedAt && o.respondBy) return { key: "order.respond-by", at: o.respondBy };
+    // An entrapment's response deadline is the crew's arrival (TSG T5002), so the page says so.
+    if (!o.respondedAt && o.respondBy) return { key: o.rescue ? "order.arrive-by" : "order.respond-by", at: o.respondBy };
     return o.resolveBy ? { key: "order.resolve-by", at: o.resolveBy } : null;
   }
 
@@ -77,8 +78,11 @@
       countdown(o));
   }
 
+  // The buttons depend on the status and, on a rescue order, on which steps are recorded.
+  const actionsKey = (o) => o.status + (o.arrivedAt ? "+arrived" : "") + (o.releasedAt ? "+released" : "");
+
   function actionsFor(o) {
-    const box = el("div", { class: "actions", dataset: { forStatus: o.status } });
+    const box = el("div", { class: "actions", dataset: { forStatus: actionsKey(o) } });
     // The API's limits (64 characters for an assignee, 2000 for a note), so the form cannot build a request it refuses.
     const input = (name, placeholder) => el("input", { name, maxlength: name === "assignee" ? 64 : 2000, placeholder: t(placeholder), "aria-label": t(placeholder) });
     const run = (action, body, after) => (e) => act(e.target, async () => { await post(`/api/work-orders/${o.id}/${action}`, body()); if (after) after(); });
@@ -86,6 +90,13 @@
       const assignee = input("assignee", "order.assignee-placeholder");
       box.append(assignee, el("button", { type: "button", dataset: { action: "assign" }, onclick: run("assign", () => ({ assignee: assignee.value })) }, t("order.assign")),
         el("button", { type: "button", dataset: { action: "start" }, onclick: run("start", () => ({})) }, t("order.start")));
+    }
+    const active = o.status === "open" || o.status === "assigned" || o.status === "in_progress";
+    if (active && o.rescue && !o.arrivedAt) {
+      box.append(el("button", { type: "button", class: "primary", dataset: { action: "arrive" }, onclick: run("arrive", () => ({})) }, t("order.arrive")));
+    }
+    if (active && o.rescue && !o.releasedAt) {
+      box.append(el("button", { type: "button", class: "primary", dataset: { action: "release" }, onclick: run("release", () => ({})) }, t("order.release")));
     }
     if (o.status === "open" || o.status === "assigned" || o.status === "in_progress") {
       box.append(el("button", { type: "button", class: "primary", dataset: { action: "resolve" }, onclick: run("resolve", () => ({ note: note.value || null })) }, t("order.resolve")));
@@ -110,7 +121,7 @@
     let box = item.querySelector(".detail");
     if (!box) { box = el("div", { class: "detail" }); item.append(box); }
     const old = box.querySelector(".actions");
-    const keep = old && old.dataset.forStatus === o.status; // keep what someone is typing
+    const keep = old && old.dataset.forStatus === actionsKey(o); // keep what someone is typing
     const actions = keep ? old : actionsFor(o);
     box.replaceChildren(el("h3", {}, t("order.timeline")), timeline(o, detail.timeline), actions);
   }

@@ -62,7 +62,11 @@ public sealed class ElevatorModel : DeviceModel
     /// <summary>Faults after which the car will not run until they clear.</summary>
     private bool Halted => ActiveNames.Any(f => f is "trapped-at-floor" or "trapped-between-floors" or "stopped-outside-door-zone"
         or "overtravel-top" or "overtravel-bottom" or "safety-circuit-open" or "door-lock-open" or "door-fails-to-open"
-        or "door-fails-to-close" or "floor-position-lost" or "motor-runtime-limiter" or "mains-power-lost");
+        or "door-fails-to-close" or "floor-position-lost" or "motor-runtime-limiter" or "mains-power-lost" or "unintended-car-movement"
+        or "other-fault-preventing-restart" or "out-of-service" or "fire-return" or "earthquake-mode");
+
+    /// <summary>Operating modes in which the car answers no landing calls.</summary>
+    private bool CallsBlocked => ActiveNames.Any(f => f is "inspection-mode" or "out-of-service" or "fire-return" or "firefighter-mode" or "earthquake-mode");
 
     private bool AtFloor => Math.Abs(_position - Math.Round(_position)) < 0.02;
 
@@ -92,7 +96,7 @@ public sealed class ElevatorModel : DeviceModel
         {
             _calls.Enqueue(_options.BottomFloor);
         }
-        else if (!Active("inspection-mode") && Random.NextDouble() < _options.CallsPerHour / 3600 * dt)
+        else if (!CallsBlocked && Random.NextDouble() < _options.CallsPerHour / 3600 * dt)
         {
             _calls.Enqueue(Random.Next(_options.BottomFloor, _options.TopFloor + 1));
         }
@@ -198,12 +202,18 @@ public sealed class ElevatorModel : DeviceModel
     {
         if (!active)
         {
-            if (fault is "trapped-at-floor" or "trapped-between-floors" or "stopped-outside-door-zone" or "overtravel-top" or "overtravel-bottom" or "floor-position-lost")
+            if (fault is "trapped-at-floor" or "trapped-between-floors" or "stopped-outside-door-zone" or "overtravel-top" or "overtravel-bottom" or "floor-position-lost"
+                or "unintended-car-movement")
             {
                 // The rescue or correction run brings the car back to a floor.
                 _position = Math.Clamp(Math.Round(_position), _options.BottomFloor, _options.TopFloor);
                 _occupied = false;
                 _load = 0;
+            }
+            else if (fault == "door-fails-to-open" && !Halted)
+            {
+                // The door operator works again: the doors open and the passenger steps out.
+                OpenDoors();
             }
 
             return;
@@ -249,10 +259,24 @@ public sealed class ElevatorModel : DeviceModel
                 _position = Math.Round(_position);
                 _doorState = 2;
                 break;
-            case "mains-power-lost":
-                // Emergency rescue operation levels at the nearest floor and lets passengers out.
+            case "mains-power-lost" or "earthquake-mode":
+                // Emergency rescue (or earthquake) operation levels at the nearest floor and lets passengers out.
                 _position = Math.Round(_position);
                 (_doorState, _occupied, _load) = (2, false, 0);
+                break;
+            case "unintended-car-movement":
+                // The car crept off the landing with its doors open; the UCM brake held it just outside the door zone.
+                _position = Math.Min(Math.Round(_position) + 0.15, _options.TopFloor + 0.15);
+                _doorState = 2;
+                break;
+            case "fire-return":
+                // Recall to the main (fire service) floor, doors open, passengers out.
+                _position = Math.Clamp(1, _options.BottomFloor, _options.TopFloor);
+                (_doorState, _occupied, _load) = (2, false, 0);
+                break;
+            case "out-of-service":
+                _position = Math.Round(_position);
+                (_doorState, _occupied, _load) = (0, false, 0);
                 break;
         }
 
@@ -274,9 +298,11 @@ public sealed class ElevatorModel : DeviceModel
             moving = true;
         }
 
-        var safetyOpen = Active("safety-circuit-open") || Active("overtravel-top") || Active("overtravel-bottom") || overspeed;
-        var faultCode = ActiveNames.Select(ElevatorFaults.Code).Where(c => c > 0).DefaultIfEmpty(0).Min();
-        var serviceMode = Active("mains-power-lost") ? 4 : Active("inspection-mode") ? 1 : 0;
+        var safetyOpen = Active("safety-circuit-open") || Active("overtravel-top") || Active("overtravel-bottom") || overspeed || Active("unintended-car-movement");
+        var codes = ActiveNames.Select(ElevatorFaults.Code).Where(c => c > 0).ToList();
+        var faultCode = codes.Where(c => c <= ElevatorFaults.LegacyCodes).DefaultIfEmpty(0).Min();
+        var serviceMode = Active("mains-power-lost") ? 4 : Active("earthquake-mode") ? 6 : Active("fire-return") ? 2 : Active("firefighter-mode") ? 3
+            : Active("out-of-service") ? 5 : Active("inspection-mode") ? 1 : 0;
 
         map.Write(store, "door_zone", AtFloor && !Active("floor-position-lost") ? 1 : 0);
         map.Write(store, "occupied", _occupied ? 1 : 0);
@@ -284,7 +310,7 @@ public sealed class ElevatorModel : DeviceModel
         map.Write(store, "door_lock_closed", Active("door-lock-open") || _doorState != 0 ? 0 : 1);
         map.Write(store, "on_battery", Active("mains-power-lost") ? 1 : 0);
         map.Write(store, "moving", moving ? 1 : 0);
-        map.Write(store, "fault_active", faultCode > 0 ? 1 : 0);
+        map.Write(store, "fault_active", codes.Count > 0 ? 1 : 0);
         map.Write(store, "alarm_button", Active("passenger-alarm") ? 1 : 0);
         map.Write(store, "position_valid", Active("floor-position-lost") ? 0 : 1);
         map.Write(store, "service_mode", serviceMode);
@@ -293,6 +319,19 @@ public sealed class ElevatorModel : DeviceModel
         map.Write(store, "door_state", _doorState);
         map.Write(store, "speed", speed);
         map.Write(store, "fault_code", faultCode);
+        foreach (var (point, fault) in ElevatorFaults.FaultWord)
+        {
+            map.Write(store, point, Active(fault) ? 1 : 0);
+        }
+
+        map.Write(store, "event_mains_power_lost", Active("mains-power-lost") ? 1 : 0);
+        map.Write(store, "event_out_of_service", Active("out-of-service") ? 1 : 0);
+        map.Write(store, "event_inspection", Active("inspection-mode") ? 1 : 0);
+        map.Write(store, "event_fire_return", Active("fire-return") ? 1 : 0);
+        map.Write(store, "event_firefighter", Active("firefighter-mode") ? 1 : 0);
+        map.Write(store, "event_emergency_power", serviceMode == 4 ? 1 : 0);
+        map.Write(store, "event_earthquake", Active("earthquake-mode") ? 1 : 0);
+        map.Write(store, "event_alarm_button", Active("passenger-alarm") ? 1 : 0);
         map.Write(store, "load", _load);
         map.Write(store, "trips", _trips);
         map.Write(store, "door_cycles", _doorCycles);
