@@ -4,13 +4,13 @@ using Dapper;
 namespace Facilities.Cloud.Storage;
 
 /// <summary>One schema step. <see cref="Sql"/> gets the dialect so a step is written once for both databases.</summary>
-internal sealed record Migration(int Version, string Name, Func<SqlDialect, string> Sql);
+public sealed record Migration(int Version, string Name, Func<SqlDialect, string> Sql);
 
 /// <summary>
 /// Brings the schema up to date at start-up, in one transaction, under a lock (an advisory lock on PostgreSQL, the
 /// write lock on SQLite) so two instances starting together do not both migrate. Steps are only ever appended.
 /// </summary>
-internal static class Migrations
+public static class Migrations
 {
     private const long AdvisoryLockKey = 0x46_41_43_49_4C_49_54; // "FACILIT"
 

@@ -17,7 +17,7 @@ namespace Facilities.Cloud.Storage;
 /// <param name="Head">Up to <c>VALUES</c>, e.g. <c>INSERT INTO t (a, b)</c>.</param>
 /// <param name="Tail">After the rows, e.g. an <c>ON CONFLICT</c> clause or <c>RETURNING …</c>.</param>
 /// <param name="Types">One per column: how a value (and a null) is sent.</param>
-internal sealed record RowsStatement(string Head, string Tail, params DbType[] Types)
+public sealed record RowsStatement(string Head, string Tail, params DbType[] Types)
 {
     /// <summary>The PostgreSQL statement: the same text for any number of rows.</summary>
     private string ArraysText => field ??= $"{Head} SELECT * FROM unnest({string.Join(", ", Types.Select((t, i) => $"{Name(i)}::{ArrayType(t)}"))}) {Tail}";

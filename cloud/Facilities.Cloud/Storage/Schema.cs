@@ -4,7 +4,7 @@ namespace Facilities.Cloud.Storage;
 /// The cloud's schema, as appended steps. Times are Unix milliseconds (UTC) in BIGINT columns, identical on both
 /// databases. Each area owns its step; new steps only ever go at the end.
 /// </summary>
-internal static class Schema
+public static class Schema
 {
     public static IReadOnlyList<Migration> All { get; } =
     [
