@@ -25,6 +25,40 @@ public enum RuleType
 
     /// <summary>A time point (<c>dateFormat</c>) older than <c>after</c>: something that should recur stopped (an AED's daily self-test).</summary>
     Age,
+
+    /// <summary>
+    /// Raised by the cloud itself, not from a device's points (<see cref="RaisedRules"/>): the file gives such an alert
+    /// its title and severity, and can switch it off, like any other rule.
+    /// </summary>
+    Raised,
+}
+
+/// <summary>The alerts the cloud raises itself; each is a rule of type <c>raised</c> in the rule set.</summary>
+public static class RaisedRules
+{
+    /// <summary>A gateway reports itself offline, or has been silent too long: its devices are not watched.</summary>
+    public const string GatewayOffline = "gateway.offline";
+
+    /// <summary>A work order passed its response or resolution deadline.</summary>
+    public const string WorkOrderBreach = "workorder.sla-breach";
+
+    public static IReadOnlyList<string> All { get; } = [GatewayOffline, WorkOrderBreach];
+
+    /// <summary>
+    /// The rule for <paramref name="id"/> at <paramref name="site"/>, or null when the site switched it off. A rule set
+    /// without it (an old custom file) still raises the alert, titled by its id, so nothing goes unreported.
+    /// </summary>
+    public static RuleDefinition? Resolve(RuleSet rules, string site, string id)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var rule = rules.Find(site, id);
+        if (rule is null)
+        {
+            return new RuleDefinition { Id = id, Kind = id.Split('.')[0], Type = RuleType.Raised, Severity = "critical", Title = id };
+        }
+
+        return rule.Enabled ? rule : null;
+    }
 }
 
 /// <summary>A test on one point of the same device (preconditions and suppressions).</summary>

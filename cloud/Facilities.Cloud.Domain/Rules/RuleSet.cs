@@ -137,6 +137,11 @@ public static class RuleChecks
             yield return "'title' is required";
         }
 
+        if (rule.Type == RuleType.Raised && !RaisedRules.All.Contains(rule.Id))
+        {
+            yield return $"'type' raised is for the alerts the cloud raises itself ({string.Join(", ", RaisedRules.All)}), not '{rule.Id}'";
+        }
+
         var needsPoint = rule.Type is RuleType.State or RuleType.Threshold or RuleType.Rate or RuleType.Expiry or RuleType.Age;
         if (needsPoint && string.IsNullOrWhiteSpace(rule.Point))
         {

@@ -41,9 +41,7 @@ public sealed class AlertEngine(
 {
     private readonly PointHistories _histories = new();
 
-    public const string GatewayOfflineRule = "gateway.offline";
-
-    private static readonly AlertRule GatewayOffline = new(GatewayOfflineRule, "critical", "网关离线 Gateway offline — its devices are not watched", TimeSpan.Zero);
+    public const string GatewayOfflineRule = RaisedRules.GatewayOffline;
 
     /// <summary>Reads the open alerts of every device the batch's messages concern, in one query per site.</summary>
     public async ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken)
@@ -358,8 +356,12 @@ public sealed class AlertEngine(
             ? $"gateway {gateway} offline since {UnixTime.FromMs(row.StateSince):yyyy-MM-dd HH:mm:ss} UTC"
             : $"nothing heard from gateway {gateway} since {UnixTime.FromMs(row.LastSeen):yyyy-MM-dd HH:mm:ss} UTC";
         var open = await AlertStore.OpenAlertsAsync(connection, transaction, site, GatewaySubject(gateway), cancellationToken);
-        var verdict = new Verdict(down, null, down ? detail : "online");
-        var transition = await store.ApplyAsync(connection, transaction, new AlertSubject(site, gateway, GatewaySubject(gateway), "gateway", ""), GatewayOffline,
+        // Its title and severity come from the rule set (rule gateway.offline, type raised); a site that switched the
+        // rule off gets no such alert, and one still open resolves.
+        var rule = RaisedRules.Resolve(rules, site, GatewayOfflineRule);
+        var verdict = new Verdict(down && rule is not null, null, down ? detail : "online");
+        var transition = await store.ApplyAsync(connection, transaction, new AlertSubject(site, gateway, GatewaySubject(gateway), "gateway", ""),
+            rule is null ? new AlertRule(GatewayOfflineRule, "critical", GatewayOfflineRule, TimeSpan.Zero) : AlertRule.Of(rule),
             open.GetValueOrDefault(GatewayOfflineRule), new ConditionObserved(verdict, maintenance.Covers(site, "", GatewaySubject(gateway), now)), now, cancellationToken);
         if (transition.Change == AlertChange.Resolved)
         {

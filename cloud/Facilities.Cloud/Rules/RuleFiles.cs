@@ -13,7 +13,7 @@ namespace Facilities.Cloud.Rules;
 /// "devices": { id: { "parameters": { … }, "attributes": { … } } }, "rules": [ … ] }</c> for a site
 /// (docs/configuration.md § Device parameters).
 /// </summary>
-internal static class RuleFiles
+public static class RuleFiles
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

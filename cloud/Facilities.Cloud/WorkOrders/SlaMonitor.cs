@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.WorkOrders;
@@ -11,11 +12,9 @@ namespace Facilities.Cloud.WorkOrders;
 /// on the order's timeline and as an alert of rule <see cref="BreachRule"/> that notifies like any other.
 /// </summary>
 public sealed partial class SlaMonitor(
-    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, AlertStore alerts, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
+    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, AlertStore alerts, RuleSet rules, TimeProvider time, ILogger<SlaMonitor> logger) : BackgroundService
 {
-    public const string BreachRule = "workorder.sla-breach";
-
-    private const string BreachTitle = "工单超时 Work order past its deadline";
+    public const string BreachRule = RaisedRules.WorkOrderBreach;
 
     /// <summary>Records every breach due now; returns how many were recorded.</summary>
     public async Task<int> CheckAsync(CancellationToken cancellationToken)
@@ -66,8 +65,14 @@ public sealed partial class SlaMonitor(
         var detail = WorkOrderSla.BreachDetail(order.Id, breach, order.Title);
         await timeline.AppendAsync(connection, transaction, order.Id, ms, "sla-breached", "system", detail, cancellationToken);
         // One open breach alert per device (the alerts_one_open index); a second breach while it is open adds to its trail.
-        await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, null, order.Device, order.Kind, order.Building),
-            new AlertRule(BreachRule, order.Severity, BreachTitle, TimeSpan.Zero), detail, now, cancellationToken);
+        // Its title comes from the rule set (workorder.sla-breach, type raised), its severity from the order; a site
+        // that switched the rule off keeps the breach on the order's timeline only.
+        if (RaisedRules.Resolve(rules, order.Site, BreachRule) is { } rule)
+        {
+            await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, null, order.Device, order.Kind, order.Building),
+                new AlertRule(BreachRule, order.Severity, rule.Title, TimeSpan.Zero), detail, now, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         LogBreached(logger, order.Id, breach.Deadline, order.Site, order.Device);
         return 1;

@@ -27,7 +27,9 @@ public sealed class RulesTestCommandTests : IDisposable
     {
         var expectations = Directory.GetFiles(ShippedTests, "*.json")
             .SelectMany(file => RuleTestLoader.Load(file).Tests.SelectMany(t => t.Expectations)).ToList();
-        Assert.All(RuleFiles.LoadFile(DefaultRules), rule =>
+        // Raised rules are the cloud's own alerts (a gateway offline, a work order past its deadline), not functions of a
+        // device's points: the gateway and SLA tests raise them.
+        Assert.All(RuleFiles.LoadFile(DefaultRules).Where(rule => rule.Type != Facilities.Cloud.Domain.Rules.RuleType.Raised), rule =>
         {
             Assert.True(expectations.Any(e => e.Rule == rule.Id && e.State == "firing"), $"no shipped test expects {rule.Id} firing");
             Assert.True(expectations.Any(e => e.Rule == rule.Id && e.State is "none" or "resolved"), $"no shipped test expects {rule.Id} quiet");

@@ -17,7 +17,7 @@ public sealed class WorkOrderHarness
         Timeline = new WorkOrderTimeline(Options);
         Opener = new WorkOrderOpener(AlertHarness.DefaultRules(), Options, Timeline, NullLogger<WorkOrderOpener>.Instance);
         Alerts = new AlertHarness(database, clock, observers: [Opener]);
-        Sla = new SlaMonitor(database, Options, Timeline, Alerts.Store, clock, NullLogger<SlaMonitor>.Instance);
+        Sla = new SlaMonitor(database, Options, Timeline, Alerts.Store, AlertHarness.DefaultRules(), clock, NullLogger<SlaMonitor>.Instance);
     }
 
     public WorkOrderOptions Options { get; }

@@ -96,8 +96,10 @@ internal static class EstateMonth
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
         var rulesFile = options.RulesFile ?? Path.Combine(options.Root, "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
-        var ruleDefinitions = ReadRules(rulesFile);
-        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions);
+        // The rule file as the cloud loads it: its rules and the parameters they refer to (maxSupply, noxLimit, …).
+        var loaded = Facilities.Cloud.Rules.RuleFiles.Load(new Facilities.Cloud.Rules.RulesOptions { File = rulesFile }, options.Root);
+        var ruleDefinitions = loaded.Defaults.ToArray();
+        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions, null, loaded.Parameters);
         var community = CommunityLoader.Load(Path.Combine(options.Root, "firmware-sim", "Facilities.FirmwareSim", "communities", "sample-estate.json"));
         var site = SiteLoader.Load(Path.Combine(options.Root, "gateway", "Facilities.Gateway", "sites", "sample-estate.json"),
             Path.Combine(options.Root, "gateway", "Facilities.Gateway", "profiles"));
@@ -187,12 +189,6 @@ internal static class EstateMonth
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
     };
-
-    private static RuleDefinition[] ReadRules(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return JsonSerializer.Deserialize<RuleDefinition[]>(stream, RulesJson) ?? throw new InvalidDataException($"{path}: no rules");
-    }
 
     /// <summary>The estate's devices as firmware-sim builds them, with January in Beijing and the gateway's profile of each.</summary>
     private static List<SimDevice> CreateDevices(CommunityFile community, LoadedSite site, MonthOptions options)
