@@ -23,6 +23,8 @@ public sealed record ReplayedTransition(DateTimeOffset At, ReplayDevice Device, 
 /// no rule reads evaluates nothing.</item>
 /// <item><see cref="AdvanceTo"/> runs the sweeper's ticks, every <see cref="SweepInterval"/> from the start, which
 /// evaluate every rule of every device heard of: "for" running out, silence, ages and expiry dates.</item>
+/// <item>Rules see the device's parameters as the rule set resolves them (kind defaults, site values, the device's own)
+/// and, for windowed rules, the samples of the window, as the engine keeps them.</item>
 /// <item>The gateway is always up and no maintenance window is open (neither is simulated); flapping counts the
 /// rule's firings on the device within the window, as the alert store does.</item>
 /// </list>
@@ -36,6 +38,7 @@ public sealed class AlertReplay
     private readonly Dictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = [];
     private readonly Dictionary<(string Site, string Device, string Rule), Alert> _latest = [];
     private readonly Dictionary<(string Site, string Device, string Rule), List<DateTimeOffset>> _firings = [];
+    private readonly Dictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = [];
     private long _nextId = 1;
 
     public AlertReplay(RuleSet rules, AlertLifecycle lifecycle, DateTimeOffset start, TimeSpan sweepInterval)
@@ -105,9 +108,15 @@ public sealed class AlertReplay
         ArgumentNullException.ThrowIfNull(readings);
         AdvanceTo(ts);
         var state = Touch(device, ts, online: true, reason: null, stateMessage: false);
+        var windowed = Windowed(device.Site, device.Kind);
         foreach (var reading in readings)
         {
             state.Set(reading, ts);
+            if (windowed.TryGetValue(reading.Point, out var keep))
+            {
+                // As the engine: windowed points keep their samples (before evaluating, so the window includes this one).
+                state.Record(reading.Point, new Sample(ts, reading.Value), keep);
+            }
         }
 
         HashSet<RuleDefinition>? affected = null;
@@ -173,7 +182,9 @@ public sealed class AlertReplay
 
     private void Evaluate(DeviceState state, DateTimeOffset now, IEnumerable<RuleDefinition> rules)
     {
-        var facts = state.Facts();
+        // As the engine: the device's parameters (defaults, its site's, its own) and its windowed points' samples.
+        var settings = _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
+        var facts = state.Facts() with { Settings = settings, History = state.History(Windowed(state.Device.Site, state.Device.Kind).Keys) };
         foreach (var rule in rules)
         {
             var key = (state.Device.Site, state.Device.Device, rule.Id);
@@ -186,7 +197,7 @@ public sealed class AlertReplay
 
             var fact = new ConditionObserved(verdict);
             var firings = AlertLifecycle.NeedsRecentFirings(fact, open) ? RecentFirings(key, now) : 0;
-            var transition = _lifecycle.Next(fact, AlertRule.Of(rule), open, now, firings);
+            var transition = _lifecycle.Next(fact, AlertRule.Of(rule, settings), open, now, firings);
             if (transition.Change == AlertChange.None)
             {
                 continue;
@@ -242,7 +253,7 @@ public sealed class AlertReplay
         {
             _reading[(site, kind, point)] = rules =
             [
-                .. _rules.For(site, kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
+                .. _rules.For(site, kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Concat(rule.AnyOf ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
                     .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
             ];
         }
@@ -250,10 +261,24 @@ public sealed class AlertReplay
         return rules;
     }
 
+    /// <summary>The points the windowed rules of a kind read, with the longest window over each (as the engine keeps them).</summary>
+    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind)
+    {
+        if (!_windowed.TryGetValue((site, kind), out var windowed))
+        {
+            _windowed[(site, kind)] = windowed = _rules.For(site, kind).Where(r => r.Window is not null && r.Point is not null)
+                .GroupBy(r => r.Point!, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Max(r => r.Window!.Over), StringComparer.Ordinal);
+        }
+
+        return windowed;
+    }
+
     /// <summary>What the cloud's devices table and latest values hold for one device.</summary>
     private sealed class DeviceState(ReplayDevice device, DateTimeOffset heard, bool online, string? reason)
     {
         private readonly Dictionary<string, PointReading> _points = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<Sample>> _history = new(StringComparer.Ordinal);
 
         public ReplayDevice Device { get; set; } = device;
 
@@ -281,6 +306,31 @@ public sealed class AlertReplay
             {
                 _points[reading.Point] = current with { Value = reading.Value, Label = reading.Label };
             }
+        }
+
+        public void Record(string point, Sample sample, TimeSpan keep)
+        {
+            if (!_history.TryGetValue(point, out var samples))
+            {
+                _history[point] = samples = [];
+            }
+
+            WindowAggregate.Add(samples, sample, keep);
+        }
+
+        /// <summary>A copy of the samples of <paramref name="points"/>; null when none has any.</summary>
+        public Dictionary<string, IReadOnlyList<Sample>>? History(IEnumerable<string> points)
+        {
+            Dictionary<string, IReadOnlyList<Sample>>? found = null;
+            foreach (var point in points)
+            {
+                if (_history.TryGetValue(point, out var samples))
+                {
+                    (found ??= new(StringComparer.Ordinal))[point] = [.. samples];
+                }
+            }
+
+            return found;
         }
 
         public DeviceFacts Facts() =>

@@ -197,12 +197,28 @@ internal static class RuleTestLoader
             return null;
         }
 
+        // The rule files' parameters and calendars and the site files' values and devices feed the rules as in the cloud
+        // (RuleFiles.Load), so a test sees a parameter's default, its site's value, or its device's (a floor-heating boiler).
         var defaults = new List<RuleDefinition>();
+        var kinds = new Dictionary<string, IReadOnlyDictionary<string, ParameterDeclaration>>(StringComparer.Ordinal);
+        var calendars = new Dictionary<string, SeasonCalendar>(ParameterSet.Empty.Calendars, StringComparer.Ordinal);
         for (var i = 0; i < file.RuleFiles.Count; i++)
         {
             try
             {
-                defaults.AddRange(global::Facilities.Cloud.Rules.RuleFiles.LoadFile(Path.GetFullPath(file.RuleFiles[i], directory)));
+                var content = global::Facilities.Cloud.Rules.RuleFiles.LoadDocument(Path.GetFullPath(file.RuleFiles[i], directory), overrides: false, null);
+                defaults.AddRange(content.Rules);
+                foreach (var (kind, declarations) in content.Parameters?.Kinds ?? new Dictionary<string, IReadOnlyDictionary<string, ParameterDeclaration>>())
+                {
+                    kinds[kind] = kinds.TryGetValue(kind, out var earlier)
+                        ? earlier.Concat(declarations).GroupBy(d => d.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal)
+                        : declarations;
+                }
+
+                foreach (var (name, calendar) in content.Parameters?.Calendars ?? new Dictionary<string, SeasonCalendar>())
+                {
+                    calendars[name] = calendar;
+                }
             }
             catch (ConfigurationFileException error)
             {
@@ -210,12 +226,16 @@ internal static class RuleTestLoader
             }
         }
 
+        var parameters = new ParameterSet(kinds, calendars);
         var sites = new Dictionary<string, IReadOnlyList<RuleDefinition>>(StringComparer.Ordinal);
+        var siteParameters = new Dictionary<string, SiteParameters>(StringComparer.Ordinal);
         foreach (var (site, overrideFile) in file.SiteRuleFiles ?? [])
         {
             try
             {
-                sites[site] = global::Facilities.Cloud.Rules.RuleFiles.LoadFile(Path.GetFullPath(overrideFile, directory), overrides: true);
+                var content = global::Facilities.Cloud.Rules.RuleFiles.LoadDocument(Path.GetFullPath(overrideFile, directory), overrides: true, parameters);
+                sites[site] = content.Rules;
+                siteParameters[site] = content.Site ?? SiteParameters.Empty;
             }
             catch (ConfigurationFileException error)
             {
@@ -228,7 +248,7 @@ internal static class RuleTestLoader
             problems.Add($"$.ruleFiles: rule id '{twice.Key}' is defined in more than one file");
         }
 
-        return new RuleSet(defaults, sites);
+        return new RuleSet(defaults, sites, parameters, siteParameters);
     }
 
     private static RuleTest? Compile(RuleTestEntry entry, string at, RuleSet? rules, List<string> problems)

@@ -116,6 +116,22 @@ public sealed class RulesTestCommandTests : IDisposable
         Assert.True(code == 0, output);
     }
 
+    [Fact]
+    public async Task Test_SiteFileDeviceParameters_SetThatDevicesThreshold()
+    {
+        Write("estate.json", """{ "devices": { "b-floor": { "kind": "boiler", "parameters": { "heatingSystem": "floor" } } } }""");
+        var file = Write("floor.json", $$"""
+            { "ruleFiles": ["{{DefaultRules}}"], "siteRuleFiles": { "estate": "estate.json" },
+              "tests": [ { "name": "62 °C supply", "devices": [
+                  { "device": "b-floor", "kind": "boiler", "site": "estate", "points": { "supply_temperature": { "series": "62x4" } } },
+                  { "device": "b-radiator", "kind": "boiler", "site": "estate", "points": { "supply_temperature": { "series": "62x4" } } } ],
+                "expect": [ { "at": "3m", "rule": "boiler.supply-too-hot", "device": "b-floor", "state": "firing" },
+                            { "at": "3m", "rule": "boiler.supply-too-hot", "device": "b-radiator", "state": "none" } ] } ] }
+            """);
+        var (code, output, _) = await RunAsync("test", file);
+        Assert.True(code == 0, output);
+    }
+
     [Theory]
     [InlineData("test", "name at least one rule-test file")]
     [InlineData("test --fast x.json", "unknown option '--fast'")]
