@@ -84,7 +84,9 @@ internal static class FaultCatalogue
             return null;
         }
 
-        var own = (rule.For ?? TimeSpan.Zero) + (rule.Type == RuleType.Stale ? rule.After ?? TimeSpan.Zero : TimeSpan.Zero);
+        // A rule judged on a window (NOx on its hourly mean, DB11/139) may need the whole window after a step change
+        // before the mean crosses the limit: that time is the rule's, like its "for".
+        var own = (rule.For ?? TimeSpan.Zero) + (rule.Type == RuleType.Stale ? rule.After ?? TimeSpan.Zero : TimeSpan.Zero) + (rule.Window?.Over ?? TimeSpan.Zero);
         return fault.Delay + own + allowance;
     }
 }
