@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Simulation;
 using Facilities.Gateway;
@@ -108,38 +107,9 @@ public sealed class EveryFaultTests : IDisposable
         Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @rule", new { device = device.Id, rule = ruleId }));
     }
 
-    private LoadedSite Site(CommunityHost sim, string deviceId, string profile)
-    {
-        // The profiles as shipped, except that every point is read on the device's fast interval (the AED's climate,
-        // battery and expiry points are otherwise read once a minute).
-        var profiles = Directory.CreateDirectory(Path.Combine(_directory, "profiles")).FullName;
-        foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "profiles"), "*.json"))
-        {
-            var json = JsonNode.Parse(File.ReadAllText(file))!;
-            foreach (var point in json["points"]!.AsArray())
-            {
-                point!.AsObject().Remove("pollInterval");
-            }
+    private LoadedSite Site(CommunityHost sim, string deviceId, string profile) => FastPollSite.Create(_directory, sim, "gw-faults", deviceId, profile);
 
-            File.WriteAllText(Path.Combine(profiles, Path.GetFileName(file)), json.ToJsonString());
-        }
-
-        var endpoint = sim.Buses.Single().Endpoint.Split(':');
-        var site = JsonSerializer.Serialize(new
-        {
-            site = "estate",
-            gateway = "gw-faults",
-            buses = new object[] { new { id = "tcp", type = "tcp", host = endpoint[0], port = int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture), timeout = "00:00:00.300" } },
-            devices = new object[] { new { id = deviceId, bus = "tcp", unit = 1, profile, building = "b01", pollInterval = "00:00:00.250" } },
-        });
-        var path = Path.Combine(_directory, "site.json");
-        File.WriteAllText(path, site);
-        return SiteLoader.Load(path, profiles);
-    }
-
-    /// <summary>Waits for a condition; with <paramref name="advance"/> the cloud's clock moves 30 s per poll so "for" durations pass.</summary>
-    private static Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what) =>
-        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(60), Ct, TimeSpan.FromMilliseconds(250), advance ? () => clock.Advance(TimeSpan.FromSeconds(30)) : null);
+    private static Task WaitAsync(Func<Task<bool>> condition, ManualClock clock, bool advance, string what) => FastPollSite.WaitAsync(condition, clock, advance, what);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
