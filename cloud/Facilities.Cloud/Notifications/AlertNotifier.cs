@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using Facilities.Cloud.Alerts;
 
 namespace Facilities.Cloud.Notifications;
@@ -57,21 +56,14 @@ internal sealed partial class AlertNotifier(
             LogQueued(logger, notice.AlertId, NotificationEvents.Firing, route.Name, contact.Key, queued);
             if (route.Escalates(severity) && route.WaitAfter(0) is { } wait)
             {
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO alert_escalations (alert_id, route, level, repeat_round, next_at, updated_at)
-                    VALUES (@AlertId, @route, 0, 0, @next, @now) ON CONFLICT DO NOTHING
-                    """,
-                    new { notice.AlertId, route = route.Name, next = (now + wait).ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds() },
-                    transaction, cancellationToken: cancellationToken));
+                await NotificationStore.StartEscalationAsync(connection, transaction, notice.AlertId, route.Name, now + wait, now, cancellationToken);
             }
         }
     }
 
     private async Task ClosingAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE alert_escalations SET next_at = NULL, stopped = @State, updated_at = @now WHERE alert_id = @AlertId AND next_at IS NOT NULL",
-            new { notice.AlertId, notice.State, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+        await NotificationStore.StopEscalationAsync(connection, transaction, notice.AlertId, notice.State, now, cancellationToken);
 
         foreach (var paged in await NotificationStore.PagedAsync(connection, transaction, notice.AlertId, cancellationToken))
         {

@@ -85,6 +85,20 @@ internal sealed partial class NotificationStore(
     }
 
     /// <summary>Who was paged about an alert (first, escalated and reminder notices), per channel and target.</summary>
+    /// <summary>Starts an alert's escalation on a route: its first step is due at <paramref name="next"/> (once per alert and route).</summary>
+    public static Task StartEscalationAsync(DbConnection connection, DbTransaction transaction, long alertId, string route, DateTimeOffset next, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO alert_escalations (alert_id, route, level, repeat_round, next_at, updated_at)
+            VALUES (@alertId, @route, 0, 0, @next, @now) ON CONFLICT DO NOTHING
+            """,
+            new { alertId, route, next = next.ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Stops an alert's escalations (acknowledged or resolved: <paramref name="state"/>).</summary>
+    public static Task StopEscalationAsync(DbConnection connection, DbTransaction transaction, long alertId, string state, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE alert_escalations SET next_at = NULL, stopped = @state, updated_at = @now WHERE alert_id = @alertId AND next_at IS NOT NULL",
+            new { alertId, state, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+
     public static async Task<IReadOnlyList<PagedRecipient>> PagedAsync(DbConnection connection, DbTransaction transaction, long alertId, CancellationToken cancellationToken) =>
         [.. await connection.QueryAsync<PagedRecipient>(new CommandDefinition("""
             SELECT contact AS Contact, channel AS Channel, target AS Target, MIN(route) AS Route, MIN(escalation_level) AS Level

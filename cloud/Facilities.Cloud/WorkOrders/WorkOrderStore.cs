@@ -104,6 +104,13 @@ internal static class WorkOrderStore
         return new WorkOrderChange(true, updated, null);
     }
 
+    /// <summary>One entry of an order's timeline; returns its id (the webhook's event sequence).</summary>
+    public static Task<long> AppendEventAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, long orderId, long at, string action, string actor, string? detail, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO work_order_events (order_id, at, action, actor, detail) VALUES (@orderId, @at, @action, @actor, @detail) RETURNING id",
+            new { orderId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
+
     /// <summary>
     /// Open orders with a deadline passed at <paramref name="nowMs"/> and not recorded as breached yet (the SLA monitor's
     /// due work): read through <c>work_orders_open_deadlines</c>, so the open orders only, not every order ever written.

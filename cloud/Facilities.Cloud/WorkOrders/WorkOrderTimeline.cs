@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 
 namespace Facilities.Cloud.WorkOrders;
 
@@ -16,9 +15,7 @@ public sealed class WorkOrderTimeline(WorkOrderOptions options)
         DbConnection connection, DbTransaction transaction, long orderId, long at, string action, string actor, string? detail, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "INSERT INTO work_order_events (order_id, at, action, actor, detail) VALUES (@orderId, @at, @action, @actor, @detail) RETURNING id",
-            new { orderId, at, action, actor, detail }, transaction, cancellationToken: cancellationToken));
+        var id = await WorkOrderStore.AppendEventAsync(connection, transaction, orderId, at, action, actor, detail, cancellationToken);
         if (options.Webhook.Enabled)
         {
             await WorkOrderWebhookStore.EnqueueAsync(connection, transaction, id, orderId, at, action, actor, detail, cancellationToken);

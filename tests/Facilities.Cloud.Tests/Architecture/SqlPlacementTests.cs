@@ -17,13 +17,11 @@ public sealed partial class SqlPlacementTests
     private static readonly string[] NotYetMoved =
     [
         "Ingestion/IngestPipeline.cs",
-        "Notifications/AlertNotifier.cs",
         "Notifications/EscalationScheduler.cs",
         "ReadModels/CounterDays.cs",
         "ReadModels/ElevatorHealthReader.cs",
         "WorkOrders/PreventiveScheduler.cs",
         "WorkOrders/WorkOrderOpener.cs",
-        "WorkOrders/WorkOrderTimeline.cs",
     ];
 
     [Fact]
