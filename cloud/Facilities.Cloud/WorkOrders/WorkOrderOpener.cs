@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using Facilities.Cloud.Alerts;
 using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Domain.Rules;
@@ -31,7 +30,7 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
             return;
         }
 
-        var open = await OpenOrderAsync(notice, connection, transaction, cancellationToken);
+        var open = await WorkOrderStore.OpenForRuleAsync(connection, transaction, notice.Site, notice.Device, notice.RuleId, cancellationToken);
         if (open is null)
         {
             return;
@@ -46,31 +45,18 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
     private async Task OpenOrRecurAsync(AlertNotice notice, WorkOrderPolicy policy, DbConnection connection, DbTransaction transaction, long now, CancellationToken cancellationToken)
     {
         var assignee = WorkOrderRouting.AssigneeFor(options.Teams, policy.Team, notice.Site, notice.Building);
-        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            """
-            INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
-                respond_by, resolve_by, rescue, created_at, updated_at)
-            VALUES (@Site, @Building, @Device, @Kind, @RuleId, @AlertId, @Title, @Severity, @priority, @status, @team, @assignee,
-                @respondBy, @resolveBy, @rescue, @now, @now)
-            ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') AND schedule_key IS NULL DO NOTHING
-            RETURNING id
-            """,
-            new
-            {
-                notice.Site, notice.Building, notice.Device, notice.Kind, notice.RuleId, notice.AlertId, notice.Title, notice.Severity,
-                priority = WorkOrderLifecycle.Priority(notice.Severity),
-                status = assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned,
-                team = policy.Team,
-                assignee,
-                // An entrapment's response is the crew's arrival, within the site's arrival time (TSG T5002).
-                // TODO(lead): rescue orders should carry the elevator's registrationCode and 96333 rescueCode; they come
-                // with the per-device parameters (h-params), which wire them onto alerts, notices and orders.
-                respondBy = WorkOrderSla.Deadline(notice.At, policy.Rescue ? options.Rescue.ArriveWithin(notice.Site, policy.RespondWithin) : policy.RespondWithin)?.ToUnixTimeMilliseconds(),
-                rescue = policy.Rescue ? 1 : 0,
-                resolveBy = WorkOrderSla.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
-                now,
-            },
-            transaction, cancellationToken: cancellationToken));
+        var id = await WorkOrderStore.OpenForAlertAsync(connection, transaction, new AlertOrder(
+            notice.Site, notice.Building, notice.Device, notice.Kind, notice.RuleId, notice.AlertId, notice.Title, notice.Severity,
+            WorkOrderLifecycle.Priority(notice.Severity),
+            assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned,
+            policy.Team,
+            assignee,
+            // An entrapment's response is the crew's arrival, within the site's arrival time (TSG T5002). The
+            // elevator's registration and 96333 rescue codes go with the order where it is shown (its attributes).
+            WorkOrderSla.Deadline(notice.At, policy.Rescue ? options.Rescue.ArriveWithin(notice.Site, policy.RespondWithin) : policy.RespondWithin)?.ToUnixTimeMilliseconds(),
+            WorkOrderSla.Deadline(notice.At, policy.ResolveWithin)?.ToUnixTimeMilliseconds(),
+            policy.Rescue ? 1 : 0,
+            now), cancellationToken);
         if (id is { } newId)
         {
             await timeline.AppendAsync(connection, transaction, newId, now, "opened", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
@@ -84,19 +70,12 @@ public sealed partial class WorkOrderOpener(RuleSet rules, WorkOrderOptions opti
         }
 
         // Another order for this device and rule is open (possibly opened by another instance a moment ago).
-        if (await OpenOrderAsync(notice, connection, transaction, cancellationToken) is { } existing)
+        if (await WorkOrderStore.OpenForRuleAsync(connection, transaction, notice.Site, notice.Device, notice.RuleId, cancellationToken) is { } existing)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE work_orders SET alert_id = @AlertId, updated_at = @now WHERE id = @existing",
-                new { notice.AlertId, now, existing }, transaction, cancellationToken: cancellationToken));
+            await WorkOrderStore.RelinkAlertAsync(connection, transaction, existing, notice.AlertId, now, cancellationToken);
             await timeline.AppendAsync(connection, transaction, existing, now, "recurred", "system", $"alert {notice.AlertId}: {notice.Detail}", cancellationToken);
         }
     }
-
-    private static Task<long?> OpenOrderAsync(AlertNotice notice, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
-        connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT id FROM work_orders WHERE site = @Site AND device = @Device AND rule_id = @RuleId AND status NOT IN ('resolved', 'closed') AND schedule_key IS NULL",
-            new { notice.Site, notice.Device, notice.RuleId }, transaction, cancellationToken: cancellationToken));
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Work order {Id} opened for {Rule} at {Site}/{Device}, assigned to {Assignee}")]
     private static partial void LogOpened(ILogger logger, long id, string rule, string site, string device, string assignee);

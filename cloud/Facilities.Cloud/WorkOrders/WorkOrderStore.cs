@@ -10,6 +10,11 @@ namespace Facilities.Cloud.WorkOrders;
 internal readonly record struct WorkOrderChange(bool Found, WorkOrderRow? Updated, string? ConflictStatus, string? Refusal = null);
 
 /// <summary>The SQL of <c>work_orders</c> and <c>work_order_events</c> for SQLite and PostgreSQL, as the API uses it.</summary>
+/// <summary>A work order as an alert opens it (columns of <c>work_orders</c>).</summary>
+internal sealed record AlertOrder(
+    string Site, string Building, string Device, string Kind, string RuleId, long AlertId, string Title, string Severity, string Priority,
+    string Status, string? Team, string? Assignee, long? RespondBy, long? ResolveBy, int Rescue, long Now);
+
 internal static class WorkOrderStore
 {
     /// <summary>Orders by status filter (<c>active</c>, <c>all</c> or one status), newest first.</summary>
@@ -103,6 +108,32 @@ internal static class WorkOrderStore
         await transaction.CommitAsync(cancellationToken);
         return new WorkOrderChange(true, updated, null);
     }
+
+    /// <summary>Opens the order of an alert unless one is open for its device and rule; returns the new order's id, or null.</summary>
+    public static Task<long?> OpenForAlertAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, AlertOrder order, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
+                respond_by, resolve_by, rescue, created_at, updated_at)
+            VALUES (@Site, @Building, @Device, @Kind, @RuleId, @AlertId, @Title, @Severity, @Priority, @Status, @Team, @Assignee,
+                @RespondBy, @ResolveBy, @Rescue, @Now, @Now)
+            ON CONFLICT (site, device, rule_id) WHERE status NOT IN ('resolved', 'closed') AND schedule_key IS NULL DO NOTHING
+            RETURNING id
+            """,
+            order, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The open (not scheduled) order of a device and rule, if any.</summary>
+    public static Task<long?> OpenForRuleAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string site, string device, string ruleId, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT id FROM work_orders WHERE site = @site AND device = @device AND rule_id = @ruleId AND status NOT IN ('resolved', 'closed') AND schedule_key IS NULL",
+            new { site, device, ruleId }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Points an open order at the alert that recurred on it.</summary>
+    public static Task RelinkAlertAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, long orderId, long alertId, long now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE work_orders SET alert_id = @alertId, updated_at = @now WHERE id = @orderId",
+            new { alertId, now, orderId }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>One entry of an order's timeline; returns its id (the webhook's event sequence).</summary>
     public static Task<long> AppendEventAsync(

@@ -21,7 +21,6 @@ public sealed partial class SqlPlacementTests
         "ReadModels/CounterDays.cs",
         "ReadModels/ElevatorHealthReader.cs",
         "WorkOrders/PreventiveScheduler.cs",
-        "WorkOrders/WorkOrderOpener.cs",
     ];
 
     [Fact]
