@@ -92,7 +92,8 @@ public sealed class PagesBed : IAsyncLifetime
             DeviceScaleFactor = 1,
             TimezoneId = "Asia/Shanghai",
         });
-        context.SetDefaultTimeout(20_000);
+        // Generous: on a loaded CI machine signing in (password hashing) and the first render can take many seconds.
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         if (user is not null)
         {
