@@ -1,7 +1,5 @@
-using System.Data;
 using Facilities.Cloud.Domain.Counters;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
 using Facilities.Cloud.Sites;
 
@@ -57,22 +55,11 @@ internal sealed class CounterDays(SiteTime siteTime) : IMessageHandler
         ArgumentNullException.ThrowIfNull(context);
         if (context.Find<BatchDays>() is { Rows.Count: > 0 } batch)
         {
-            await DayRows.ExecuteAsync(context.Connection, context.Transaction,
+            await ReadModelStore.CounterDayRows.ExecuteAsync(context.Connection, context.Transaction,
                 [.. batch.Rows.Select(r => new object?[] { r.Key.Site, r.Key.Device, r.Key.Point, r.Key.Day, r.Value.FirstValue, r.Value.FirstTs, r.Value.LastValue, r.Value.LastTs })],
                 cancellationToken);
         }
     }
-
-    private static readonly RowsStatement DayRows = new(
-        "INSERT INTO counter_days (site, device, point, day, first_value, first_ts, last_value, last_ts)",
-        """
-        ON CONFLICT (site, device, point, day) DO UPDATE SET
-            first_value = CASE WHEN excluded.first_ts < counter_days.first_ts THEN excluded.first_value ELSE counter_days.first_value END,
-            first_ts = CASE WHEN excluded.first_ts < counter_days.first_ts THEN excluded.first_ts ELSE counter_days.first_ts END,
-            last_value = CASE WHEN excluded.last_ts >= counter_days.last_ts THEN excluded.last_value ELSE counter_days.last_value END,
-            last_ts = CASE WHEN excluded.last_ts >= counter_days.last_ts THEN excluded.last_ts ELSE counter_days.last_ts END
-        """,
-        DbType.String, DbType.String, DbType.String, DbType.String, DbType.Double, DbType.Int64, DbType.Double, DbType.Int64);
 
     /// <summary>A batch's readings per device, counter and day, folded.</summary>
     private sealed class BatchDays

@@ -1,11 +1,25 @@
+using System.Data;
 using System.Data.Common;
 using Dapper;
+using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.ReadModels;
 
-/// <summary>The SQL the residents' and crews' read models run over devices, gateways and latest values (read only).</summary>
+/// <summary>The SQL of the residents' and crews' read models: reads over devices, gateways and latest values, and the counter days ingestion folds.</summary>
 internal static class ReadModelStore
 {
+    /// <summary>Counter days folded by a batch: each (site, device, point, day) keeps its earliest and latest reading.</summary>
+    public static readonly RowsStatement CounterDayRows = new(
+        "INSERT INTO counter_days (site, device, point, day, first_value, first_ts, last_value, last_ts)",
+        """
+        ON CONFLICT (site, device, point, day) DO UPDATE SET
+            first_value = CASE WHEN excluded.first_ts < counter_days.first_ts THEN excluded.first_value ELSE counter_days.first_value END,
+            first_ts = CASE WHEN excluded.first_ts < counter_days.first_ts THEN excluded.first_ts ELSE counter_days.first_ts END,
+            last_value = CASE WHEN excluded.last_ts >= counter_days.last_ts THEN excluded.last_value ELSE counter_days.last_value END,
+            last_ts = CASE WHEN excluded.last_ts >= counter_days.last_ts THEN excluded.last_ts ELSE counter_days.last_ts END
+        """,
+        DbType.String, DbType.String, DbType.String, DbType.String, DbType.Double, DbType.Int64, DbType.Double, DbType.Int64);
+
     /// <summary>Devices per site and kind, and every site a gateway reported from.</summary>
     public static async Task<(IReadOnlyList<(string Site, string Kind, long Count)> Counts, IReadOnlyList<string> GatewaySites)> SitesAsync(
         DbConnection connection, CancellationToken cancellationToken)
