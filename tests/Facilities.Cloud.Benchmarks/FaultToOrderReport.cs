@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Cloud.Benchmarks;
@@ -8,12 +7,9 @@ namespace Facilities.Cloud.Benchmarks;
 /// <summary>A fault-to-order run's figures as `fault-to-order` leaves them for `fault-to-order-report`.</summary>
 internal sealed record FaultToOrderFile(DateTimeOffset When, int Faults, IReadOnlyList<FaultToOrderResult> Results)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    public Task WriteAsync(string path, CancellationToken cancellationToken) => ResultJson.WriteAsync(path, this, cancellationToken);
 
-    public Task WriteAsync(string path, CancellationToken cancellationToken) => File.WriteAllTextAsync(path, JsonSerializer.Serialize(this, Json), cancellationToken);
-
-    public static async Task<FaultToOrderFile> ReadAsync(string path, CancellationToken cancellationToken) =>
-        JsonSerializer.Deserialize<FaultToOrderFile>(await File.ReadAllTextAsync(path, cancellationToken), Json) ?? throw new InvalidDataException($"{path}: no results");
+    public static Task<FaultToOrderFile> ReadAsync(string path, CancellationToken cancellationToken) => ResultJson.ReadAsync<FaultToOrderFile>(path, cancellationToken);
 }
 
 /// <summary>Renders the fault-to-order section of docs/benchmarks.md. Pure: the caller writes the section.</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Facilities.Benchmarks.Shared;
 
 namespace Facilities.Cloud.Benchmarks;
@@ -8,12 +7,9 @@ namespace Facilities.Cloud.Benchmarks;
 /// <summary>A fleet run's figures as `fleet` leaves them for `fleet-report`.</summary>
 internal sealed record FleetFile(DateTimeOffset When, bool Quick, IReadOnlyList<FleetResult> Results)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    public Task WriteAsync(string path, CancellationToken cancellationToken) => ResultJson.WriteAsync(path, this, cancellationToken);
 
-    public Task WriteAsync(string path, CancellationToken cancellationToken) => File.WriteAllTextAsync(path, JsonSerializer.Serialize(this, Json), cancellationToken);
-
-    public static async Task<FleetFile> ReadAsync(string path, CancellationToken cancellationToken) =>
-        JsonSerializer.Deserialize<FleetFile>(await File.ReadAllTextAsync(path, cancellationToken), Json) ?? throw new InvalidDataException($"{path}: no results");
+    public static Task<FleetFile> ReadAsync(string path, CancellationToken cancellationToken) => ResultJson.ReadAsync<FleetFile>(path, cancellationToken);
 }
 
 /// <summary>Renders the fleet-size section of docs/benchmarks.md (issue 16, item 2). Pure: the caller writes the section.</summary>

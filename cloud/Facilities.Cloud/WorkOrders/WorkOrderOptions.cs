@@ -105,7 +105,6 @@ public sealed class PreventiveOptions
     /// On-demand maintenance (按需维保): <c>site/device</c> → a longer half-monthly interval for an IoT-monitored elevator
     /// of a qualified maintainer. A critical fault after the last visit puts the elevator back on 15 days.
     /// </summary>
-    // TODO(lead): move to the per-device parameters (h-params) as an elevator parameter once they exist.
     public Dictionary<string, TimeSpan> OnDemand { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>The on-demand interval of one elevator; null when it keeps the 15-day rhythm.</summary>
