@@ -151,6 +151,9 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         return time.TotalSeconds;
     }
 
+    /// <summary>The cloud's consumer when the last message committed: its batches and where its time went (<see cref="IngestMetrics.Consumer"/>).</summary>
+    internal sealed record ConsumerFigures(long Batches, long Messages, ConsumerTimes Times, TimeSpan GcPauses);
+
     private sealed record DrainCounts(int BatchSize, long Accepted, long Duplicates, long DeadLettered, long Alerts, long Written, long Dropped);
 
     private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated);
@@ -164,16 +167,20 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var cpu = process.TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes();
         var peak = Environment.WorkingSet;
+        var paused = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
         await using var cloud = await CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken);
         var started = clock.Elapsed;
         TimeSpan? accepted = null;
+        ConsumerFigures? consumer = null;
         while (true)
         {
             peak = Math.Max(peak, Environment.WorkingSet);
             if (accepted is null && cloud.Ingest.Accepted >= count)
             {
                 accepted = clock.Elapsed;
+                consumer = new ConsumerFigures(cloud.Ingest.Batches.Batches, cloud.Ingest.Batches.Messages, cloud.Ingest.Consumer, GC.GetTotalPauseDuration() - paused);
+                Say(Invariant($"   consumer: {consumer.Batches} batches, {consumer.Messages} messages; waiting {consumer.Times.Waiting.TotalSeconds:0.00} s, storing {consumer.Times.Storing.TotalSeconds:0.00} s, acknowledging {consumer.Times.Acknowledging.TotalSeconds:0.00} s; GC pauses {consumer.GcPauses.TotalSeconds:0.00} s"));
             }
 
             if (accepted is not null && cloud.Store.Snapshot().Written >= count)

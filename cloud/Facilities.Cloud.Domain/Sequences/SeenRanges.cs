@@ -62,6 +62,57 @@ public static class SeenRanges
     }
 
     /// <summary>
+    /// The runs of <paramref name="ordered"/> (a gateway's runs in order, none overlapping) that overlap or touch
+    /// <c>[low, high]</c>: what <see cref="Add"/> needs of them for arrived numbers between <c>low + 1</c> and <c>high − 1</c>.
+    /// </summary>
+    public static ArraySegment<SeenRange> Touching(SeenRange[] ordered, long low, long high)
+    {
+        ArgumentNullException.ThrowIfNull(ordered);
+
+        // The first run ending at or after low, then every run starting at or before high.
+        var (from, to) = (0, ordered.Length);
+        while (from < to)
+        {
+            var middle = (from + to) / 2;
+            (from, to) = ordered[middle].LastSeq < low ? (middle + 1, to) : (from, middle);
+        }
+
+        var end = from;
+        while (end < ordered.Length && ordered[end].FirstSeq <= high)
+        {
+            end++;
+        }
+
+        return new ArraySegment<SeenRange>(ordered, from, end - from);
+    }
+
+    /// <summary>
+    /// What <see cref="Add"/> changed: the stored runs that are gone (merged into others) and the runs to store instead.
+    /// Runs it left as they were appear in neither, so storing a batch costs what it changed, not what the gateway has.
+    /// </summary>
+    public static (List<SeenRange> Removed, List<SeenRange> Added) Changes(IReadOnlyList<SeenRange> stored, IReadOnlyList<SeenRange> merged)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(merged);
+        var kept = stored.Intersect(merged).ToHashSet();
+        return ([.. stored.Where(r => !kept.Contains(r))], [.. merged.Where(r => !kept.Contains(r))]);
+    }
+
+    /// <summary><paramref name="ordered"/> with <paramref name="removed"/> taken out and <paramref name="added"/> put in, in order.</summary>
+    public static SeenRange[] Apply(SeenRange[] ordered, IReadOnlyCollection<SeenRange> removed, IReadOnlyCollection<SeenRange> added)
+    {
+        ArgumentNullException.ThrowIfNull(ordered);
+        ArgumentNullException.ThrowIfNull(removed);
+        ArgumentNullException.ThrowIfNull(added);
+        var gone = removed.Select(r => r.FirstSeq).ToHashSet();
+        var runs = new List<SeenRange>(ordered.Length - removed.Count + added.Count);
+        runs.AddRange(ordered.Where(r => !gone.Contains(r.FirstSeq)));
+        runs.AddRange(added);
+        runs.Sort((a, b) => a.FirstSeq.CompareTo(b.FirstSeq));
+        return [.. runs];
+    }
+
+    /// <summary>
     /// The numbers of <paramref name="arrived"/> that jump more than <paramref name="maxJump"/> past the highest number
     /// handled so far: <paramref name="highest"/> (null for a gateway not heard before: then the lowest arrived number),
     /// raised by each number accepted, in order. Numbers at or below the highest are never refused (late, or duplicates).

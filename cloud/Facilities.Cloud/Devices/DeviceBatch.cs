@@ -87,8 +87,8 @@ internal sealed class DeviceBatch
 
     internal IEnumerable<GatewayRecord> Gateways => _gateways.Values;
 
-    /// <summary>The version of each gateway's stream when the batch began (0: none yet), for the gateways with device messages.</summary>
-    internal Dictionary<(string Site, string Gateway), long> StreamVersions { get; } = [];
+    /// <summary>Each gateway's stream version before and after this transaction (0: none yet), for the gateways with device messages.</summary>
+    internal Dictionary<(string Site, string Gateway), StreamVersion> StreamVersions { get; } = [];
 
     /// <summary>Adds a row read from the database.</summary>
     internal DeviceRecord AddStored(DeviceRecord record)

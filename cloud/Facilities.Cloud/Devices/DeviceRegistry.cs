@@ -54,19 +54,17 @@ internal sealed class DeviceRegistry : IMessageHandler
                 continue;
             }
 
-            // The gateways' stream versions (their locks are held since the seen numbers were recorded): a device this
-            // instance holds a copy of at the current version comes from memory, the others from the database.
-            var streams = deviceMessages.Select(e => e.Gateway).Distinct(StringComparer.Ordinal).ToList();
-            var versions = await DeviceStore.ReadStreamVersionsAsync(context, site.Key, streams, cancellationToken);
-            foreach (var stream in streams)
+            // The gateways' stream versions, as the transaction found them when it recorded their numbers (and took their
+            // turns): a device this instance holds a copy of at that version comes from memory, the others from the database.
+            foreach (var stream in deviceMessages.Select(e => e.Gateway).Distinct(StringComparer.Ordinal))
             {
-                state.StreamVersions[(site.Key, stream)] = versions.GetValueOrDefault(stream);
+                state.StreamVersions[(site.Key, stream)] = context.Streams[(site.Key, stream)];
             }
 
             var devices = new List<string>();
             foreach (var envelope in deviceMessages.DistinctBy(e => e.Device, StringComparer.Ordinal))
             {
-                if (_stored.Find(site.Key, envelope.Gateway, state.StreamVersions[(site.Key, envelope.Gateway)], envelope.Device!) is { } copy)
+                if (_stored.Find(site.Key, envelope.Gateway, state.StreamVersions[(site.Key, envelope.Gateway)].Before, envelope.Device!) is { } copy)
                 {
                     state.AddStored(copy);
                 }
@@ -154,15 +152,14 @@ internal sealed class DeviceRegistry : IMessageHandler
         await DeviceStore.WriteDevicesAsync(context, devices, cancellationToken);
         await DeviceStore.WriteValuesAsync(context, values, cancellationToken);
 
-        // Each gateway's stream moves on by one; once committed, the devices handled become this instance's copies at the
-        // new version (a device new in this batch is read once more instead, in case another gateway's batch created it too).
-        var streams = state.StreamVersions.OrderBy(s => s.Key.Site, StringComparer.Ordinal).ThenBy(s => s.Key.Gateway, StringComparer.Ordinal).ToList();
-        await DeviceStore.AdvanceStreamsAsync(context, [.. streams.Select(s => s.Key)], cancellationToken);
+        // The transaction moved each gateway's stream on by one; once committed, the devices handled become this instance's
+        // copies at the new version (a device new in this batch is read once more instead, in case another gateway's batch
+        // created it too).
         var handled = state.Devices.Where(d => d.Stored).ToLookup(d => (d.Site, d.Gateway));
-        foreach (var ((site, gateway), read) in streams)
+        foreach (var ((site, gateway), version) in state.StreamVersions)
         {
             var devicesOfStream = handled[(site, gateway)].ToList();
-            context.AfterCommit(() => _stored.Committed(site, gateway, read, read + 1, devicesOfStream));
+            context.AfterCommit(() => _stored.Committed(site, gateway, version.Before, version.After, devicesOfStream));
         }
 
         foreach (var gateway in state.Gateways)

@@ -8,7 +8,7 @@ using Facilities.Telemetry;
 namespace Facilities.Cloud.Devices;
 
 /// <summary>
-/// The SQL of the <c>devices</c>, <c>latest_values</c>, <c>gateways</c> and <c>gateway_streams</c> tables, for SQLite
+/// The SQL of the <c>devices</c>, <c>latest_values</c> and <c>gateways</c> tables, for SQLite
 /// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, and the site overview.
 /// </summary>
 internal static class DeviceStore
@@ -20,15 +20,6 @@ internal static class DeviceStore
         return context.Connection.QueryAsync<(string Gateway, string State, long LastSeen)>(new CommandDefinition(
             $"SELECT gateway, state, last_seen FROM gateways WHERE site = @site AND gateway IN {SqlList.Add(parameters, "g", gateways)}",
             parameters, context.Transaction, cancellationToken: cancellationToken));
-    }
-
-    public static async Task<Dictionary<string, long>> ReadStreamVersionsAsync(
-        IngestContext context, string site, IReadOnlyList<string> gateways, CancellationToken cancellationToken)
-    {
-        var parameters = new DynamicParameters(new { site });
-        return (await context.Connection.QueryAsync<(string Gateway, long Version)>(new CommandDefinition(
-            $"SELECT gateway, version FROM gateway_streams WHERE site = @site AND gateway IN {SqlList.Add(parameters, "s", gateways)}",
-            parameters, context.Transaction, cancellationToken: cancellationToken))).ToDictionary(r => r.Gateway, r => r.Version, StringComparer.Ordinal);
     }
 
     /// <summary>The devices' rows, locked on PostgreSQL until the transaction ends.</summary>
@@ -65,9 +56,6 @@ internal static class DeviceStore
         ValueRows.ExecuteAsync(context.Connection, context.Transaction, rows, cancellationToken);
 
     /// <summary>Moves each gateway's stream version one up.</summary>
-    public static Task AdvanceStreamsAsync(IngestContext context, IReadOnlyList<(string Site, string Gateway)> streams, CancellationToken cancellationToken) =>
-        StreamRows.ExecuteAsync(context.Connection, context.Transaction, [.. streams.Select(s => new object?[] { s.Site, s.Gateway, 1L })], cancellationToken);
-
     public static Task HeardGatewayAsync(IngestContext context, string site, string gateway, long at, CancellationToken cancellationToken) =>
         context.Connection.ExecuteAsync(new CommandDefinition(
             "UPDATE gateways SET last_seen = @at WHERE site = @site AND gateway = @gateway AND last_seen < @at",
@@ -131,11 +119,6 @@ internal static class DeviceStore
             state_ts = CASE WHEN excluded.state_ts >= devices.state_ts THEN excluded.state_ts ELSE devices.state_ts END
         """,
         DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64);
-
-    /// <summary>A gateway's stream version, one up (the first batch makes it 1).</summary>
-    private static readonly RowsStatement StreamRows = new(
-        "INSERT INTO gateway_streams (site, gateway, version)", "ON CONFLICT (site, gateway) DO UPDATE SET version = gateway_streams.version + 1",
-        DbType.String, DbType.String, DbType.Int64);
 
     /// <summary>The batch's changed values, one row per device and point, each kept only if it is the newest.</summary>
     private static readonly RowsStatement ValueRows = new(

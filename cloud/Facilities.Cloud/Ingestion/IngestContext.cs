@@ -16,6 +16,12 @@ public sealed class IngestContext(CloudDatabase database, DbConnection connectio
 
     public SqlDialect Dialect => Database.Dialect;
 
+    /// <summary>
+    /// The stream version of each gateway whose numbered messages this transaction records, before and after it
+    /// (<see cref="SeenRangeStore.AdvanceAsync"/>): set before the handlers run, for the copies they keep of what is stored.
+    /// </summary>
+    internal Dictionary<(string Site, string Gateway), StreamVersion> Streams { get; } = [];
+
     private readonly List<Action> _afterCommit = [];
     private readonly Dictionary<Type, object> _batchState = [];
 

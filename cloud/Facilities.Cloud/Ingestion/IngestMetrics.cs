@@ -21,6 +21,34 @@ public sealed class IngestMetrics
     public IEnumerable<(RejectionCause Cause, long Count)> DeadLetteredByCause =>
         Enum.GetValues<RejectionCause>().Select(c => (c, Interlocked.Read(ref _deadLetteredBy[(int)c])));
 
+    private long _batches;
+    private long _batchedMessages;
+    private long _waitingTicks;
+    private long _storingTicks;
+    private long _acknowledgingTicks;
+
+    /// <summary>Batches the consumer handled (one database transaction each, retries not counted) and the messages in them.</summary>
+    public (long Batches, long Messages) Batches => (Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedMessages));
+
+    /// <summary>
+    /// Where the consumer's time went since start-up: waiting for the next batch (messages to arrive and be validated),
+    /// storing batches (their transactions, retries included) and waiting for the previous batch's acknowledgements to
+    /// leave. The three add up to the consumer's running time, so the largest says what bounds ingestion.
+    /// </summary>
+    public ConsumerTimes Consumer => new(
+        TimeSpan.FromTicks(Interlocked.Read(ref _waitingTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _storingTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _acknowledgingTicks)));
+
+    internal void Waited(TimeSpan time) => Interlocked.Add(ref _waitingTicks, time.Ticks);
+
+    internal void Stored(int messages, TimeSpan time)
+    {
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _batchedMessages, messages);
+        Interlocked.Add(ref _storingTicks, time.Ticks);
+    }
+
+    internal void Acknowledged(TimeSpan time) => Interlocked.Add(ref _acknowledgingTicks, time.Ticks);
+
     public void Count(IngestOutcome outcome, RejectionCause? cause = null)
     {
         switch (outcome)
@@ -35,3 +63,6 @@ public sealed class IngestMetrics
         }
     }
 }
+
+/// <summary>The consumer's time since start-up by what it waited for (<see cref="IngestMetrics.Consumer"/>).</summary>
+public sealed record ConsumerTimes(TimeSpan Waiting, TimeSpan Storing, TimeSpan Acknowledging);

@@ -1,6 +1,4 @@
-using System.Data;
 using System.Data.Common;
-using Dapper;
 using Facilities.Telemetry;
 using Facilities.Cloud.Domain.Sequences;
 using Facilities.Cloud.Storage;
@@ -52,6 +50,7 @@ public sealed partial class IngestPipeline(
 {
     private readonly IMessageHandler[] _handlers = [.. handlers];
     private readonly IngestionOptions _options = options ?? IngestionOptions.Default;
+    private readonly SeenRunCache _seen = new();
 
     public Task<IngestOutcome[]> ProcessAsync(IReadOnlyList<RawMessage> batch, CancellationToken cancellationToken) =>
         ProcessAsync(Validate(batch), cancellationToken);
@@ -191,14 +190,15 @@ public sealed partial class IngestPipeline(
     /// Records the batch's (site, gateway, seq) in <c>seen_ranges</c> and returns the ones that were new: a redelivery — to
     /// this instance or to another one at the same moment — finds its number inside a stored run and has no second
     /// effect, and a number twice in one batch is new only once. A last will (seq 0) is published by the broker and is
-    /// always new. Per gateway, in key order: on PostgreSQL a transaction-scoped advisory lock on the gateway first, so
-    /// two instances merging runs of one gateway take turns (always in the same order, before any device row is locked),
-    /// then its runs around the batch's numbers and its highest run are read, merged with the new numbers and written back.
+    /// always new. Per gateway, in key order: the gateway's turn is taken and its stream version moved up
+    /// (<see cref="SeenRangeStore.AdvanceAsync"/>, kept in <see cref="IngestContext.Streams"/> for the handlers), its runs
+    /// come from this instance's copy when that copy is current (<see cref="SeenRunCache"/>), else from the database, are
+    /// merged with the new numbers, and only the runs that changed are written back.
     /// A number more than <paramref name="maxJump"/> past the highest one handled from its gateway (or, for a gateway
     /// not heard before, past the batch's lowest) is refused and not recorded: a gateway loses at most what its outbox
     /// dropped, and one forged number must not make the gap report count billions of missing messages.
     /// </summary>
-    private static async Task<(HashSet<(string Site, string Gateway, long Seq)> Fresh, Dictionary<(string Site, string Gateway, long Seq), Rejection>? Refused)> MarkSeenAsync(
+    private async Task<(HashSet<(string Site, string Gateway, long Seq)> Fresh, Dictionary<(string Site, string Gateway, long Seq), Rejection>? Refused)> MarkSeenAsync(
         IngestContext context, IEnumerable<Envelope> envelopes, long maxJump, CancellationToken cancellationToken)
     {
         var fresh = new HashSet<(string, string, long)>();
@@ -209,25 +209,14 @@ public sealed partial class IngestPipeline(
         foreach (var gateway in gateways)
         {
             var (site, name) = gateway.Key;
-            var arrived = gateway.Select(e => (e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds())).ToList();
-            var span = new { site, gateway = name, low = arrived.Min(a => a.Seq) - 1, high = arrived.Max(a => a.Seq) + 1 };
-            if (context.Database.Provider == DatabaseProvider.Postgres)
-            {
-                await context.Connection.ExecuteAsync(new CommandDefinition(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"seen_ranges/{site}/{name}" }, context.Transaction, cancellationToken: cancellationToken));
-            }
+            var version = await SeenRangeStore.AdvanceAsync(context, site, name, cancellationToken);
+            context.Streams[(site, name)] = version;
+            var all = _seen.Find(site, name, version.Before) ?? await SeenRangeStore.ReadAsync(context, site, name, cancellationToken);
+            var runs = all; // what the copy becomes once committed: the same runs at the new version, or the merged ones
+            context.AfterCommit(() => _seen.Committed(site, name, version.After, runs));
 
-            var rows = (await context.Connection.QueryAsync<SeenRangeRow>(new CommandDefinition(
-                $"""
-                SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived, CAST(0 AS BIGINT) AS Highest FROM seen_ranges WHERE {SpanCondition}
-                UNION ALL
-                SELECT FirstSeq, LastSeq, FirstReceived, LastReceived, CAST(1 AS BIGINT) AS Highest FROM (
-                    SELECT first_seq AS FirstSeq, last_seq AS LastSeq, first_received AS FirstReceived, last_received AS LastReceived
-                    FROM seen_ranges WHERE site = @site AND gateway = @gateway ORDER BY first_seq DESC LIMIT 1) highest
-                """,
-                span, context.Transaction, cancellationToken: cancellationToken))).ToList();
-            var stored = rows.Where(r => r.Highest == 0).Select(r => r.Run).ToList();
-            var highest = rows.Where(r => r.Highest == 1).Select(r => (long?)r.LastSeq).FirstOrDefault();
+            var arrived = gateway.Select(e => (e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds())).ToList();
+            var highest = all.Length > 0 ? all[^1].LastSeq : (long?)null;
             if (SeenRanges.Implausible(arrived.Select(a => a.Seq), highest, maxJump) is { Count: > 0 } jumps)
             {
                 refused ??= [];
@@ -245,6 +234,7 @@ public sealed partial class IngestPipeline(
                 }
             }
 
+            var stored = SeenRanges.Touching(all, arrived.Min(a => a.Seq) - 1, arrived.Max(a => a.Seq) + 1);
             var (added, merged) = SeenRanges.Add(stored, arrived);
             if (added.Count == 0)
             {
@@ -256,40 +246,13 @@ public sealed partial class IngestPipeline(
                 fresh.Add((site, name, seq));
             }
 
-            if (stored.Count > 0)
-            {
-                await context.Connection.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM seen_ranges WHERE {SpanCondition}", span, context.Transaction, cancellationToken: cancellationToken));
-            }
-
-            await RangeRows.ExecuteAsync(context.Connection, context.Transaction,
-                [.. merged.Select(r => new object?[] { site, name, r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived })], cancellationToken);
+            var (removedRuns, addedRuns) = SeenRanges.Changes(stored, merged);
+            await SeenRangeStore.ReplaceAsync(context, site, name, removedRuns, addedRuns, cancellationToken);
+            runs = SeenRanges.Apply(all, removedRuns, addedRuns);
         }
 
         return (fresh, refused);
     }
-
-    private sealed class SeenRangeRow
-    {
-        public long FirstSeq { get; set; }
-
-        public long LastSeq { get; set; }
-
-        public long FirstReceived { get; set; }
-
-        public long LastReceived { get; set; }
-
-        public long Highest { get; set; }
-
-        public SeenRange Run => new(FirstSeq, LastSeq, FirstReceived, LastReceived);
-    }
-
-    /// <summary>A gateway's runs that overlap or touch the numbers between <c>low + 1</c> and <c>high − 1</c>.</summary>
-    private const string SpanCondition = "site = @site AND gateway = @gateway AND first_seq <= @high AND last_seq >= @low";
-
-    private static readonly RowsStatement RangeRows = new(
-        "INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received)", "",
-        DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64, DbType.Int64);
 
     /// <summary>
     /// An error about the database rather than the message: a deadlock, a busy or locked database, a lost connection, a

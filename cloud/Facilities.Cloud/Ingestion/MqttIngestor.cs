@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Facilities.Cloud.Storage;
@@ -110,7 +111,7 @@ public sealed record CloudMqttOptions
 /// Every slot this instance owns feeds one consumer loop, batch by batch. Each slot reconnects for ever with backoff.
 /// </summary>
 public sealed partial class MqttIngestor(
-    CloudMqttOptions options, IngestPipeline pipeline, IngestionHealth health, CloudDatabase database, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
+    CloudMqttOptions options, IngestPipeline pipeline, IngestMetrics metrics, IngestionHealth health, CloudDatabase database, TimeProvider time, ILogger<MqttIngestor> logger) : BackgroundService
 {
     /// <summary>How often an instance compares its slots with its fair share (and notices the dead instances' free slots).</summary>
     private static readonly TimeSpan RebalanceInterval = TimeSpan.FromSeconds(3);
@@ -686,8 +687,10 @@ public sealed partial class MqttIngestor(
         // The next batch is taken and validated (JSON, contract) on the other core while this one's transaction runs;
         // batches are still handled one at a time and in order.
         var next = TakeAsync(Task.CompletedTask, cancellationToken);
+        var mark = Stopwatch.GetTimestamp();
         while (await next is { } batch)
         {
+            mark = Phase(mark, metrics.Waited);
             var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             next = Task.Run(() => TakeAsync(handled.Task, cancellationToken), cancellationToken);
             health.Waiting();
@@ -710,11 +713,20 @@ public sealed partial class MqttIngestor(
                 }
             }
 
+            mark = Phase(mark, t => metrics.Stored(batch.Received.Count, t));
             await acknowledging;
+            mark = Phase(mark, metrics.Acknowledged);
             acknowledging = AcknowledgeAsync(batch.Received, cancellationToken);
         }
 
         await acknowledging;
+    }
+
+    private static long Phase(long since, Action<TimeSpan> record)
+    {
+        var now = Stopwatch.GetTimestamp();
+        record(Stopwatch.GetElapsedTime(since, now));
+        return now;
     }
 
     /// <summary>

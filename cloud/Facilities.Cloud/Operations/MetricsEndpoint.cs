@@ -34,6 +34,13 @@ internal static class MetricsEndpoint
             ]);
             Metric("facilities_cloud_dead_letters_total", "counter", "Gateway messages refused and kept in dead_letters since start-up, by what was wrong.",
                 ingest.DeadLetteredByCause.Select(d => ($"{{reason=\"{ReasonLabel(d.Cause)}\"}}", (double)d.Count)));
+            var (batches, batched) = ingest.Batches;
+            Metric("facilities_cloud_ingest_batches_total", "counter", "Batches the consumer stored (one database transaction each) since start-up.", [("", batches)]);
+            Metric("facilities_cloud_ingest_batched_messages_total", "counter", "Messages in the batches the consumer stored since start-up (divided by the batches: the mean batch).", [("", batched)]);
+            var consumed = ingest.Consumer;
+            Metric("facilities_cloud_ingest_consumer_seconds_total", "counter",
+                "The consumer's time since start-up by what it waited for: the next batch to arrive, its transaction, the previous batch's acknowledgements. The largest bounds ingestion.",
+                [("{phase=\"waiting\"}", consumed.Waiting.TotalSeconds), ("{phase=\"storing\"}", consumed.Storing.TotalSeconds), ("{phase=\"acknowledging\"}", consumed.Acknowledging.TotalSeconds)]);
             var ingestion = health.Check();
             Metric("facilities_cloud_ingestion_stalled", "gauge", "1 while a batch has waited longer than Ingestion:StallWindow without being stored (/healthz answers 503).",
                 [("", ingestion.Stalled ? 1 : 0)]);

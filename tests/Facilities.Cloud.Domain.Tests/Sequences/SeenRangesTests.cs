@@ -70,4 +70,29 @@ public sealed class SeenRangesTests
         var refused = SeenRanges.Implausible(arrived, highest, maxJump: 10) ?? [];
         Assert.Equal(expected, refused.Order().ToArray());
     }
+
+    [Fact]
+    public void Touching_GivesTheRunsOverlappingOrTouchingTheSpan_AndNoOthers()
+    {
+        SeenRange[] runs = [new(1, 3, 0, 0), new(5, 5, 0, 0), new(7, 9, 0, 0), new(12, 12, 0, 0), new(20, 30, 0, 0)];
+        Assert.Equal([runs[1], runs[2]], SeenRanges.Touching(runs, 4, 8).ToArray()); // 4..8: ends at 3 stays out, starts at 12 too
+        Assert.Equal([runs[0], runs[1]], SeenRanges.Touching(runs, 3, 5).ToArray());
+        Assert.Empty(SeenRanges.Touching(runs, 14, 19).ToArray());
+        Assert.Equal([runs[4]], SeenRanges.Touching(runs, 30, 40).ToArray());
+        Assert.Empty(SeenRanges.Touching([], 1, 2).ToArray());
+    }
+
+    [Fact]
+    public void Changes_ListOnlyTheRunsTheBatchMergedAwayAndMade()
+    {
+        // Slots deliver interleaved: runs 1-1, 3-3, 5-5 are stored; 2 joins the first two, 9 starts a run, 5-5 stays.
+        var stored = new List<SeenRange> { new(1, 1, 10, 10), new(3, 3, 30, 30), new(5, 5, 50, 50) };
+        var (_, merged) = SeenRanges.Add(stored, [(2, 20), (9, 90)]);
+        var (removed, added) = SeenRanges.Changes(stored, merged);
+        Assert.Equal([new SeenRange(1, 1, 10, 10), new SeenRange(3, 3, 30, 30)], removed);
+        Assert.Equal([new SeenRange(1, 3, 10, 30), new SeenRange(9, 9, 90, 90)], added);
+
+        var after = SeenRanges.Apply([.. stored], removed, added);
+        Assert.Equal(merged, after);
+    }
 }

@@ -16,7 +16,6 @@ public sealed partial class SqlPlacementTests
     /// </summary>
     private static readonly string[] NotYetMoved =
     [
-        "Ingestion/IngestPipeline.cs",
         "Notifications/EscalationScheduler.cs",
         "ReadModels/ElevatorHealthReader.cs",
         "WorkOrders/PreventiveScheduler.cs",
