@@ -354,9 +354,14 @@ public static class RuleEvaluator
             .Select(p => (p.Point.Key, p.Point.Value, (IReadOnlyList<string>)[.. p.Match.Groups.Cast<Group>().Skip(1).Select(g => g.Value)]));
     }
 
-    /// <summary>A point name with <c>*</c> wildcards as a regular expression matching whole names.</summary>
-    public static Regex PointPattern(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace("\\*", "([^/]*)", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+    /// <summary>
+    /// A point name with <c>*</c> wildcards as a regular expression matching whole names; built once per pattern (the
+    /// patterns are the rule files', a handful), because building one took more of ingestion's time than matching.
+    /// </summary>
+    public static Regex PointPattern(string pattern) => Patterns.GetOrAdd(pattern, static p =>
+        new("^" + Regex.Escape(p).Replace("\\*", "([^/]*)", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,4 @@
-using System.Data;
+using System.Globalization;
 using Dapper;
 using Facilities.Cloud.Domain.Sequences;
 using Facilities.Cloud.Storage;
@@ -46,27 +46,49 @@ internal static class SeenRangeStore
         return [.. rows.Select(r => new SeenRange(r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived))];
     }
 
-    /// <summary>Replaces the runs a batch merged away (<paramref name="removed"/>) by the runs it made (<paramref name="added"/>).</summary>
+    /// <summary>
+    /// Replaces the runs a batch merged away (<paramref name="removed"/>) by the runs it made (<paramref name="added"/>). Runs
+    /// consumed from several slots arrive interleaved, so a batch changes about as many runs as it has messages: the
+    /// numbers go into the statements as literals (they are numbers, computed here), so a batch costs a few statements
+    /// per gateway, not one per run, and SQLite binds two parameters instead of looking up thousands by name.
+    /// </summary>
     public static async Task ReplaceAsync(
         IngestContext context, string site, string gateway, IReadOnlyList<SeenRange> removed, IReadOnlyList<SeenRange> added, CancellationToken cancellationToken)
     {
-        if (removed.Count > 0)
+        const int Chunk = 500;
+        foreach (var chunk in removed.Chunk(Chunk))
         {
-            await RemovedRows.ExecuteAsync(context.Connection, context.Transaction, [.. removed.Select(r => new object?[] { site, gateway, r.FirstSeq })], cancellationToken);
+            await ExecuteAsync(context, site, gateway,
+                $"DELETE FROM seen_ranges WHERE site = @site AND gateway = @gateway AND first_seq IN ({string.Join(",", chunk.Select(r => Number(r.FirstSeq)))})",
+                cancellationToken);
         }
 
-        await AddedRows.ExecuteAsync(context.Connection, context.Transaction,
-            [.. added.Select(r => new object?[] { site, gateway, r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived })], cancellationToken);
+        foreach (var chunk in added.Chunk(Chunk))
+        {
+            var rows = string.Join(",", chunk.Select(r =>
+                $"(@site, @gateway, {Number(r.FirstSeq)}, {Number(r.LastSeq)}, {Number(r.FirstReceived)}, {Number(r.LastReceived)})"));
+            await ExecuteAsync(context, site, gateway,
+                $"INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received) VALUES {rows}", cancellationToken);
+        }
     }
 
-    private static readonly RowsStatement AddedRows = new(
-        "INSERT INTO seen_ranges (site, gateway, first_seq, last_seq, first_received, last_received)", "",
-        DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64, DbType.Int64);
+    /// <summary>A statement of its own text each time, so not through Dapper, which keeps every text it has seen.</summary>
+    private static async Task ExecuteAsync(IngestContext context, string site, string gateway, string text, CancellationToken cancellationToken)
+    {
+        await using var command = context.Connection.CreateCommand();
+        command.Transaction = context.Transaction;
+        command.CommandText = text;
+        foreach (var (name, value) in new[] { ("site", site), ("gateway", gateway) })
+        {
+            var parameter = command.CreateParameter();
+            (parameter.ParameterName, parameter.DbType, parameter.Value) = (name, System.Data.DbType.String, value);
+            command.Parameters.Add(parameter);
+        }
 
-    /// <summary>A run is known by where it starts (the table's key).</summary>
-    private static readonly RowsStatement RemovedRows = new(
-        "DELETE FROM seen_ranges WHERE (site, gateway, first_seq) IN (", ")",
-        DbType.String, DbType.String, DbType.Int64);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>A gateway's stream version when an ingest transaction began handling it, and after (one up).</summary>
