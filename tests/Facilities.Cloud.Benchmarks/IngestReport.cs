@@ -44,7 +44,7 @@ internal static class IngestReport
             servers.Add(("SQLite", $"{versions.Sqlite} (Microsoft.Data.Sqlite's bundled library), the cloud's settings: WAL, `synchronous=NORMAL`"));
         }
 
-        if (results.Any(r => r.Storage == "postgres"))
+        if (results.Any(r => r.Storage.StartsWith("postgres", StringComparison.Ordinal)))
         {
             servers.Add(("PostgreSQL", $"{versions.Postgres}, the test cluster of tests/Facilities.Testing/PostgresServer.cs (`fsync=off`, `synchronous_commit=off`)"));
         }
@@ -87,9 +87,34 @@ internal static class IngestReport
         Row(text, "alerts in the database afterwards", results, r => Invariant($"{r.OpenAlerts}"));
         Row(text, "points written / dropped (cloud's counters)", results, r => Invariant($"{r.PointsWritten:N0} / {r.PointsDropped:N0}"));
         Row(text, "points of the backlog in InfluxDB (`SELECT COUNT(*)`)", results, r => Invariant($"{r.InfluxPoints:N0}"));
+        Row(text, "cloud: batches (transactions) / mean messages per batch", results, r => r.Consumer is { } c
+            ? Invariant($"{c.Batches:N0} / {c.Messages / (double)Math.Max(c.Batches, 1):N0}")
+            : "–");
+        Row(text, "cloud's consumer: storing batches / waiting for messages / waiting for acknowledgements (summed over instances)", results, r => r.Consumer is { } c
+            ? Invariant($"**{c.Times.Storing.TotalSeconds:0.00} s** / {c.Times.Waiting.TotalSeconds:0.00} s / {c.Times.Acknowledging.TotalSeconds:0.00} s")
+            : "–");
+        Row(text, "cloud: transaction time per message (storing / messages)", results, r => r.Consumer is { } c
+            ? Invariant($"{c.Times.Storing.TotalMilliseconds * 1000 / Math.Max(c.Messages, 1):0.0} µs")
+            : "–");
+        Row(text, "GC pauses while draining", results, r => r.Consumer is { } c ? Invariant($"{c.GcPauses.TotalSeconds:0.00} s") : "–");
         Row(text, "CPU of the cloud's process while draining", results, r => Invariant($"{r.CpuSeconds:0.0} s ({r.CpuSeconds / r.CloudStoredSeconds:0.00} cores, {r.CpuSeconds * 1e6 / r.Messages:0} µs/msg)"));
         Row(text, "managed allocation while draining", results, r => Invariant($"{r.AllocatedBytes / (double)r.Messages / 1024:0.0} KiB/msg"));
         Row(text, "peak working set while draining (sampled, harness included)", results, r => Invariant($"{r.PeakWorkingSetBytes / 1048576.0:0} MiB"));
+        Line($"");
+
+        Line($"What bounds the drain: each instance's consumer either waits for messages, runs a batch's transaction, or waits");
+        Line($"for the previous batch's acknowledgements to leave; the three add up to its running time.");
+        Line($"");
+        foreach (var r in results.Where(r => r.Consumer is not null))
+        {
+            var c = r.Consumer!;
+            var total = (c.Times.Storing + c.Times.Waiting + c.Times.Acknowledging).TotalSeconds;
+            var (phase, share) = new[] { ("the transactions", c.Times.Storing.TotalSeconds), ("waiting for messages", c.Times.Waiting.TotalSeconds), ("waiting for acknowledgements", c.Times.Acknowledging.TotalSeconds) }
+                .MaxBy(p => p.Item2);
+            Line($"- {Storage(r.Storage)}: {phase} take {share / Math.Max(total, 1e-9):P0} of the consumer's time; a transaction costs {c.Times.Storing.TotalMilliseconds * 1000 / Math.Max(c.Messages, 1):0.0} µs per message");
+            Line($"  (half of `mosquitto_sub`'s rate leaves {2e6 / r.SubscriberRate:0} µs per message for everything, on {r.Instances} instance(s)).");
+        }
+
         Line($"");
 
         var profiled = results.Where(r => r.Stages is not null).ToList();
@@ -146,7 +171,12 @@ internal static class IngestReport
     /// <summary>Two decimals, three below 0.1 so a small ratio does not show as zero.</summary>
     private static string Ratio(IngestResult r) => r.Ratio.ToString(r.Ratio < 0.1 ? "0.000×" : "0.00×", CultureInfo.InvariantCulture);
 
-    private static string Storage(string provider) => provider == "postgres" ? "PostgreSQL" : "SQLite";
+    private static string Storage(string storage) => storage switch
+    {
+        "postgres" => "PostgreSQL",
+        "postgres-2" => "PostgreSQL, 2 instances",
+        _ => "SQLite",
+    };
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

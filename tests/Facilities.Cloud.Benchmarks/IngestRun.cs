@@ -29,11 +29,14 @@ internal sealed record IngestSettings(
 /// <param name="PeakWorkingSetBytes">Highest working set of this process sampled during the cloud's drain (the cloud and this small harness).</param>
 /// <param name="CpuSeconds">CPU time of this process during the cloud's drain.</param>
 /// <param name="AllocatedBytes">Managed bytes allocated during the cloud's drain.</param>
+/// <param name="Instances">Cloud instances draining together (sharing the consumer slots through PostgreSQL).</param>
+/// <param name="Consumer">Where the consumers' time went, summed over the instances, when the last message committed.</param>
 internal sealed record IngestResult(
     string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
     IReadOnlyList<double> SubscriberRuns, double MqttnetSeconds, double MqttnetCpuSeconds, double CloudStartSeconds, double CloudAcceptedSeconds, double CloudStoredSeconds,
     int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
-    long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages)
+    long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages,
+    int Instances = 1, IngestRun.ConsumerFigures? Consumer = null)
 {
     /// <summary>The median of <see cref="SubscriberRuns"/>.</summary>
     public double SubscriberSeconds => SubscriberRuns.Order().ElementAt(SubscriberRuns.Count / 2);
@@ -73,7 +76,8 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken, BrokerConfig);
         var influxDatabase = $"bench_{storageName}_{DateTime.UtcNow:HHmmss}";
         await influx.CreateDatabaseAsync(influxDatabase, cancellationToken);
-        var storage = new CloudStorage(storageName, await connectionString(cancellationToken), influx.Url, influxDatabase, settings.BatchSize);
+        var (provider, instances) = Variant(storageName);
+        var storage = new CloudStorage(provider, await connectionString(cancellationToken), influx.Url, influxDatabase, settings.BatchSize);
 
         // The gateways' stream: its first messages reach the cloud live (it learns the gateways and devices and its code is
         // jitted), the rest is published while the cloud is down, as during a restart.
@@ -117,7 +121,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
         Say($"{storageName}: the cloud drains it (restarted on its session)");
         var load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
-        var drain = await DrainCloudAsync(broker.Port, storage, backlog.Count, cancellationToken);
+        var drain = await DrainCloudAsync(broker.Port, storage, backlog.Count, instances, cancellationToken);
         Say(Invariant($"{storageName}:   committed after {drain.Accepted.TotalSeconds:0.000} s, in InfluxDB after {drain.Stored.TotalSeconds:0.000} s: {backlog.Count / drain.Stored.TotalSeconds:N0} msg/s"));
         subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
 
@@ -128,7 +132,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         }
 
         StageTimes? stages = null;
-        if (settings.Profile)
+        if (settings.Profile && instances == 1)
         {
             Say($"{storageName}: profiling the pipeline stage by stage on a fresh database");
             var profileStorage = storage with { ConnectionString = await connectionString(cancellationToken) };
@@ -140,7 +144,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             subscriberRuns, mqttnetTime.TotalSeconds, mqttnetCpu.TotalSeconds, drain.Started.TotalSeconds, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
             drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
             drain.Counts.Written, drain.Counts.Dropped, influxPoints,
-            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages);
+            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer);
     }
 
     private async Task<double> DrainSubscriberAsync(string storageName, MosquittoSubscriber subscriber, int count, CancellationToken cancellationToken)
@@ -156,10 +160,16 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
     private sealed record DrainCounts(int BatchSize, long Accepted, long Duplicates, long DeadLettered, long Alerts, long Written, long Dropped);
 
-    private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated);
+    private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated, ConsumerFigures? Consumer);
 
-    /// <summary>Starts the cloud on its session and samples its counters until every message is committed and in InfluxDB.</summary>
-    private async Task<CloudDrain> DrainCloudAsync(int brokerPort, CloudStorage storage, int count, CancellationToken cancellationToken)
+    /// <summary>A storage variant's provider and how many instances drain: <c>postgres-2</c> is two instances on PostgreSQL.</summary>
+    public static (string Provider, int Instances) Variant(string storageName) => storageName == "postgres-2" ? ("postgres", 2) : (storageName, 1);
+
+    /// <summary>
+    /// Starts the cloud (<paramref name="instances"/> of it, sharing the consumer slots) on its sessions and samples the
+    /// counters until every message is committed and in InfluxDB.
+    /// </summary>
+    private async Task<CloudDrain> DrainCloudAsync(int brokerPort, CloudStorage storage, int count, int instances, CancellationToken cancellationToken)
     {
         using var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -169,41 +179,58 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var peak = Environment.WorkingSet;
         var paused = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
-        await using var cloud = await CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken);
-        var started = clock.Elapsed;
-        TimeSpan? accepted = null;
-        ConsumerFigures? consumer = null;
-        while (true)
+        var clouds = await Task.WhenAll(Enumerable.Range(0, instances).Select(_ => CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken)));
+        try
         {
-            peak = Math.Max(peak, Environment.WorkingSet);
-            if (accepted is null && cloud.Ingest.Accepted >= count)
+            var started = clock.Elapsed;
+            long Accepted() => clouds.Sum(c => c.Ingest.Accepted);
+            long Written() => clouds.Sum(c => c.Store.Snapshot().Written);
+            TimeSpan? accepted = null;
+            ConsumerFigures? consumer = null;
+            while (true)
             {
-                accepted = clock.Elapsed;
-                consumer = new ConsumerFigures(cloud.Ingest.Batches.Batches, cloud.Ingest.Batches.Messages, cloud.Ingest.Consumer, GC.GetTotalPauseDuration() - paused);
-                Say(Invariant($"   consumer: {consumer.Batches} batches, {consumer.Messages} messages; waiting {consumer.Times.Waiting.TotalSeconds:0.00} s, storing {consumer.Times.Storing.TotalSeconds:0.00} s, acknowledging {consumer.Times.Acknowledging.TotalSeconds:0.00} s; GC pauses {consumer.GcPauses.TotalSeconds:0.00} s"));
+                peak = Math.Max(peak, Environment.WorkingSet);
+                if (accepted is null && Accepted() >= count)
+                {
+                    accepted = clock.Elapsed;
+                    consumer = new ConsumerFigures(
+                        clouds.Sum(c => c.Ingest.Batches.Batches), clouds.Sum(c => c.Ingest.Batches.Messages),
+                        new ConsumerTimes(
+                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Waiting.Ticks)),
+                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Storing.Ticks)),
+                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Acknowledging.Ticks))),
+                        GC.GetTotalPauseDuration() - paused);
+                    Say(Invariant($"   consumer: {consumer.Batches} batches, {consumer.Messages} messages; waiting {consumer.Times.Waiting.TotalSeconds:0.00} s, storing {consumer.Times.Storing.TotalSeconds:0.00} s, acknowledging {consumer.Times.Acknowledging.TotalSeconds:0.00} s; GC pauses {consumer.GcPauses.TotalSeconds:0.00} s"));
+                }
+
+                if (accepted is not null && Written() >= count)
+                {
+                    break;
+                }
+
+                if (clock.Elapsed > settings.Timeout)
+                {
+                    throw new TimeoutException(Invariant(
+                        $"the cloud did not drain {count} messages within {settings.Timeout}: {Accepted()} accepted, {Written()} points written"));
+                }
+
+                await Task.Delay(5, cancellationToken);
             }
 
-            if (accepted is not null && cloud.Store.Snapshot().Written >= count)
-            {
-                break;
-            }
-
-            if (clock.Elapsed > settings.Timeout)
-            {
-                throw new TimeoutException(Invariant(
-                    $"the cloud did not drain {count} messages within {settings.Timeout}: {cloud.Ingest.Accepted} accepted, {cloud.Store.Snapshot()}"));
-            }
-
-            await Task.Delay(5, cancellationToken);
+            var stored = clock.Elapsed;
+            process.Refresh();
+            var counts = new DrainCounts(
+                clouds[0].Services.GetRequiredService<CloudMqttOptions>().BatchSize, Accepted(), clouds.Sum(c => c.Ingest.Duplicates), clouds.Sum(c => c.Ingest.DeadLettered),
+                await clouds[0].CountAlertsAsync(cancellationToken), Written(), clouds.Sum(c => c.Store.Snapshot().Dropped));
+            return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated, consumer);
         }
-
-        var stored = clock.Elapsed;
-        process.Refresh();
-        var snapshot = cloud.Store.Snapshot();
-        var counts = new DrainCounts(
-            cloud.Services.GetRequiredService<CloudMqttOptions>().BatchSize, cloud.Ingest.Accepted, cloud.Ingest.Duplicates, cloud.Ingest.DeadLettered,
-            await cloud.CountAlertsAsync(cancellationToken), snapshot.Written, snapshot.Dropped);
-        return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
+        finally
+        {
+            foreach (var cloud in clouds)
+            {
+                await cloud.DisposeAsync();
+            }
+        }
     }
 
     private static async Task WaitAsync(CloudUnderTest cloud, int count, TimeSpan timeout, CancellationToken cancellationToken)

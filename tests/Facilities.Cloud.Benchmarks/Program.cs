@@ -85,13 +85,13 @@ static async Task<int> FaultToOrderAsync(CommandArguments command, CancellationT
 {
     var faults = (int)command.GetDouble("faults", FaultToOrderReport.FullFaults);
     var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    if (storages.Except(["sqlite", "postgres", "postgres-2"]).FirstOrDefault() is { } unknown)
     {
-        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite, postgres or postgres-2 (two instances on PostgreSQL)");
         return 2;
     }
 
-    await using var postgres = storages.Contains("postgres") ? await PostgresServer.StartAsync(cancellationToken) : null;
+    await using var postgres = storages.Any(s => s.StartsWith("postgres", StringComparison.Ordinal)) ? await PostgresServer.StartAsync(cancellationToken) : null;
     var run = new FaultToOrderRun(faults, Console.Out);
     var results = new List<FaultToOrderResult>();
     foreach (var storage in storages)
@@ -117,9 +117,9 @@ static async Task<int> FleetAsync(CommandArguments command, CancellationToken ca
         TimeSpan.FromSeconds(command.GetDouble("window-seconds", quick ? 25 : 45)),
         TimeSpan.FromSeconds(command.GetDouble("silence-seconds", quick ? 15 : 20)));
     var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    if (storages.Except(["sqlite", "postgres", "postgres-2"]).FirstOrDefault() is { } unknown)
     {
-        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite, postgres or postgres-2 (two instances on PostgreSQL)");
         return 2;
     }
 
@@ -168,21 +168,21 @@ static async Task<int> IngestAsync(CommandArguments command, CancellationToken c
         Timeout: TimeSpan.FromMinutes(command.GetDouble("timeout-minutes", 20)),
         Profile: command.Get("profile", "true") == "true");
     var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (storages.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
+    if (storages.Except(["sqlite", "postgres", "postgres-2"]).FirstOrDefault() is { } unknown)
     {
-        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite or postgres");
+        await Console.Error.WriteLineAsync($"--storage: '{unknown}' is not sqlite, postgres or postgres-2 (two instances on PostgreSQL)");
         return 2;
     }
 
     await using var influx = await InfluxServer.StartAsync(cancellationToken);
-    await using var postgres = storages.Contains("postgres") ? await PostgresServer.StartAsync(cancellationToken) : null;
+    await using var postgres = storages.Any(s => s.StartsWith("postgres", StringComparison.Ordinal)) ? await PostgresServer.StartAsync(cancellationToken) : null;
     var run = new IngestRun(settings, influx, Console.Out);
     var results = new List<IngestResult>();
     foreach (var storage in storages)
     {
         var directory = Directory.CreateTempSubdirectory("cloud-bench-").FullName;
         var databases = 0;
-        results.Add(await run.RunAsync(storage, async ct => storage == "postgres"
+        results.Add(await run.RunAsync(storage, async ct => IngestRun.Variant(storage).Provider == "postgres"
             ? await postgres!.CreateDatabaseAsync(ct)
             : string.Create(CultureInfo.InvariantCulture, $"Data Source={Path.Combine(directory, $"cloud-{++databases}.db")}"), cancellationToken));
         Directory.Delete(directory, recursive: true);

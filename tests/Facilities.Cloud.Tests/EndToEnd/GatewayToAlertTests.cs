@@ -140,6 +140,8 @@ public sealed class GatewayToAlertTests : IDisposable
         Assert.Contains("facilities_cloud_open_alerts{state=\"firing\",severity=\"critical\"} ", metrics, StringComparison.Ordinal);
         Assert.Matches(@"facilities_cloud_messages_total\{outcome=""accepted""\} [1-9]\d*", metrics);
         Assert.Matches(@"facilities_cloud_influx_lines_total\{fate=""written""\} [1-9]\d*", metrics);
+        Assert.Matches(@"facilities_cloud_ingest_batches_total [1-9]\d*", metrics);
+        Assert.Matches(@"facilities_cloud_ingest_consumer_seconds_total\{phase=""storing""\} ([1-9]|0\.\d*[1-9]|\d(\.\d+)?E-\d+)", metrics);
 
         var ingestion = JsonDocument.Parse(await cloud.Http.GetStringAsync("/api/ingestion", Ct)).RootElement;
         Assert.True(ingestion.GetProperty("accepted").GetInt64() > 10);
