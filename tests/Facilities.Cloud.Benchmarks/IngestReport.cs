@@ -197,6 +197,10 @@ internal static class IngestReport
           and one event in ten, from elevators, boilers, charger sheds and AED cabinets, with sequence numbers rising
           per gateway. The values stay inside the default rules' limits, so the alert engine evaluates every device on
           every message but opens no alert: the normal path, not an alert storm.
+        - **Consumer slots.** The cloud consumes through its eight consumer slots (`Mqtt:ConsumerSlots`), eight sessions
+          in the shared group, so the backlog is spread over eight sessions that the broker delivers at their own pace:
+          a gateway's numbers arrive interleaved. `PostgreSQL, 2 instances` starts two clouds on one database at once;
+          they divide the slots between them (the benchmark process hosts both, on the same 2 cores).
         - **mosquitto_sub** drains two of its sessions, then the bare MQTTnet client its own, then the cloud its own, then mosquitto_sub the third;
           the reference is the median of the three, so it is taken under the load of the minutes around the cloud's
           drain. mosquitto_sub runs with `-C N` (exit after N messages) and prints to /dev/null; its time runs from
@@ -212,8 +216,9 @@ internal static class IngestReport
           (batched; a partly filled batch is written once no line came for `Influx:FlushWhenIdle` = 50 ms, at the
           latest after `Influx:FlushInterval` = 1 s). Per batch: the
           sequence numbers are merged into each gateway's stored runs (`seen_ranges`, under a lock per gateway on
-          PostgreSQL); the devices come from the instance's copy when the gateway's stream version
-          (`gateway_streams`) shows no other instance handled the gateway since, otherwise from the database; each
+          PostgreSQL) — from the instance's copy of the runs while the gateway's stream version (`gateway_streams`)
+          shows no other instance handled the gateway since, writing only the runs the batch changed; the devices come
+          from the instance's copy under the same condition, otherwise from the database; each
           message is folded in memory and only the rules its points bear on are evaluated; what changed is written in
           one statement per table (on PostgreSQL arrays through `unnest`, on SQLite a prepared one-row statement per
           row). The next batch is validated while a transaction runs; the receive maximum is two batches.

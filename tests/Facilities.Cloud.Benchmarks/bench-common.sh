@@ -29,7 +29,7 @@ postgres_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 
 # PostgreSQL when a variant needs it, and the SDK; exits when anything required is missing.
 require_common() {
     case ",$storage," in
-        *,postgres,*) require "${postgres_bin:-/usr/lib/postgresql/15/bin}/postgres" postgresql ;;
+        *,postgres,*|*,postgres-2,*) require "${postgres_bin:-/usr/lib/postgresql/15/bin}/postgres" postgresql ;;
     esac
     if ! command -v dotnet >/dev/null; then
         echo "$script: the .NET SDK is missing (see global.json for the version)" >&2

@@ -9,14 +9,15 @@
 # The PostgreSQL variant is the slow one (several minutes for the full backlog on a busy 2-core machine). Optional
 # environment:
 #   BENCH_MESSAGES   backlog size (default 100000, --quick 20000)
-#   BENCH_STORAGE    storage variants, comma-separated: sqlite, postgres (default sqlite,postgres)
+#   BENCH_STORAGE    storage variants, comma-separated: sqlite, postgres, postgres-2 (two instances on PostgreSQL)
+#                    (default sqlite,postgres,postgres-2)
 #   BENCH_PROFILE    false skips the stage-by-stage profile of the pipeline (default true)
 #   BENCH_ARTIFACTS  where results.json goes (default artifacts/cloud-ingest-benchmark)
 #   BENCH_DOC        the report whose cloud ingest section is rewritten (default docs/benchmarks.md)
 set -euo pipefail
 
 script=run.sh
-storage="${BENCH_STORAGE:-sqlite,postgres}"
+storage="${BENCH_STORAGE:-sqlite,postgres,postgres-2}"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 parse_quick "$@"
 
