@@ -13,13 +13,32 @@ namespace Facilities.Cloud.Tests.EndToEnd;
 /// The rules that know their equipment, end to end: a simulated device polled by the real gateway through Mosquitto
 /// into the cloud, whose site rule file (Rules:SiteDirectory) gives the device its parameters. Quiet before the
 /// fault, firing after it. The cloud's clock moves 30 s per poll so "for" durations pass in seconds; windows are in
-/// the gateway's sample time, which the simulator's speed fills with burner starts.
+/// the gateway's sample time, which the simulator's speed fills with burner starts. On SQLite and on PostgreSQL.
 /// </summary>
-public sealed class EquipmentRulesEndToEndTests : IDisposable
+public sealed class EquipmentRulesEndToEndTests(PostgresFixture postgres) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cloud-equipment-").FullName;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary><see cref="Faults"/> on each storage provider.</summary>
+    public static TheoryData<string, string, string, string, string, string?, string?> FaultsOnEachProvider
+    {
+        get
+        {
+            var data = new TheoryData<string, string, string, string, string, string?, string?>();
+            foreach (var provider in new[] { "sqlite", "postgres" })
+            {
+                foreach (var row in Faults)
+                {
+                    var (kind, profile, fault, rule, options, siteFile) = ((string, string, string, string, string?, string?))row.Data;
+                    data.Add(provider, kind, profile, fault, rule, options, siteFile);
+                }
+            }
+
+            return data;
+        }
+    }
 
     public static TheoryData<string, string, string, string, string?, string?> Faults => new()
     {
@@ -36,8 +55,8 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
     };
 
     [Theory]
-    [MemberData(nameof(Faults))]
-    public async Task Fault_FiresItsRuleWithTheDevicesParameters(string kind, string profile, string fault, string ruleId, string? options, string? siteFile)
+    [MemberData(nameof(FaultsOnEachProvider))]
+    public async Task Fault_FiresItsRuleWithTheDevicesParameters(string provider, string kind, string profile, string fault, string ruleId, string? options, string? siteFile)
     {
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
@@ -47,12 +66,12 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
             File.WriteAllText(Path.Combine(sites, "estate.json"), siteFile);
         }
 
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, await StorageAsync(provider, new Dictionary<string, string?>
         {
             ["Rules:FlapCount"] = "1000",
             ["Rules:SweepInterval"] = "00:00:00.200",
             ["Rules:SiteDirectory"] = sites,
-        }, clock);
+        }), clock);
         var community = new CommunityFile
         {
             Name = "equipment",
@@ -78,18 +97,19 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
             clock, advance: true, $"{ruleId} firing after {(fault.Length > 0 ? fault : "start")}");
     }
 
-    [Fact]
-    public async Task AedBackAfterUse_OpensThePostUseOrder_WithTheCabinetsFlag_AndTheOrderCarriesTheDevicesAttributes()
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task AedBackAfterUse_OpensThePostUseOrder_WithTheCabinetsFlag_AndTheOrderCarriesTheDevicesAttributes(string provider)
     {
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var sites = Directory.CreateDirectory(Path.Combine(_directory, "sites")).FullName;
         File.WriteAllText(Path.Combine(sites, "estate.json"), """{ "devices": { "dev": { "attributes": { "registrationCode": "AED-0042" } } } }""");
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, await StorageAsync(provider, new Dictionary<string, string?>
         {
             ["Rules:SweepInterval"] = "00:00:00.200",
             ["Rules:SiteDirectory"] = sites,
-        }, clock);
+        }), clock);
         var community = new CommunityFile
         {
             Name = "aed",
@@ -124,6 +144,18 @@ public sealed class EquipmentRulesEndToEndTests : IDisposable
         cabinet.Restock(sim.Clock.Now);
         await WaitAsync(async () => await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = 'dev' AND rule_id = 'aed.post-use-check' AND state <> 'resolved'", new { }) == 0,
             clock, advance: false, "post-use alert resolved after restocking");
+    }
+
+    /// <summary>The settings, on a fresh PostgreSQL database when <paramref name="provider"/> says so (SQLite is CloudHost's default).</summary>
+    private async Task<Dictionary<string, string?>> StorageAsync(string provider, Dictionary<string, string?> settings)
+    {
+        if (provider == "postgres")
+        {
+            settings["Storage:Provider"] = "postgres";
+            settings["Storage:ConnectionString"] = await postgres.Server.CreateDatabaseAsync(Ct);
+        }
+
+        return settings;
     }
 
     private LoadedSite Site(CommunityHost sim, string deviceId, string profile) => FastPollSite.Create(_directory, sim, "gw-equipment", deviceId, profile);
