@@ -20,45 +20,75 @@ public static class SeenRanges
     {
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(arrived);
-        var ordered = stored.OrderBy(r => r.FirstSeq).ToList();
+        var ordered = InOrder(stored);
         var fresh = new List<long>();
-        var runs = new List<SeenRange>(ordered);
-        var seen = new HashSet<long>();
+        var merged = new List<SeenRange>(ordered.Count + 1);
+
+        // One walk over the stored runs and the arrived numbers, both in order (a stable sort keeps a repeated number's
+        // first arrival first): a number inside the run just placed is not new; a new one is placed as a run of its own,
+        // and a run that touches the one before it joins it.
+        var next = 0;
+        long? previous = null;
         foreach (var (seq, receivedAt) in arrived.OrderBy(a => a.Seq))
         {
-            if (!seen.Add(seq) || Covers(ordered, seq))
+            if (seq == previous)
+            {
+                continue;
+            }
+
+            previous = seq;
+            while (next < ordered.Count && ordered[next].FirstSeq <= seq)
+            {
+                Place(merged, ordered[next++]);
+            }
+
+            if (merged.Count > 0 && seq <= merged[^1].LastSeq)
             {
                 continue;
             }
 
             fresh.Add(seq);
-            runs.Add(new SeenRange(seq, seq, receivedAt, receivedAt));
+            Place(merged, new SeenRange(seq, seq, receivedAt, receivedAt));
         }
 
         if (fresh.Count == 0)
         {
-            return (fresh, ordered);
+            return (fresh, [.. ordered]);
         }
 
-        runs.Sort((a, b) => a.FirstSeq.CompareTo(b.FirstSeq));
-        var merged = new List<SeenRange>();
-        foreach (var run in runs)
+        while (next < ordered.Count)
         {
-            if (merged.Count > 0 && merged[^1] is var last && run.FirstSeq <= last.LastSeq + 1)
-            {
-                merged[^1] = last with
-                {
-                    LastSeq = Math.Max(last.LastSeq, run.LastSeq),
-                    LastReceived = Math.Max(last.LastReceived, run.LastReceived),
-                };
-            }
-            else
-            {
-                merged.Add(run);
-            }
+            Place(merged, ordered[next++]);
         }
 
         return (fresh, merged);
+    }
+
+    /// <summary>Appends <paramref name="run"/> (starting at or after the last run's start), joining the last run when they overlap or touch.</summary>
+    private static void Place(List<SeenRange> runs, SeenRange run)
+    {
+        if (runs.Count > 0 && runs[^1] is var last && run.FirstSeq <= last.LastSeq + 1)
+        {
+            runs[^1] = last with { LastSeq = Math.Max(last.LastSeq, run.LastSeq), LastReceived = Math.Max(last.LastReceived, run.LastReceived) };
+        }
+        else
+        {
+            runs.Add(run);
+        }
+    }
+
+    /// <summary><paramref name="runs"/> in order of their first number (as they are, when they already are).</summary>
+    private static IReadOnlyList<SeenRange> InOrder(IReadOnlyList<SeenRange> runs)
+    {
+        for (var i = 1; i < runs.Count; i++)
+        {
+            if (runs[i].FirstSeq < runs[i - 1].FirstSeq)
+            {
+                return [.. runs.OrderBy(r => r.FirstSeq)];
+            }
+        }
+
+        return runs;
     }
 
     /// <summary>
@@ -94,21 +124,66 @@ public static class SeenRanges
     {
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(merged);
-        var kept = stored.Intersect(merged).ToHashSet();
-        return ([.. stored.Where(r => !kept.Contains(r))], [.. merged.Where(r => !kept.Contains(r))]);
+        var (before, after) = (InOrder(stored), InOrder(merged));
+        var (removed, added) = (new List<SeenRange>(), new List<SeenRange>());
+        var (i, j) = (0, 0);
+        while (i < before.Count || j < after.Count)
+        {
+            if (j == after.Count || (i < before.Count && before[i].FirstSeq < after[j].FirstSeq))
+            {
+                removed.Add(before[i++]);
+            }
+            else if (i == before.Count || after[j].FirstSeq < before[i].FirstSeq)
+            {
+                added.Add(after[j++]);
+            }
+            else if (before[i] == after[j])
+            {
+                (i, j) = (i + 1, j + 1);
+            }
+            else
+            {
+                removed.Add(before[i++]);
+                added.Add(after[j++]);
+            }
+        }
+
+        return (removed, added);
     }
 
-    /// <summary><paramref name="ordered"/> with <paramref name="removed"/> taken out and <paramref name="added"/> put in, in order.</summary>
+    /// <summary>
+    /// <paramref name="ordered"/> (in order) with <paramref name="removed"/> taken out and <paramref name="added"/> put in, in
+    /// order: one walk, since a gateway may hold thousands of runs while a backlog's gaps fill.
+    /// </summary>
     public static SeenRange[] Apply(SeenRange[] ordered, IReadOnlyCollection<SeenRange> removed, IReadOnlyCollection<SeenRange> added)
     {
         ArgumentNullException.ThrowIfNull(ordered);
         ArgumentNullException.ThrowIfNull(removed);
         ArgumentNullException.ThrowIfNull(added);
         var gone = removed.Select(r => r.FirstSeq).ToHashSet();
+        var coming = InOrder([.. added]);
         var runs = new List<SeenRange>(ordered.Length - removed.Count + added.Count);
-        runs.AddRange(ordered.Where(r => !gone.Contains(r.FirstSeq)));
-        runs.AddRange(added);
-        runs.Sort((a, b) => a.FirstSeq.CompareTo(b.FirstSeq));
+        var next = 0;
+        foreach (var run in ordered)
+        {
+            if (gone.Contains(run.FirstSeq))
+            {
+                continue;
+            }
+
+            while (next < coming.Count && coming[next].FirstSeq < run.FirstSeq)
+            {
+                runs.Add(coming[next++]);
+            }
+
+            runs.Add(run);
+        }
+
+        while (next < coming.Count)
+        {
+            runs.Add(coming[next++]);
+        }
+
         return [.. runs];
     }
 
@@ -137,25 +212,5 @@ public static class SeenRanges
         }
 
         return refused;
-    }
-
-    private static bool Covers(List<SeenRange> ordered, long seq)
-    {
-        // Binary search for the last run starting at or before seq.
-        var (low, high) = (0, ordered.Count - 1);
-        while (low <= high)
-        {
-            var middle = (low + high) / 2;
-            if (ordered[middle].FirstSeq <= seq)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-
-        return high >= 0 && seq <= ordered[high].LastSeq;
     }
 }

@@ -95,4 +95,54 @@ public sealed class SeenRangesTests
         var after = SeenRanges.Apply([.. stored], removed, added);
         Assert.Equal(merged, after);
     }
+
+    [Fact]
+    public void Add_Changes_Apply_AgreeWithSetsOfNumbers_OnRandomInterleavings()
+    {
+        // Property: whatever runs are stored and whatever arrives (repeats, interleaved slots), the fresh numbers are exactly
+        // the arrived ones not stored, and the runs after Apply are the union as maximal runs, in order.
+        var random = new Random(20261202);
+        for (var round = 0; round < 500; round++)
+        {
+            var known = Enumerable.Range(1, 200).Where(_ => random.NextDouble() < 0.4).Select(n => (long)n).ToHashSet();
+            SeenRange[] stored = [.. Runs(known)];
+            var arrived = Enumerable.Range(0, random.Next(0, 60)).Select(_ => ((long)random.Next(1, 201), (long)random.Next(1000))).ToList();
+
+            var low = arrived.Count == 0 ? 0 : arrived.Min(a => a.Item1) - 1;
+            var high = arrived.Count == 0 ? 0 : arrived.Max(a => a.Item1) + 1;
+            var touching = SeenRanges.Touching(stored, low, high).ToArray();
+            var (fresh, merged) = SeenRanges.Add(touching, arrived);
+            var (removed, added) = SeenRanges.Changes(touching, merged);
+            var after = SeenRanges.Apply(stored, removed, added);
+
+            Assert.Equal(arrived.Select(a => a.Item1).Distinct().Where(n => !known.Contains(n)).Order(), fresh.Order());
+            var all = known.Union(fresh).ToHashSet();
+            Assert.Equal(Runs(all).Select(r => (r.FirstSeq, r.LastSeq)), after.Select(r => (r.FirstSeq, r.LastSeq)));
+        }
+
+        static IEnumerable<SeenRange> Runs(IReadOnlySet<long> numbers)
+        {
+            long? first = null, last = null;
+            foreach (var n in numbers.Order())
+            {
+                if (last is { } l && n == l + 1)
+                {
+                    last = n;
+                    continue;
+                }
+
+                if (first is { } f)
+                {
+                    yield return new SeenRange(f, last!.Value, 0, 0);
+                }
+
+                (first, last) = (n, n);
+            }
+
+            if (first is { } ff)
+            {
+                yield return new SeenRange(ff, last!.Value, 0, 0);
+            }
+        }
+    }
 }
