@@ -260,6 +260,22 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
         return (row, [.. events]);
     }
 
+    /// <summary>
+    /// When each device of <paramref name="kind"/> with a key from (<paramref name="fromSite"/>, <paramref name="fromDevice"/>)
+    /// to (<paramref name="toSite"/>, <paramref name="toDevice"/>) last had a critical alert fire (suppressed ones not counted).
+    /// </summary>
+    public static async Task<Dictionary<(string Site, string Device), DateTimeOffset>> LastCriticalFiringsAsync(
+        DbConnection connection, string kind, string fromSite, string fromDevice, string toSite, string toDevice, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            """
+            SELECT site, device, MAX(fired_at) FROM alerts
+            WHERE kind = @kind AND severity = 'critical' AND fired_at IS NOT NULL AND suppressed IS NULL
+              AND (site, device) >= (@fromSite, @fromDevice) AND (site, device) <= (@toSite, @toDevice)
+            GROUP BY site, device
+            """,
+            new { kind, fromSite, fromDevice, toSite, toDevice }, cancellationToken: cancellationToken)))
+        .ToDictionary(f => (f.Site, f.Device), f => DateTimeOffset.FromUnixTimeMilliseconds(f.At));
+
     private Task<int> RecentFiringsAsync(DbConnection connection, DbTransaction transaction, AlertSubject subject, string ruleId, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM alerts WHERE site = @Site AND device = @Device AND rule_id = @ruleId AND fired_at >= @since",

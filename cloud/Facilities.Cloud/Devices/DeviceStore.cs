@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Ingestion;
@@ -113,6 +114,39 @@ internal static class DeviceStore
             $"SELECT site, severity, COUNT(*) FROM alerts WHERE state IN ('{AlertStates.Firing}', '{AlertStates.Acknowledged}') AND suppressed IS NULL AND (@site IS NULL OR site = @site) GROUP BY site, severity",
             new { site }, cancellationToken: cancellationToken))).ToLookup(a => a.Site);
         return (gateways, devices, alerts);
+    }
+
+    /// <summary>
+    /// A page of the devices of <paramref name="kind"/> heard since <paramref name="since"/>: up to <paramref name="limit"/>,
+    /// in key order after (<paramref name="afterSite"/>, <paramref name="afterDevice"/>) — empty strings for the first page.
+    /// A pass over the fleet reads one page at a time, so what it holds does not grow with the fleet.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Site, string Device, string Building)>> HeardAsync(
+        DbConnection connection, string kind, DateTimeOffset since, string afterSite, string afterDevice, int limit, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<(string Site, string Device, string Building)>(new CommandDefinition(
+            """
+            SELECT site, device, building FROM devices
+            WHERE kind = @kind AND last_seen >= @since AND (site, device) > (@afterSite, @afterDevice)
+            ORDER BY site, device LIMIT @limit
+            """,
+            new { kind, since = since.ToUnixTimeMilliseconds(), afterSite, afterDevice, limit }, cancellationToken: cancellationToken))];
+
+    /// <summary>
+    /// A page of the latest values of <paramref name="points"/> on devices of <paramref name="kind"/>: up to
+    /// <paramref name="limit"/> rows in key order after (<paramref name="afterSite"/>, <paramref name="afterDevice"/>,
+    /// <paramref name="afterPoint"/>) — empty strings for the first page — each with its device's building.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Site, string Device, string Building, string Point, double Value)>> PointValuesAsync(
+        DbConnection connection, string kind, IReadOnlyList<string> points, string afterSite, string afterDevice, string afterPoint, int limit, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { kind, afterSite, afterDevice, afterPoint, limit });
+        return [.. await connection.QueryAsync<(string Site, string Device, string Building, string Point, double Value)>(new CommandDefinition(
+            $"""
+            SELECT v.site, v.device, d.building, v.point, v.value FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
+            WHERE d.kind = @kind AND v.point IN {SqlList.Add(parameters, "p", points)} AND (v.site, v.device, v.point) > (@afterSite, @afterDevice, @afterPoint)
+            ORDER BY v.site, v.device, v.point LIMIT @limit
+            """,
+            parameters, cancellationToken: cancellationToken))];
     }
 
     /// <summary>

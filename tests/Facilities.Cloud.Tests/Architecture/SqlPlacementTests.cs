@@ -17,9 +17,7 @@ public sealed partial class SqlPlacementTests
     private static readonly string[] NotYetMoved =
     [
         "Ingestion/IngestPipeline.cs",
-        "Notifications/EscalationScheduler.cs",
         "ReadModels/ElevatorHealthReader.cs",
-        "WorkOrders/PreventiveScheduler.cs",
     ];
 
     [Fact]
