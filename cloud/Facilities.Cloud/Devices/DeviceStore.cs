@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
@@ -10,7 +11,8 @@ namespace Facilities.Cloud.Devices;
 
 /// <summary>
 /// The SQL of the <c>devices</c>, <c>latest_values</c>, <c>gateways</c> and <c>gateway_streams</c> tables, for SQLite
-/// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, and the site overview.
+/// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, what the alert engine
+/// evaluates rules on, the pages of the fleet the preventive schedule walks, and the site overview.
 /// </summary>
 internal static class DeviceStore
 {
@@ -115,6 +117,46 @@ internal static class DeviceStore
             new { site }, cancellationToken: cancellationToken))).ToLookup(a => a.Site);
         return (gateways, devices, alerts);
     }
+
+    /// <summary>A device as the rules see it, with its gateway's link state; null when the device is unknown.</summary>
+    public static async Task<(DeviceFacts Facts, string? GatewayState, long? GatewayLastSeen)?> FactsAsync(
+        DbConnection connection, DbTransaction transaction, string site, string device, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<DeviceRow>(new CommandDefinition(
+            """
+            SELECT d.site, d.device, d.gateway, d.kind, d.building, d.state, d.state_reason, d.state_since, d.last_seen, g.state AS gateway_state, g.last_seen AS gateway_last_seen
+            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
+            WHERE d.site = @site AND d.device = @device
+            """, new { site, device }, transaction, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var points = (await connection.QueryAsync<PointRow>(new CommandDefinition(
+            "SELECT point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device = @device",
+            new { site, device }, transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(p => p.Point, p => p.Reading, StringComparer.Ordinal);
+        var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
+            UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
+        return (facts, row.GatewayState, row.GatewayLastSeen);
+    }
+
+    /// <summary>A gateway's link state; null when it is unknown.</summary>
+    public static Task<GatewayLink?> GatewayLinkAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<GatewayLink?>(new CommandDefinition(
+            "SELECT state, state_since, last_seen FROM gateways WHERE site = @site AND gateway = @gateway",
+            new { site, gateway }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The gateway a device is heard through; null when the device is unknown.</summary>
+    public static Task<string?> GatewayOfAsync(DbConnection connection, DbTransaction transaction, string site, string device, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT gateway FROM devices WHERE site = @site AND device = @device", new { site, device }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The devices heard through a gateway.</summary>
+    public static async Task<IReadOnlyList<string>> DevicesOfAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT device FROM devices WHERE site = @site AND gateway = @gateway ORDER BY device", new { site, gateway }, transaction, cancellationToken: cancellationToken))];
 
     /// <summary>
     /// A page of the devices of <paramref name="kind"/> heard since <paramref name="since"/>: up to <paramref name="limit"/>,
@@ -228,4 +270,14 @@ internal sealed class DeviceOverviewRow
     public long StateSince { get; init; }
 
     public long LastSeen { get; init; }
+}
+
+/// <summary>A gateway's link state as the <c>gateways</c> table has it.</summary>
+internal sealed class GatewayLink
+{
+    public string State { get; set; } = "";
+
+    public long StateSince { get; set; }
+
+    public long LastSeen { get; set; }
 }
