@@ -55,7 +55,7 @@ internal sealed partial class EscalationScheduler(
     private async Task<bool> StepAsync(DbConnection connection, DueEscalation ladder, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var route = router.Route(ladder.Route);
-        var decision = EscalationLadder.Decide(route?.Ladder, ladder.State, ladder.AcknowledgedAt is not null, (int)ladder.Level, (int)ladder.Round, now);
+        var decision = EscalationLadder.Decide(route?.Ladder, ladder.Alert.State, ladder.Alert.AcknowledgedAt is not null, (int)ladder.Level, (int)ladder.Round, now);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         if (decision.Step is not { } step)
         {
@@ -71,10 +71,10 @@ internal sealed partial class EscalationScheduler(
             return false;
         }
 
-        var firedAt = DateTimeOffset.FromUnixTimeMilliseconds(ladder.FiredAt ?? ladder.OpenedAt);
+        var alert = ladder.Alert;
+        var firedAt = DateTimeOffset.FromUnixTimeMilliseconds(alert.FiredAt ?? alert.OpenedAt);
         var notice = new AlertNotice(
-            ladder.AlertId, ladder.Site, ladder.Building, ladder.Device, ladder.Kind, ladder.RuleId, ladder.Severity, ladder.State,
-            ladder.Title, ladder.Detail, ladder.Value, firedAt);
+            alert.Id, alert.Site, alert.Building, alert.Device, alert.Kind, alert.RuleId, alert.Severity, alert.State, alert.Title, alert.Detail, alert.Value, firedAt);
         var queued = await outbox.QueueForContactAsync(
             connection, transaction, notice, route!.Name, step.Level, step.Round, step.Event, contact, now - firedAt, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -114,16 +114,16 @@ internal sealed partial class NotificationStore(
     /// each with what its alert's notices say (the alert is read in the same statement: a step is worth nothing without it).
     /// </summary>
     public static async Task<IReadOnlyList<DueEscalation>> DueEscalationsAsync(DbConnection connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        [.. await connection.QueryAsync<DueEscalation>(new CommandDefinition("""
-            SELECT e.alert_id AS AlertId, e.route AS Route, e.level AS Level, e.repeat_round AS Round,
-                a.site AS Site, a.building AS Building, a.device AS Device, a.kind AS Kind, a.rule_id AS RuleId, a.severity AS Severity,
-                a.state AS State, a.title AS Title, a.detail AS Detail, a.value AS Value, a.opened_at AS OpenedAt, a.fired_at AS FiredAt,
-                a.acknowledged_at AS AcknowledgedAt
-            FROM alert_escalations e JOIN alerts a ON a.id = e.alert_id
-            WHERE e.next_at IS NOT NULL AND e.next_at <= @now
-            ORDER BY e.next_at LIMIT @limit
-            """,
-            new { now = now.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken))];
+        [.. await connection.QueryAsync<DueEscalation, AlertRow, DueEscalation>(
+            new CommandDefinition("""
+                SELECT e.route AS Route, e.level AS Level, e.repeat_round AS Round, a.*
+                FROM alert_escalations e JOIN alerts a ON a.id = e.alert_id
+                WHERE e.next_at IS NOT NULL AND e.next_at <= @now
+                ORDER BY e.next_at LIMIT @limit
+                """,
+                new { now = now.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken),
+            (ladder, alert) => ladder with { Alert = alert },
+            splitOn: "id")];
 
     /// <summary>Stops a ladder where it stands (<paramref name="reason"/>), if it still stands at the ladder's (level, round).</summary>
     public static Task StopLadderAsync(DbConnection connection, DbTransaction transaction, DueEscalation ladder, string reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -180,40 +180,16 @@ internal sealed class PagedRecipient
     public long Level { get; set; }
 }
 
-/// <summary>An escalation ladder whose next step is due, with the alert it climbs for.</summary>
-internal sealed class DueEscalation
+/// <summary>An escalation ladder whose next step is due: its route, where it stands (level, round), and the alert it climbs for.</summary>
+internal sealed record DueEscalation
 {
-    public long AlertId { get; set; }
+    public string Route { get; init; } = "";
 
-    public string Route { get; set; } = "";
+    public long Level { get; init; }
 
-    public long Level { get; set; }
+    public long Round { get; init; }
 
-    public long Round { get; set; }
+    public AlertRow Alert { get; init; } = new();
 
-    public string Site { get; set; } = "";
-
-    public string Building { get; set; } = "";
-
-    public string Device { get; set; } = "";
-
-    public string Kind { get; set; } = "";
-
-    public string RuleId { get; set; } = "";
-
-    public string Severity { get; set; } = "";
-
-    public string State { get; set; } = "";
-
-    public string Title { get; set; } = "";
-
-    public string? Detail { get; set; }
-
-    public double? Value { get; set; }
-
-    public long OpenedAt { get; set; }
-
-    public long? FiredAt { get; set; }
-
-    public long? AcknowledgedAt { get; set; }
+    public long AlertId => Alert.Id;
 }
