@@ -1,3 +1,4 @@
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.Domain.Alerts;

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Facilities.Cloud.Domain.Devices;
 
 namespace Facilities.Cloud.Domain.Rules;
-
-/// <summary>The latest reading of a point, with the one before it (for rates of change).</summary>
-public sealed record PointReading(double Value, string? Label, DateTimeOffset Ts, double? Previous = null, DateTimeOffset? PreviousTs = null);
 
 /// <summary>Everything a rule may look at about one device, as the cloud knows it now.</summary>
 public sealed record DeviceFacts(

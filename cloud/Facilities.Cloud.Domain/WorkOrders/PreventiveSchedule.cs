@@ -35,6 +35,25 @@ public static class PreventiveSchedule
         ElevatorLevels.FirstOrDefault(l => l.RuleId == ruleId) is { RuleId: not null } found ? found.Level : null;
 
     /// <summary>
+    /// The last visit done at each level, from an elevator's completed preventive orders (rule id, when resolved): what
+    /// <see cref="ElevatorJobs"/> counts from. Orders of rules that are no elevator maintenance are passed over.
+    /// </summary>
+    public static IReadOnlyDictionary<MaintenanceLevel, DateTimeOffset> DoneByLevel(IEnumerable<(string RuleId, DateTimeOffset Resolved)> done)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        Dictionary<MaintenanceLevel, DateTimeOffset> levels = [];
+        foreach (var (ruleId, resolved) in done)
+        {
+            if (ElevatorLevelOf(ruleId) is { } level && (!levels.TryGetValue(level, out var last) || resolved > last))
+            {
+                levels[level] = resolved;
+            }
+        }
+
+        return levels;
+    }
+
+    /// <summary>
     /// The TSG T5002 orders an elevator owes at <paramref name="now"/>: for each level (half-monthly, quarterly,
     /// half-yearly, annual) the next visit after the last one *done* at that level or a higher one
     /// (<paramref name="done"/>: level → last resolved), as <see cref="Elevators.ElevatorMaintenance.NextVisit"/> reckons it, once it

@@ -45,14 +45,9 @@ internal static class AlertEndpoints
     private static async Task<IResult> ListAsync(string? state, string? site, int? limit, AlertStore store, RuleSet rules, CancellationToken cancellationToken)
     {
         state ??= "open";
-        if (!States.Contains(state))
+        if (ApiProblem.InvalidListQuery("state", state, States, limit) is { } invalid)
         {
-            return ApiProblem.Of(400, "invalid query", $"'state' must be one of {string.Join(", ", States)}; got '{state}'");
-        }
-
-        if (limit is < 1 or > 1000)
-        {
-            return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+            return invalid;
         }
 
         var rows = await store.ListAsync(state, site, limit ?? 200, cancellationToken);

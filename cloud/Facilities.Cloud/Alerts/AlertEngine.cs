@@ -189,7 +189,7 @@ public sealed class AlertEngine(
     public async Task<bool> EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (await AlertStore.DeviceFactsAsync(connection, transaction, site, device, cancellationToken) is not { } found)
+        if (await DeviceStore.FactsAsync(connection, transaction, site, device, cancellationToken) is not { } found)
         {
             return false;
         }
@@ -345,7 +345,7 @@ public sealed class AlertEngine(
     public async Task<bool> EvaluateGatewayAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var row = await AlertStore.GatewayAsync(connection, transaction, site, gateway, cancellationToken);
+        var row = await DeviceStore.GatewayLinkAsync(connection, transaction, site, gateway, cancellationToken);
         if (row is null)
         {
             return false;
@@ -365,7 +365,7 @@ public sealed class AlertEngine(
             open.GetValueOrDefault(GatewayOfflineRule), new ConditionObserved(verdict, maintenance.Covers(site, "", GatewaySubject(gateway), now)), now, cancellationToken);
         if (transition.Change == AlertChange.Resolved)
         {
-            await DueWorkStore.WakeDevicesOfAsync(connection, transaction, site, gateway, now, cancellationToken);
+            await DueWorkStore.WakeAsync(connection, transaction, site, await DeviceStore.DevicesOfAsync(connection, transaction, site, gateway, cancellationToken), now, cancellationToken);
         }
 
         await StoreDueAsync(connection, transaction, site, GatewaySubject(gateway),

@@ -1,21 +1,19 @@
 using System.Data.Common;
 using Dapper;
-using Facilities.Cloud.Devices;
 using Facilities.Cloud.Domain.Alerts;
-using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
-using Facilities.Telemetry;
 
 namespace Facilities.Cloud.Alerts;
 
-/// <summary>Who an alert is about. A null <see cref="Gateway"/> is looked up from the device when the alert is stored.</summary>
+/// <summary>Who an alert is about. A null <see cref="Gateway"/> (a device the registry does not know) is stored as none.</summary>
 public sealed record AlertSubject(string Site, string? Gateway, string Device, string Kind, string Building);
 
 /// <summary>
 /// The alerts' SQL (tables <c>alerts</c> and <c>alert_events</c>, SQLite and PostgreSQL) and the one writer of alert
 /// transitions, <see cref="ApplyAsync"/>: the engine, the API and the SLA monitor all move alerts through it, so every
 /// transition is decided by <see cref="AlertLifecycle"/>, written with its audit row, and announced to the
-/// <see cref="IAlertTransitionObserver"/>s in the same transaction. It also reads what the engine evaluates rules on.
+/// <see cref="IAlertTransitionObserver"/>s in the same transaction. It reads and writes the alert tables only: what the
+/// engine evaluates rules on (devices, gateways, values) is the <c>DeviceStore</c>'s.
 /// </summary>
 public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle lifecycle, IEnumerable<IAlertTransitionObserver> observers, ILogger<AlertStore> logger)
 {
@@ -194,42 +192,6 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
 
     private const string OpenColumns = "id, device, rule_id, state, opened_at, fired_at, clear_since, occurrences, flapping, detail, value, suppressed";
 
-    /// <summary>A device as the rules see it, with its gateway's link state; null when the device is unknown.</summary>
-    public static async Task<(DeviceFacts Facts, string? GatewayState, long? GatewayLastSeen)?> DeviceFactsAsync(
-        DbConnection connection, DbTransaction transaction, string site, string device, CancellationToken cancellationToken)
-    {
-        var row = await connection.QuerySingleOrDefaultAsync<DeviceRow>(new CommandDefinition(
-            """
-            SELECT d.site, d.device, d.gateway, d.kind, d.building, d.state, d.state_reason, d.state_since, d.last_seen, g.state AS gateway_state, g.last_seen AS gateway_last_seen
-            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
-            WHERE d.site = @site AND d.device = @device
-            """, new { site, device }, transaction, cancellationToken: cancellationToken));
-        if (row is null)
-        {
-            return null;
-        }
-
-        var points = (await connection.QueryAsync<PointRow>(new CommandDefinition(
-            "SELECT point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device = @device",
-            new { site, device }, transaction, cancellationToken: cancellationToken)))
-            .ToDictionary(p => p.Point, p => p.Reading, StringComparer.Ordinal);
-        var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
-            UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
-        return (facts, row.GatewayState, row.GatewayLastSeen);
-    }
-
-    /// <summary>A gateway's link state; null when it is unknown.</summary>
-    public static Task<GatewayLink?> GatewayAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, CancellationToken cancellationToken) =>
-        connection.QuerySingleOrDefaultAsync<GatewayLink?>(new CommandDefinition(
-            "SELECT state, state_since, last_seen FROM gateways WHERE site = @site AND gateway = @gateway",
-            new { site, gateway }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>Every gateway and every device, for a sweep.</summary>
-    public static async Task<(List<(string Site, string Gateway)> Gateways, List<(string Site, string Device)> Devices)> SweepSubjectsAsync(
-        DbConnection connection, CancellationToken cancellationToken) =>
-        ((await connection.QueryAsync<(string Site, string Gateway)>(new CommandDefinition("SELECT site, gateway FROM gateways", cancellationToken: cancellationToken))).ToList(),
-         (await connection.QueryAsync<(string Site, string Device)>(new CommandDefinition("SELECT site, device FROM devices", cancellationToken: cancellationToken))).ToList());
-
     /// <summary>Alerts in <paramref name="state"/> (a state name, <c>open</c> for every state but resolved, or <c>all</c>), newest first.</summary>
     public async Task<IReadOnlyList<AlertRow>> ListAsync(string state, string? site, int limit, CancellationToken cancellationToken)
     {
@@ -260,6 +222,22 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
         return (row, [.. events]);
     }
 
+    /// <summary>
+    /// When each device of <paramref name="kind"/> with a key from (<paramref name="fromSite"/>, <paramref name="fromDevice"/>)
+    /// to (<paramref name="toSite"/>, <paramref name="toDevice"/>) last had a critical alert fire (suppressed ones not counted).
+    /// </summary>
+    public static async Task<Dictionary<(string Site, string Device), DateTimeOffset>> LastCriticalFiringsAsync(
+        DbConnection connection, string kind, string fromSite, string fromDevice, string toSite, string toDevice, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            """
+            SELECT site, device, MAX(fired_at) FROM alerts
+            WHERE kind = @kind AND severity = 'critical' AND fired_at IS NOT NULL AND suppressed IS NULL
+              AND (site, device) >= (@fromSite, @fromDevice) AND (site, device) <= (@toSite, @toDevice)
+            GROUP BY site, device
+            """,
+            new { kind, fromSite, fromDevice, toSite, toDevice }, cancellationToken: cancellationToken)))
+        .ToDictionary(f => (f.Site, f.Device), f => DateTimeOffset.FromUnixTimeMilliseconds(f.At));
+
     private Task<int> RecentFiringsAsync(DbConnection connection, DbTransaction transaction, AlertSubject subject, string ruleId, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM alerts WHERE site = @Site AND device = @Device AND rule_id = @ruleId AND fired_at >= @since",
@@ -269,7 +247,7 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
         connection.ExecuteScalarAsync<long?>(new CommandDefinition(
             $"""
             INSERT INTO alerts (site, gateway, device, kind, building, rule_id, severity, state, title, detail, value, opened_at, fired_at, suppressed, updated_at)
-            VALUES (@Site, COALESCE(@Gateway, (SELECT gateway FROM devices WHERE site = @Site AND device = @Device), ''), @Device, @Kind, @Building,
+            VALUES (@Site, COALESCE(@Gateway, ''), @Device, @Kind, @Building,
                 @ruleId, @severity, @state, @title, @Detail, @Value, @now, @firedAt, @Suppressed, @now)
             ON CONFLICT (site, device, rule_id) WHERE state <> '{AlertStates.Resolved}' DO NOTHING
             RETURNING id
@@ -336,16 +314,6 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
         public Alert ToAlert() => new(Id, AlertStates.Parse(State) ?? throw new InvalidOperationException($"alert {Id} has an unknown state '{State}'"),
             UnixTime.FromMs(OpenedAt), UnixTime.FromMs(FiredAt), UnixTime.FromMs(ClearSince), Flapping != 0, Occurrences, Detail, Value, Suppressed);
     }
-}
-
-/// <summary>A gateway's link state as the <c>gateways</c> table has it.</summary>
-public sealed class GatewayLink
-{
-    public string State { get; set; } = "";
-
-    public long StateSince { get; set; }
-
-    public long LastSeen { get; set; }
 }
 
 /// <summary>One row of <c>alert_events</c>.</summary>

@@ -95,14 +95,21 @@ public static class DueWorkStore
         UnixTime.FromMs(await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MIN(due_at) FROM due_work", cancellationToken: cancellationToken)));
 
     /// <summary>
-    /// A gateway came back: its devices whose silence waited for a message (they were not judged while it was down) are due
-    /// now, so a device that stays silent behind a live gateway is still reported.
+    /// A gateway came back: its <paramref name="devices"/> whose silence waited for a message (they were not judged while it
+    /// was down) are due now, so a device that stays silent behind a live gateway is still reported.
     /// </summary>
-    public static Task WakeDevicesOfAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, DateTimeOffset now, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE due_work SET silence_at = @now, due_at = @now
-            WHERE site = @site AND silence_at IS NULL AND subject IN (SELECT device FROM devices WHERE site = @site AND gateway = @gateway)
-            """,
-            new { site, gateway, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+    public static async Task WakeAsync(DbConnection connection, DbTransaction transaction, string site, IReadOnlyList<string> devices, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        foreach (var chunk in devices.Chunk(WakeChunk))
+        {
+            var parameters = new DynamicParameters(new { site, now = now.ToUnixTimeMilliseconds() });
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE due_work SET silence_at = @now, due_at = @now WHERE site = @site AND silence_at IS NULL AND subject IN {SqlList.Add(parameters, "d", chunk)}",
+                parameters, transaction, cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>Devices woken per statement: a gateway's bus is small, but a statement's parameters are not unlimited.</summary>
+    private const int WakeChunk = 256;
 }

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Telemetry;
 

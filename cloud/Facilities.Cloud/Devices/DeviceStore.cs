@@ -1,6 +1,8 @@
 using System.Data;
+using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Storage;
 using Facilities.Telemetry;
@@ -9,7 +11,8 @@ namespace Facilities.Cloud.Devices;
 
 /// <summary>
 /// The SQL of the <c>devices</c>, <c>latest_values</c> and <c>gateways</c> tables, for SQLite
-/// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, and the site overview.
+/// and PostgreSQL: what the device registry reads and writes inside the ingestion transaction, what the alert engine
+/// evaluates rules on, the pages of the fleet the preventive schedule walks, and the site overview.
 /// </summary>
 internal static class DeviceStore
 {
@@ -103,6 +106,79 @@ internal static class DeviceStore
         return (gateways, devices, alerts);
     }
 
+    /// <summary>A device as the rules see it, with its gateway's link state; null when the device is unknown.</summary>
+    public static async Task<(DeviceFacts Facts, string? GatewayState, long? GatewayLastSeen)?> FactsAsync(
+        DbConnection connection, DbTransaction transaction, string site, string device, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<DeviceRow>(new CommandDefinition(
+            """
+            SELECT d.site, d.device, d.gateway, d.kind, d.building, d.state, d.state_reason, d.state_since, d.last_seen, g.state AS gateway_state, g.last_seen AS gateway_last_seen
+            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
+            WHERE d.site = @site AND d.device = @device
+            """, new { site, device }, transaction, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var points = (await connection.QueryAsync<PointRow>(new CommandDefinition(
+            "SELECT point, value, label, ts, prev_value, prev_ts FROM latest_values WHERE site = @site AND device = @device",
+            new { site, device }, transaction, cancellationToken: cancellationToken)))
+            .ToDictionary(p => p.Point, p => p.Reading, StringComparer.Ordinal);
+        var facts = new DeviceFacts(row.Site, row.Gateway, row.Device, row.Kind, row.Building, row.State != DeviceStateMessage.Offline,
+            UnixTime.FromMs(row.StateSince), row.StateReason, UnixTime.FromMs(row.LastSeen), points);
+        return (facts, row.GatewayState, row.GatewayLastSeen);
+    }
+
+    /// <summary>A gateway's link state; null when it is unknown.</summary>
+    public static Task<GatewayLink?> GatewayLinkAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<GatewayLink?>(new CommandDefinition(
+            "SELECT state, state_since, last_seen FROM gateways WHERE site = @site AND gateway = @gateway",
+            new { site, gateway }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The gateway a device is heard through; null when the device is unknown.</summary>
+    public static Task<string?> GatewayOfAsync(DbConnection connection, DbTransaction transaction, string site, string device, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT gateway FROM devices WHERE site = @site AND device = @device", new { site, device }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>The devices heard through a gateway.</summary>
+    public static async Task<IReadOnlyList<string>> DevicesOfAsync(DbConnection connection, DbTransaction transaction, string site, string gateway, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT device FROM devices WHERE site = @site AND gateway = @gateway ORDER BY device", new { site, gateway }, transaction, cancellationToken: cancellationToken))];
+
+    /// <summary>
+    /// A page of the devices of <paramref name="kind"/> heard since <paramref name="since"/>: up to <paramref name="limit"/>,
+    /// in key order after (<paramref name="afterSite"/>, <paramref name="afterDevice"/>) — empty strings for the first page.
+    /// A pass over the fleet reads one page at a time, so what it holds does not grow with the fleet.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Site, string Device, string Building)>> HeardAsync(
+        DbConnection connection, string kind, DateTimeOffset since, string afterSite, string afterDevice, int limit, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<(string Site, string Device, string Building)>(new CommandDefinition(
+            """
+            SELECT site, device, building FROM devices
+            WHERE kind = @kind AND last_seen >= @since AND (site, device) > (@afterSite, @afterDevice)
+            ORDER BY site, device LIMIT @limit
+            """,
+            new { kind, since = since.ToUnixTimeMilliseconds(), afterSite, afterDevice, limit }, cancellationToken: cancellationToken))];
+
+    /// <summary>
+    /// A page of the latest values of <paramref name="points"/> on devices of <paramref name="kind"/>: up to
+    /// <paramref name="limit"/> rows in key order after (<paramref name="afterSite"/>, <paramref name="afterDevice"/>,
+    /// <paramref name="afterPoint"/>) — empty strings for the first page — each with its device's building.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Site, string Device, string Building, string Point, double Value)>> PointValuesAsync(
+        DbConnection connection, string kind, IReadOnlyList<string> points, string afterSite, string afterDevice, string afterPoint, int limit, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { kind, afterSite, afterDevice, afterPoint, limit });
+        return [.. await connection.QueryAsync<(string Site, string Device, string Building, string Point, double Value)>(new CommandDefinition(
+            $"""
+            SELECT v.site, v.device, d.building, v.point, v.value FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
+            WHERE d.kind = @kind AND v.point IN {SqlList.Add(parameters, "p", points)} AND (v.site, v.device, v.point) > (@afterSite, @afterDevice, @afterPoint)
+            ORDER BY v.site, v.device, v.point LIMIT @limit
+            """,
+            parameters, cancellationToken: cancellationToken))];
+    }
+
     /// <summary>
     /// The batch's devices, one row each. The batch read the stored rows (locked on PostgreSQL) and moved them only
     /// forward, so the guards pass; they matter only when another instance created the same new device at the same moment.
@@ -177,4 +253,14 @@ internal sealed class DeviceOverviewRow
     public long StateSince { get; init; }
 
     public long LastSeen { get; init; }
+}
+
+/// <summary>A gateway's link state as the <c>gateways</c> table has it.</summary>
+internal sealed class GatewayLink
+{
+    public string State { get; set; } = "";
+
+    public long StateSince { get; set; }
+
+    public long LastSeen { get; set; }
 }

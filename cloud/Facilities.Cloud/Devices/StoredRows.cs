@@ -1,4 +1,4 @@
-using Facilities.Cloud.Domain.Rules;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Devices;

@@ -54,7 +54,7 @@ internal sealed partial class AlertNotifier(
 
             var queued = await outbox.QueueForContactAsync(connection, transaction, notice, route.Name, 0, 0, NotificationEvents.Firing, contact, null, now, cancellationToken);
             LogQueued(logger, notice.AlertId, NotificationEvents.Firing, route.Name, contact.Key, queued);
-            if (route.Escalates(severity) && route.WaitAfter(0) is { } wait)
+            if (route.Escalates(severity) && route.Ladder.WaitAfter(0) is { } wait)
             {
                 await NotificationStore.StartEscalationAsync(connection, transaction, notice.AlertId, route.Name, now + wait, now, cancellationToken);
             }

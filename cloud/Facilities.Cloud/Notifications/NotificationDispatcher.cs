@@ -5,7 +5,7 @@ namespace Facilities.Cloud.Notifications;
 /// <summary>
 /// Sends queued notifications on their channels: the shared outbox mechanism (<see cref="OutboxDispatcher{TMessage}"/>)
 /// over the <c>notifications</c> table, claiming each due row (safe with several instances), recording every attempt,
-/// and on failure queuing it again with exponential backoff until <see cref="NotificationOptions.MaxAttempts"/>, after
+/// and on failure queuing it again with exponential backoff until <see cref="OutboxRetryOptions.MaxAttempts"/>, after
 /// which it stays <c>failed</c> with the last error.
 /// </summary>
 internal sealed partial class NotificationDispatcher : BackgroundService, IOutboxDelivery<ClaimedNotification>
@@ -29,11 +29,7 @@ internal sealed partial class NotificationDispatcher : BackgroundService, IOutbo
     internal static OutboxPolicy Policy(NotificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new OutboxPolicy
-        {
-            MaxAttempts = options.MaxAttempts, RetryBaseDelay = options.RetryBaseDelay, RetryMaxDelay = options.RetryMaxDelay,
-            LeaseTime = options.LeaseTime, SendTimeout = options.SendTimeout, PollInterval = options.PollInterval, Concurrency = options.Concurrency,
-        };
+        return options.Policy(options.SendTimeout, options.Concurrency);
     }
 
     /// <summary>One pass: sends what is due now; returns how many due rows it saw (claimed by this instance or not).</summary>

@@ -1,8 +1,18 @@
+using Facilities.Cloud.Outbox;
+
 namespace Facilities.Cloud.Notifications;
 
-/// <summary>Configuration section <c>Notifications</c>: channels, on-call contacts, routes, retries and escalation timing.</summary>
-internal sealed record NotificationOptions
+/// <summary>
+/// Configuration section <c>Notifications</c>: channels, on-call contacts, routes, retries (<see cref="OutboxRetryOptions"/>:
+/// 8 attempts, 30 s doubling up to 30 min, a 2 min lease, polled every 2 s) and escalation timing.
+/// </summary>
+internal sealed record NotificationOptions : OutboxRetryOptions
 {
+    public NotificationOptions()
+        : base(maxAttempts: 8, retryBaseDelay: TimeSpan.FromSeconds(30), retryMaxDelay: TimeSpan.FromMinutes(30), leaseTime: TimeSpan.FromMinutes(2), pollInterval: TimeSpan.FromSeconds(2))
+    {
+    }
+
     /// <summary>Never the channels' secrets: a record would print every property.</summary>
     public override string ToString() => nameof(NotificationOptions);
 
@@ -21,28 +31,11 @@ internal sealed record NotificationOptions
     /// <summary>Per-site time zones that override <see cref="TimeZone"/>.</summary>
     public Dictionary<string, string> SiteTimeZones { get; init; } = [];
 
-    /// <summary>How often the dispatcher looks for queued notifications.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
-
     /// <summary>Sends in flight at once per instance.</summary>
     public int Concurrency { get; init; } = 4;
 
-    /// <summary>Tries per notification before it is marked <c>failed</c>.</summary>
-    public int MaxAttempts { get; init; } = 8;
-
-    /// <summary>Wait after the first failure; it doubles after each further failure up to <see cref="RetryMaxDelay"/>.</summary>
-    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(30);
-
-    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(30);
-
-    /// <summary>Time allowed for one HTTP request or SMTP conversation.</summary>
+    /// <summary>Time allowed for one HTTP request or SMTP conversation; <see cref="OutboxRetryOptions.LeaseTime"/> must exceed it.</summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// How long a claimed notification belongs to the instance sending it; if that instance dies mid-send, another
-    /// one takes the notification over after this time. Must exceed <see cref="SendTimeout"/>.
-    /// </summary>
-    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How often unacknowledged alerts are checked for escalation.</summary>
     public TimeSpan EscalationCheckInterval { get; init; } = TimeSpan.FromSeconds(30);

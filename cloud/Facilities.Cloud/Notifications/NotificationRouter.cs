@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Notifications;
 
 namespace Facilities.Cloud.Notifications;
 
@@ -39,8 +40,7 @@ internal static class AlertSeverities
 internal sealed record OnCallContact(string Key, string Name, IReadOnlyList<string> Channels, IReadOnlyList<string> Email);
 
 /// <summary>
-/// A route from configuration, resolved: which alerts it takes and its escalation ladder. The ladder is pure
-/// arithmetic on (level, round): level is the index of the contact notified last, round counts reminders at that level.
+/// A route from configuration, resolved: which alerts it takes and its escalation ladder.
 /// </summary>
 internal sealed record OnCallRoute(
     string Name, IReadOnlyList<string> Sites, AlertSeverity MinSeverity, IReadOnlyList<string> Escalation,
@@ -61,26 +61,16 @@ internal sealed record OnCallRoute(
     /// <summary>Whether an alert of this severity escalates or repeats at all on this route.</summary>
     public bool Escalates(AlertSeverity severity) => severity >= EscalateMinSeverity && (Escalation.Count > 1 || RepeatEvery > TimeSpan.Zero);
 
-    /// <summary>How long after notifying <paramref name="level"/> the next step is due; null when there is none.</summary>
-    public TimeSpan? WaitAfter(int level) =>
-        level + 1 < Escalation.Count ? EscalateAfter : RepeatEvery > TimeSpan.Zero ? RepeatEvery : null;
-
-    /// <summary>The step after (level, round): the next contact, or another reminder to the last one; null when the ladder ends.</summary>
-    public EscalationStep? Next(int level, int round) =>
-        level + 1 < Escalation.Count ? new EscalationStep(level + 1, 0, NotificationEvents.Escalated)
-        : RepeatEvery > TimeSpan.Zero ? new EscalationStep(level, round + 1, NotificationEvents.Repeated)
-        : null;
+    /// <summary>The route's escalation ladder (<see cref="EscalationLadder"/>: who is next, and when).</summary>
+    public EscalationLadder Ladder => new(Escalation.Count, EscalateAfter, RepeatEvery);
 }
-
-/// <summary>An escalation step: notify contact <see cref="Level"/> (reminder number <see cref="Round"/>) with event <see cref="Event"/>.</summary>
-internal sealed record EscalationStep(int Level, int Round, string Event);
 
 /// <summary>What a notification is about; recorded in <c>notifications.event</c>.</summary>
 internal static class NotificationEvents
 {
     public const string Firing = AlertStates.Firing;
-    public const string Escalated = "escalated";
-    public const string Repeated = "repeated";
+    public const string Escalated = EscalationLadder.Escalated;
+    public const string Repeated = EscalationLadder.Repeated;
     public const string Acknowledged = AlertStates.Acknowledged;
     public const string Resolved = AlertStates.Resolved;
 }

@@ -2,6 +2,8 @@ using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Outbox;
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Notifications;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.Notifications;
@@ -84,7 +86,6 @@ internal sealed partial class NotificationStore(
         return queued;
     }
 
-    /// <summary>Who was paged about an alert (first, escalated and reminder notices), per channel and target.</summary>
     /// <summary>Starts an alert's escalation on a route: its first step is due at <paramref name="next"/> (once per alert and route).</summary>
     public static Task StartEscalationAsync(DbConnection connection, DbTransaction transaction, long alertId, string route, DateTimeOffset next, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
@@ -99,6 +100,7 @@ internal sealed partial class NotificationStore(
             "UPDATE alert_escalations SET next_at = NULL, stopped = @state, updated_at = @now WHERE alert_id = @alertId AND next_at IS NOT NULL",
             new { alertId, state, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
 
+    /// <summary>Who was paged about an alert (first, escalated and reminder notices), per channel and target.</summary>
     public static async Task<IReadOnlyList<PagedRecipient>> PagedAsync(DbConnection connection, DbTransaction transaction, long alertId, CancellationToken cancellationToken) =>
         [.. await connection.QueryAsync<PagedRecipient>(new CommandDefinition("""
             SELECT contact AS Contact, channel AS Channel, target AS Target, MIN(route) AS Route, MIN(escalation_level) AS Level
@@ -106,6 +108,59 @@ internal sealed partial class NotificationStore(
             GROUP BY contact, channel, target ORDER BY MIN(id)
             """,
             new { alertId }, transaction, cancellationToken: cancellationToken))];
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> escalation ladders whose next step is due at <paramref name="now"/>, earliest first,
+    /// each with what its alert's notices say (the alert is read in the same statement: a step is worth nothing without it).
+    /// </summary>
+    public static async Task<IReadOnlyList<DueEscalation>> DueEscalationsAsync(DbConnection connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        [.. await connection.QueryAsync<DueEscalation, AlertRow, DueEscalation>(
+            new CommandDefinition("""
+                SELECT e.route AS Route, e.level AS Level, e.repeat_round AS Round, a.*
+                FROM alert_escalations e JOIN alerts a ON a.id = e.alert_id
+                WHERE e.next_at IS NOT NULL AND e.next_at <= @now
+                ORDER BY e.next_at LIMIT @limit
+                """,
+                new { now = now.ToUnixTimeMilliseconds(), limit }, cancellationToken: cancellationToken),
+            (ladder, alert) => ladder with { Alert = alert },
+            splitOn: "id")];
+
+    /// <summary>Stops a ladder where it stands (<paramref name="reason"/>), if it still stands at the ladder's (level, round).</summary>
+    public static Task StopLadderAsync(DbConnection connection, DbTransaction transaction, DueEscalation ladder, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ladder);
+        return connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE alert_escalations SET next_at = NULL, stopped = @reason, updated_at = @now
+            WHERE alert_id = @AlertId AND route = @Route AND level = @Level AND repeat_round = @Round
+            """,
+            new { ladder.AlertId, ladder.Route, ladder.Level, ladder.Round, reason, now = now.ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Moves a ladder from its (level, round) to <paramref name="step"/>'s, next due at <paramref name="nextAt"/> (null with
+    /// <paramref name="stopped"/>: the last step): a compare-and-set that also requires the alert to be firing and not
+    /// acknowledged, so with several instances each step is taken once. Returns 0 when another instance took it, or the alert moved on.
+    /// </summary>
+    public static Task<int> AdvanceLadderAsync(
+        DbConnection connection, DbTransaction transaction, DueEscalation ladder, EscalationStep step, DateTimeOffset? nextAt, string? stopped, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ladder);
+        ArgumentNullException.ThrowIfNull(step);
+
+        // The new level and round need names of their own: Npgsql matches parameter names case-insensitively (@level is @Level).
+        return connection.ExecuteAsync(new CommandDefinition($"""
+            UPDATE alert_escalations SET level = @newLevel, repeat_round = @newRound, next_at = @next, stopped = @stopped, updated_at = @now
+            WHERE alert_id = @AlertId AND route = @Route AND level = @Level AND repeat_round = @Round AND next_at IS NOT NULL
+              AND EXISTS (SELECT 1 FROM alerts WHERE id = @AlertId AND state = '{AlertStates.Firing}' AND acknowledged_at IS NULL)
+            """,
+            new
+            {
+                ladder.AlertId, ladder.Route, ladder.Level, ladder.Round, newLevel = (long)step.Level, newRound = (long)step.Round,
+                next = nextAt?.ToUnixTimeMilliseconds(), stopped, now = now.ToUnixTimeMilliseconds(),
+            },
+            transaction, cancellationToken: cancellationToken));
+    }
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Notifications: channel '{Channel}' of contact '{Contact}' is not configured; skipped")]
     private static partial void LogUnknownChannel(ILogger logger, string channel, string contact);
@@ -123,4 +178,18 @@ internal sealed class PagedRecipient
     public string Route { get; set; } = "";
 
     public long Level { get; set; }
+}
+
+/// <summary>An escalation ladder whose next step is due: its route, where it stands (level, round), and the alert it climbs for.</summary>
+internal sealed record DueEscalation
+{
+    public string Route { get; init; } = "";
+
+    public long Level { get; init; }
+
+    public long Round { get; init; }
+
+    public AlertRow Alert { get; init; } = new();
+
+    public long AlertId => Alert.Id;
 }

@@ -41,7 +41,7 @@ internal static class RulesCommand
 
         if (args is ["test", .. var tests])
         {
-            return await TestAsync(tests, output, error, cancellationToken);
+            return await RunFilesAsync("test", tests, [], "name at least one rule-test file", error, (file, _) => TestFileAsync(file, output, cancellationToken), cancellationToken);
         }
 
         if (args is not ["check", .. var rest])
@@ -50,25 +50,34 @@ internal static class RulesCommand
             return 2;
         }
 
-        var overrides = false;
-        var strict = false;
+        return await RunFilesAsync("check", rest, ["--override", "--strict"], "name at least one rule file", error,
+            (file, flags) => CheckAsync(file, flags.Contains("--override"), flags.Contains("--strict"), output, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs sub-command <paramref name="command"/> on each file of <paramref name="args"/> (<c>[FLAG…] [--] FILE…</c>,
+    /// flags from <paramref name="known"/>): 2 with the usage for an unknown option or no file, else 1 when any file
+    /// failed and 0 when every one passed.
+    /// </summary>
+    private static async Task<int> RunFilesAsync(
+        string command, string[] args, IReadOnlyList<string> known, string noFiles, TextWriter error, Func<string, IReadOnlySet<string>, Task<bool>> runFile,
+        CancellationToken cancellationToken)
+    {
+        var flags = new HashSet<string>(StringComparer.Ordinal);
         var files = new List<string>();
         var optionsEnded = false;
-        foreach (var arg in rest)
+        foreach (var arg in args)
         {
             switch (arg)
             {
                 case "--" when !optionsEnded:
                     optionsEnded = true;
                     break;
-                case "--override" when !optionsEnded:
-                    overrides = true;
-                    break;
-                case "--strict" when !optionsEnded:
-                    strict = true;
+                case ['-', _, ..] when !optionsEnded && known.Contains(arg):
+                    flags.Add(arg);
                     break;
                 case ['-', _, ..] when !optionsEnded:
-                    await error.WriteLineAsync($"facilities-cloud rules check: unknown option '{arg}'\n{Usage}");
+                    await error.WriteLineAsync($"facilities-cloud rules {command}: unknown option '{arg}'\n{Usage}");
                     return 2;
                 default:
                     files.Add(arg);
@@ -78,7 +87,7 @@ internal static class RulesCommand
 
         if (files.Count == 0)
         {
-            await error.WriteLineAsync($"facilities-cloud rules check: name at least one rule file\n{Usage}");
+            await error.WriteLineAsync($"facilities-cloud rules {command}: {noFiles}\n{Usage}");
             return 2;
         }
 
@@ -86,7 +95,7 @@ internal static class RulesCommand
         foreach (var file in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            failed |= !await CheckAsync(file, overrides, strict, output, cancellationToken);
+            failed |= !await runFile(file, flags);
         }
 
         return failed ? 1 : 0;
@@ -124,42 +133,6 @@ internal static class RulesCommand
         }
 
         return passed;
-    }
-
-    private static async Task<int> TestAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
-    {
-        var files = new List<string>();
-        var optionsEnded = false;
-        foreach (var arg in args)
-        {
-            switch (arg)
-            {
-                case "--" when !optionsEnded:
-                    optionsEnded = true;
-                    break;
-                case ['-', _, ..] when !optionsEnded:
-                    await error.WriteLineAsync($"facilities-cloud rules test: unknown option '{arg}'\n{Usage}");
-                    return 2;
-                default:
-                    files.Add(arg);
-                    break;
-            }
-        }
-
-        if (files.Count == 0)
-        {
-            await error.WriteLineAsync($"facilities-cloud rules test: name at least one rule-test file\n{Usage}");
-            return 2;
-        }
-
-        var failed = false;
-        foreach (var file in files)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            failed |= !await TestFileAsync(file, output, cancellationToken);
-        }
-
-        return failed ? 1 : 0;
     }
 
     /// <summary>Runs one rule-test file and prints its verdict; true when every expectation holds.</summary>

@@ -1,5 +1,6 @@
 using System.Data.Common;
-using Dapper;
+using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Devices;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Sites;
@@ -13,99 +14,139 @@ namespace Facilities.Cloud.WorkOrders;
 /// <see cref="PreventiveOptions.AedExpiryDaysAhead"/> days (dates from <c>latest_values</c>). Each order carries its
 /// schedule key; the unique index <c>work_orders_scheduled</c> (site, device, schedule_key) makes a second instance's
 /// insert do nothing.
+/// <para>
+/// A pass walks the fleet a page of <see cref="PageSize"/> devices (or AED dates) at a time, in key order: each page's
+/// history (orders done, critical faults, orders already opened) is read for that page's key range only, and its new
+/// orders are opened before the next page is read, so what a pass holds and each statement returns stay bounded however
+/// large the fleet and however many orders its first pass opens.
+/// </para>
 /// </summary>
 internal sealed partial class PreventiveScheduler(
-    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, SiteTime siteTime, TimeProvider time, ILogger<PreventiveScheduler> logger)
+    CloudDatabase database, WorkOrderOptions options, WorkOrderTimeline timeline, SiteTime siteTime, TimeProvider time, ILogger<PreventiveScheduler> logger,
+    int pageSize = PreventiveScheduler.PageSize)
     : BackgroundService
 {
     private static readonly TimeSpan Heard = TimeSpan.FromDays(30);
+
+    /// <summary>How far back an order's schedule key is looked for (the longest schedule is a year).</summary>
+    private static readonly TimeSpan Scheduled = TimeSpan.FromDays(400);
+
+    /// <summary>Devices (or AED dates) read per page of a pass, unless a test asks for fewer.</summary>
+    internal const int PageSize = 500;
+
+    private const string Elevator = "elevator";
+    private const string AedCabinet = "aed-cabinet";
+    private static readonly string[] AedDates = ["battery_expiry", "pads_expiry"];
 
     /// <summary>Opens every preventive order due now that does not exist yet; returns how many this call opened.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var preventive = options.Preventive;
-        List<(string Site, string Device, string Building, string Kind, PreventiveJob Job)> jobs = [];
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            if (preventive.ElevatorMaintenance)
-            {
-                jobs.AddRange(await ElevatorJobsAsync(connection, now, cancellationToken));
-            }
-
-            var expiries = await connection.QueryAsync<(string Site, string Device, string Building, string Point, double Value)>(new CommandDefinition(
-                """
-                SELECT v.site, v.device, d.building, v.point, v.value FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
-                WHERE d.kind = 'aed-cabinet' AND v.point IN ('pads_expiry', 'battery_expiry')
-                """, cancellationToken: cancellationToken));
-            foreach (var expiry in expiries)
-            {
-                if (RuleEvaluator.ParseDate(expiry.Value, "yyyymmdd") is not { } date)
-                {
-                    LogBadDate(logger, expiry.Site, expiry.Device, expiry.Point, expiry.Value);
-                    continue;
-                }
-
-                if (PreventiveSchedule.AedJob(expiry.Point, DateOnly.FromDateTime(date.UtcDateTime), now, siteTime.ZoneOf(expiry.Site), preventive.AedExpiryDaysAhead, preventive.AedTeam) is { } job)
-                {
-                    jobs.Add((expiry.Site, expiry.Device, expiry.Building, "aed-cabinet", job));
-                }
-            }
-
-            if (jobs.Count == 0)
-            {
-                return 0;
-            }
-
-            var existing = (await connection.QueryAsync<(string Site, string Device, string Key)>(new CommandDefinition(
-                "SELECT site, device, schedule_key FROM work_orders WHERE schedule_key IS NOT NULL AND created_at >= @since",
-                new { since = (now - TimeSpan.FromDays(400)).ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken))).ToHashSet();
-            jobs.RemoveAll(j => existing.Contains((j.Site, j.Device, j.Job.ScheduleKey)));
-        }
-
         var opened = 0;
-        foreach (var (site, device, building, kind, job) in jobs)
+        if (options.Preventive.ElevatorMaintenance)
         {
-            opened += await OpenAsync(site, device, building, kind, job, now, cancellationToken);
+            var (site, device) = (string.Empty, string.Empty);
+            while (true)
+            {
+                var (jobs, last, full) = await ElevatorPageAsync(site, device, now, cancellationToken);
+                opened += await OpenAsync(jobs, now, cancellationToken);
+                if (!full)
+                {
+                    break;
+                }
+
+                (site, device) = last;
+            }
         }
 
-        return opened;
+        var after = (Site: string.Empty, Device: string.Empty, Point: string.Empty);
+        while (true)
+        {
+            var (jobs, last, full) = await AedPageAsync(after, now, cancellationToken);
+            opened += await OpenAsync(jobs, now, cancellationToken);
+            if (!full)
+            {
+                return opened;
+            }
+
+            after = last;
+        }
     }
 
-    /// <summary>The TSG T5002 jobs of every elevator heard in the last 30 days, from its completed preventive orders (<see cref="PreventiveSchedule.ElevatorJobs"/>).</summary>
-    private async Task<IEnumerable<(string Site, string Device, string Building, string Kind, PreventiveJob Job)>> ElevatorJobsAsync(
-        DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The TSG T5002 jobs not opened yet of a page of elevators heard in the last 30 days, after (<paramref name="afterSite"/>,
+    /// <paramref name="afterDevice"/>), from their completed preventive orders (<see cref="PreventiveSchedule.ElevatorJobs"/>).
+    /// </summary>
+    private async Task<(List<Job> Jobs, (string Site, string Device) Last, bool Full)> ElevatorPageAsync(
+        string afterSite, string afterDevice, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var preventive = options.Preventive;
-        var elevators = await connection.QueryAsync<(string Site, string Device, string Building)>(new CommandDefinition(
-            "SELECT site, device, building FROM devices WHERE kind = 'elevator' AND last_seen >= @since",
-            new { since = (now - Heard).ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        var done = (await connection.QueryAsync<(string Site, string Device, string RuleId, long At)>(new CommandDefinition(
-            """
-            SELECT site, device, rule_id, MAX(resolved_at) FROM work_orders
-            WHERE kind = 'elevator' AND schedule_key IS NOT NULL AND resolved_at IS NOT NULL GROUP BY site, device, rule_id
-            """, cancellationToken: cancellationToken))).ToLookup(d => (d.Site, d.Device));
-        var since = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
-            "SELECT site, device, MIN(created_at) FROM work_orders WHERE kind = 'elevator' AND schedule_key IS NOT NULL GROUP BY site, device",
-            cancellationToken: cancellationToken))).ToDictionary(s => (s.Site, s.Device), s => DateTimeOffset.FromUnixTimeMilliseconds(s.At));
-        var faults = preventive.OnDemand.Count == 0 ? [] : (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
-            """
-            SELECT site, device, MAX(fired_at) FROM alerts
-            WHERE kind = 'elevator' AND severity = 'critical' AND fired_at IS NOT NULL AND suppressed IS NULL GROUP BY site, device
-            """, cancellationToken: cancellationToken))).ToDictionary(f => (f.Site, f.Device), f => DateTimeOffset.FromUnixTimeMilliseconds(f.At));
-        return elevators.SelectMany(e =>
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var elevators = await DeviceStore.HeardAsync(connection, Elevator, now - Heard, afterSite, afterDevice, pageSize, cancellationToken);
+        if (elevators.Count == 0)
+        {
+            return ([], (afterSite, afterDevice), false);
+        }
+
+        var (first, last) = ((elevators[0].Site, elevators[0].Device), (elevators[^1].Site, elevators[^1].Device));
+        var (done, since) = await WorkOrderStore.PreventiveHistoryAsync(connection, Elevator, first.Item1, first.Item2, last.Item1, last.Item2, cancellationToken);
+        var faults = preventive.OnDemand.Count == 0 ? []
+            : await AlertStore.LastCriticalFiringsAsync(connection, Elevator, first.Item1, first.Item2, last.Item1, last.Item2, cancellationToken);
+        var jobs = elevators.SelectMany(e =>
         {
             var key = (e.Site, e.Device);
-            var levels = done[key]
-                .Select(d => (Level: PreventiveSchedule.ElevatorLevelOf(d.RuleId), d.At))
-                .Where(d => d.Level is not null)
-                .GroupBy(d => d.Level!.Value)
-                .ToDictionary(g => g.Key, g => DateTimeOffset.FromUnixTimeMilliseconds(g.Max(d => d.At)));
             return PreventiveSchedule.ElevatorJobs(
-                    levels, since.TryGetValue(key, out var first) ? first : null, now, siteTime.ZoneOf(e.Site), preventive.ElevatorTeam,
-                    preventive.OnDemandInterval(e.Site, e.Device), faults.TryGetValue(key, out var fault) ? fault : null)
-                .Select(job => (e.Site, e.Device, e.Building, "elevator", job));
-        });
+                    PreventiveSchedule.DoneByLevel(done[key]), since.TryGetValue(key, out var firstOrder) ? firstOrder : null, now, siteTime.ZoneOf(e.Site),
+                    preventive.ElevatorTeam, preventive.OnDemandInterval(e.Site, e.Device), faults.TryGetValue(key, out var fault) ? fault : null)
+                .Select(job => new Job(e.Site, e.Device, e.Building, Elevator, job));
+        }).ToList();
+        return (await NotOpenedAsync(connection, jobs, first, last, now, cancellationToken), last, elevators.Count == pageSize);
+    }
+
+    /// <summary>The replacement jobs not opened yet of a page of AED expiry dates after <paramref name="after"/>.</summary>
+    private async Task<(List<Job> Jobs, (string Site, string Device, string Point) Last, bool Full)> AedPageAsync(
+        (string Site, string Device, string Point) after, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var preventive = options.Preventive;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var expiries = await DeviceStore.PointValuesAsync(connection, AedCabinet, AedDates, after.Site, after.Device, after.Point, pageSize, cancellationToken);
+        if (expiries.Count == 0)
+        {
+            return ([], after, false);
+        }
+
+        List<Job> jobs = [];
+        foreach (var expiry in expiries)
+        {
+            if (RuleEvaluator.ParseDate(expiry.Value, "yyyymmdd") is not { } date)
+            {
+                LogBadDate(logger, expiry.Site, expiry.Device, expiry.Point, expiry.Value);
+                continue;
+            }
+
+            if (PreventiveSchedule.AedJob(expiry.Point, DateOnly.FromDateTime(date.UtcDateTime), now, siteTime.ZoneOf(expiry.Site), preventive.AedExpiryDaysAhead, preventive.AedTeam) is { } job)
+            {
+                jobs.Add(new Job(expiry.Site, expiry.Device, expiry.Building, AedCabinet, job));
+            }
+        }
+
+        var (first, last) = (expiries[0], expiries[^1]);
+        return (await NotOpenedAsync(connection, jobs, (first.Site, first.Device), (last.Site, last.Device), now, cancellationToken),
+            (last.Site, last.Device, last.Point), expiries.Count == pageSize);
+    }
+
+    /// <summary>The jobs of a page whose order does not exist yet (the insert would do nothing for the others; this spares it).</summary>
+    private static async Task<List<Job>> NotOpenedAsync(
+        DbConnection connection, List<Job> jobs, (string Site, string Device) first, (string Site, string Device) last, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (jobs.Count == 0)
+        {
+            return jobs;
+        }
+
+        var existing = await WorkOrderStore.ScheduledAsync(connection, now - Scheduled, first.Site, first.Device, last.Site, last.Device, cancellationToken);
+        jobs.RemoveAll(j => existing.Contains((j.Site, j.Device, j.Schedule.ScheduleKey)));
+        return jobs;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -130,29 +171,28 @@ internal sealed partial class PreventiveScheduler(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private async Task<int> OpenAsync(string site, string device, string building, string kind, PreventiveJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int> OpenAsync(List<Job> jobs, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var opened = 0;
+        foreach (var job in jobs)
+        {
+            opened += await OpenAsync(job, now, cancellationToken);
+        }
+
+        return opened;
+    }
+
+    private async Task<int> OpenAsync(Job scheduled, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (site, device, building, kind, job) = scheduled;
         var ms = now.ToUnixTimeMilliseconds();
         var assignee = WorkOrderRouting.AssigneeFor(options.Teams, job.Team, site, building);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
-        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            """
-            INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
-                respond_by, resolve_by, schedule_key, created_at, updated_at)
-            VALUES (@site, @building, @device, @kind, @RuleId, NULL, @Title, @Severity, @priority, @status, @Team, @assignee,
-                NULL, @dueBy, @ScheduleKey, @ms, @ms)
-            ON CONFLICT (site, device, schedule_key) DO NOTHING
-            RETURNING id
-            """,
-            new
-            {
-                site, building, device, kind, job.RuleId, job.Title, job.Severity, priority = WorkOrderLifecycle.Priority(job.Severity),
-                status = assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned, job.Team, assignee,
-                dueBy = job.DueBy.ToUnixTimeMilliseconds(), job.ScheduleKey, ms,
-            },
-            transaction, cancellationToken: cancellationToken));
-        if (id is not { } orderId)
+        var order = new ScheduledOrder(
+            site, building, device, kind, job.RuleId, job.Title, job.Severity, WorkOrderLifecycle.Priority(job.Severity),
+            assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned, job.Team, assignee, job.DueBy.ToUnixTimeMilliseconds(), job.ScheduleKey, ms);
+        if (await WorkOrderStore.OpenScheduledAsync(connection, transaction, order, cancellationToken) is not { } orderId)
         {
             return 0; // another instance opened it
         }
@@ -167,6 +207,9 @@ internal sealed partial class PreventiveScheduler(
         LogOpened(logger, orderId, job.ScheduleKey, site, device);
         return 1;
     }
+
+    /// <summary>A job a device owes, with where the order goes.</summary>
+    private sealed record Job(string Site, string Device, string Building, string Kind, PreventiveJob Schedule);
 
     [LoggerMessage(EventId = 6301, Level = LogLevel.Information, Message = "Preventive work order {Id} opened ({Schedule}) for {Site}/{Device}")]
     private static partial void LogOpened(ILogger logger, long id, string schedule, string site, string device);

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Devices;
 using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
@@ -69,7 +70,8 @@ public sealed partial class SlaMonitor(
         // that switched the rule off keeps the breach on the order's timeline only.
         if (RaisedRules.Resolve(rules, order.Site, BreachRule) is { } rule)
         {
-            await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, null, order.Device, order.Kind, order.Building),
+            var gateway = await DeviceStore.GatewayOfAsync(connection, transaction, order.Site, order.Device, cancellationToken);
+            await alerts.RaiseAsync(connection, transaction, new AlertSubject(order.Site, gateway, order.Device, order.Kind, order.Building),
                 new AlertRule(BreachRule, order.Severity, rule.Title, TimeSpan.Zero), detail, now, cancellationToken);
         }
 

@@ -55,14 +55,9 @@ internal static class WorkOrderEndpoints
     private static async Task<IResult> ListAsync(string? status, string? site, int? limit, CloudDatabase database, RuleSet rules, CancellationToken cancellationToken)
     {
         status ??= "active";
-        if (!Filters.Contains(status))
+        if (ApiProblem.InvalidListQuery("status", status, Filters, limit) is { } invalid)
         {
-            return ApiProblem.Of(400, "invalid query", $"'status' must be one of {string.Join(", ", Filters)}; got '{status}'");
-        }
-
-        if (limit is < 1 or > 1000)
-        {
-            return ApiProblem.Of(400, "invalid query", $"'limit' must be between 1 and 1000; got {limit}");
+            return invalid;
         }
 
         var rows = await WorkOrderStore.ListAsync(database, status, site, limit ?? 200, cancellationToken);

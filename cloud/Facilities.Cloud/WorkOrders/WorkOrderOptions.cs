@@ -1,3 +1,5 @@
+using Facilities.Cloud.Outbox;
+
 namespace Facilities.Cloud.WorkOrders;
 
 /// <summary>Configuration section <c>WorkOrders</c>.</summary>
@@ -142,26 +144,27 @@ public sealed class RescueSiteOptions
     public TimeSpan? ArriveWithin { get; init; }
 }
 
-/// <summary>Section <c>WorkOrders:Webhook</c>. Off while <see cref="Url"/> is empty.</summary>
-public sealed class WorkOrderWebhookOptions
+/// <summary>
+/// Section <c>WorkOrders:Webhook</c>. Off while <see cref="Url"/> is empty. Its retries are <see cref="OutboxRetryOptions"/>:
+/// 12 attempts, 5 s doubling up to 15 min, a 1 min lease, polled every second.
+/// </summary>
+public sealed record WorkOrderWebhookOptions : OutboxRetryOptions
 {
+    public WorkOrderWebhookOptions()
+        : base(maxAttempts: 12, retryBaseDelay: TimeSpan.FromSeconds(5), retryMaxDelay: TimeSpan.FromMinutes(15), leaseTime: TimeSpan.FromMinutes(1), pollInterval: TimeSpan.FromSeconds(1))
+    {
+    }
+
     public string? Url { get; init; }
 
     /// <summary>Signs every delivery (HMAC-SHA256, header <c>X-Facilities-Signature</c>); keep it out of source control.</summary>
     public string Secret { get; init; } = "";
 
-    public int MaxAttempts { get; init; } = 12;
-
-    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(5);
-
-    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(15);
-
+    /// <summary>Time allowed for one delivery.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a claimed delivery is reserved for the instance that claimed it before another may take it over.</summary>
-    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromMinutes(1);
-
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
+
+    /// <summary>Never the secret: a record would print every property.</summary>
+    public override string ToString() => nameof(WorkOrderWebhookOptions);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Facilities.Cloud.Storage;
 
@@ -9,12 +10,15 @@ namespace Facilities.Cloud.WorkOrders;
 /// </summary>
 internal readonly record struct WorkOrderChange(bool Found, WorkOrderRow? Updated, string? ConflictStatus, string? Refusal = null);
 
-/// <summary>The SQL of <c>work_orders</c> and <c>work_order_events</c> for SQLite and PostgreSQL, as the API uses it.</summary>
 /// <summary>A work order as an alert opens it (columns of <c>work_orders</c>).</summary>
 internal sealed record AlertOrder(
     string Site, string Building, string Device, string Kind, string RuleId, long AlertId, string Title, string Severity, string Priority,
     string Status, string? Team, string? Assignee, long? RespondBy, long? ResolveBy, int Rescue, long Now);
 
+/// <summary>
+/// The SQL of <c>work_orders</c> and <c>work_order_events</c> for SQLite and PostgreSQL: the API's reads and changes, the
+/// orders alerts open, the SLA monitor's deadlines and the preventive schedule's history and orders.
+/// </summary>
 internal static class WorkOrderStore
 {
     /// <summary>Orders by status filter (<c>active</c>, <c>all</c> or one status), newest first.</summary>
@@ -165,4 +169,59 @@ internal static class WorkOrderStore
             $"UPDATE work_orders SET {column} = @nowMs, updated_at = @nowMs WHERE id = @id AND {column} IS NULL AND {guard} AND closed_at IS NULL",
             new { nowMs, id }, transaction, cancellationToken: cancellationToken));
     }
+
+    /// <summary>
+    /// The preventive history of the devices of <paramref name="kind"/> with a key from (<paramref name="fromSite"/>,
+    /// <paramref name="fromDevice"/>) to (<paramref name="toSite"/>, <paramref name="toDevice"/>): per device, when each of
+    /// its preventive rules was last resolved, and when its first preventive order was opened.
+    /// </summary>
+    public static async Task<(ILookup<(string Site, string Device), (string RuleId, DateTimeOffset Resolved)> Done, Dictionary<(string Site, string Device), DateTimeOffset> First)> PreventiveHistoryAsync(
+        DbConnection connection, string kind, string fromSite, string fromDevice, string toSite, string toDevice, CancellationToken cancellationToken)
+    {
+        var range = new { kind, fromSite, fromDevice, toSite, toDevice };
+        var done = (await connection.QueryAsync<(string Site, string Device, string RuleId, long At)>(new CommandDefinition(
+            $"""
+            SELECT site, device, rule_id, MAX(resolved_at) FROM work_orders
+            WHERE kind = @kind AND schedule_key IS NOT NULL AND resolved_at IS NOT NULL AND {KeyRange} GROUP BY site, device, rule_id
+            """, range, cancellationToken: cancellationToken)))
+            .ToLookup(d => (d.Site, d.Device), d => (d.RuleId, DateTimeOffset.FromUnixTimeMilliseconds(d.At)));
+        var first = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
+            $"SELECT site, device, MIN(created_at) FROM work_orders WHERE kind = @kind AND schedule_key IS NOT NULL AND {KeyRange} GROUP BY site, device",
+            range, cancellationToken: cancellationToken))).ToDictionary(s => (s.Site, s.Device), s => DateTimeOffset.FromUnixTimeMilliseconds(s.At));
+        return (done, first);
+    }
+
+    /// <summary>
+    /// The schedule keys of the preventive orders opened since <paramref name="since"/> for devices with a key from
+    /// (<paramref name="fromSite"/>, <paramref name="fromDevice"/>) to (<paramref name="toSite"/>, <paramref name="toDevice"/>).
+    /// </summary>
+    public static async Task<HashSet<(string Site, string Device, string Key)>> ScheduledAsync(
+        DbConnection connection, DateTimeOffset since, string fromSite, string fromDevice, string toSite, string toDevice, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<(string Site, string Device, string Key)>(new CommandDefinition(
+            $"SELECT site, device, schedule_key FROM work_orders WHERE schedule_key IS NOT NULL AND created_at >= @since AND {KeyRange}",
+            new { since = since.ToUnixTimeMilliseconds(), fromSite, fromDevice, toSite, toDevice }, cancellationToken: cancellationToken))).ToHashSet();
+
+    /// <summary>
+    /// Opens a preventive order unless its device already has one with its schedule key (the unique index
+    /// <c>work_orders_scheduled</c>): returns the new order's id, or null when another instance opened it.
+    /// </summary>
+    public static Task<long?> OpenScheduledAsync(DbConnection connection, DbTransaction transaction, ScheduledOrder order, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            INSERT INTO work_orders (site, building, device, kind, rule_id, alert_id, title, severity, priority, status, team, assignee,
+                respond_by, resolve_by, schedule_key, created_at, updated_at)
+            VALUES (@Site, @Building, @Device, @Kind, @RuleId, NULL, @Title, @Severity, @Priority, @Status, @Team, @Assignee,
+                NULL, @ResolveBy, @ScheduleKey, @Now, @Now)
+            ON CONFLICT (site, device, schedule_key) DO NOTHING
+            RETURNING id
+            """,
+            order, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Devices whose (site, device) lies between two keys, both included: one page of the fleet.</summary>
+    private const string KeyRange = "(site, device) >= (@fromSite, @fromDevice) AND (site, device) <= (@toSite, @toDevice)";
 }
+
+/// <summary>A preventive work order as the schedule opens it (columns of <c>work_orders</c>).</summary>
+internal sealed record ScheduledOrder(
+    string Site, string Building, string Device, string Kind, string RuleId, string Title, string Severity, string Priority,
+    string Status, string Team, string? Assignee, long ResolveBy, string ScheduleKey, long Now);

@@ -34,11 +34,7 @@ internal sealed partial class WorkOrderWebhookDispatcher : BackgroundService, IO
     internal static OutboxPolicy Policy(WorkOrderWebhookOptions webhook)
     {
         ArgumentNullException.ThrowIfNull(webhook);
-        return new OutboxPolicy
-        {
-            MaxAttempts = webhook.MaxAttempts, RetryBaseDelay = webhook.RetryBaseDelay, RetryMaxDelay = webhook.RetryMaxDelay,
-            LeaseTime = webhook.LeaseTime, SendTimeout = webhook.Timeout, PollInterval = webhook.PollInterval, Concurrency = 1,
-        };
+        return webhook.Policy(webhook.Timeout, concurrency: 1);
     }
 
     /// <summary>One pass: posts every due event this instance can claim; returns how many were due.</summary>

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Domain.Alerts;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.Domain.Tests.Alerts;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Domain.Rules;
 
 namespace Facilities.Cloud.Domain.Tests.Rules;

@@ -102,4 +102,21 @@ public sealed class ElevatorMaintenanceScheduleTests
         Assert.Contains(PreventiveSchedule.ElevatorHalfYearly, yearLater);
         Assert.Contains(PreventiveSchedule.ElevatorAnnual, yearLater);
     }
+
+    [Fact]
+    public void DoneByLevel_SeveralOrdersOfALevel_KeepsTheLastResolved()
+    {
+        var levels = PreventiveSchedule.DoneByLevel(
+            [(PreventiveSchedule.ElevatorMaintenance, Local(2026, 11, 1)), (PreventiveSchedule.ElevatorMaintenance, Local(2026, 11, 16)), (PreventiveSchedule.ElevatorQuarterly, Local(2026, 9, 1))]);
+
+        Assert.Equal(
+            new Dictionary<MaintenanceLevel, DateTimeOffset> { [MaintenanceLevel.HalfMonthly] = Local(2026, 11, 16), [MaintenanceLevel.Quarterly] = Local(2026, 9, 1) },
+            levels);
+    }
+
+    [Fact]
+    public void DoneByLevel_OrderOfAnotherRule_IsPassedOver()
+    {
+        Assert.Empty(PreventiveSchedule.DoneByLevel([(PreventiveSchedule.AedPads, Local(2026, 11, 1))]));
+    }
 }

@@ -1,4 +1,5 @@
 using Facilities.Cloud.Rules;
+using static Facilities.Cloud.Tests.Alerts.RulesCommandRun;
 
 namespace Facilities.Cloud.Tests.Alerts;
 
@@ -113,20 +114,5 @@ public sealed class RulesCommandTests : IDisposable
         Assert.DoesNotContain(": ok (", output, StringComparison.Ordinal);
     }
 
-    private string Write(string name, string content)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllText(path, content);
-        return path;
-    }
-
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await RulesCommand.RunAsync(args, TextReader.Null, output, error, TestContext.Current.CancellationToken);
-        return (code, output.ToString(), error.ToString());
-    }
+    private string Write(string name, string content) => RulesCommandRun.Write(_directory, name, content);
 }

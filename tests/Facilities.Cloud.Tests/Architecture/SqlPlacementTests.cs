@@ -16,9 +16,7 @@ public sealed partial class SqlPlacementTests
     /// </summary>
     private static readonly string[] NotYetMoved =
     [
-        "Notifications/EscalationScheduler.cs",
         "ReadModels/ElevatorHealthReader.cs",
-        "WorkOrders/PreventiveScheduler.cs",
     ];
 
     [Fact]

@@ -59,6 +59,18 @@ public sealed class CloudHost : IAsyncDisposable
         bool waitForConsumer = true, Action<WebApplicationBuilder>? configure = null) =>
         LaunchAsync(brokerPort, Directory.CreateTempSubdirectory("cloud-e2e-").FullName, new Dictionary<string, string?>(), cancellationToken, settings, clock, waitForConsumer, configure);
 
+    /// <summary>Settings that send the cloud's telemetry history to <paramref name="influx"/>'s database <paramref name="database"/>, flushed every 200 ms.</summary>
+    public static Dictionary<string, string?> InfluxSettings(InfluxServer influx, string database = "facilities")
+    {
+        ArgumentNullException.ThrowIfNull(influx);
+        return new Dictionary<string, string?>
+        {
+            ["Influx:Url"] = influx.Url,
+            ["Influx:Database"] = database,
+            ["Influx:FlushInterval"] = "00:00:00.200",
+        };
+    }
+
     /// <summary>The cloud with no <c>Mqtt:Host</c>: it hosts the broker (on <see cref="BrokerPort"/>) and consumes from it.</summary>
     public static Task<CloudHost> StartWithEmbeddedBrokerAsync(CancellationToken cancellationToken, IDictionary<string, string?>? settings = null)
     {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Devices;
 using Facilities.FirmwareSim.Simulation;
@@ -98,32 +97,16 @@ public sealed class ElevatorCatalogueEndToEndTests(PostgresFixture postgres) : I
         return bed;
     }
 
-    private LoadedSite Site(CommunityHost sim, string deviceId)
-    {
-        var profiles = Directory.CreateDirectory(Path.Combine(_directory, "profiles")).FullName;
-        var source = Path.Combine(AppContext.BaseDirectory, "profiles", "facilities-sim-elevator.json");
-        File.WriteAllText(Path.Combine(profiles, "facilities-sim-elevator.json"), JsonNode.Parse(File.ReadAllText(source))!.ToJsonString());
-        var endpoint = sim.Buses.Single().Endpoint.Split(':');
-        var site = JsonSerializer.Serialize(new
-        {
-            site = "estate",
-            gateway = "gw-elevator",
-            buses = new object[] { new { id = "tcp", type = "tcp", host = endpoint[0], port = int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture), timeout = "00:00:00.300" } },
-            devices = new object[] { new { id = deviceId, bus = "tcp", unit = 1, profile = "facilities-sim-elevator", building = "b01", pollInterval = "00:00:00.250" } },
-        });
-        var path = Path.Combine(_directory, "site.json");
-        File.WriteAllText(path, site);
-        return SiteLoader.Load(path, profiles);
-    }
+    private LoadedSite Site(CommunityHost sim, string deviceId) => FastPollSite.Create(_directory, sim, "gw-elevator", deviceId, "facilities-sim-elevator");
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private sealed record Bed(MosquittoBroker Broker, CloudHost Cloud, CommunityHost Sim, GatewayRuntime Gateway, DeviceModel Lift, ManualClock Clock) : IAsyncDisposable
     {
         /// <summary>Waits until the rule's alert on the lift is in <paramref name="state"/>, moving the cloud's clock 30 s per poll so "for" durations pass.</summary>
-        public Task WaitAsync(string ruleId, string state) => Eventually.HoldsAsync(
+        public Task WaitAsync(string ruleId, string state) => FastPollSite.WaitAsync(
             async () => await Cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE device = @device AND rule_id = @ruleId AND state = @state", new { device = Lift.Id, ruleId, state }) >= 1,
-            $"{ruleId} {state}", TimeSpan.FromSeconds(60), Ct, TimeSpan.FromMilliseconds(250), () => Clock.Advance(TimeSpan.FromSeconds(30)));
+            Clock, advance: true, $"{ruleId} {state}");
 
         public async ValueTask DisposeAsync()
         {

@@ -59,12 +59,7 @@ public sealed class GatewayToAlertTests : IDisposable
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         await using var influx = await InfluxServer.StartAsync(Ct);
         await influx.CreateDatabaseAsync("facilities", Ct);
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
-        {
-            ["Influx:Url"] = influx.Url,
-            ["Influx:Database"] = "facilities",
-            ["Influx:FlushInterval"] = "00:00:00.200",
-        });
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, CloudHost.InfluxSettings(influx));
         await using var community = await CommunityHost.StartAsync(Community(), TimeProvider.System, NullLogger.Instance, Ct);
         var options = new GatewayOptions { DataDirectory = Path.Combine(_directory, "gateway"), MetricsPort = 0 };
         var runtime = GatewayRuntime.Start(Site(community), options, new MqttOptions { Port = broker.Port }, TimeProvider.System, NullLoggerFactory.Instance);

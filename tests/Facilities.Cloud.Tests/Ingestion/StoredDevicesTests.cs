@@ -1,6 +1,6 @@
 using Facilities.Cloud.Devices;
 using Facilities.Cloud.Ingestion;
-using Facilities.Cloud.Domain.Rules;
+using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Tests.Alerts;
 
 namespace Facilities.Cloud.Tests.Ingestion;

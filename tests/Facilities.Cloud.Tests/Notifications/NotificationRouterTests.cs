@@ -1,4 +1,5 @@
 using Facilities.Cloud.Notifications;
+using Facilities.Cloud.Domain.Notifications;
 
 namespace Facilities.Cloud.Tests.Notifications;
 
@@ -70,12 +71,12 @@ public sealed class NotificationRouterTests
             Escalation = ["a", "b", "c"], EscalateAfter = TimeSpan.FromMinutes(10), RepeatEvery = TimeSpan.FromMinutes(30),
         }).Routes[0];
 
-        Assert.Equal(TimeSpan.FromMinutes(10), route.WaitAfter(0));
-        Assert.Equal(new EscalationStep(1, 0, NotificationEvents.Escalated), route.Next(0, 0));
-        Assert.Equal(new EscalationStep(2, 0, NotificationEvents.Escalated), route.Next(1, 0));
-        Assert.Equal(TimeSpan.FromMinutes(30), route.WaitAfter(2));
-        Assert.Equal(new EscalationStep(2, 1, NotificationEvents.Repeated), route.Next(2, 0));
-        Assert.Equal(new EscalationStep(2, 2, NotificationEvents.Repeated), route.Next(2, 1));
+        Assert.Equal(TimeSpan.FromMinutes(10), route.Ladder.WaitAfter(0));
+        Assert.Equal(new EscalationStep(1, 0, NotificationEvents.Escalated), route.Ladder.Next(0, 0));
+        Assert.Equal(new EscalationStep(2, 0, NotificationEvents.Escalated), route.Ladder.Next(1, 0));
+        Assert.Equal(TimeSpan.FromMinutes(30), route.Ladder.WaitAfter(2));
+        Assert.Equal(new EscalationStep(2, 1, NotificationEvents.Repeated), route.Ladder.Next(2, 0));
+        Assert.Equal(new EscalationStep(2, 2, NotificationEvents.Repeated), route.Ladder.Next(2, 1));
     }
 
     [Fact]
@@ -83,9 +84,9 @@ public sealed class NotificationRouterTests
     {
         var route = Router(new NotificationRouteOptions { Escalation = ["a", "b"], RepeatEvery = TimeSpan.Zero }).Routes[0];
 
-        Assert.Equal(new EscalationStep(1, 0, NotificationEvents.Escalated), route.Next(0, 0));
-        Assert.Null(route.Next(1, 0));
-        Assert.Null(route.WaitAfter(1));
+        Assert.Equal(new EscalationStep(1, 0, NotificationEvents.Escalated), route.Ladder.Next(0, 0));
+        Assert.Null(route.Ladder.Next(1, 0));
+        Assert.Null(route.Ladder.WaitAfter(1));
     }
 
     [Fact]

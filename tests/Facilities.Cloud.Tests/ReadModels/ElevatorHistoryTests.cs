@@ -16,12 +16,7 @@ public sealed class ElevatorHistoryTests
         await using var broker = await MosquittoBroker.StartAsync(Ct);
         await using var influx = await InfluxServer.StartAsync(Ct);
         await influx.CreateDatabaseAsync("facilities", Ct);
-        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, new Dictionary<string, string?>
-        {
-            ["Influx:Url"] = influx.Url,
-            ["Influx:Database"] = "facilities",
-            ["Influx:FlushInterval"] = "00:00:00.200",
-        });
+        await using var cloud = await CloudHost.StartAsync(broker.Port, Ct, CloudHost.InfluxSettings(influx));
         var now = DateTimeOffset.UtcNow;
         var h0 = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerHour), TimeSpan.Zero).AddHours(-3);
         RawMessage Reading(long seq, DateTimeOffset at, double trips, double floor) =>

@@ -75,4 +75,28 @@ public sealed class PreventiveOrderTests(PostgresFixture postgres)
         var orders = await h.OrdersAsync();
         Assert.Equal(["preventive", "corrective"], orders.Select(o => WorkOrderView.From(o).Type));
     }
+
+    [Theory]
+    [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
+    public async Task Schedule_FleetLargerThanAPage_OpensEveryOrderOnce_PageByPage(string provider)
+    {
+        var (database, _) = await Databases.CreateAsync(provider, postgres, Ct);
+        var h = new WorkOrderHarness(database, new ManualClock(AlertHarness.Start));
+        var lifts = Enumerable.Range(1, 5).Select(n => $"lift-{n}").ToList();
+        var aeds = Enumerable.Range(1, 3).Select(n => $"aed-{n}").ToList();
+        await h.Alerts.SendAsync(
+        [
+            .. lifts.Select((lift, i) => Messages.Telemetry(i + 1, AlertHarness.Start, lift, "elevator", new Dictionary<string, double> { ["floor"] = 1 })),
+            .. aeds.Select((aed, i) => Messages.Telemetry(i + 10, AlertHarness.Start, aed, "aed-cabinet", new Dictionary<string, double> { ["pads_expiry"] = 20261225, ["battery_expiry"] = 20261220 })),
+        ]);
+        PreventiveScheduler Paged() => new(
+            h.Alerts.Database, h.Options, h.Timeline, new SiteTime("Asia/Shanghai", new Dictionary<string, string>()), h.Alerts.Clock, NullLogger<PreventiveScheduler>.Instance, pageSize: 2);
+
+        Assert.Equal(lifts.Count + 2 * aeds.Count, await Paged().RunAsync(Ct));
+        Assert.Equal(0, await Paged().RunAsync(Ct));
+
+        var orders = await h.OrdersAsync();
+        Assert.Equal([.. lifts, .. aeds], orders.Select(o => o.Device).Distinct().Order(StringComparer.Ordinal).OrderBy(d => d.StartsWith("aed", StringComparison.Ordinal)));
+        Assert.All(aeds, aed => Assert.Equal(2, orders.Count(o => o.Device == aed)));
+    }
 }
