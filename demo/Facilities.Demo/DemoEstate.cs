@@ -7,6 +7,7 @@ using Dapper;
 using Facilities.Cloud;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Storage;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Control;
@@ -70,6 +71,9 @@ public sealed partial class DemoEstate : IAsyncDisposable
     /// <summary>An API token of the demo's engineer, for curl and the scenario tests (the data folder is wiped at each start).</summary>
     public string EngineerToken { get; private set; } = "";
 
+    /// <summary>What the history backfill at start wrote (<see cref="DemoHistory"/>).</summary>
+    public DemoBackfill Backfill { get; private set; } = null!;
+
     /// <summary>The devices the gateway polls (the sample estate's).</summary>
     public int DeviceCount => Community.Devices.Count;
 
@@ -118,6 +122,11 @@ public sealed partial class DemoEstate : IAsyncDisposable
         await Cloud.Services.GetRequiredService<MqttIngestor>().Subscribed.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         EngineerToken = await Cloud.Services.GetRequiredService<UserStore>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
             ?? throw new InvalidOperationException($"the cloud did not create the demo user '{DemoSignIns.Engineer.Name}'");
+
+        // Before the live estate starts, so its counters carry on from where the history ends.
+        var site = SiteLoader.Load(Path.Combine(AppContext.BaseDirectory, "sites", "sample-estate.json"), Path.Combine(AppContext.BaseDirectory, "profiles"));
+        Backfill = await DemoHistory.BackfillAsync(Cloud.Services.GetRequiredService<HistoryBackfill>(), community, site, TimeProvider.System.GetUtcNow(), cancellationToken);
+        await progress.WriteLineAsync(Describe(Backfill));
 
         await progress.WriteLineAsync($"[3/4] simulated estate: {community.Devices.Sum(d => Math.Max(1, d.Count))} controllers on {community.Buses.Count} buses");
         var simulator = WebApplication.CreateSlimBuilder();
@@ -205,6 +214,15 @@ public sealed partial class DemoEstate : IAsyncDisposable
         }
 
         return settings;
+    }
+
+    private static string Describe(DemoBackfill backfill)
+    {
+        var result = backfill.Result;
+        var days = result.CounterDaysSkipped is { } daysSkipped ? $"counter days not written: {daysSkipped}" : $"{result.CounterDays} counter days";
+        var lines = result.LinesSkipped is { } linesSkipped ? $"InfluxDB lines not written: {linesSkipped}" : $"{result.Lines} InfluxDB lines";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"      history: the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s; {days}; {lines}");
     }
 
     /// <summary>A free loopback port now (for the broker, whose port the gateway must know before the cloud starts).</summary>

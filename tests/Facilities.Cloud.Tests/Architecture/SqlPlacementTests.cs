@@ -18,7 +18,6 @@ public sealed partial class SqlPlacementTests
     [
         "Ingestion/IngestPipeline.cs",
         "Notifications/EscalationScheduler.cs",
-        "ReadModels/ElevatorHealthReader.cs",
         "WorkOrders/PreventiveScheduler.cs",
     ];
 
