@@ -222,7 +222,7 @@ public sealed partial class DemoEstate : IAsyncDisposable
         var days = result.CounterDaysSkipped is { } daysSkipped ? $"counter days not written: {daysSkipped}" : $"{result.CounterDays} counter days";
         var lines = result.LinesSkipped is { } linesSkipped ? $"InfluxDB lines not written: {linesSkipped}" : $"{result.Lines} InfluxDB lines";
         return string.Create(CultureInfo.InvariantCulture,
-            $"      history: the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s; {days}; {lines}");
+            $"      history: the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s ({backfill.CpuTime.TotalSeconds:0.0} s of processor time); {days}; {lines}");
     }
 
     /// <summary>A free loopback port now (for the broker, whose port the gateway must know before the cloud starts).</summary>
