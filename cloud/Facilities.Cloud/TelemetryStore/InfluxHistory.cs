@@ -71,8 +71,9 @@ internal sealed class InfluxHistory : IDisposable
     /// <summary>How many readings of one field the site's devices have between two times (0 when there are none).</summary>
     public async Task<long> CountAsync(string measurement, string site, string field, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        const string aggregate = "count"; // InfluxQL, like ReadAsync's: not SQL, so outside a store
         var query = string.Create(CultureInfo.InvariantCulture,
-            $"SELECT count({Identifier(field)}) FROM {Identifier(measurement)} WHERE \"site\" = {Literal(site)} " +
+            $"SELECT {aggregate}({Identifier(field)}) FROM {Identifier(measurement)} WHERE \"site\" = {Literal(site)} " +
             $"AND time >= {from.ToUnixTimeMilliseconds()}ms AND time < {to.ToUnixTimeMilliseconds()}ms");
         using var document = await QueryAsync(query, cancellationToken);
         var result = document.RootElement.GetProperty("results")[0];
