@@ -123,10 +123,23 @@ public sealed partial class DemoEstate : IAsyncDisposable
         EngineerToken = await Cloud.Services.GetRequiredService<UserStore>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
             ?? throw new InvalidOperationException($"the cloud did not create the demo user '{DemoSignIns.Engineer.Name}'");
 
-        // Before the live estate starts, so its counters carry on from where the history ends.
+        // The history ends now, before the live estate starts, so the live counters carry on from where it ends. Its
+        // simulation takes seconds of processor time: it runs while the estate and the gateway start (mostly waiting on
+        // sockets and serial lines), and the cloud's stop waits for it.
         var site = SiteLoader.Load(Path.Combine(AppContext.BaseDirectory, "sites", "sample-estate.json"), Path.Combine(AppContext.BaseDirectory, "profiles"));
-        Backfill = await DemoHistory.BackfillAsync(Cloud.Services.GetRequiredService<HistoryBackfill>(), community, site, TimeProvider.System.GetUtcNow(), cancellationToken);
-        await progress.WriteLineAsync(Describe(Backfill));
+        var until = TimeProvider.System.GetUtcNow();
+        var history = Task.Run(() => DemoHistory.BackfillAsync(Cloud.Services.GetRequiredService<HistoryBackfill>(), community, site, until, cancellationToken), cancellationToken);
+        _stops.Add(async () =>
+        {
+            try
+            {
+                await history;
+            }
+            catch (Exception) when (!history.IsCompletedSuccessfully)
+            {
+                // The start failed or was cancelled; what went wrong is reported there.
+            }
+        });
 
         await progress.WriteLineAsync($"[3/4] simulated estate: {community.Devices.Sum(d => Math.Max(1, d.Count))} controllers on {community.Buses.Count} buses");
         var simulator = WebApplication.CreateSlimBuilder();
@@ -158,6 +171,9 @@ public sealed partial class DemoEstate : IAsyncDisposable
         {
             await progress.WriteLineAsync($"[4/4] gateway not started here: run facilities-gateway --site {GatewaySiteFile}");
         }
+
+        Backfill = await history;
+        await progress.WriteLineAsync(Describe(Backfill));
     }
 
     private GatewayRuntime StartGateway()
@@ -222,7 +238,7 @@ public sealed partial class DemoEstate : IAsyncDisposable
         var days = result.CounterDaysSkipped is { } daysSkipped ? $"counter days not written: {daysSkipped}" : $"{result.CounterDays} counter days";
         var lines = result.LinesSkipped is { } linesSkipped ? $"InfluxDB lines not written: {linesSkipped}" : $"{result.Lines} InfluxDB lines";
         return string.Create(CultureInfo.InvariantCulture,
-            $"      history: the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s ({backfill.CpuTime.TotalSeconds:0.0} s of processor time); {days}; {lines}");
+            $"      history (since the cloud started): the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s (the process used {backfill.CpuTime.TotalSeconds:0.0} s of processor time meanwhile); {days}; {lines}");
     }
 
     /// <summary>A free loopback port now (for the broker, whose port the gateway must know before the cloud starts).</summary>

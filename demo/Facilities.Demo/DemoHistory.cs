@@ -59,6 +59,11 @@ internal static class DemoHistory
         var from = until - Period;
         var poll = PollInterval(backfill.KeepsLines);
         var devices = EstateDevices.Create(community, site, new EstateOptions { Start = from, PollInterval = poll, Seed = Seed, ModelStep = ModelStep });
+        if (!backfill.KeepsLines)
+        {
+            // Without InfluxDB only the counter days are kept, and only elevators have counters the read models count.
+            devices = [.. devices.Where(d => HistoryBackfill.KeepsCounterDaysOf(d.Model.Kind))];
+        }
 
         // A model starts with the counters the live controller starts with: the history ends there.
         var live = devices.Select(d => d.Model.Values()).ToList();

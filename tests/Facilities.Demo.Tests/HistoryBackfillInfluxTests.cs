@@ -20,6 +20,7 @@ public sealed class HistoryBackfillInfluxTests
         await influx.CreateDatabaseAsync(Database, Ct);
         await using var demo = await DemoUnderTest.StartAsync(o => o with { InfluxUrl = influx.Url, InfluxDatabase = Database });
         var backfill = demo.Demo.Backfill;
+        TestContext.Current.TestOutputHelper?.WriteLine($"backfill: {backfill}");
         Assert.Null(backfill.Result.LinesSkipped);
         Assert.True(backfill.Result.Lines > 0);
         var history = string.Create(CultureInfo.InvariantCulture,

@@ -38,6 +38,7 @@ public sealed class HistoryBackfillTests(BackfilledDemoFixture fixture) : IClass
     [Fact]
     public async Task FirstStart_CrewsFourteenDayChart_HasTripsAndDoorCyclesOnEveryDay()
     {
+        TestContext.Current.TestOutputHelper?.WriteLine($"backfill: {Demo.Demo.Backfill}");
         var health = await Demo.GetAsync($"/api/elevators/{Elevator}/health");
         var usage = health.GetProperty("usage").EnumerateArray().ToList();
 

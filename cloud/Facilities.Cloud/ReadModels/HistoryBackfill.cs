@@ -40,6 +40,9 @@ public sealed class HistoryBackfill
         _time = time;
     }
 
+    /// <summary>Whether the read models keep counter days of devices of <paramref name="kind"/> (elevators: trips, door cycles).</summary>
+    public static bool KeepsCounterDaysOf(string kind) => CounterDays.Counters.ContainsKey(kind);
+
     /// <summary>Whether InfluxDB is configured, so that the history's lines are kept too (not only its counter days).</summary>
     public bool KeepsLines => _outbox is not null && _influx.Configured;
 
