@@ -85,15 +85,16 @@ public sealed class SimDevice(DeviceModel model, CompiledProfile profile, Replay
             < 23 => 50,
             _ => 12,
         };
+        // Each of the interval's possible calls comes by chance, so a day's count varies as residents do even when one
+        // poll spans many calls (the demo's hourly backfill); under one call a poll (the month) it is a single draw.
         var expected = perHour * interval.TotalHours;
-        while (expected > 0)
+        var trials = (int)Math.Ceiling(expected);
+        for (var i = 0; i < trials; i++)
         {
-            if (_traffic.NextDouble() < Math.Min(1, expected))
+            if (_traffic.NextDouble() < expected / trials)
             {
                 elevator.Call(_traffic.Next(bottomFloor, topFloor + 1));
             }
-
-            expected -= 1;
         }
     }
 
