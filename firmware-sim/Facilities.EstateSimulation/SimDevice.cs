@@ -85,10 +85,10 @@ public sealed class SimDevice(DeviceModel model, CompiledProfile profile, Replay
             < 23 => 50,
             _ => 12,
         };
-        // Each of the interval's possible calls comes by chance, so a day's count varies as residents do even when one
-        // poll spans many calls (the demo's hourly backfill); under one call a poll (the month) it is a single draw.
+        // Under one call a poll (the month) it is one draw. A poll spanning many calls (the demo's hourly backfill) draws
+        // twice as many chances at half the odds, so a day's count varies as residents' does instead of being the mean.
         var expected = perHour * interval.TotalHours;
-        var trials = (int)Math.Ceiling(expected);
+        var trials = expected <= 0 ? 0 : expected < 1 ? 1 : (int)Math.Ceiling(2 * expected);
         for (var i = 0; i < trials; i++)
         {
             if (_traffic.NextDouble() < expected / trials)
