@@ -7,6 +7,7 @@ using Dapper;
 using Facilities.Cloud;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Ingestion;
+using Facilities.Cloud.ReadModels;
 using Facilities.Cloud.Storage;
 using Facilities.FirmwareSim.Community;
 using Facilities.FirmwareSim.Control;
@@ -70,6 +71,9 @@ public sealed partial class DemoEstate : IAsyncDisposable
     /// <summary>An API token of the demo's engineer, for curl and the scenario tests (the data folder is wiped at each start).</summary>
     public string EngineerToken { get; private set; } = "";
 
+    /// <summary>What the history backfill at start wrote (<see cref="DemoHistory"/>).</summary>
+    public DemoBackfill Backfill { get; private set; } = null!;
+
     /// <summary>The devices the gateway polls (the sample estate's).</summary>
     public int DeviceCount => Community.Devices.Count;
 
@@ -119,6 +123,24 @@ public sealed partial class DemoEstate : IAsyncDisposable
         EngineerToken = await Cloud.Services.GetRequiredService<UserStore>().IssueTokenAsync(DemoSignIns.Engineer.Name, "demo", cancellationToken)
             ?? throw new InvalidOperationException($"the cloud did not create the demo user '{DemoSignIns.Engineer.Name}'");
 
+        // The history ends now, before the live estate starts, so the live counters carry on from where it ends. Its
+        // simulation takes seconds of processor time: it runs while the estate and the gateway start (mostly waiting on
+        // sockets and serial lines), and the cloud's stop waits for it.
+        var site = SiteLoader.Load(Path.Combine(AppContext.BaseDirectory, "sites", "sample-estate.json"), Path.Combine(AppContext.BaseDirectory, "profiles"));
+        var until = TimeProvider.System.GetUtcNow();
+        var history = Task.Run(() => DemoHistory.BackfillAsync(Cloud.Services.GetRequiredService<HistoryBackfill>(), community, site, until, cancellationToken), cancellationToken);
+        _stops.Add(async () =>
+        {
+            try
+            {
+                await history;
+            }
+            catch (Exception) when (!history.IsCompletedSuccessfully)
+            {
+                // The start failed or was cancelled; what went wrong is reported there.
+            }
+        });
+
         await progress.WriteLineAsync($"[3/4] simulated estate: {community.Devices.Sum(d => Math.Max(1, d.Count))} controllers on {community.Buses.Count} buses");
         var simulator = WebApplication.CreateSlimBuilder();
         simulator.WebHost.UseUrls($"http://127.0.0.1:{Options.SimPort}");
@@ -149,6 +171,9 @@ public sealed partial class DemoEstate : IAsyncDisposable
         {
             await progress.WriteLineAsync($"[4/4] gateway not started here: run facilities-gateway --site {GatewaySiteFile}");
         }
+
+        Backfill = await history;
+        await progress.WriteLineAsync(Describe(Backfill));
     }
 
     private GatewayRuntime StartGateway()
@@ -205,6 +230,15 @@ public sealed partial class DemoEstate : IAsyncDisposable
         }
 
         return settings;
+    }
+
+    private static string Describe(DemoBackfill backfill)
+    {
+        var result = backfill.Result;
+        var days = result.CounterDaysSkipped is { } daysSkipped ? $"counter days not written: {daysSkipped}" : $"{result.CounterDays} counter days";
+        var lines = result.LinesSkipped is { } linesSkipped ? $"InfluxDB lines not written: {linesSkipped}" : $"{result.Lines} InfluxDB lines";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"      history (since the cloud started): the last {backfill.Until - backfill.From:%d} days of {backfill.Devices} controllers simulated (healthy; a poll every {backfill.PollInterval.TotalMinutes:0} min, {backfill.Messages} messages) in {backfill.Took.TotalSeconds:0.0} s (the process used {backfill.CpuTime.TotalSeconds:0.0} s of processor time meanwhile); {days}; {lines}");
     }
 
     /// <summary>A free loopback port now (for the broker, whose port the gateway must know before the cloud starts).</summary>

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using Dapper;
 using Facilities.Cloud.Domain.Counters;
 using Facilities.Cloud.Domain.Devices;
 using Facilities.Cloud.Domain.Elevators;
@@ -52,9 +51,7 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
     public async Task<IReadOnlyList<string>> SitesOfAsync(string device, string? site, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return [.. await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT site FROM devices WHERE device = @device AND kind = @Kind AND (@site IS NULL OR site = @site) ORDER BY site",
-            new { device, Kind, site }, cancellationToken: cancellationToken))];
+        return await ReadModelStore.SitesOfDeviceAsync(connection, device, Kind, site, cancellationToken);
     }
 
     public async Task<bool> SiteExistsAsync(string site, CancellationToken cancellationToken)
@@ -68,46 +65,18 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
     {
         var now = time.GetUtcNow();
         var since = (now - FaultWindow).ToUnixTimeMilliseconds();
-        var filter = new { site, device, Kind, since, rule = MaintenanceRule };
+        var filter = new ElevatorFilter(site, device, Kind, since);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var elevators = (await connection.QueryAsync<DeviceLinkRow>(new CommandDefinition(
-            """
-            SELECT d.site, d.device, d.building, d.gateway, d.state, d.last_seen, g.state AS gateway_state
-            FROM devices d LEFT JOIN gateways g ON g.site = d.site AND g.gateway = d.gateway
-            WHERE d.kind = @Kind AND (@site IS NULL OR d.site = @site) AND (@device IS NULL OR d.device = @device)
-            ORDER BY d.site, d.building, d.device
-            """, filter, cancellationToken: cancellationToken))).ToList();
+        var elevators = await ReadModelStore.ElevatorsAsync(connection, filter, cancellationToken);
         if (elevators.Count == 0)
         {
             return [];
         }
 
-        var values = (await connection.QueryAsync<LatestValueRow>(new CommandDefinition(
-            """
-            SELECT v.site, v.device, v.point, v.value, v.label, v.ts FROM latest_values v JOIN devices d ON d.site = v.site AND d.device = v.device
-            WHERE d.kind = @Kind AND (@site IS NULL OR d.site = @site) AND (@device IS NULL OR d.device = @device)
-              AND v.point IN ('service_mode', 'floor', 'direction', 'door_state', 'moving', 'occupied', 'fault_code')
-            """, filter, cancellationToken: cancellationToken))).ToLookup(v => (v.Site, v.Device));
-        var faults = (await connection.QueryAsync<FaultRow>(new CommandDefinition(
-            """
-            SELECT id, site, device, rule_id, title, severity, state, fired_at, resolved_at FROM alerts
-            WHERE kind = @Kind AND rule_id LIKE 'elevator.%' AND fired_at >= @since AND suppressed IS NULL
-              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
-            ORDER BY fired_at DESC
-            """, filter, cancellationToken: cancellationToken))).ToLookup(f => (f.Site, f.Device));
-        var orders = (await connection.QueryAsync<WorkOrderRow>(new CommandDefinition(
-            """
-            SELECT * FROM work_orders WHERE kind = @Kind AND status NOT IN ('resolved', 'closed')
-              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
-            ORDER BY created_at DESC
-            """, filter, cancellationToken: cancellationToken))).ToLookup(o => (o.Site, o.Device));
-        var maintained = (await connection.QueryAsync<(string Site, string Device, long At)>(new CommandDefinition(
-            """
-            SELECT site, device, MAX(resolved_at) FROM work_orders
-            WHERE rule_id LIKE 'preventive.elevator-%' AND schedule_key IS NOT NULL AND resolved_at IS NOT NULL
-              AND (@site IS NULL OR site = @site) AND (@device IS NULL OR device = @device)
-            GROUP BY site, device
-            """, filter, cancellationToken: cancellationToken))).ToDictionary(m => (m.Site, m.Device), m => m.At);
+        var values = (await ReadModelStore.ElevatorValuesAsync(connection, filter, cancellationToken)).ToLookup(v => (v.Site, v.Device));
+        var faults = (await ReadModelStore.ElevatorFaultsAsync(connection, filter, cancellationToken)).ToLookup(f => (f.Site, f.Device));
+        var orders = (await ReadModelStore.OpenElevatorOrdersAsync(connection, filter, cancellationToken)).ToLookup(o => (o.Site, o.Device));
+        var maintained = (await ReadModelStore.LastMaintenanceAsync(connection, filter, cancellationToken)).ToDictionary(m => (m.Site, m.Device), m => m.At);
 
         List<ElevatorHealthView> views = [];
         foreach (var elevator in elevators)
@@ -159,15 +128,11 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
     {
         var dayList = Enumerable.Range(0, days).Select(i => counterDays.Day(site, now - TimeSpan.FromDays(days - 1 - i))).ToList();
         var from = dayList[0];
-        var rows = (await connection.QueryAsync<(string Point, string Day, double FirstValue, double LastValue)>(new CommandDefinition(
-            "SELECT point, day, first_value, last_value FROM counter_days WHERE site = @site AND device = @device AND day >= @from ORDER BY day",
-            new { site, device, from }, cancellationToken: cancellationToken))).ToList();
+        var rows = await ReadModelStore.CounterDaysFromAsync(connection, site, device, from, cancellationToken);
         Dictionary<string, Dictionary<string, long>> perPoint = new(StringComparer.Ordinal);
         foreach (var point in CounterDays.Counters[Kind])
         {
-            var before = (await connection.QueryAsync<(string Day, double FirstValue, double LastValue)>(new CommandDefinition(
-                "SELECT day, first_value, last_value FROM counter_days WHERE site = @site AND device = @device AND point = @point AND day < @from ORDER BY day DESC LIMIT 1",
-                new { site, device, point, from }, cancellationToken: cancellationToken))).Select(b => new CounterDay(b.Day, b.FirstValue, b.LastValue)).FirstOrDefault();
+            var before = await ReadModelStore.CounterDayBeforeAsync(connection, site, device, point, from, cancellationToken);
             var counted = DailyCounts.PerDay(
                 before,
                 [.. rows.Where(r => r.Point == point).Select(r => new CounterDay(r.Day, r.FirstValue, r.LastValue))]);
@@ -184,25 +149,4 @@ internal sealed class ElevatorHealthReader(CloudDatabase database, ReadModelOpti
 
     private static string? Label(IReadOnlyDictionary<string, PointReading> points, string point) =>
         points.TryGetValue(point, out var reading) ? reading.Label ?? reading.Value.ToString(CultureInfo.InvariantCulture) : null;
-
-    private sealed record FaultRow
-    {
-        public long Id { get; init; }
-
-        public string Site { get; init; } = "";
-
-        public string Device { get; init; } = "";
-
-        public string RuleId { get; init; } = "";
-
-        public string Title { get; init; } = "";
-
-        public string Severity { get; init; } = "";
-
-        public string State { get; init; } = "";
-
-        public long FiredAt { get; init; }
-
-        public long? ResolvedAt { get; init; }
-    }
 }

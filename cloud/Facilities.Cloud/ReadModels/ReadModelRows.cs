@@ -33,3 +33,28 @@ internal sealed record LatestValueRow
 
     public long Ts { get; init; }
 }
+
+/// <summary>An alert of an elevator's own rules, as its fault history lists it.</summary>
+internal sealed record FaultRow
+{
+    public long Id { get; init; }
+
+    public string Site { get; init; } = "";
+
+    public string Device { get; init; } = "";
+
+    public string RuleId { get; init; } = "";
+
+    public string Title { get; init; } = "";
+
+    public string Severity { get; init; } = "";
+
+    public string State { get; init; } = "";
+
+    public long FiredAt { get; init; }
+
+    public long? ResolvedAt { get; init; }
+}
+
+/// <summary>Which elevators a health read covers: one site or all (<c>Site</c> null), one device or all; faults since <c>Since</c> (Unix ms).</summary>
+internal sealed record ElevatorFilter(string? Site, string? Device, string Kind, long Since);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Facilities.Cloud.Configuration;
+using Facilities.Cloud.Storage;
+using Facilities.Cloud.TelemetryStore;
 
 namespace Facilities.Cloud.ReadModels;
 
@@ -23,6 +25,10 @@ internal static class ReadModelServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton<CounterDays>();
         services.AddSingleton<ElevatorHealthReader>();
+        // The history outbox exists only when InfluxDB is configured (TelemetryStoreRegistration).
+        services.AddSingleton(s => new HistoryBackfill(
+            s.GetRequiredService<CloudDatabase>(), s.GetRequiredService<CounterDays>(), s.GetRequiredService<InfluxHistory>(), s.GetService<HistoryOutboxStore>(),
+            s.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

@@ -56,22 +56,8 @@ internal sealed class InfluxHistory : IDisposable
         var query = string.Create(CultureInfo.InvariantCulture,
             $"SELECT {aggregate}({Identifier(field)}) FROM {Identifier(measurement)} WHERE \"site\" = {Literal(site)} AND \"device\" = {Literal(device)} " +
             $"AND time >= {from.ToUnixTimeMilliseconds()}ms AND time < {to.ToUnixTimeMilliseconds()}ms GROUP BY time({(long)bucket.TotalSeconds}s) fill(null)");
-        var database = _options.Version == 2 ? _options.Bucket : _options.Database;
-        var uri = $"query?db={Uri.EscapeDataString(database)}&epoch=ms&q={Uri.EscapeDataString(query)}";
-        using var response = await _http.GetAsync(new Uri(uri, UriKind.Relative), cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"InfluxDB answered {(int)response.StatusCode} to a history query: {body}");
-        }
-
-        using var document = JsonDocument.Parse(body);
+        using var document = await QueryAsync(query, cancellationToken);
         var result = document.RootElement.GetProperty("results")[0];
-        if (result.TryGetProperty("error", out var error))
-        {
-            throw new HttpRequestException($"InfluxDB refused a history query: {error.GetString()}");
-        }
-
         if (!result.TryGetProperty("series", out var series) || series.GetArrayLength() == 0)
         {
             return [];
@@ -82,9 +68,48 @@ internal sealed class InfluxHistory : IDisposable
             row[1].ValueKind == JsonValueKind.Number ? row[1].GetDouble() : null))];
     }
 
+    /// <summary>How many readings of one field the site's devices have between two times (0 when there are none).</summary>
+    public async Task<long> CountAsync(string measurement, string site, string field, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        const string aggregate = "count"; // InfluxQL, like ReadAsync's: not SQL, so outside a store
+        var query = string.Create(CultureInfo.InvariantCulture,
+            $"SELECT {aggregate}({Identifier(field)}) FROM {Identifier(measurement)} WHERE \"site\" = {Literal(site)} " +
+            $"AND time >= {from.ToUnixTimeMilliseconds()}ms AND time < {to.ToUnixTimeMilliseconds()}ms");
+        using var document = await QueryAsync(query, cancellationToken);
+        var result = document.RootElement.GetProperty("results")[0];
+        return result.TryGetProperty("series", out var series) && series.GetArrayLength() > 0 ? series[0].GetProperty("values")[0][1].GetInt64() : 0;
+    }
+
     private static string Identifier(string name) => "\"" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static string Literal(string value) => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+
+    /// <summary>Runs one InfluxQL query; throws <see cref="HttpRequestException"/> naming what InfluxDB said when it refuses.</summary>
+    private async Task<JsonDocument> QueryAsync(string query, CancellationToken cancellationToken)
+    {
+        if (!Configured)
+        {
+            throw new InvalidOperationException("no InfluxDB configured (Influx:Url)");
+        }
+
+        var database = _options.Version == 2 ? _options.Bucket : _options.Database;
+        var uri = $"query?db={Uri.EscapeDataString(database)}&epoch=ms&q={Uri.EscapeDataString(query)}";
+        using var response = await _http.GetAsync(new Uri(uri, UriKind.Relative), cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"InfluxDB answered {(int)response.StatusCode} to a history query: {body}");
+        }
+
+        var document = JsonDocument.Parse(body);
+        if (document.RootElement.GetProperty("results")[0].TryGetProperty("error", out var error))
+        {
+            document.Dispose();
+            throw new HttpRequestException($"InfluxDB refused a history query: {error.GetString()}");
+        }
+
+        return document;
+    }
 
     public void Dispose() => _http.Dispose();
 }

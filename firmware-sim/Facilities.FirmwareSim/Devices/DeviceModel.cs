@@ -21,8 +21,6 @@ public abstract class DeviceModel
         new("comm-corrupt", "Answers with a damaged frame (bad CRC on RTU, wrong byte count on TCP)."),
     ];
 
-    private static readonly TimeSpan MaxStep = TimeSpan.FromSeconds(1);
-
     private readonly Lock _gate = new();
     private readonly HashSet<string> _faults = new(StringComparer.Ordinal);
     private DateTimeOffset _lastAdvance;
@@ -56,6 +54,12 @@ public abstract class DeviceModel
     public RegisterStore Store { get; }
 
     public ModbusUnit Unit { get; }
+
+    /// <summary>
+    /// The longest step <see cref="Advance"/> takes (one second: doors, cars and ports move within seconds). A run over
+    /// weeks of virtual time (the demo's history backfill) may take longer steps at the cost of detail.
+    /// </summary>
+    public TimeSpan MaxStep { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The simulated time the model has been advanced to.</summary>
     protected DateTimeOffset SimulatedNow => _lastAdvance;
