@@ -37,8 +37,7 @@ public sealed class AlertReplay
     private readonly Dictionary<(string Site, string Device), DeviceState> _devices = [];
     private readonly Dictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = [];
     private readonly Dictionary<(string Site, string Device, string Rule), Alert> _latest = [];
-    private readonly Dictionary<(string Site, string Device, string Rule), List<DateTimeOffset>> _firings = [];
-    private readonly Dictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = [];
+    private readonly Dictionary<(string Site, string Kind), RuleDefinition[]> _timeDriven = [];
     private long _nextId = 1;
 
     public AlertReplay(RuleSet rules, AlertLifecycle lifecycle, DateTimeOffset start, TimeSpan sweepInterval)
@@ -64,7 +63,7 @@ public sealed class AlertReplay
 
     /// <summary>
     /// When true, a sweep evaluates only what time alone can change — silence, ages and expiry dates, offline rules,
-    /// and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every rule. The outcome is the
+    /// windowed aggregates, and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every rule. The outcome is the
     /// same: every other rule was evaluated on the device's current facts by the message that last changed them, and
     /// the same facts give the same verdict. For long simulations (the alert-quality month); the default evaluates
     /// every rule, as the host's sweeper does.
@@ -76,7 +75,7 @@ public sealed class AlertReplay
 
     /// <summary>The alert open (pending, firing or acknowledged) for the device and rule, or null.</summary>
     public Alert? Open(string site, string device, string ruleId) =>
-        _latest.GetValueOrDefault((site, device, ruleId)) is { State: not AlertState.Resolved } alert ? alert : null;
+        _devices.GetValueOrDefault((site, device))?.Open(ruleId);
 
     /// <summary>The newest alert of the device and rule, resolved or not; null when the rule never fired or is pending-discarded.</summary>
     public Alert? Latest(string site, string device, string ruleId) => _latest.GetValueOrDefault((site, device, ruleId));
@@ -151,11 +150,30 @@ public sealed class AlertReplay
         foreach (var state in _devices.Values)
         {
             var rules = _rules.For(state.Device.Site, state.Device.Kind);
-            Evaluate(state, now, SweepTimeDrivenOnly ? rules.Where(rule => IsTimeDriven(rule) || Open(state.Device.Site, state.Device.Device, rule.Id) is not null) : rules);
+            if (!SweepTimeDrivenOnly)
+            {
+                Evaluate(state, now, rules);
+                continue;
+            }
+
+            // Most devices most of the time: only their time-driven rules, listed once per kind.
+            var timeDriven = TimeDriven(state.Device.Site, state.Device.Kind);
+            Evaluate(state, now, state.OpenCount == 0 ? timeDriven : rules.Where(rule => IsTimeDriven(rule) || state.Open(rule.Id) is not null));
         }
     }
 
-    private static bool IsTimeDriven(RuleDefinition rule) => rule.Type is RuleType.Stale or RuleType.Age or RuleType.Expiry or RuleType.Offline;
+    private RuleDefinition[] TimeDriven(string site, string kind)
+    {
+        if (!_timeDriven.TryGetValue((site, kind), out var rules))
+        {
+            _timeDriven[(site, kind)] = rules = [.. _rules.For(site, kind).Where(IsTimeDriven)];
+        }
+
+        return rules;
+    }
+
+    // A windowed aggregate moves as its window slides, with no new message: an hourly mean falls as a high hour ages out.
+    private static bool IsTimeDriven(RuleDefinition rule) => rule.Type is RuleType.Stale or RuleType.Age or RuleType.Expiry or RuleType.Offline || rule.Window is not null;
 
     private DeviceState Touch(ReplayDevice device, DateTimeOffset ts, bool online, string? reason, bool stateMessage)
     {
@@ -183,12 +201,13 @@ public sealed class AlertReplay
     private void Evaluate(DeviceState state, DateTimeOffset now, IEnumerable<RuleDefinition> rules)
     {
         // As the engine: the device's parameters (defaults, its site's, its own) and its windowed points' samples.
-        var settings = _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
-        var facts = state.Facts() with { Settings = settings, History = state.History(Windowed(state.Device.Site, state.Device.Kind).Keys) };
+        var settings = state.Settings ??= _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
+        var windowed = Windowed(state.Device.Site, state.Device.Kind);
+        var facts = state.Facts(settings, windowed.Count == 0 ? null : state.History(windowed.Keys));
         foreach (var rule in rules)
         {
             var key = (state.Device.Site, state.Device.Device, rule.Id);
-            var open = Open(key.Site, key.Device, key.Id);
+            var open = state.Open(rule.Id);
             var verdict = RuleEvaluator.Evaluate(rule, facts, open?.State.IsActive() == true, now);
             if (verdict.Active is null)
             {
@@ -196,24 +215,25 @@ public sealed class AlertReplay
             }
 
             var fact = new ConditionObserved(verdict);
-            var firings = AlertLifecycle.NeedsRecentFirings(fact, open) ? RecentFirings(key, now) : 0;
+            var firings = AlertLifecycle.NeedsRecentFirings(fact, open) ? state.RecentFirings(rule.Id, now - _lifecycle.Flap.Window) : 0;
             var transition = _lifecycle.Next(fact, AlertRule.Of(rule, settings), open, now, firings);
             if (transition.Change == AlertChange.None)
             {
                 continue;
             }
 
-            Store(key, transition, now);
+            Store(state, key, transition, now);
             Transitioned?.Invoke(new ReplayedTransition(now, state.Device, rule, transition));
         }
     }
 
-    private void Store((string Site, string Device, string Rule) key, AlertTransition transition, DateTimeOffset now)
+    private void Store(DeviceState state, (string Site, string Device, string Rule) key, AlertTransition transition, DateTimeOffset now)
     {
         switch (transition.Change)
         {
             case AlertChange.Discarded:
                 _latest.Remove(key);
+                state.SetAlert(key.Rule, null);
                 return;
             case AlertChange.Opened:
                 _latest[key] = transition.Next! with { Id = _nextId++ };
@@ -223,27 +243,11 @@ public sealed class AlertReplay
                 break;
         }
 
+        state.SetAlert(key.Rule, _latest[key]);
         if (transition.Events.Any(e => e.Action == AlertAction.Fired))
         {
-            if (!_firings.TryGetValue(key, out var times))
-            {
-                _firings[key] = times = [];
-            }
-
-            times.Add(now);
+            state.Fired(key.Rule, now);
         }
-    }
-
-    private int RecentFirings((string Site, string Device, string Rule) key, DateTimeOffset now)
-    {
-        if (!_firings.TryGetValue(key, out var times))
-        {
-            return 0;
-        }
-
-        var since = now - _lifecycle.Flap.Window;
-        times.RemoveAll(t => t < since);
-        return times.Count;
     }
 
     /// <summary>The rules of a kind that read <paramref name="point"/> (as the engine decides which rules a message concerns).</summary>
@@ -253,7 +257,7 @@ public sealed class AlertReplay
         {
             _reading[(site, kind, point)] = rules =
             [
-                .. _rules.For(site, kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Concat(rule.AnyOf ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
+                .. _rules.For(site, kind).Where(rule => rule.PointsRead()
                     .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
             ];
         }
@@ -261,24 +265,64 @@ public sealed class AlertReplay
         return rules;
     }
 
-    /// <summary>The points the windowed rules of a kind read, with the longest window over each (as the engine keeps them).</summary>
-    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind)
-    {
-        if (!_windowed.TryGetValue((site, kind), out var windowed))
-        {
-            _windowed[(site, kind)] = windowed = _rules.For(site, kind).Where(r => r.Window is not null && r.Point is not null)
-                .GroupBy(r => r.Point!, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Max(r => r.Window!.Over), StringComparer.Ordinal);
-        }
-
-        return windowed;
-    }
+    /// <summary>The points the windowed rules of a kind read (and their windows' gates), with the longest window over each (as the engine keeps them).</summary>
+    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => _rules.WindowedPoints(site, kind);
 
     /// <summary>What the cloud's devices table and latest values hold for one device.</summary>
     private sealed class DeviceState(ReplayDevice device, DateTimeOffset heard, bool online, string? reason)
     {
         private readonly Dictionary<string, PointReading> _points = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<Sample>> _history = new(StringComparer.Ordinal);
+
+        // The device's newest alert per rule and its firings (for flapping): the replay's hot path looks them up by
+        // rule id here instead of hashing (site, device, rule) for every rule of every message.
+        private readonly Dictionary<string, Alert> _alerts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<DateTimeOffset>> _firings = new(StringComparer.Ordinal);
+
+        /// <summary>How many of the device's alerts are open (pending, firing or acknowledged).</summary>
+        public int OpenCount { get; private set; }
+
+        /// <summary>The device's parameters, resolved once (the rule set does not change during a replay).</summary>
+        public DeviceSettings? Settings { get; set; }
+
+        public Alert? Open(string rule) => _alerts.GetValueOrDefault(rule) is { State: not AlertState.Resolved } alert ? alert : null;
+
+        public void SetAlert(string rule, Alert? alert)
+        {
+            OpenCount -= Open(rule) is null ? 0 : 1;
+            if (alert is null)
+            {
+                _alerts.Remove(rule);
+            }
+            else
+            {
+                _alerts[rule] = alert;
+            }
+
+            OpenCount += Open(rule) is null ? 0 : 1;
+        }
+
+        public void Fired(string rule, DateTimeOffset at)
+        {
+            if (!_firings.TryGetValue(rule, out var times))
+            {
+                _firings[rule] = times = [];
+            }
+
+            times.Add(at);
+        }
+
+        /// <summary>How often the rule fired on the device since <paramref name="since"/> (as the alert store counts them).</summary>
+        public int RecentFirings(string rule, DateTimeOffset since)
+        {
+            if (!_firings.TryGetValue(rule, out var times))
+            {
+                return 0;
+            }
+
+            times.RemoveAll(t => t < since);
+            return times.Count;
+        }
 
         public ReplayDevice Device { get; set; } = device;
 
@@ -333,7 +377,7 @@ public sealed class AlertReplay
             return found;
         }
 
-        public DeviceFacts Facts() =>
-            new(Device.Site, Device.Gateway, Device.Device, Device.Kind, Device.Building, Online, StateSince, Reason, LastSeen, _points);
+        public DeviceFacts Facts(DeviceSettings settings, IReadOnlyDictionary<string, IReadOnlyList<Sample>>? history) =>
+            new(Device.Site, Device.Gateway, Device.Device, Device.Kind, Device.Building, Online, StateSince, Reason, LastSeen, _points, settings, history);
     }
 }

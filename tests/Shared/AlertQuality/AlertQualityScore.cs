@@ -36,7 +36,7 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         var outcomes = run.Faults.Select(f =>
         {
             var rule = run.Rules.Defaults.FirstOrDefault(r => r.Id == f.Kind.Rule);
-            var deadline = FaultCatalogue.Deadline(f.Kind, rule, run.Options.Allowance);
+            var deadline = FaultCatalogue.Deadline(f.Kind, rule, run.Options.Allowance, run.Rules.Settings(run.Site, f.Device, f.Kind.Kind));
             var first = pages.FirstOrDefault(a => a.Rule == f.Kind.Rule && Covers(f, a));
             return new FaultOutcome(f, deadline, first is null ? null : first.At - f.Start, pages.Count(a => Covers(f, a)));
         }).ToList();

@@ -67,6 +67,9 @@ internal sealed record MonthRun(
 {
     public DateTimeOffset End => Options.Start + TimeSpan.FromDays(Options.Days);
 
+    /// <summary>The estate's site (each device's parameters are resolved in it).</summary>
+    public string Site { get; init; } = "";
+
     /// <summary>Every pending alert opened or discarded (why a rule with <c>for</c> did not fire).</summary>
     public IReadOnlyList<PendingChange> Pending { get; init; } = [];
 
@@ -96,17 +99,20 @@ internal static class EstateMonth
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
         var rulesFile = options.RulesFile ?? Path.Combine(options.Root, "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
-        // The rule file as the cloud loads it: its rules and the parameters they refer to (maxSupply, noxLimit, …).
-        var loaded = Facilities.Cloud.Rules.RuleFiles.Load(new Facilities.Cloud.Rules.RulesOptions { File = rulesFile }, options.Root);
-        var ruleDefinitions = loaded.Defaults.ToArray();
-        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions, null, loaded.Parameters);
+        // The rule file as the cloud loads it: its rules and the parameters they refer to (maxSupply, noxLimit, …),
+        // and the sample estate's site file as the demo's cloud reads it (boiler-2 heats floors).
+        var loaded = Facilities.Cloud.Rules.RuleFiles.Load(
+            new Facilities.Cloud.Rules.RulesOptions { File = rulesFile, SiteDirectory = Path.Combine(options.Root, "demo", "Facilities.Demo", "rules-sites") }, options.Root);
         var community = CommunityLoader.Load(Path.Combine(options.Root, "firmware-sim", "Facilities.FirmwareSim", "communities", "sample-estate.json"));
         var site = SiteLoader.Load(Path.Combine(options.Root, "gateway", "Facilities.Gateway", "sites", "sample-estate.json"),
             Path.Combine(options.Root, "gateway", "Facilities.Gateway", "profiles"));
+        var ruleDefinitions = loaded.Defaults.ToArray();
+        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions, null, loaded.Parameters,
+            new Dictionary<string, SiteParameters>(StringComparer.Ordinal) { [site.File.Site] = loaded.Site(site.File.Site) });
         var devices = CreateDevices(community, site, options);
         var end = options.Start + TimeSpan.FromDays(options.Days);
 
-        TimeSpan? Deadline(FaultKind kind) => FaultCatalogue.Deadline(kind, rules.Find(site.File.Site, kind.Rule), options.Allowance);
+        TimeSpan? Deadline(FaultKind kind) => FaultCatalogue.Deadline(kind, rules.Find(site.File.Site, kind.Rule), options.Allowance, rules.Settings(site.File.Site, "", kind.Kind));
         var natural = NaturalConditions(devices, rules, site.File.Site, options.Start, end);
         var faults = FaultSchedule.Build([.. devices.Select(d => (d.Id, d.Model.Kind, d.Model is ChargerShedModel shed ? shed.PortCount : 0))],
             Deadline, options.Start, end, options.Repeats, options.Seed, natural);
@@ -177,6 +183,7 @@ internal static class EstateMonth
 
         return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed)
         {
+            Site = site.File.Site,
             Pending = pending,
             CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu, LoadAverage = load,
         };
