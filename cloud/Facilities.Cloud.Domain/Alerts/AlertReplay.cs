@@ -35,7 +35,7 @@ public sealed class AlertReplay
     private readonly RuleSet _rules;
     private readonly AlertLifecycle _lifecycle;
     private readonly Dictionary<(string Site, string Device), DeviceState> _devices = [];
-    private readonly Dictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = [];
+    private readonly Dictionary<(string Site, string Kind), KindRules> _kinds = [];
     private readonly Dictionary<(string Site, string Device, string Rule), Alert> _latest = [];
     private readonly Dictionary<(string Site, string Kind), RuleDefinition[]> _timeDriven = [];
     private long _nextId = 1;
@@ -107,7 +107,8 @@ public sealed class AlertReplay
         ArgumentNullException.ThrowIfNull(readings);
         AdvanceTo(ts);
         var state = Touch(device, ts, online: true, reason: null, stateMessage: false);
-        var windowed = Windowed(device.Site, device.Kind);
+        var kind = state.Rules ??= KindRulesOf(device.Site, device.Kind);
+        var windowed = kind.Windowed;
         foreach (var reading in readings)
         {
             state.Set(reading, ts);
@@ -118,13 +119,13 @@ public sealed class AlertReplay
             }
         }
 
-        HashSet<RuleDefinition>? affected = null;
+        // The rules that read one of the message's points, in the rule set's order, plus the offline and silence rules.
+        bool[]? affected = null;
         foreach (var reading in readings)
         {
-            var rules = Reading(device.Site, device.Kind, reading.Point);
-            if (rules.Length > 0)
+            foreach (var index in kind.Reading(reading.Point))
             {
-                (affected ??= []).UnionWith(rules);
+                (affected ??= new bool[kind.All.Count])[index] = true;
             }
         }
 
@@ -133,7 +134,16 @@ public sealed class AlertReplay
             return; // no rule reads these points: what they imply over time is the sweeper's
         }
 
-        Evaluate(state, Now, _rules.For(device.Site, device.Kind).Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || affected.Contains(rule)));
+        var rules = new List<RuleDefinition>(kind.All.Count);
+        for (var i = 0; i < kind.All.Count; i++)
+        {
+            if (affected[i] || kind.All[i].Type is RuleType.Offline or RuleType.Stale)
+            {
+                rules.Add(kind.All[i]);
+            }
+        }
+
+        Evaluate(state, Now, rules);
     }
 
     /// <summary>The gateway reports <paramref name="device"/> online or offline (with why) at <paramref name="ts"/>: every rule of the device is evaluated.</summary>
@@ -202,7 +212,7 @@ public sealed class AlertReplay
     {
         // As the engine: the device's parameters (defaults, its site's, its own) and its windowed points' samples.
         var settings = state.Settings ??= _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
-        var windowed = Windowed(state.Device.Site, state.Device.Kind);
+        var windowed = (state.Rules ??= KindRulesOf(state.Device.Site, state.Device.Kind)).Windowed;
         var facts = state.Facts(settings, windowed.Count == 0 ? null : state.History(windowed.Keys));
         foreach (var rule in rules)
         {
@@ -250,23 +260,41 @@ public sealed class AlertReplay
         }
     }
 
-    /// <summary>The rules of a kind that read <paramref name="point"/> (as the engine decides which rules a message concerns).</summary>
-    private RuleDefinition[] Reading(string site, string kind, string point)
+    private KindRules KindRulesOf(string site, string kind)
     {
-        if (!_reading.TryGetValue((site, kind, point), out var rules))
+        if (!_kinds.TryGetValue((site, kind), out var rules))
         {
-            _reading[(site, kind, point)] = rules =
-            [
-                .. _rules.For(site, kind).Where(rule => rule.PointsRead()
-                    .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
-            ];
+            _kinds[(site, kind)] = rules = new KindRules(_rules.For(site, kind), _rules.WindowedPoints(site, kind));
         }
 
         return rules;
     }
 
-    /// <summary>The points the windowed rules of a kind read (and their windows' gates), with the longest window over each (as the engine keeps them).</summary>
-    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => _rules.WindowedPoints(site, kind);
+    /// <summary>The rules of one site and kind, with which of them read each point (as the engine decides which rules a message concerns).</summary>
+    private sealed class KindRules(IReadOnlyList<RuleDefinition> all, IReadOnlyDictionary<string, TimeSpan> windowed)
+    {
+        private readonly Dictionary<string, int[]> _byPoint = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<RuleDefinition> All { get; } = all;
+
+        /// <summary>The points whose samples the kind's windowed rules need, with the longest window over each.</summary>
+        public IReadOnlyDictionary<string, TimeSpan> Windowed { get; } = windowed;
+
+        /// <summary>The positions in <see cref="All"/> of the rules that read <paramref name="point"/>.</summary>
+        public int[] Reading(string point)
+        {
+            if (!_byPoint.TryGetValue(point, out var rules))
+            {
+                _byPoint[point] = rules =
+                [
+                    .. Enumerable.Range(0, All.Count).Where(i => All[i].PointsRead()
+                        .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
+                ];
+            }
+
+            return rules;
+        }
+    }
 
     /// <summary>What the cloud's devices table and latest values hold for one device.</summary>
     private sealed class DeviceState(ReplayDevice device, DateTimeOffset heard, bool online, string? reason)
@@ -281,6 +309,9 @@ public sealed class AlertReplay
 
         /// <summary>How many of the device's alerts are open (pending, firing or acknowledged).</summary>
         public int OpenCount { get; private set; }
+
+        /// <summary>The rules of the device's site and kind.</summary>
+        public KindRules? Rules { get; set; }
 
         /// <summary>The device's parameters, resolved once (the rule set does not change during a replay).</summary>
         public DeviceSettings? Settings { get; set; }

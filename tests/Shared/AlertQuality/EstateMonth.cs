@@ -164,8 +164,7 @@ internal static class EstateMonth
             var outputs = next.GetAwaiter().GetResult();
             var following = from + chunk;
             next = following < end ? Task.Run(() => Simulate(following)) : Task.FromResult(Array.Empty<List<SimMessage>>());
-            foreach (var message in outputs.SelectMany((list, i) => list.Select(m => (Message: m, Device: i)))
-                .OrderBy(m => m.Message.At).ThenBy(m => m.Device).Select(m => m.Message))
+            foreach (var message in InTimeOrder(outputs))
             {
                 messages++;
                 if (message.Online is { } online)
@@ -187,6 +186,29 @@ internal static class EstateMonth
             Pending = pending,
             CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu, LoadAverage = load,
         };
+    }
+
+    /// <summary>The devices' messages of one hour in sample-time order, a device before the next at equal times (each list is in time order already).</summary>
+    private static IEnumerable<SimMessage> InTimeOrder(List<SimMessage>[] outputs)
+    {
+        var next = new int[outputs.Length];
+        var queue = new PriorityQueue<int, (DateTimeOffset At, int Device)>();
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            if (outputs[i].Count > 0)
+            {
+                queue.Enqueue(i, (outputs[i][0].At, i));
+            }
+        }
+
+        while (queue.TryDequeue(out var device, out _))
+        {
+            yield return outputs[device][next[device]++];
+            if (next[device] < outputs[device].Count)
+            {
+                queue.Enqueue(device, (outputs[device][next[device]].At, device));
+            }
+        }
     }
 
     // As the cloud reads rule files (Rules/RuleFiles.cs, internal to the host).
@@ -414,7 +436,14 @@ internal static class EstateMonth
             if (filtered.Telemetry.Count > 0)
             {
                 // Event messages carry the same values as the poll's telemetry (event points always publish on change).
-                messages.Add(new SimMessage(now, device, [.. filtered.Telemetry.Select(v => new ReplayReading(v.Key, v.Value, filtered.Labels.GetValueOrDefault(v.Key)))]));
+                var readings = new ReplayReading[filtered.Telemetry.Count];
+                var i = 0;
+                foreach (var (point, value) in filtered.Telemetry)
+                {
+                    readings[i++] = new ReplayReading(point, value, filtered.Labels.GetValueOrDefault(point));
+                }
+
+                messages.Add(new SimMessage(now, device, readings));
             }
         }
 
