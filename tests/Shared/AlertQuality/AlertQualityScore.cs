@@ -120,6 +120,18 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
             Line($"| `{rule.Rule}` | {rule.Severity} | {rule.Faults} | {rule.Caught} | {missed} | {falseCount} | {Duration(rule.P50)} | {Duration(rule.P99)} | {Duration(rule.Deadline)} | {pages} |");
         }
 
+        var uncovered = Rules.Where(r => r.Faults == 0).ToList();
+        if (uncovered.Count > 0)
+        {
+            Line($"");
+            Line($"Rules no labelled fault exercises in this run, and why:");
+            Line($"");
+            foreach (var rule in uncovered)
+            {
+                Line($"- `{rule.Rule}`: {FaultCatalogue.Uncovered.GetValueOrDefault(rule.Rule, "**no fault of the catalogue triggers it** (add one to FaultCatalogue)")}.");
+            }
+        }
+
         Line($"");
         Line($"## False alerts");
         Line($"");

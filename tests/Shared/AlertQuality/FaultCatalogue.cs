@@ -99,6 +99,18 @@ internal static class FaultCatalogue
         .. Communication("aed-cabinet"),
     ];
 
+    /// <summary>Shipped rules the month cannot inject a fault for, each with why (docs/alert-quality.md lists them).</summary>
+    public static IReadOnlyDictionary<string, string> Uncovered { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["aed.post-use-check"] = "fires when a used AED is back in its cabinet and stays open until someone records the restocking " +
+            "(pads, battery, self-test); the month has no people, so the first use on a cabinet opens it for good, and its time " +
+            "runs from the AED's return, not from a fault's start (tested in rulesets/tests/aed-cabinet.tests.json)",
+        ["gateway.offline"] = "the cloud raises it when a gateway's connection drops; the month runs one virtual gateway that never " +
+            "fails (no MQTT, no broker), so only the devices' links fail (tested in AlertLifecycleTests and the demo's GatewayPowerCutTests)",
+        ["workorder.sla-breach"] = "raised by the work-order timers when nobody acts on an order in time; the month opens no orders " +
+            "and has nobody to act (tested in WorkOrderSlaTests and WorkOrderOpeningTests)",
+    };
+
     /// <summary>
     /// How long after the fault starts its rule must have paged: what the equipment takes (<see cref="FaultKind.Delay"/>),
     /// the rule's own wait (<c>for</c>; a silence rule's <c>after</c>; for offline, the gateway's three failed polls),
