@@ -187,6 +187,9 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         Line($"- Every device is polled every {Duration(o.PollInterval)} (the real gateway polls elevators every second and AED doors every 2 s); the");
         Line($"  sweeper runs every {Duration(o.SweepInterval)} (the cloud's default is 5 s) and re-evaluates only what time alone can change, which decides");
         Line($"  exactly as re-evaluating every rule (a unit test holds the two to the same transitions).");
+        Line($"- Each device runs the month with its own replay of the alerting, the devices in parallel on the machine's cores: the");
+        Line($"  cloud's alerts, their `for`, flapping and the sweeper's verdicts are each about one device, so this decides exactly as");
+        Line($"  one replay fed every device's messages in time order; the pages are merged in time order.");
         Line($"- Faults are spaced at least two hours apart on a device, so each page can be attributed; a fault's window runs from");
         Line($"  its injection to its end plus {Duration(o.Grace)} (the equipment recovering). Expiry dates the estate reaches on its own (an AED's");
         Line($"  pads) are labelled as natural conditions: their alert is true, and must come.");

@@ -85,8 +85,8 @@ internal sealed record MonthRun(
 /// for Beijing, traffic by hour and evening charging; a virtual gateway reads their registers through the gateway's own
 /// profile decode and change filter (deadband, heartbeat) and its offline logic; the messages go through the cloud's
 /// rules and alert lifecycle (<see cref="AlertReplay"/>). A seeded, labelled schedule injects every fault of every kind
-/// through the models' fault injection. Devices are independent until the cloud, so each hour is simulated device by
-/// device in parallel and the hour's messages are then replayed in time order.
+/// through the models' fault injection. Devices are independent all the way through (the cloud's alerts are per device
+/// and rule), so each device runs the month with its own replay, in parallel, and the alerts are merged in time order.
 /// </summary>
 internal static class EstateMonth
 {
@@ -128,57 +128,14 @@ internal static class EstateMonth
             device.Actions.Sort((a, b) => a.At.CompareTo(b.At));
         }
 
-        var alerts = new List<MonthAlert>();
-        var pending = new List<PendingChange>();
-        var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
-        {
-            SweepTimeDrivenOnly = true,
-            Transitioned = t =>
-            {
-                foreach (var fired in t.Transition.Events.Where(e => e.Action == AlertAction.Fired))
-                {
-                    alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
-                }
-
-                if ((t.Transition.Change is AlertChange.Opened && t.Transition.Next?.State == AlertState.Pending) || t.Transition.Change is AlertChange.Discarded)
-                {
-                    pending.Add(new PendingChange(t.At, t.Device.Device, t.Rule.Id, t.Transition.Change == AlertChange.Opened));
-                }
-            },
-        };
-
-        long messages = 0;
-        var chunk = TimeSpan.FromHours(1);
-        List<SimMessage>[] Simulate(DateTimeOffset from)
-        {
-            var to = from + chunk < end ? from + chunk : end;
-            var outputs = new List<SimMessage>[devices.Count];
-            Parallel.For(0, devices.Count, i => outputs[i] = devices[i].Simulate(from, to, options.PollInterval));
-            return outputs;
-        }
-
-        // The next hour's devices run while this hour's messages go through the alerting (which is one timeline).
-        var next = Task.Run(() => Simulate(options.Start));
-        for (var from = options.Start; from < end; from += chunk)
-        {
-            var outputs = next.GetAwaiter().GetResult();
-            var following = from + chunk;
-            next = following < end ? Task.Run(() => Simulate(following)) : Task.FromResult(Array.Empty<List<SimMessage>>());
-            foreach (var message in InTimeOrder(outputs))
-            {
-                messages++;
-                if (message.Online is { } online)
-                {
-                    replay.ReceiveState(message.Device, online, message.Reason, message.At);
-                }
-                else
-                {
-                    replay.Receive(message.Device, message.Readings, message.At);
-                }
-            }
-
-            replay.AdvanceTo(following < end ? following : end);
-        }
+        // Devices are independent all the way through the alerting (each alert, its "for", its flapping count and the
+        // sweeper's verdicts concern one device), so each device runs the month with its own replay of the cloud's
+        // alerting, in parallel: the same transitions, at the same virtual times, as one replay fed every device's
+        // messages in time order. Merged afterwards in time order, a device before the next at equal times.
+        Parallel.For(0, devices.Count, i => devices[i].Run(rules, options, end));
+        var alerts = devices.SelectMany((d, i) => d.Alerts.Select(a => (Alert: a, Device: i))).OrderBy(a => a.Alert.At).ThenBy(a => a.Device).Select(a => a.Alert).ToList();
+        var pending = devices.SelectMany((d, i) => d.Pending.Select(p => (Change: p, Device: i))).OrderBy(p => p.Change.At).ThenBy(p => p.Device).Select(p => p.Change).ToList();
+        var messages = devices.Sum(d => d.Messages);
 
         return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed)
         {
@@ -186,29 +143,6 @@ internal static class EstateMonth
             Pending = pending,
             CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu, LoadAverage = load,
         };
-    }
-
-    /// <summary>The devices' messages of one hour in sample-time order, a device before the next at equal times (each list is in time order already).</summary>
-    private static IEnumerable<SimMessage> InTimeOrder(List<SimMessage>[] outputs)
-    {
-        var next = new int[outputs.Length];
-        var queue = new PriorityQueue<int, (DateTimeOffset At, int Device)>();
-        for (var i = 0; i < outputs.Length; i++)
-        {
-            if (outputs[i].Count > 0)
-            {
-                queue.Enqueue(i, (outputs[i][0].At, i));
-            }
-        }
-
-        while (queue.TryDequeue(out var device, out _))
-        {
-            yield return outputs[device][next[device]++];
-            if (next[device] < outputs[device].Count)
-            {
-                queue.Enqueue(device, (outputs[device][next[device]].At, device));
-            }
-        }
     }
 
     // As the cloud reads rule files (Rules/RuleFiles.cs, internal to the host).
@@ -316,6 +250,57 @@ internal static class EstateMonth
         public List<(DateTimeOffset At, string Fault, bool Inject)> Actions { get; } = [];
 
         public long Polls { get; private set; }
+
+        /// <summary>Messages the virtual gateway sent for this device.</summary>
+        public long Messages { get; private set; }
+
+        /// <summary>The pages and suppressed firings this device's alerting produced, in order.</summary>
+        public List<MonthAlert> Alerts { get; } = [];
+
+        /// <summary>This device's pending alerts opened and discarded, in order.</summary>
+        public List<PendingChange> Pending { get; } = [];
+
+        /// <summary>
+        /// Runs the device through the whole month, an hour at a time: the model and the virtual gateway, then the hour's
+        /// messages through its own replay of the cloud's alerting (rules, lifecycle, sweeps every sweep interval).
+        /// </summary>
+        public void Run(RuleSet rules, MonthOptions options, DateTimeOffset end)
+        {
+            var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
+            {
+                SweepTimeDrivenOnly = true,
+                Transitioned = t =>
+                {
+                    foreach (var fired in t.Transition.Events.Where(e => e.Action == AlertAction.Fired))
+                    {
+                        Alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
+                    }
+
+                    if ((t.Transition.Change is AlertChange.Opened && t.Transition.Next?.State == AlertState.Pending) || t.Transition.Change is AlertChange.Discarded)
+                    {
+                        Pending.Add(new PendingChange(t.At, t.Device.Device, t.Rule.Id, t.Transition.Change == AlertChange.Opened));
+                    }
+                },
+            };
+            for (var from = options.Start; from < end; from += TimeSpan.FromHours(1))
+            {
+                var to = from + TimeSpan.FromHours(1) < end ? from + TimeSpan.FromHours(1) : end;
+                foreach (var message in Simulate(from, to, options.PollInterval))
+                {
+                    Messages++;
+                    if (message.Online is { } online)
+                    {
+                        replay.ReceiveState(message.Device, online, message.Reason, message.At);
+                    }
+                    else
+                    {
+                        replay.Receive(message.Device, message.Readings, message.At);
+                    }
+                }
+
+                replay.AdvanceTo(to);
+            }
+        }
 
         /// <summary>Runs the device from <paramref name="from"/> to <paramref name="to"/>, polling every <paramref name="interval"/>; the messages it sends.</summary>
         public List<SimMessage> Simulate(DateTimeOffset from, DateTimeOffset to, TimeSpan interval)
