@@ -63,9 +63,9 @@ public sealed class AlertReplay
 
     /// <summary>
     /// When true, a sweep evaluates only what time alone can change — silence, ages and expiry dates, offline rules,
-    /// windowed aggregates, and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every rule. The outcome is the
-    /// same: every other rule was evaluated on the device's current facts by the message that last changed them, and
-    /// the same facts give the same verdict. For long simulations (the alert-quality month); the default evaluates
+    /// windowed aggregates, and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every
+    /// rule. The outcome is the same: every other rule was evaluated on the device's current facts by the message that
+    /// last changed them, and the same facts give the same verdict. For long simulations (the alert-quality month); the default evaluates
     /// every rule, as the host's sweeper does.
     /// </summary>
     public bool SweepTimeDrivenOnly { get; init; }

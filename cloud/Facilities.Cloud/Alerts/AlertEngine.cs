@@ -171,7 +171,7 @@ public sealed class AlertEngine(
         return all.Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || reading.Contains(rule));
     }
 
-    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
+    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
     private RuleDefinition[] Reading(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
     [
         .. rules.For(key.Site, key.Kind).Where(rule => rule.PointsRead()
