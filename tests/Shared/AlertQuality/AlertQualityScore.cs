@@ -204,7 +204,8 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         var alerting = Faults.Where(f => f.Fault.Kind.Rule.Length > 0).ToList();
         var caught = alerting.Count(f => f.Caught);
         return string.Create(CultureInfo.InvariantCulture,
-            $"Alert quality (`{command}`, {DateTimeOffset.UtcNow:yyyy-MM-dd}): {Run.Options.Days} simulated days of the {Run.Devices}-device sample estate in {Run.Elapsed.TotalSeconds:0} s; " +
+            $"Alert quality (`{command}`, {DateTimeOffset.UtcNow:yyyy-MM-dd}): {Run.Options.Days} simulated days of the {Run.Devices}-device sample estate in {Run.Elapsed.TotalSeconds:0} s " +
+            $"({Run.CpuTime.TotalSeconds:0} s of processor time on {Environment.ProcessorCount} cores, load average {Run.LoadAverage} at the start); " +
             $"{FalseAlerts.Count} false alerts (target 0), {caught} of {alerting.Count} faults paged within their deadline (target all), " +
             $"details per rule in [alert-quality.md](alert-quality.md).");
     }
