@@ -156,7 +156,14 @@ public sealed class SimDevice(DeviceModel model, CompiledProfile profile, Replay
         if (filtered.Telemetry.Count > 0)
         {
             // Event messages carry the same values as the poll's telemetry (event points always publish on change).
-            messages.Add(new SimMessage(now, device, [.. filtered.Telemetry.Select(v => new ReplayReading(v.Key, v.Value, filtered.Labels.GetValueOrDefault(v.Key)))]));
+            var readings = new ReplayReading[filtered.Telemetry.Count];
+            var i = 0;
+            foreach (var (point, value) in filtered.Telemetry)
+            {
+                readings[i++] = new ReplayReading(point, value, filtered.Labels.GetValueOrDefault(point));
+            }
+
+            messages.Add(new SimMessage(now, device, readings));
         }
     }
 

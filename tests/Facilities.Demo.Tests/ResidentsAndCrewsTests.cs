@@ -136,8 +136,9 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
     [Fact]
     public async Task BoilerSupplyLowWhileBurning_PendsLongBeforeTheRoomsDropUnder18Degrees_AndTheFloorHeatingBoilerStaysQuiet()
     {
-        // The fixture injected supply-temperature-low on boiler-1 when the estate came up. The rule wants the supply 8 K
-        // under its setpoint while firing hard, for 10 minutes: the alert pends about two minutes after the fault and
+        // The fixture injected supply-temperature-low on boiler-1 when the estate came up. The rule wants the supply more
+        // than its heating system's shortfall (5 K on radiators) under its setpoint while firing hard, for 10 minutes:
+        // the alert pends about two minutes after the fault and
         // fires ten minutes later (pending to firing on the real gateway and broker: EveryFaultTests; the firing time
         // against the rooms' temperature over the model's hours: BoilerRuleTests). Here: the demo as users run it.
         var alert = await Eventually.FoundAsync<JsonElement?>(
@@ -151,7 +152,7 @@ public sealed class ResidentsAndCrewsTests(DemoEstateFixture fixture) : IClassFi
         // to 1 K nearer each other at the moment the alert pends.
         var supply = await Demo.SimulatedValueAsync("boiler-1", "supply_temperature");
         var setpoint = await Demo.SimulatedValueAsync("boiler-1", "supply_setpoint");
-        Assert.True(supply < setpoint - 7, $"supply {supply:0.0} °C, setpoint {setpoint:0.0} °C");
+        Assert.True(supply < setpoint - 4, $"supply {supply:0.0} °C, setpoint {setpoint:0.0} °C");
 
         // The floor-heating boiler runs at about 40 °C on its own setpoint: healthy, so nothing about it at all.
         Assert.Empty(await Demo.AlertsAsync("boiler.supply-low-while-burning", "boiler-2"));

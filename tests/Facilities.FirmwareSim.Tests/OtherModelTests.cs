@@ -1,3 +1,4 @@
+using Facilities.FirmwareSim.Devices.Boiler;
 using Facilities.FirmwareSim.Devices.ChargerShed;
 using Facilities.Modbus.Protocol;
 
@@ -35,6 +36,60 @@ public sealed class BoilerModelTests
         var v = boiler.Values();
         Assert.Equal((5.0, 1.0, 2.0, 0.0, 0.0), (v["burner_state"], v["lockout"], v["lockout_code"], v["flame"], v["firing_rate"]));
         Assert.True(v["supply_temperature"] < warm - 10, $"{warm} -> {v["supply_temperature"]}");
+    }
+
+    [Fact]
+    public void SupplyTemperatureLow_FloorHeatingAtItsLowestSetpoint_StillFallsShortAndTheFlueRunsHot()
+    {
+        // A mild afternoon (outdoors +6 °C) on a floor-heating curve asks for 35 °C: the fouled exchanger cannot give
+        // even that, and the heat it does not pass leaves with the flue gas.
+        var afternoon = new DateTimeOffset(2026, 1, 15, 7, 0, 0, TimeSpan.Zero);
+        var boiler = new BoilerModel(ModelTestKit.Identity(), new BoilerOptions { OutdoorMean = 6, OutdoorSwing = 0, CurveSlope = 1.0, MaxSupply = 60 }, afternoon);
+        var now = boiler.Run(afternoon, TimeSpan.FromHours(1));
+        var clean = boiler.Value("flue_temperature");
+        boiler.Inject("supply-temperature-low", now);
+        boiler.Run(now, TimeSpan.FromHours(1));
+        var v = boiler.Values();
+        Assert.Equal(35, v["supply_setpoint"], 1);
+        Assert.Equal(100, v["firing_rate"]);
+        Assert.True(v["supply_temperature"] < v["supply_setpoint"] - 4, $"supply {v["supply_temperature"]} setpoint {v["supply_setpoint"]}");
+        Assert.True(v["flue_temperature"] > clean + 80, $"flue {clean} -> {v["flue_temperature"]}");
+    }
+
+    [Fact]
+    public void Boiler_AfterALockout_SettlesWithoutShortCycling()
+    {
+        // The controller's proportional part damps the loop: once recovered, the burner modulates instead of cycling.
+        var boiler = ModelTestKit.Create("boiler");
+        boiler.Inject("lockout", ModelTestKit.Start);
+        var now = boiler.Run(ModelTestKit.Start, TimeSpan.FromMinutes(40));
+        boiler.Clear("lockout", now);
+        now = boiler.Run(now, TimeSpan.FromHours(1));
+        var starts = boiler.Value("burner_starts");
+        boiler.Run(now, TimeSpan.FromHours(2));
+        Assert.True(boiler.Value("burner_starts") - starts <= 1, $"{boiler.Value("burner_starts") - starts} starts in two hours");
+    }
+
+    [Fact]
+    public void LowPressure_PressureFallsUnderOneBar()
+    {
+        var boiler = ModelTestKit.Create("boiler");
+        boiler.Inject("low-pressure", ModelTestKit.Start);
+        boiler.Run(ModelTestKit.Start, TimeSpan.FromMinutes(5));
+        Assert.InRange(boiler.Value("pressure"), 0.5, 0.7);
+    }
+
+    [Theory]
+    [InlineData(1.8, 85.0)]
+    [InlineData(1.0, 60.0)]
+    public void Overheating_SupplyClimbsPastTheSystemsMaximum(double slope, double maxSupply)
+    {
+        var boiler = new BoilerModel(ModelTestKit.Identity(), new BoilerOptions { CurveSlope = slope, MaxSupply = maxSupply }, ModelTestKit.Start);
+        var now = boiler.Run(ModelTestKit.Start, TimeSpan.FromMinutes(30));
+        boiler.Inject("overheating", now);
+        boiler.Run(now, TimeSpan.FromMinutes(10));
+        Assert.True(boiler.Value("supply_temperature") > maxSupply, $"supply {boiler.Value("supply_temperature")}");
+        Assert.Equal(100, boiler.Value("firing_rate"));
     }
 
     [Fact]

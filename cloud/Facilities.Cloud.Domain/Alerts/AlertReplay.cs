@@ -36,10 +36,9 @@ public sealed class AlertReplay
     private readonly RuleSet _rules;
     private readonly AlertLifecycle _lifecycle;
     private readonly Dictionary<(string Site, string Device), DeviceState> _devices = [];
-    private readonly Dictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = [];
+    private readonly Dictionary<(string Site, string Kind), KindRules> _kinds = [];
     private readonly Dictionary<(string Site, string Device, string Rule), Alert> _latest = [];
-    private readonly Dictionary<(string Site, string Device, string Rule), List<DateTimeOffset>> _firings = [];
-    private readonly Dictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = [];
+    private readonly Dictionary<(string Site, string Kind), RuleDefinition[]> _timeDriven = [];
     private long _nextId = 1;
 
     public AlertReplay(RuleSet rules, AlertLifecycle lifecycle, DateTimeOffset start, TimeSpan sweepInterval)
@@ -65,9 +64,9 @@ public sealed class AlertReplay
 
     /// <summary>
     /// When true, a sweep evaluates only what time alone can change — silence, ages and expiry dates, offline rules,
-    /// and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every rule. The outcome is the
-    /// same: every other rule was evaluated on the device's current facts by the message that last changed them, and
-    /// the same facts give the same verdict. For long simulations (the alert-quality month); the default evaluates
+    /// windowed aggregates, and rules with an open alert (a pending <c>for</c>, a flapping hold) — instead of every
+    /// rule. The outcome is the same: every other rule was evaluated on the device's current facts by the message that
+    /// last changed them, and the same facts give the same verdict. For long simulations (the alert-quality month); the default evaluates
     /// every rule, as the host's sweeper does.
     /// </summary>
     public bool SweepTimeDrivenOnly { get; init; }
@@ -77,7 +76,7 @@ public sealed class AlertReplay
 
     /// <summary>The alert open (pending, firing or acknowledged) for the device and rule, or null.</summary>
     public Alert? Open(string site, string device, string ruleId) =>
-        _latest.GetValueOrDefault((site, device, ruleId)) is { State: not AlertState.Resolved } alert ? alert : null;
+        _devices.GetValueOrDefault((site, device))?.Open(ruleId);
 
     /// <summary>The newest alert of the device and rule, resolved or not; null when the rule never fired or is pending-discarded.</summary>
     public Alert? Latest(string site, string device, string ruleId) => _latest.GetValueOrDefault((site, device, ruleId));
@@ -109,7 +108,8 @@ public sealed class AlertReplay
         ArgumentNullException.ThrowIfNull(readings);
         AdvanceTo(ts);
         var state = Touch(device, ts, online: true, reason: null, stateMessage: false);
-        var windowed = Windowed(device.Site, device.Kind);
+        var kind = state.Rules ??= KindRulesOf(device.Site, device.Kind);
+        var windowed = kind.Windowed;
         foreach (var reading in readings)
         {
             state.Set(reading, ts);
@@ -120,13 +120,13 @@ public sealed class AlertReplay
             }
         }
 
-        HashSet<RuleDefinition>? affected = null;
+        // The rules that read one of the message's points, in the rule set's order, plus the offline and silence rules.
+        bool[]? affected = null;
         foreach (var reading in readings)
         {
-            var rules = Reading(device.Site, device.Kind, reading.Point);
-            if (rules.Length > 0)
+            foreach (var index in kind.Reading(reading.Point))
             {
-                (affected ??= []).UnionWith(rules);
+                (affected ??= new bool[kind.All.Count])[index] = true;
             }
         }
 
@@ -135,7 +135,16 @@ public sealed class AlertReplay
             return; // no rule reads these points: what they imply over time is the sweeper's
         }
 
-        Evaluate(state, Now, _rules.For(device.Site, device.Kind).Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || affected.Contains(rule)));
+        var rules = new List<RuleDefinition>(kind.All.Count);
+        for (var i = 0; i < kind.All.Count; i++)
+        {
+            if (affected[i] || kind.All[i].Type is RuleType.Offline or RuleType.Stale)
+            {
+                rules.Add(kind.All[i]);
+            }
+        }
+
+        Evaluate(state, Now, rules);
     }
 
     /// <summary>The gateway reports <paramref name="device"/> online or offline (with why) at <paramref name="ts"/>: every rule of the device is evaluated.</summary>
@@ -152,11 +161,30 @@ public sealed class AlertReplay
         foreach (var state in _devices.Values)
         {
             var rules = _rules.For(state.Device.Site, state.Device.Kind);
-            Evaluate(state, now, SweepTimeDrivenOnly ? rules.Where(rule => IsTimeDriven(rule) || Open(state.Device.Site, state.Device.Device, rule.Id) is not null) : rules);
+            if (!SweepTimeDrivenOnly)
+            {
+                Evaluate(state, now, rules);
+                continue;
+            }
+
+            // Most devices most of the time: only their time-driven rules, listed once per kind.
+            var timeDriven = TimeDriven(state.Device.Site, state.Device.Kind);
+            Evaluate(state, now, state.OpenCount == 0 ? timeDriven : rules.Where(rule => IsTimeDriven(rule) || state.Open(rule.Id) is not null));
         }
     }
 
-    private static bool IsTimeDriven(RuleDefinition rule) => rule.Type is RuleType.Stale or RuleType.Age or RuleType.Expiry or RuleType.Offline;
+    private RuleDefinition[] TimeDriven(string site, string kind)
+    {
+        if (!_timeDriven.TryGetValue((site, kind), out var rules))
+        {
+            _timeDriven[(site, kind)] = rules = [.. _rules.For(site, kind).Where(IsTimeDriven)];
+        }
+
+        return rules;
+    }
+
+    // A windowed aggregate moves as its window slides, with no new message: an hourly mean falls as a high hour ages out.
+    private static bool IsTimeDriven(RuleDefinition rule) => rule.Type is RuleType.Stale or RuleType.Age or RuleType.Expiry or RuleType.Offline || rule.Window is not null;
 
     private DeviceState Touch(ReplayDevice device, DateTimeOffset ts, bool online, string? reason, bool stateMessage)
     {
@@ -184,12 +212,13 @@ public sealed class AlertReplay
     private void Evaluate(DeviceState state, DateTimeOffset now, IEnumerable<RuleDefinition> rules)
     {
         // As the engine: the device's parameters (defaults, its site's, its own) and its windowed points' samples.
-        var settings = _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
-        var facts = state.Facts() with { Settings = settings, History = state.History(Windowed(state.Device.Site, state.Device.Kind).Keys) };
+        var settings = state.Settings ??= _rules.Settings(state.Device.Site, state.Device.Device, state.Device.Kind);
+        var windowed = (state.Rules ??= KindRulesOf(state.Device.Site, state.Device.Kind)).Windowed;
+        var facts = state.Facts(settings, windowed.Count == 0 ? null : state.History(windowed.Keys));
         foreach (var rule in rules)
         {
             var key = (state.Device.Site, state.Device.Device, rule.Id);
-            var open = Open(key.Site, key.Device, key.Id);
+            var open = state.Open(rule.Id);
             var verdict = RuleEvaluator.Evaluate(rule, facts, open?.State.IsActive() == true, now);
             if (verdict.Active is null)
             {
@@ -197,24 +226,25 @@ public sealed class AlertReplay
             }
 
             var fact = new ConditionObserved(verdict);
-            var firings = AlertLifecycle.NeedsRecentFirings(fact, open) ? RecentFirings(key, now) : 0;
+            var firings = AlertLifecycle.NeedsRecentFirings(fact, open) ? state.RecentFirings(rule.Id, now - _lifecycle.Flap.Window) : 0;
             var transition = _lifecycle.Next(fact, AlertRule.Of(rule, settings), open, now, firings);
             if (transition.Change == AlertChange.None)
             {
                 continue;
             }
 
-            Store(key, transition, now);
+            Store(state, key, transition, now);
             Transitioned?.Invoke(new ReplayedTransition(now, state.Device, rule, transition));
         }
     }
 
-    private void Store((string Site, string Device, string Rule) key, AlertTransition transition, DateTimeOffset now)
+    private void Store(DeviceState state, (string Site, string Device, string Rule) key, AlertTransition transition, DateTimeOffset now)
     {
         switch (transition.Change)
         {
             case AlertChange.Discarded:
                 _latest.Remove(key);
+                state.SetAlert(key.Rule, null);
                 return;
             case AlertChange.Opened:
                 _latest[key] = transition.Next! with { Id = _nextId++ };
@@ -224,55 +254,47 @@ public sealed class AlertReplay
                 break;
         }
 
+        state.SetAlert(key.Rule, _latest[key]);
         if (transition.Events.Any(e => e.Action == AlertAction.Fired))
         {
-            if (!_firings.TryGetValue(key, out var times))
-            {
-                _firings[key] = times = [];
-            }
-
-            times.Add(now);
+            state.Fired(key.Rule, now);
         }
     }
 
-    private int RecentFirings((string Site, string Device, string Rule) key, DateTimeOffset now)
+    private KindRules KindRulesOf(string site, string kind)
     {
-        if (!_firings.TryGetValue(key, out var times))
+        if (!_kinds.TryGetValue((site, kind), out var rules))
         {
-            return 0;
-        }
-
-        var since = now - _lifecycle.Flap.Window;
-        times.RemoveAll(t => t < since);
-        return times.Count;
-    }
-
-    /// <summary>The rules of a kind that read <paramref name="point"/> (as the engine decides which rules a message concerns).</summary>
-    private RuleDefinition[] Reading(string site, string kind, string point)
-    {
-        if (!_reading.TryGetValue((site, kind, point), out var rules))
-        {
-            _reading[(site, kind, point)] = rules =
-            [
-                .. _rules.For(site, kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Concat(rule.AnyOf ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
-                    .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
-            ];
+            _kinds[(site, kind)] = rules = new KindRules(_rules.For(site, kind), _rules.WindowedPoints(site, kind));
         }
 
         return rules;
     }
 
-    /// <summary>The points the windowed rules of a kind read, with the longest window over each (as the engine keeps them).</summary>
-    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind)
+    /// <summary>The rules of one site and kind, with which of them read each point (as the engine decides which rules a message concerns).</summary>
+    private sealed class KindRules(IReadOnlyList<RuleDefinition> all, IReadOnlyDictionary<string, TimeSpan> windowed)
     {
-        if (!_windowed.TryGetValue((site, kind), out var windowed))
-        {
-            _windowed[(site, kind)] = windowed = _rules.For(site, kind).Where(r => r.Window is not null && r.Point is not null)
-                .GroupBy(r => r.Point!, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Max(r => r.Window!.Over), StringComparer.Ordinal);
-        }
+        private readonly Dictionary<string, int[]> _byPoint = new(StringComparer.Ordinal);
 
-        return windowed;
+        public IReadOnlyList<RuleDefinition> All { get; } = all;
+
+        /// <summary>The points whose samples the kind's windowed rules need, with the longest window over each.</summary>
+        public IReadOnlyDictionary<string, TimeSpan> Windowed { get; } = windowed;
+
+        /// <summary>The positions in <see cref="All"/> of the rules that read <paramref name="point"/>.</summary>
+        public int[] Reading(string point)
+        {
+            if (!_byPoint.TryGetValue(point, out var rules))
+            {
+                _byPoint[point] = rules =
+                [
+                    .. Enumerable.Range(0, All.Count).Where(i => All[i].PointsRead()
+                        .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)),
+                ];
+            }
+
+            return rules;
+        }
     }
 
     /// <summary>What the cloud's devices table and latest values hold for one device.</summary>
@@ -280,6 +302,59 @@ public sealed class AlertReplay
     {
         private readonly Dictionary<string, PointReading> _points = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<Sample>> _history = new(StringComparer.Ordinal);
+
+        // The device's newest alert per rule and its firings (for flapping): the replay's hot path looks them up by
+        // rule id here instead of hashing (site, device, rule) for every rule of every message.
+        private readonly Dictionary<string, Alert> _alerts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<DateTimeOffset>> _firings = new(StringComparer.Ordinal);
+
+        /// <summary>How many of the device's alerts are open (pending, firing or acknowledged).</summary>
+        public int OpenCount { get; private set; }
+
+        /// <summary>The rules of the device's site and kind.</summary>
+        public KindRules? Rules { get; set; }
+
+        /// <summary>The device's parameters, resolved once (the rule set does not change during a replay).</summary>
+        public DeviceSettings? Settings { get; set; }
+
+        public Alert? Open(string rule) => _alerts.GetValueOrDefault(rule) is { State: not AlertState.Resolved } alert ? alert : null;
+
+        public void SetAlert(string rule, Alert? alert)
+        {
+            OpenCount -= Open(rule) is null ? 0 : 1;
+            if (alert is null)
+            {
+                _alerts.Remove(rule);
+            }
+            else
+            {
+                _alerts[rule] = alert;
+            }
+
+            OpenCount += Open(rule) is null ? 0 : 1;
+        }
+
+        public void Fired(string rule, DateTimeOffset at)
+        {
+            if (!_firings.TryGetValue(rule, out var times))
+            {
+                _firings[rule] = times = [];
+            }
+
+            times.Add(at);
+        }
+
+        /// <summary>How often the rule fired on the device since <paramref name="since"/> (as the alert store counts them).</summary>
+        public int RecentFirings(string rule, DateTimeOffset since)
+        {
+            if (!_firings.TryGetValue(rule, out var times))
+            {
+                return 0;
+            }
+
+            times.RemoveAll(t => t < since);
+            return times.Count;
+        }
 
         public ReplayDevice Device { get; set; } = device;
 
@@ -334,7 +409,7 @@ public sealed class AlertReplay
             return found;
         }
 
-        public DeviceFacts Facts() =>
-            new(Device.Site, Device.Gateway, Device.Device, Device.Kind, Device.Building, Online, StateSince, Reason, LastSeen, _points);
+        public DeviceFacts Facts(DeviceSettings settings, IReadOnlyDictionary<string, IReadOnlyList<Sample>>? history) =>
+            new(Device.Site, Device.Gateway, Device.Device, Device.Kind, Device.Building, Online, StateSince, Reason, LastSeen, _points, settings, history);
     }
 }

@@ -164,6 +164,14 @@ public sealed class RuleDefinition
     /// <summary>While any of these holds the alert is still recorded but marked suppressed and nobody is notified.</summary>
     public IReadOnlyList<PointCondition>? SuppressWhen { get; set; }
 
+    /// <summary>
+    /// Every point the rule's verdict depends on (its point, the one its limits are relative to, its conditions, its
+    /// window's gate): a message carrying one of them may change the verdict. Wildcard names as written.
+    /// </summary>
+    public IEnumerable<string> PointsRead() =>
+        (When ?? []).Concat(SuppressWhen ?? []).Concat(AnyOf ?? []).Select(c => c.Point)
+            .Append(Point).Append(RelativeTo).Append(Window?.While?.Point).OfType<string>();
+
     /// <summary>How long the condition must hold for a device: <see cref="ForParameter"/>'s value when set and known, else <see cref="For"/>.</summary>
     public TimeSpan? PendingFor(DeviceSettings? settings) =>
         ForParameter is { } name && settings?.Number(name) is { } value && ParameterDuration(name, value) is { } duration ? duration : For;

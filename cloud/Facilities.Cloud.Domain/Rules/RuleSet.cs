@@ -50,6 +50,18 @@ public sealed class RuleSet
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), RuleDefinition[]> _for = new();
 
+    /// <summary>
+    /// The points whose recent samples the windowed rules of a kind need — each windowed point and each window's gate
+    /// point — with the longest window over each (what the engine and the replay keep).
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan> WindowedPoints(string site, string kind) =>
+        _windowed.GetOrAdd((site, kind), key => For(key.Site, key.Kind).Where(r => r.Window is not null && r.Point is not null)
+            .SelectMany(r => new[] { (Point: r.Point!, r.Window!.Over), (Point: r.Window!.While?.Point ?? r.Point!, r.Window!.Over) })
+            .GroupBy(p => p.Point, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Max(p => p.Over), StringComparer.Ordinal));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = new();
+
     public IEnumerable<RuleDefinition> Effective(string site)
     {
         if (!_sites.TryGetValue(site, out var overrides))
@@ -161,6 +173,15 @@ public static class RuleChecks
                 break;
             case RuleType.Threshold when rule.Window is { } window && window.Over <= TimeSpan.Zero:
                 yield return "'window.over' must be positive";
+                break;
+            case RuleType.Threshold when rule.Window is { While: { } gate } window && window.Function != WindowFunction.Mean:
+                yield return $"'window.while' applies only to the mean, not to {window.Function.ToString().ToLowerInvariant()}";
+                break;
+            case RuleType.Threshold when rule.Window is { While: { } gate } && (string.IsNullOrWhiteSpace(gate.Point) || gate.Point.Contains('*', StringComparison.Ordinal)):
+                yield return "'window.while.point' must name one point of the same device (no wildcards)";
+                break;
+            case RuleType.Threshold when rule.Window is { While: { } gate } && gate.Labels is not null:
+                yield return "'window.while' tests numbers ('values', 'above', 'below'), not 'labels': the window keeps numbers";
                 break;
             case RuleType.Rate when rule.RisePerMinute is null && rule.FallPerMinute is null:
                 yield return "a rate rule needs 'risePerMinute' or 'fallPerMinute'";

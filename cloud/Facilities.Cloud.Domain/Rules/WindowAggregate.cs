@@ -19,6 +19,21 @@ public sealed class RuleWindow
     public WindowFunction Function { get; set; }
 
     public TimeSpan Over { get; set; }
+
+    /// <summary>
+    /// Mean only: count just the time this condition on another point held (<c>"while": { "point": "burner_on",
+    /// "values": [1] }</c>). Emissions are averaged over the time the boiler fires (HJ 75: data while a unit is stopped
+    /// are not valid), so an hourly mean is not diluted by the burner's off periods. By <c>values</c>, <c>above</c>
+    /// and <c>below</c> (the window keeps numbers, not labels).
+    /// </summary>
+    public PointCondition? While { get; set; }
+
+    /// <summary>Whether a value of the <see cref="While"/> point lets the time count.</summary>
+    public bool Admits(double value) =>
+        While is not { } condition
+        || ((condition.Values is null || condition.Values.Contains(value))
+            && (condition.Above is not { } above || value > above)
+            && (condition.Below is not { } below || value < below));
 }
 
 /// <summary>One reported value of a point at its sample time.</summary>
@@ -50,6 +65,64 @@ public static class WindowAggregate
             WindowFunction.Change => Change(samples, from, to),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// The time-weighted mean over the window ending at <paramref name="until"/> (or the newest sample of either series,
+    /// if later) of the time in which <paramref name="gate"/>'s value in force satisfied <paramref name="admits"/>;
+    /// null when no such time lies in the window (the boiler did not fire within the hour: nothing to judge).
+    /// </summary>
+    public static double? MeanWhile(IReadOnlyList<Sample> samples, IReadOnlyList<Sample> gate, Func<double, bool> admits, TimeSpan over, DateTimeOffset? until = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(admits);
+        if (samples.Count == 0 || gate.Count == 0)
+        {
+            return null;
+        }
+
+        var newest = samples[^1].Ts > gate[^1].Ts ? samples[^1].Ts : gate[^1].Ts;
+        var to = until is { } end && end > newest ? end : newest;
+        var from = to - over;
+        double weighted = 0, seconds = 0;
+        int i = 0, g = 0;
+        // Walk both step series together: each piece between consecutive change times has one value and one gate value.
+        var at = from;
+        while (at < to)
+        {
+            // i and g: the first change of each series after `at`; the values in force are the ones before them.
+            while (i < samples.Count && samples[i].Ts <= at)
+            {
+                i++;
+            }
+
+            while (g < gate.Count && gate[g].Ts <= at)
+            {
+                g++;
+            }
+
+            var next = to;
+            if (i < samples.Count && samples[i].Ts < next)
+            {
+                next = samples[i].Ts;
+            }
+
+            if (g < gate.Count && gate[g].Ts < next)
+            {
+                next = gate[g].Ts;
+            }
+
+            if (i > 0 && g > 0 && admits(gate[g - 1].Value))
+            {
+                weighted += samples[i - 1].Value * (next - at).TotalSeconds;
+                seconds += (next - at).TotalSeconds;
+            }
+
+            at = next;
+        }
+
+        return seconds > 0 ? weighted / seconds : null;
     }
 
     /// <summary>Time-weighted mean over [from, to]; the latest value when the window has no length.</summary>

@@ -125,13 +125,8 @@ public sealed class AlertEngine(
         }
     }
 
-    /// <summary>The points the windowed rules of a kind read, with the longest window over each.</summary>
-    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => _windowed.GetOrAdd((site, kind), key =>
-        rules.For(key.Site, key.Kind).Where(r => r.Window is not null && r.Point is not null)
-            .GroupBy(r => r.Point!, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Max(r => r.Window!.Over), StringComparer.Ordinal));
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), IReadOnlyDictionary<string, TimeSpan>> _windowed = new();
+    /// <summary>The points the windowed rules of a kind read (and their windows' gates), with the longest window over each.</summary>
+    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => rules.WindowedPoints(site, kind);
 
     /// <summary>The open alerts of a batch's devices by rule, as the batch knows them.</summary>
     private sealed class OpenAlerts
@@ -176,10 +171,10 @@ public sealed class AlertEngine(
         return all.Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || reading.Contains(rule));
     }
 
-    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
+    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
     private RuleDefinition[] Reading(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
     [
-        .. rules.For(key.Site, key.Kind).Where(rule => (rule.When ?? []).Concat(rule.SuppressWhen ?? []).Concat(rule.AnyOf ?? []).Select(c => c.Point).Append(rule.Point).Append(rule.RelativeTo).OfType<string>()
+        .. rules.For(key.Site, key.Kind).Where(rule => rule.PointsRead()
             .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
     ]);
 

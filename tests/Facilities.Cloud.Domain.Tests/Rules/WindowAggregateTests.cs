@@ -26,6 +26,34 @@ public sealed class WindowAggregateTests
     }
 
     [Fact]
+    public void MeanWhile_BurnerOffHalfTheHour_AveragesOnlyTheFiringTime()
+    {
+        // NOx 120 while the flame burns, 0 (purge air) while it is out, 15 minutes each: the plain mean is 60, the
+        // mean while firing (what DB11/139 judges) is 120.
+        var nox = new[] { At(0, 120), At(15, 0), At(30, 120), At(45, 0), At(60, 0) };
+        var flame = new[] { At(0, 1), At(15, 0), At(30, 1), At(45, 0), At(60, 0) };
+        Assert.Equal(60, WindowAggregate.Of(WindowFunction.Mean, nox, TimeSpan.FromHours(1))!.Value, 6);
+        Assert.Equal(120, WindowAggregate.MeanWhile(nox, flame, v => v == 1, TimeSpan.FromHours(1))!.Value, 6);
+    }
+
+    [Fact]
+    public void MeanWhile_GateChangesBetweenValueSamples_WeighsEachPieceByItsTime()
+    {
+        // Value 40 from minute 0, 100 from minute 30; the flame burns from minute 20 to 50: 10 min at 40, 20 at 100.
+        var values = new[] { At(0, 40), At(30, 100), At(60, 100) };
+        var gate = new[] { At(0, 0), At(20, 1), At(50, 0), At(60, 0) };
+        Assert.Equal(80, WindowAggregate.MeanWhile(values, gate, v => v == 1, TimeSpan.FromHours(1))!.Value, 6);
+    }
+
+    [Fact]
+    public void MeanWhile_GateNeverOpenInTheWindow_IsNull()
+    {
+        var values = new[] { At(0, 120), At(60, 120) };
+        var gate = new[] { At(0, 0), At(60, 0) };
+        Assert.Null(WindowAggregate.MeanWhile(values, gate, v => v == 1, TimeSpan.FromHours(1)));
+    }
+
+    [Fact]
     public void Increase_CounterWithAReset_CountsFromZeroAfterIt()
     {
         var samples = new[] { At(0, 100), At(20, 104), At(40, 2), At(60, 5) };

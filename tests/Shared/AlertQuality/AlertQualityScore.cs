@@ -36,7 +36,7 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         var outcomes = run.Faults.Select(f =>
         {
             var rule = run.Rules.Defaults.FirstOrDefault(r => r.Id == f.Kind.Rule);
-            var deadline = FaultCatalogue.Deadline(f.Kind, rule, run.Options.Allowance);
+            var deadline = FaultCatalogue.Deadline(f.Kind, rule, run.Options.Allowance, run.Rules.Settings(run.Site, f.Device, f.Kind.Kind));
             var first = pages.FirstOrDefault(a => a.Rule == f.Kind.Rule && Covers(f, a));
             return new FaultOutcome(f, deadline, first is null ? null : first.At - f.Start, pages.Count(a => Covers(f, a)));
         }).ToList();
@@ -120,6 +120,18 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
             Line($"| `{rule.Rule}` | {rule.Severity} | {rule.Faults} | {rule.Caught} | {missed} | {falseCount} | {Duration(rule.P50)} | {Duration(rule.P99)} | {Duration(rule.Deadline)} | {pages} |");
         }
 
+        var uncovered = Rules.Where(r => r.Faults == 0).ToList();
+        if (uncovered.Count > 0)
+        {
+            Line($"");
+            Line($"Rules no labelled fault exercises in this run, and why:");
+            Line($"");
+            foreach (var rule in uncovered)
+            {
+                Line($"- `{rule.Rule}`: {FaultCatalogue.Uncovered.GetValueOrDefault(rule.Rule, "**no fault of the catalogue triggers it** (add one to FaultCatalogue)")}.");
+            }
+        }
+
         Line($"");
         Line($"## False alerts");
         Line($"");
@@ -175,6 +187,9 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         Line($"- Every device is polled every {Duration(o.PollInterval)} (the real gateway polls elevators every second and AED doors every 2 s); the");
         Line($"  sweeper runs every {Duration(o.SweepInterval)} (the cloud's default is 5 s) and re-evaluates only what time alone can change, which decides");
         Line($"  exactly as re-evaluating every rule (a unit test holds the two to the same transitions).");
+        Line($"- Each device runs the month with its own replay of the alerting, the devices in parallel on the machine's cores: the");
+        Line($"  cloud's alerts, their `for`, flapping and the sweeper's verdicts are each about one device, so this decides exactly as");
+        Line($"  one replay fed every device's messages in time order; the pages are merged in time order.");
         Line($"- Faults are spaced at least two hours apart on a device, so each page can be attributed; a fault's window runs from");
         Line($"  its injection to its end plus {Duration(o.Grace)} (the equipment recovering). Expiry dates the estate reaches on its own (an AED's");
         Line($"  pads) are labelled as natural conditions: their alert is true, and must come.");
@@ -189,7 +204,8 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         var alerting = Faults.Where(f => f.Fault.Kind.Rule.Length > 0).ToList();
         var caught = alerting.Count(f => f.Caught);
         return string.Create(CultureInfo.InvariantCulture,
-            $"Alert quality (`{command}`, {DateTimeOffset.UtcNow:yyyy-MM-dd}): {Run.Options.Days} simulated days of the {Run.Devices}-device sample estate in {Run.Elapsed.TotalSeconds:0} s; " +
+            $"Alert quality (`{command}`, {DateTimeOffset.UtcNow:yyyy-MM-dd}): {Run.Options.Days} simulated days of the {Run.Devices}-device sample estate in {Run.Elapsed.TotalSeconds:0} s " +
+            $"({Run.CpuTime.TotalSeconds:0} s of processor time on {Environment.ProcessorCount} cores, load average {Run.LoadAverage} at the start); " +
             $"{FalseAlerts.Count} false alerts (target 0), {caught} of {alerting.Count} faults paged within their deadline (target all), " +
             $"details per rule in [alert-quality.md](alert-quality.md).");
     }

@@ -61,6 +61,9 @@ internal sealed record MonthRun(
 {
     public DateTimeOffset End => Options.Start + TimeSpan.FromDays(Options.Days);
 
+    /// <summary>The estate's site (each device's parameters are resolved in it).</summary>
+    public string Site { get; init; } = "";
+
     /// <summary>Every pending alert opened or discarded (why a rule with <c>for</c> did not fire).</summary>
     public IReadOnlyList<PendingChange> Pending { get; init; } = [];
 
@@ -76,8 +79,8 @@ internal sealed record MonthRun(
 /// for Beijing, traffic by hour and evening charging; a virtual gateway reads their registers through the gateway's own
 /// profile decode and change filter (deadband, heartbeat) and its offline logic; the messages go through the cloud's
 /// rules and alert lifecycle (<see cref="AlertReplay"/>). A seeded, labelled schedule injects every fault of every kind
-/// through the models' fault injection. Devices are independent until the cloud, so each hour is simulated device by
-/// device in parallel and the hour's messages are then replayed in time order.
+/// through the models' fault injection. Devices are independent all the way through (the cloud's alerts are per device
+/// and rule), so each device runs the month with its own replay, in parallel, and the alerts are merged in time order.
 /// </summary>
 internal static class EstateMonth
 {
@@ -90,17 +93,20 @@ internal static class EstateMonth
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
         var rulesFile = options.RulesFile ?? Path.Combine(options.Root, "cloud", "Facilities.Cloud", "rulesets", "default-rules.json");
-        // The rule file as the cloud loads it: its rules and the parameters they refer to (maxSupply, noxLimit, …).
-        var loaded = Facilities.Cloud.Rules.RuleFiles.Load(new Facilities.Cloud.Rules.RulesOptions { File = rulesFile }, options.Root);
-        var ruleDefinitions = loaded.Defaults.ToArray();
-        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions, null, loaded.Parameters);
+        // The rule file as the cloud loads it: its rules and the parameters they refer to (maxSupply, noxLimit, …),
+        // and the sample estate's site file as the demo's cloud reads it (boiler-2 heats floors).
+        var loaded = Facilities.Cloud.Rules.RuleFiles.Load(
+            new Facilities.Cloud.Rules.RulesOptions { File = rulesFile, SiteDirectory = Path.Combine(options.Root, "demo", "Facilities.Demo", "rules-sites") }, options.Root);
         var community = CommunityLoader.Load(Path.Combine(options.Root, "firmware-sim", "Facilities.FirmwareSim", "communities", "sample-estate.json"));
         var site = SiteLoader.Load(Path.Combine(options.Root, "gateway", "Facilities.Gateway", "sites", "sample-estate.json"),
             Path.Combine(options.Root, "gateway", "Facilities.Gateway", "profiles"));
+        var ruleDefinitions = loaded.Defaults.ToArray();
+        var rules = new RuleSet(adjustRules?.Invoke(ruleDefinitions) ?? ruleDefinitions, null, loaded.Parameters,
+            new Dictionary<string, SiteParameters>(StringComparer.Ordinal) { [site.File.Site] = loaded.Site(site.File.Site) });
         var devices = EstateDevices.Create(community, site, new EstateOptions { Start = options.Start, PollInterval = options.PollInterval, Seed = options.Seed });
         var end = options.Start + TimeSpan.FromDays(options.Days);
 
-        TimeSpan? Deadline(FaultKind kind) => FaultCatalogue.Deadline(kind, rules.Find(site.File.Site, kind.Rule), options.Allowance);
+        TimeSpan? Deadline(FaultKind kind) => FaultCatalogue.Deadline(kind, rules.Find(site.File.Site, kind.Rule), options.Allowance, rules.Settings(site.File.Site, "", kind.Kind));
         var natural = NaturalConditions(devices, rules, site.File.Site, options.Start, end);
         var faults = FaultSchedule.Build([.. devices.Select(d => (d.Id, d.Model.Kind, d.Model is ChargerShedModel shed ? shed.PortCount : 0))],
             Deadline, options.Start, end, options.Repeats, options.Seed, natural);
@@ -116,61 +122,19 @@ internal static class EstateMonth
             device.Actions.Sort((a, b) => a.At.CompareTo(b.At));
         }
 
-        var alerts = new List<MonthAlert>();
-        var pending = new List<PendingChange>();
-        var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
-        {
-            SweepTimeDrivenOnly = true,
-            Transitioned = t =>
-            {
-                foreach (var fired in t.Transition.Events.Where(e => e.Action == AlertAction.Fired))
-                {
-                    alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
-                }
-
-                if ((t.Transition.Change is AlertChange.Opened && t.Transition.Next?.State == AlertState.Pending) || t.Transition.Change is AlertChange.Discarded)
-                {
-                    pending.Add(new PendingChange(t.At, t.Device.Device, t.Rule.Id, t.Transition.Change == AlertChange.Opened));
-                }
-            },
-        };
-
-        long messages = 0;
-        var chunk = TimeSpan.FromHours(1);
-        List<SimMessage>[] Simulate(DateTimeOffset from)
-        {
-            var to = from + chunk < end ? from + chunk : end;
-            var outputs = new List<SimMessage>[devices.Count];
-            Parallel.For(0, devices.Count, i => outputs[i] = devices[i].Simulate(from, to, options.PollInterval));
-            return outputs;
-        }
-
-        // The next hour's devices run while this hour's messages go through the alerting (which is one timeline).
-        var next = Task.Run(() => Simulate(options.Start));
-        for (var from = options.Start; from < end; from += chunk)
-        {
-            var outputs = next.GetAwaiter().GetResult();
-            var following = from + chunk;
-            next = following < end ? Task.Run(() => Simulate(following)) : Task.FromResult(Array.Empty<List<SimMessage>>());
-            foreach (var message in outputs.SelectMany((list, i) => list.Select(m => (Message: m, Device: i)))
-                .OrderBy(m => m.Message.At).ThenBy(m => m.Device).Select(m => m.Message))
-            {
-                messages++;
-                if (message.Online is { } online)
-                {
-                    replay.ReceiveState(message.Device, online, message.Reason, message.At);
-                }
-                else
-                {
-                    replay.Receive(message.Device, message.Readings, message.At);
-                }
-            }
-
-            replay.AdvanceTo(following < end ? following : end);
-        }
+        // Devices are independent all the way through the alerting (each alert, its "for", its flapping count and the
+        // sweeper's verdicts concern one device), so each device runs the month with its own replay of the cloud's
+        // alerting, in parallel: the same transitions, at the same virtual times, as one replay fed every device's
+        // messages in time order. Merged afterwards in time order, a device before the next at equal times.
+        var months = new DeviceMonth[devices.Count];
+        Parallel.For(0, devices.Count, i => months[i] = new DeviceMonth(devices[i]).Run(rules, options, end));
+        var alerts = months.SelectMany((d, i) => d.Alerts.Select(a => (Alert: a, Device: i))).OrderBy(a => a.Alert.At).ThenBy(a => a.Device).Select(a => a.Alert).ToList();
+        var pending = months.SelectMany((d, i) => d.Pending.Select(p => (Change: p, Device: i))).OrderBy(p => p.Change.At).ThenBy(p => p.Device).Select(p => p.Change).ToList();
+        var messages = months.Sum(d => d.Messages);
 
         return new MonthRun(options, rules, faults, alerts, devices.Count, devices.Sum(d => d.Polls), messages, watch.Elapsed)
         {
+            Site = site.File.Site,
             Pending = pending,
             CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu, LoadAverage = load,
         };
@@ -203,5 +167,62 @@ internal static class EstateMonth
         }
 
         return natural;
+    }
+
+    /// <summary>One device's month through its own replay of the cloud's alerting: the pages, pending changes and messages it produced.</summary>
+    private sealed class DeviceMonth(SimDevice device)
+    {
+        /// <summary>Messages the virtual gateway sent for this device.</summary>
+        public long Messages { get; private set; }
+
+        /// <summary>The pages and suppressed firings this device's alerting produced, in order.</summary>
+        public List<MonthAlert> Alerts { get; } = [];
+
+        /// <summary>This device's pending alerts opened and discarded, in order.</summary>
+        public List<PendingChange> Pending { get; } = [];
+
+        /// <summary>
+        /// Runs the device through the whole month, an hour at a time: the model and the virtual gateway, then the hour's
+        /// messages through its own replay of the cloud's alerting (rules, lifecycle, sweeps every sweep interval).
+        /// </summary>
+        public DeviceMonth Run(RuleSet rules, MonthOptions options, DateTimeOffset end)
+        {
+            var replay = new AlertReplay(rules, new AlertLifecycle(new FlapPolicy(3, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(15))), options.Start, options.SweepInterval)
+            {
+                SweepTimeDrivenOnly = true,
+                Transitioned = t =>
+                {
+                    foreach (var fired in t.Transition.Events.Where(e => e.Action == AlertAction.Fired))
+                    {
+                        Alerts.Add(new MonthAlert(t.At, t.Device.Device, t.Rule.Id, t.Rule.Severity, fired.Notice is null, fired.Detail));
+                    }
+
+                    if ((t.Transition.Change is AlertChange.Opened && t.Transition.Next?.State == AlertState.Pending) || t.Transition.Change is AlertChange.Discarded)
+                    {
+                        Pending.Add(new PendingChange(t.At, t.Device.Device, t.Rule.Id, t.Transition.Change == AlertChange.Opened));
+                    }
+                },
+            };
+            for (var from = options.Start; from < end; from += TimeSpan.FromHours(1))
+            {
+                var to = from + TimeSpan.FromHours(1) < end ? from + TimeSpan.FromHours(1) : end;
+                foreach (var message in device.Simulate(from, to, options.PollInterval))
+                {
+                    Messages++;
+                    if (message.Online is { } online)
+                    {
+                        replay.ReceiveState(message.Device, online, message.Reason, message.At);
+                    }
+                    else
+                    {
+                        replay.Receive(message.Device, message.Readings, message.At);
+                    }
+                }
+
+                replay.AdvanceTo(to);
+            }
+
+            return this;
+        }
     }
 }

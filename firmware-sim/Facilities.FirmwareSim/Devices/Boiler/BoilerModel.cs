@@ -32,11 +32,18 @@ public sealed class BoilerModel : DeviceModel
         new("flame-failure", "Flame lost while running: lockout code 1, flame signal 0."),
         new("low-water", "Water level low: low-water cut-off, lockout code 3."),
         new("high-nox", "Combustion out of tune: NOx about 120 mg/m3, CO up, O2 down."),
-        new("supply-temperature-low", "Burner runs flat out but supply stays low (fouled exchanger): radiators go cold."),
+        new("supply-temperature-low", "Badly fouled exchanger: it passes an eighth of the burner's heat, the rest goes up the flue (flue gas much hotter); the controller fires flat out but the supply stays low: radiators go cold."),
         new("over-pressure", "Water pressure 3.2 bar: over-pressure bit, lockout code 5."),
         new("pump-stopped", "Circulation pump stopped: no flow, the supply sensor in the flow pipe cools, so the controller keeps the burner firing (the boiler body overheats until its high limit trips)."),
         new("short-cycling", "Burner short-cycles (oversized or a faulty thermostat): starts at once, stops after a minute, about 30 starts an hour."),
+        new("low-pressure", "Water leak: the system loses water and its pressure falls to about 0.6 bar (the boiler keeps running until someone refills it)."),
+        new("overheating", "Burner control stuck on (a welded relay, a failed control thermostat): the burner fires flat out past its setpoint and the supply climbs past the heating system's maximum, towards the high-limit thermostat."),
     ];
+
+    // A badly fouled exchanger (scale on the water side, soot on the flue side) passes this share of the burner's heat.
+    // So little that even a floor-heating system's lowest setpoint (35 °C) is out of reach: the fault the simulator
+    // advertises is "radiators go cold", which a mildly fouled exchanger that still holds a low setpoint does not cause.
+    private const double FouledShare = 0.125;
 
     // Plant: heat gain per second at 100 % firing, loss coefficient towards 20 °C, return = supply − 45 % of the rise.
     private const double GainPerSecond = 0.30;
@@ -46,11 +53,14 @@ public sealed class BoilerModel : DeviceModel
     // heating curve holds the room at 20 °C whatever the weather: a floor-heating system's flat curve (slope 1.0) has
     // the larger emitting surface to match. Time constant about two hours.
     private const double RoomLossPerSecond = 5.8e-5 * 1.395;
+    // Firing rate (%) the controller takes off per kelvin the supply rose.
+    private const double ProportionalPerKelvin = 10;
     private static readonly TimeSpan PurgeTime = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IgnitionTime = TimeSpan.FromSeconds(5);
 
     private readonly BoilerOptions _options;
     private double _supply;
+    private double _supplyBefore;
     private double _outdoor;
     private double _room = 20;
     private double _rate;
@@ -67,6 +77,7 @@ public sealed class BoilerModel : DeviceModel
         _options = options;
         _outdoor = Outdoor(now);
         _supply = Setpoint;
+        _supplyBefore = _supply;
         _state = 3;
         _rate = 50;
         _burnerSeconds = 30_000 * 3600.0;
@@ -98,10 +109,11 @@ public sealed class BoilerModel : DeviceModel
         var dt = elapsed.TotalSeconds;
         _outdoor = Outdoor(now);
         StepBurner(elapsed);
+        _supplyBefore = _supply;
         var gain = _state == 3 ? _rate / 100 * GainPerSecond : 0;
         if (Active("supply-temperature-low"))
         {
-            gain *= 0.25;
+            gain *= FouledShare;
         }
 
         if (Active("pump-stopped"))
@@ -124,7 +136,7 @@ public sealed class BoilerModel : DeviceModel
     private void StepBurner(TimeSpan elapsed)
     {
         _stateTimer += elapsed;
-        var demand = _supply < Setpoint - 3 || (_state == 3 && _supply < Setpoint + 3) || (Active("short-cycling") && _state != 3);
+        var demand = _supply < Setpoint - 3 || (_state == 3 && _supply < Setpoint + 3) || (Active("short-cycling") && _state != 3) || Active("overheating");
         if (LockedOut)
         {
             _state = _enabled ? 5 : 0;
@@ -148,7 +160,13 @@ public sealed class BoilerModel : DeviceModel
                 (_state, _stateTimer, _rate) = (4, TimeSpan.Zero, 0);
                 break;
             case 3:
-                _rate = Active("supply-temperature-low") ? 100 : Math.Clamp(_rate + ((Setpoint - _supply) * 0.5 * elapsed.TotalSeconds), 20, 100);
+                // A fouled exchanger needs no special case: the supply stays under the setpoint, so the controller
+                // modulates up to 100 % and stays there.
+                // PI in velocity form: integral on the error, proportional on the supply's last change. Integral alone
+                // left the loop so lightly damped that one disturbance (a lockout, a fault cleared) set the healthy
+                // burner cycling on its ±3 K band some 20 times an hour for the rest of the day.
+                _rate = Active("overheating") ? 100
+                    : Math.Clamp(_rate + ((Setpoint - _supply) * 0.5 * elapsed.TotalSeconds) - (ProportionalPerKelvin * (_supply - _supplyBefore)), 20, 100);
                 break;
             case 4 when _stateTimer >= PurgeTime:
                 (_state, _stateTimer) = (0, TimeSpan.Zero);
@@ -168,7 +186,7 @@ public sealed class BoilerModel : DeviceModel
         var map = Map;
         var running = _state == 3;
         var lockoutCode = !_enabled ? 0 : Active("low-water") ? 3 : Active("over-pressure") ? 5 : Active("flame-failure") ? 1 : Active("lockout") ? 2 : 0;
-        var pressure = Active("over-pressure") ? 3.2 : 1.5 + (0.006 * (_supply - 20));
+        var pressure = Active("over-pressure") ? 3.2 : Active("low-pressure") ? 0.6 : 1.5 + (0.006 * (_supply - 20));
         var o2 = running ? (Active("high-nox") ? 1.2 : 6.0 - (_rate * 0.025)) : 20.9;
         map.Write(store, "burner_on", _state is 1 or 2 or 3 ? 1 : 0);
         map.Write(store, "flame", running || _state == 2 ? 1 : 0);
@@ -185,7 +203,9 @@ public sealed class BoilerModel : DeviceModel
         map.Write(store, "supply_temperature", _supply);
         map.Write(store, "return_temperature", Return);
         map.Write(store, "outdoor_temperature", _outdoor);
-        map.Write(store, "flue_temperature", running ? _supply + 40 + (_rate * 0.4) : _supply + 5);
+        // The heat a fouled exchanger does not pass to the water leaves with the flue gas.
+        var unpassed = Active("supply-temperature-low") ? (1 - FouledShare) * _rate * 1.5 : 0;
+        map.Write(store, "flue_temperature", running ? _supply + 40 + (_rate * 0.4) + unpassed : _supply + 5);
         map.Write(store, "o2", o2);
         map.Write(store, "nox", running ? (Active("high-nox") ? 120 : 22 + (_rate * 0.06)) : 0);
         map.Write(store, "co", running ? (Active("high-nox") ? 180 : 12 + (_rate * 0.1)) : 0);

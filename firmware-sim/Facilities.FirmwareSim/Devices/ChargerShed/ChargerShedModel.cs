@@ -41,7 +41,7 @@ public sealed class ChargerShedModel : DeviceModel
         : base(identity, ChargerShedMap.For(options.Ports), now)
     {
         _options = options;
-        _ports = [.. Enumerable.Range(1, options.Ports).Select(_ => new Port())];
+        _ports = [.. Enumerable.Range(1, options.Ports).Select(number => new Port(number))];
         foreach (var port in _ports.Where(_ => Random.NextDouble() < 0.3))
         {
             PlugIn(port, now);
@@ -265,7 +265,7 @@ public sealed class ChargerShedModel : DeviceModel
 
     private void Charge(Port port, double dt)
     {
-        if (Active($"port-overlong-charge:{Array.IndexOf(_ports, port) + 1}"))
+        if (Active(port.OverlongCharge))
         {
             // A failing pack takes charge without filling: the port draws on and the battery never reports full.
             port.PowerW = 120;
@@ -318,24 +318,34 @@ public sealed class ChargerShedModel : DeviceModel
             var status = PublishedStatus(port);
             var charging = status == 1;
             var abnormal = port.FaultCode == 3;
-            map.Write(store, ChargerShedMap.PortPoint(number, "status"), status);
-            var drawAfterFull = status == 2 && Active($"port-no-cut-off-when-full:{number}");
-            map.Write(store, ChargerShedMap.PortPoint(number, "power"), abnormal ? 650 : drawAfterFull ? DrawAfterFullW : port.PowerW);
-            map.Write(store, ChargerShedMap.PortPoint(number, "current"), abnormal ? 650 / 220.0 : port.PowerW / 220);
-            map.Write(store, ChargerShedMap.PortPoint(number, "voltage"), Active("mains-lost") ? 0 : 221.5);
-            map.Write(store, ChargerShedMap.PortPoint(number, "energy"), port.EnergyWh);
-            map.Write(store, ChargerShedMap.PortPoint(number, "charge_time"), status is 1 or 2 or 3 && port.PluggedAt is { } at ? Math.Max(0, (SimulatedNow - at).TotalMinutes) : 0);
-            map.Write(store, ChargerShedMap.PortPoint(number, "stop_reason"), port.StopReason);
-            map.Write(store, ChargerShedMap.PortPoint(number, "fault_code"), port.FaultCode);
-            map.Write(store, ChargerShedMap.PortPoint(number, "minutes_to_full"), charging && port.PowerW > 0 ? (port.CapacityWh - port.EnergyWh) / port.PowerW * 60 : 0);
-            map.Write(store, ChargerShedMap.PortPoint(number, "enabled"), port.Enabled ? 1 : 0);
+            var names = port.Points;
+            map.Write(store, names[0], status);
+            var drawAfterFull = status == 2 && Active(port.NoCutOffWhenFull);
+            map.Write(store, names[1], abnormal ? 650 : drawAfterFull ? DrawAfterFullW : port.PowerW);
+            map.Write(store, names[2], abnormal ? 650 / 220.0 : port.PowerW / 220);
+            map.Write(store, names[3], Active("mains-lost") ? 0 : 221.5);
+            map.Write(store, names[4], port.EnergyWh);
+            map.Write(store, names[5], status is 1 or 2 or 3 && port.PluggedAt is { } at ? Math.Max(0, (SimulatedNow - at).TotalMinutes) : 0);
+            map.Write(store, names[6], port.StopReason);
+            map.Write(store, names[7], port.FaultCode);
+            map.Write(store, names[8], charging && port.PowerW > 0 ? (port.CapacityWh - port.EnergyWh) / port.PowerW * 60 : 0);
+            map.Write(store, names[9], port.Enabled ? 1 : 0);
         }
     }
 
     private int PublishedStatus(Port port) => port.FaultCode != 0 ? 3 : Active("mains-lost") || !port.Enabled ? (port.Status == 2 ? 2 : 4) : port.Status;
 
-    private sealed class Port
+    private sealed class Port(int number)
     {
+        private static readonly string[] PointNames = ["status", "power", "current", "voltage", "energy", "charge_time", "stop_reason", "fault_code", "minutes_to_full", "enabled"];
+
+        /// <summary>The port's register points in the order Publish writes them (named once, not at every publish).</summary>
+        public string[] Points { get; } = [.. PointNames.Select(name => ChargerShedMap.PortPoint(number, name))];
+
+        public string OverlongCharge { get; } = $"port-overlong-charge:{number}";
+
+        public string NoCutOffWhenFull { get; } = $"port-no-cut-off-when-full:{number}";
+
         public int Status { get; set; }
 
         public bool Enabled { get; set; } = true;

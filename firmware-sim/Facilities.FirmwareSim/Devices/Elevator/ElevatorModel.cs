@@ -59,6 +59,10 @@ public sealed class ElevatorModel : DeviceModel
 
     public override IReadOnlyList<FaultInfo> EquipmentFaults => ElevatorFaults.All;
 
+    // The fault history's point names, built once (the model publishes every second).
+    private static readonly (string Code, string Time)[] HistoryPoints =
+        [.. Enumerable.Range(1, ElevatorMap.HistoryEntries).Select(i => ($"history_{i}_code", $"history_{i}_time"))];
+
     /// <summary>Faults after which the car will not run until they clear.</summary>
     private bool Halted => ActiveNames.Any(f => f is "trapped-at-floor" or "trapped-between-floors" or "stopped-outside-door-zone"
         or "overtravel-top" or "overtravel-bottom" or "safety-circuit-open" or "door-lock-open" or "door-fails-to-open"
@@ -343,8 +347,8 @@ public sealed class ElevatorModel : DeviceModel
         for (var i = 0; i < ElevatorMap.HistoryEntries; i++)
         {
             var (code, at) = i < _history.Count ? _history[i] : (0, DateTimeOffset.UnixEpoch);
-            map.Write(store, $"history_{i + 1}_code", code);
-            map.Write(store, $"history_{i + 1}_time", code == 0 ? 0 : at.ToUnixTimeSeconds());
+            map.Write(store, HistoryPoints[i].Code, code);
+            map.Write(store, HistoryPoints[i].Time, code == 0 ? 0 : at.ToUnixTimeSeconds());
         }
     }
 }
