@@ -229,6 +229,18 @@ internal static class IngestReport
           server GC and no quick JIT.
         - **The bare MQTTnet client** bounds what any work behind the cloud's MQTT client could reach: if it drains
           slower than half of mosquitto_sub's rate, the target is out of reach for this client library as configured.
+        - **How this figure moved** (issue 16, item 6). Recorded at 0.59× (SQLite) when the cloud consumed through one
+          session; 0.30× when re-run on a fresh machine of the same kind; 0.21× / 0.14× once the history outbox (lines
+          stored in the ingest transaction, then drained to InfluxDB) and the eight consumer slots were in. A profile of
+          that version (`perf` and `dotnet-trace` over the cloud's drain) found the slots' interleaving behind most of
+          the drop: each slot's session holds every eighth message, the broker delivers the eight at their own paces, so a
+          gateway's handled numbers were left as about 1,700 short runs (up to 7,000) that every batch read, deleted
+          and inserted again: 62 % of the transaction's CPU. An instance now keeps its copy of each gateway's runs,
+          checked against the gateway's stream version, and writes only the runs a batch changed; building a rule's
+          point pattern once per pattern instead of per evaluation took another part. What is left is spread thin: the
+          alert engine's per-message evaluation (about 40 % of the transaction), the history lines, the due-time
+          bookkeeping, the runs in memory, and on two cores the broker and InfluxDB beside the cloud. The 0.59× to
+          0.30× step between two machines of the same kind was not reproduced (the first machine is gone).
         - The raw figures are in `artifacts/cloud-ingest-benchmark/results.json` (not committed); `run.sh` renders this
           section from them with the benchmark's `report` command.
         """;
