@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Facilities.Cloud.Access;
 using Facilities.Cloud.Alerts;
+using Facilities.Cloud.Domain.Alerts;
 using Facilities.Cloud.Domain.Rules;
 using Facilities.Cloud.Storage;
 using Facilities.Cloud.Http;
@@ -79,7 +80,8 @@ internal static class WorkOrderEndpoints
     }
 
     private static async Task<IResult> ChangeAsync(
-        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, WorkOrderTimeline timeline, TimeProvider time, CancellationToken cancellationToken)
+        long id, string action, WorkOrderActionRequest? body, ClaimsPrincipal user, CloudDatabase database, WorkOrderTimeline timeline, AlertStore alerts, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (!WorkOrderLifecycle.Actions.Contains(action))
         {
@@ -116,6 +118,13 @@ internal static class WorkOrderEndpoints
             return !change.Found ? NotFound(id)
                 : change.Refusal is { } refusal ? ApiProblem.Of(409, "invalid state change", $"work order {id}: {refusal}")
                 : Conflict(id, action, change.ConflictStatus!);
+        }
+
+        if (action == EntrapmentRescue.Arrive && updated.AlertId is { } alertId)
+        {
+            // Someone is at the elevator: the entrapment alert is acknowledged in their name, so its escalation stops
+            // paging the next contact and the console shows who has it. Already acknowledged or resolved: nothing changes.
+            await alerts.ActAsync(alertId, new AcknowledgedByPerson(by, $"arrived at the elevator (work order {id})"), time.GetUtcNow(), cancellationToken);
         }
 
         return Results.Json(WorkOrderView.From(updated));

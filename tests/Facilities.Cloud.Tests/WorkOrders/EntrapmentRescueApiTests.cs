@@ -11,7 +11,8 @@ namespace Facilities.Cloud.Tests.WorkOrders;
 
 /// <summary>
 /// An entrapment's work order through the API (whole cloud, Mosquitto; SQLite and PostgreSQL): the crew's arrival and
-/// the passenger's release are recorded on the timeline, and the 30-minute deadline is met by the arrival, not by "start".
+/// the passenger's release are recorded on the timeline, the 30-minute deadline is met by the arrival, not by "start",
+/// and the arrival acknowledges the entrapment alert.
 /// </summary>
 public sealed class EntrapmentRescueApiTests(PostgresFixture postgres)
 {
@@ -39,8 +40,12 @@ public sealed class EntrapmentRescueApiTests(PostgresFixture postgres)
         Assert.Equal(1, await cloud.Services.GetRequiredService<SlaMonitor>().CheckAsync(Ct));
         Assert.Equal(["respond"], (await OrderAsync(cloud, id)).GetProperty("breached").EnumerateArray().Select(b => b.GetString()));
 
+        Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.trapped-at-floor' AND state = 'firing'"));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(crew, id, "arrive"));
         Assert.Equal(HttpStatusCode.Conflict, await PostAsync(crew, id, "arrive"));
+
+        // The arrival acknowledges the entrapment alert in the crew member's name (its escalation stops).
+        Assert.Equal(1, await cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.trapped-at-floor' AND state = 'acknowledged' AND acknowledged_by = 'Zhao Lei'"));
         clock.Advance(TimeSpan.FromMinutes(4));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(crew, id, "release"));
         Assert.Equal(HttpStatusCode.Conflict, await PostAsync(crew, id, "release"));
@@ -52,7 +57,7 @@ public sealed class EntrapmentRescueApiTests(PostgresFixture postgres)
         Assert.Equal(AlertHarness.Start.AddMinutes(31), view.GetProperty("respondedAt").GetDateTimeOffset());
         Assert.Equal(AlertHarness.Start.AddMinutes(35), view.GetProperty("releasedAt").GetDateTimeOffset());
         Assert.Equal(
-            [("in_progress", "Zhao Lei"), ("arrived", "Zhao Lei"), ("passenger-released", "Zhao Lei"), ("resolved", "Zhao Lei")],
+            [("in_progress", "Zhao Lei"), ("arrived", "Zhao Lei"), ("alert-acknowledged", "Zhao Lei"), ("passenger-released", "Zhao Lei"), ("resolved", "Zhao Lei")],
             detail.GetProperty("timeline").EnumerateArray().Select(e => (e.GetProperty("action").GetString(), e.GetProperty("actor").GetString()))
                 .Where(e => e.Item2 == "Zhao Lei"));
     }
