@@ -182,7 +182,7 @@ internal sealed record AlertQualityScore(MonthRun Run, IReadOnlyList<RuleQuality
         Line($"");
         Line($"## How it is measured, and what it does not simulate");
         Line($"");
-        Line($"- Sources: `tests/Shared/AlertQuality/` (schedule, simulation, scoring), run by `tests/Facilities.Cloud.Benchmarks/run-alert-quality.sh`");
+        Line($"- Sources: `tests/Shared/AlertQuality/` (schedule, month runner, scoring) and `firmware-sim/Facilities.EstateSimulation/` (the estate in virtual time: weather, traffic, the virtual gateway; the demo's backfill runs it too), run by `tests/Facilities.Cloud.Benchmarks/run-alert-quality.sh`");
         Line($"  and, for 3 days, by `tests/Facilities.Cloud.Tests/AlertQuality/AlertQualityMonthTests.cs`.");
         Line($"- Every device is polled every {Duration(o.PollInterval)} (the real gateway polls elevators every second and AED doors every 2 s); the");
         Line($"  sweeper runs every {Duration(o.SweepInterval)} (the cloud's default is 5 s) and re-evaluates only what time alone can change, which decides");
