@@ -29,8 +29,8 @@ public sealed class AlertHarness
         DueWork = new DueWorker(database, Engine, rulesOptions, clock, NullLogger<DueWorker>.Instance);
     }
 
-    /// <summary>The shipped rule set, as the harness's engine uses it.</summary>
-    public static RuleSet DefaultRules() => new(RuleFiles.LoadFile(Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json")));
+    /// <summary>The shipped rule set with its parameters (a boiler's heating system, …), as the cloud loads it.</summary>
+    public static RuleSet DefaultRules() => RuleFiles.Load(new RulesOptions { File = Path.Combine(AppContext.BaseDirectory, "rulesets", "default-rules.json") }, AppContext.BaseDirectory);
 
     public CloudDatabase Database { get; }
 
