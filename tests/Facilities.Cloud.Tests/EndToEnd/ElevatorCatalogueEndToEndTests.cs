@@ -40,7 +40,11 @@ public sealed class ElevatorCatalogueEndToEndTests(PostgresFixture postgres) : I
     public async Task AlarmButton_InInspectionModeBesideASuppressedFault_StillPages(string provider)
     {
         await using var bed = await StartAsync(provider);
+        // Inspection mode reaches the cloud first (its point may be read in another poll than the fault word's), then the fault.
         bed.Lift.Inject("inspection-mode", bed.Sim.Clock.Now);
+        await Eventually.HoldsAsync(async () => await bed.Cloud.CountAsync(
+                "SELECT COUNT(*) FROM latest_values WHERE device = @device AND point = 'service_mode' AND label = 'inspection'", new { device = bed.Lift.Id }) == 1,
+            "inspection mode in the cloud", TimeSpan.FromSeconds(60), Ct);
         bed.Lift.Inject("door-lock-open", bed.Sim.Clock.Now);
         await bed.WaitAsync("elevator.door-lock-open", "firing");
         Assert.Equal(1, await bed.Cloud.CountAsync("SELECT COUNT(*) FROM alerts WHERE rule_id = 'elevator.door-lock-open' AND suppressed IS NOT NULL"));
