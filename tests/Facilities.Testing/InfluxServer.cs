@@ -37,9 +37,21 @@ public sealed class InfluxServer : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} not found: apt-get install influxdb influxdb-client (the telemetry store tests need a real InfluxDB)");
         }
 
-        var server = new InfluxServer(Directory.CreateTempSubdirectory("influxdb-").FullName, FreePort.Next());
-        await server.RestartAsync(cancellationToken);
-        return server;
+        // A free port is only free until someone binds it: on a busy machine an outgoing connection of another test can
+        // take it first (both come from the kernel's ephemeral range). Then influxd exits at once; try other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new InfluxServer(Directory.CreateTempSubdirectory("influxdb-").FullName, FreePort.Next());
+            try
+            {
+                await server.RestartAsync(cancellationToken);
+                return server;
+            }
+            catch (InvalidOperationException error) when (attempt < 3 && error.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Starts (again) the server on the same port and data directory.</summary>
