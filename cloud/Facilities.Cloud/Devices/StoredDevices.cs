@@ -6,7 +6,8 @@ namespace Facilities.Cloud.Devices;
 /// <summary>
 /// This instance's copy of the devices it has handled, per gateway, tagged with the gateway's stream version
 /// (<c>gateway_streams.version</c>). Every ingestion transaction that handles a gateway's device messages holds the
-/// gateway's lock (the seen-numbers lock on PostgreSQL, SQLite's single writer) and raises that version, so a copy tagged
+/// gateway's lock (the seen-numbers lock on PostgreSQL, SQLite's single writer) and raises that version once, where it
+/// records the gateway's numbers (<see cref="Ingestion.SeenRangeStore.AdvanceAsync"/>), so a copy tagged
 /// with the version the database shows now is exactly what is stored: no other instance has handled the gateway since.
 /// A batch then reads from the database only the devices this instance has no current copy of. Copies are replaced, never
 /// changed, so concurrent readers see either the old or the new set.

@@ -140,14 +140,6 @@ internal static class EstateMonth
         };
     }
 
-    // As the cloud reads rule files (Rules/RuleFiles.cs, internal to the host).
-    private static readonly JsonSerializerOptions RulesJson = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
     /// <summary>Expiry dates the estate reaches on its own within the run (an AED's pads bought long ago), labelled as true conditions.</summary>
     private static List<LabelledFault> NaturalConditions(List<SimDevice> devices, RuleSet rules, string site, DateTimeOffset start, DateTimeOffset end)
     {
