@@ -35,7 +35,10 @@ public static class DueTimes
     /// The device's due time after its rules were evaluated at <paramref name="now"/>: silence rules come due when the
     /// device has been quiet for their <c>after</c>, unless their alert is already open (then only a message changes it) or
     /// the device is offline or its gateway is down (then a message, or the gateway coming back, wakes it); pending alerts
-    /// when their <c>for</c> runs out; flapping alerts when their hold ends; expiry and age rules when their date comes near (a date already past was judged now: only a new value changes it).
+    /// when their <c>for</c> runs out; flapping alerts when their hold ends; expiry and age rules when their date comes near (a date already past was judged now: only a new value changes it);
+    /// windowed rules, while their window is not settled (an hourly mean moves as the last value holds and older values
+    /// leave), every <see cref="WindowStep"/> of their window — so a mean that crosses its limit between messages is
+    /// caught within a sixtieth of the window, not at the next message.
     /// </summary>
     public static DueTime Device(IEnumerable<RuleDefinition> rules, DeviceFacts facts, IReadOnlyDictionary<string, Alert> open, bool gatewayDown, TimeSpan flapHold, DateTimeOffset now)
     {
@@ -66,6 +69,11 @@ public static class DueTimes
             if (alert is { Flapping: true, ClearSince: { } clearSince })
             {
                 timer = Earlier(timer, clearSince + flapHold);
+            }
+
+            if (rule.Window is { } window && Moving(rule, window, facts, now))
+            {
+                timer = Earlier(timer, now + WindowStep(window));
             }
 
             switch (rule.Type)
@@ -106,6 +114,20 @@ public static class DueTimes
             due.Silence is { } s && s <= now ? now + retry : due.Silence,
             due.Timer is { } t && t <= now ? now + retry : due.Timer);
     }
+
+    /// <summary>How often a moving window is looked at again: a sixtieth of it (a minute for an hourly mean), between a second and five minutes.</summary>
+    public static TimeSpan WindowStep(RuleWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        var step = window.Over / 60;
+        return step < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : step > TimeSpan.FromMinutes(5) ? TimeSpan.FromMinutes(5) : step;
+    }
+
+    /// <summary>Whether the rule's windowed point (or its gate) changed within the window: its aggregate moves without a message.</summary>
+    private static bool Moving(RuleDefinition rule, RuleWindow window, DeviceFacts facts, DateTimeOffset now) =>
+        facts.History is { } history
+        && ((rule.Point is { } point && history.GetValueOrDefault(point) is { Count: > 1 } samples && !WindowAggregate.Settled(samples, window.Over, now))
+            || (window.While is { } gate && history.GetValueOrDefault(gate.Point) is { Count: > 1 } gated && !WindowAggregate.Settled(gated, window.Over, now)));
 
     private static DateTimeOffset? DatePoint(RuleDefinition rule, DeviceFacts facts) =>
         rule.Point is { } point && facts.Points.TryGetValue(point, out var reading) ? RuleEvaluator.ParseDate(reading.Value, rule.DateFormat) : null;

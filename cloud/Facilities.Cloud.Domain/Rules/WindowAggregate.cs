@@ -186,6 +186,26 @@ public static class WindowAggregate
     }
 
     /// <summary>
+    /// Whether one value has been in force over the whole window ending at <paramref name="now"/>: then the window's
+    /// aggregate stays what it is until a new sample arrives. Otherwise it moves as time passes (the last value holding
+    /// while older ones leave the window), and a rule on it can cross its limit without a message.
+    /// </summary>
+    public static bool Settled(IReadOnlyList<Sample> samples, TimeSpan over, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var start = now - over;
+        for (var i = samples.Count - 2; i >= 0 && samples[i + 1].Ts > start; i--)
+        {
+            if (samples[i].Value != samples[^1].Value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Adds a sample to a point's history in sample-time order and forgets what no window of <paramref name="keep"/>
     /// needs (keeping the one value in force at the window's start). A sample older than the newest is ignored (a
     /// duplicate delivery or a late message changes nothing the window already holds).

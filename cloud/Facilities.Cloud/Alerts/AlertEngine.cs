@@ -73,7 +73,7 @@ public sealed class AlertEngine(
         }
         else if (envelope.Device is not null && Concerns(envelope))
         {
-            RecordWindowed(envelope);
+            var windowed = RecordWindowed(envelope);
             if (DeviceRegistry.BatchOf(context) is { } devices && context.Find<OpenAlerts>()?.ByDevice.GetValueOrDefault((envelope.Site, envelope.Device)) is { } open)
             {
                 // The batch's view of the device (its messages so far folded in) and of its open alerts: no query unless
@@ -89,12 +89,12 @@ public sealed class AlertEngine(
                             await AlertStore.OpenAlertsAsync(context.Connection, context.Transaction, envelope.Site, envelope.Device, cancellationToken);
                     }
 
-                    // The due time changes with an alert's state, the link state and a dated point's value; "last heard" was
-                    // taken care of at the start of the batch.
-                    if (wrote || envelope.Message is DeviceStateMessage || ReadsDate(envelope))
+                    // The due time changes with an alert's state, the link state, a dated point's value and a windowed point's
+                    // samples; "last heard" was taken care of at the start of the batch.
+                    if (wrote || envelope.Message is DeviceStateMessage || ReadsDate(envelope) || windowed)
                     {
                         await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device,
-                            DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+                            DueTimes.Device(rules.For(facts.Site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now), now, cancellationToken);
                         Forget(context, facts.Site, facts.Device);
                     }
                 }
@@ -107,9 +107,13 @@ public sealed class AlertEngine(
         }
     }
 
-    /// <summary>Keeps the samples of the message's points that windowed rules read (before evaluating, so the window includes them).</summary>
-    private void RecordWindowed(Envelope envelope)
+    /// <summary>
+    /// Keeps the samples of the message's points that windowed rules read (before evaluating, so the window includes
+    /// them); true when it kept one.
+    /// </summary>
+    private bool RecordWindowed(Envelope envelope)
     {
+        var recorded = false;
         var (kind, ts, values) = envelope.Message switch
         {
             TelemetryMessage t => (t.Kind, t.Ts, (IEnumerable<KeyValuePair<string, double>>)t.Values),
@@ -121,8 +125,18 @@ public sealed class AlertEngine(
             if (Windowed(envelope.Site, kind).TryGetValue(point, out var keep))
             {
                 _histories.Add(envelope.Site, envelope.Device!, point, new Sample(ts, value), keep);
+                recorded = true;
             }
         }
+
+        return recorded;
+    }
+
+    /// <summary>The facts with the recent samples of the device's windowed points (null history when its kind has no windowed rule).</summary>
+    private DeviceFacts WithHistory(DeviceFacts facts)
+    {
+        var windowed = Windowed(facts.Site, facts.Kind);
+        return facts with { History = windowed.Count == 0 ? null : _histories.Of(facts.Site, facts.Device, windowed.Keys) };
     }
 
     /// <summary>The points the windowed rules of a kind read (and their windows' gates), with the longest window over each.</summary>
@@ -197,7 +211,7 @@ public sealed class AlertEngine(
             open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         }
 
-        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now), now, cancellationToken);
         return true;
     }
 
@@ -308,8 +322,7 @@ public sealed class AlertEngine(
     {
         var wrote = false;
         var settings = rules.Settings(facts.Site, facts.Device, facts.Kind, siteTime?.ZoneOf(facts.Site));
-        var windowed = Windowed(facts.Site, facts.Kind);
-        facts = facts with { Settings = settings, History = windowed.Count == 0 ? null : _histories.Of(facts.Site, facts.Device, windowed.Keys) };
+        facts = WithHistory(facts) with { Settings = settings };
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
         foreach (var rule in trigger is null ? rules.For(facts.Site, facts.Kind) : Affected(trigger, facts.Kind))

@@ -118,4 +118,46 @@ public sealed class DueTimesTests
 
         Assert.Equal((Start.AddSeconds(30), Start.AddMinutes(5)), (due.Silence!.Value, due.Timer!.Value));
     }
+
+    [Fact]
+    public void Device_WindowedMean_ComesDueEachMinuteWhileItsWindowMoves_AndWaitsOnceSettled()
+    {
+        var nox = new RuleDefinition
+        {
+            Id = "boiler.nox-high", Kind = "boiler", Type = RuleType.Threshold, Point = "nox", Above = 80, For = TimeSpan.FromMinutes(10),
+            Window = new RuleWindow { Function = WindowFunction.Mean, Over = TimeSpan.FromHours(1) },
+        };
+        var now = Start.AddMinutes(30);
+        // NOx rose from 25 to 120 twenty minutes ago: the hourly mean climbs minute by minute with no new message.
+        var moving = Facts(now) with { History = new Dictionary<string, IReadOnlyList<Sample>> { ["nox"] = [new(Start, 25), new(Start.AddMinutes(10), 120)] } };
+        // The same 120 for the whole hour: the mean is 120 until something changes.
+        var settled = Facts(now) with { History = new Dictionary<string, IReadOnlyList<Sample>> { ["nox"] = [new(Start.AddMinutes(-40), 120), new(Start.AddMinutes(25), 120)] } };
+
+        Assert.Equal(now.AddMinutes(1), DueTimes.Device([nox], moving, Open(), gatewayDown: false, Hold, now).Timer);
+        Assert.Null(DueTimes.Device([nox], settled, Open(), gatewayDown: false, Hold, now).Timer);
+        Assert.Null(DueTimes.Device([nox], Facts(now), Open(), gatewayDown: false, Hold, now).Timer); // nothing heard yet
+        // An hour after the change the old value has left the window: settled.
+        Assert.Null(DueTimes.Device([nox], moving, Open(), gatewayDown: false, Hold, Start.AddMinutes(70)).Timer);
+    }
+
+    [Fact]
+    public void Device_GatedMean_MovesWhileItsGateChangedWithinTheWindow()
+    {
+        var nox = new RuleDefinition
+        {
+            Id = "boiler.nox-high", Kind = "boiler", Type = RuleType.Threshold, Point = "nox", Above = 80,
+            Window = new RuleWindow { Function = WindowFunction.Mean, Over = TimeSpan.FromHours(1), While = new PointCondition { Point = "flame", Values = [1] } },
+        };
+        var now = Start.AddMinutes(30);
+        var facts = Facts(now) with
+        {
+            History = new Dictionary<string, IReadOnlyList<Sample>>
+            {
+                ["nox"] = [new(Start.AddHours(-2), 120)],
+                ["flame"] = [new(Start.AddHours(-2), 0), new(Start.AddMinutes(20), 1)],
+            },
+        };
+
+        Assert.Equal(now.AddMinutes(1), DueTimes.Device([nox], facts, Open(), gatewayDown: false, Hold, now).Timer);
+    }
 }

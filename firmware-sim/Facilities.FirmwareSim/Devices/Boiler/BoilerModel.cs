@@ -185,11 +185,14 @@ public sealed class BoilerModel : DeviceModel
     {
         var map = Map;
         var running = _state == 3;
+        // The flue-gas analyser reads combustion products whenever the flame burns, ignition included (the emission
+        // rules average over exactly that time: "while the flame burns").
+        var lit = running || _state == 2;
         var lockoutCode = !_enabled ? 0 : Active("low-water") ? 3 : Active("over-pressure") ? 5 : Active("flame-failure") ? 1 : Active("lockout") ? 2 : 0;
         var pressure = Active("over-pressure") ? 3.2 : Active("low-pressure") ? 0.6 : 1.5 + (0.006 * (_supply - 20));
-        var o2 = running ? (Active("high-nox") ? 1.2 : 6.0 - (_rate * 0.025)) : 20.9;
+        var o2 = lit ? (Active("high-nox") ? 1.2 : 6.0 - (_rate * 0.025)) : 20.9;
         map.Write(store, "burner_on", _state is 1 or 2 or 3 ? 1 : 0);
-        map.Write(store, "flame", running || _state == 2 ? 1 : 0);
+        map.Write(store, "flame", lit ? 1 : 0);
         map.Write(store, "lockout", lockoutCode > 0 ? 1 : 0);
         map.Write(store, "low_water", Active("low-water") ? 1 : 0);
         map.Write(store, "pump_running", _enabled && !Active("pump-stopped") ? 1 : 0);
@@ -207,8 +210,8 @@ public sealed class BoilerModel : DeviceModel
         var unpassed = Active("supply-temperature-low") ? (1 - FouledShare) * _rate * 1.5 : 0;
         map.Write(store, "flue_temperature", running ? _supply + 40 + (_rate * 0.4) + unpassed : _supply + 5);
         map.Write(store, "o2", o2);
-        map.Write(store, "nox", running ? (Active("high-nox") ? 120 : 22 + (_rate * 0.06)) : 0);
-        map.Write(store, "co", running ? (Active("high-nox") ? 180 : 12 + (_rate * 0.1)) : 0);
+        map.Write(store, "nox", lit ? (Active("high-nox") ? 120 : 22 + (_rate * 0.06)) : 0);
+        map.Write(store, "co", lit ? (Active("high-nox") ? 180 : 12 + (_rate * 0.1)) : 0);
         map.Write(store, "supply_setpoint", Setpoint);
         map.Write(store, "room_temperature", _room);
         map.Write(store, "pressure", Math.Round(pressure, 3));
