@@ -202,6 +202,19 @@ internal sealed class SimulatedEstate(string site, string gatewayPrefix, int gat
                 ("aed-cabinet", "battery") => (80.0, 100.0, 1.0),
                 _ => (0.0, 5000.0, 1.0),
             };
+            if ((Kind, point) is ("charger-shed", "port_1_power"))
+            {
+                // Power flows only while the port is charging (port_1_status, the kind's event point): a port reported
+                // free or full draws nothing (charger.power-after-full watches exactly that).
+                if (_eventState != 1)
+                {
+                    _values[point] = 0;
+                    return;
+                }
+
+                low = 100;
+            }
+
             var value = _values[point] + (_random.Next(3) - 1) * step;
             _values[point] = Math.Round(Math.Clamp(value, low, high), 2);
         }
