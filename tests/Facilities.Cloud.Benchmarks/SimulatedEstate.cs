@@ -92,6 +92,7 @@ internal sealed class SimulatedEstate(string site, string gatewayPrefix, int gat
         private readonly Random _random;
         private readonly Dictionary<string, double> _values;
         private int _eventState;
+        private int _readingsSinceEvent;
 
         public DeviceModel(string gateway, string id, string kind, string building, Random random)
         {
@@ -144,6 +145,7 @@ internal sealed class SimulatedEstate(string site, string gatewayPrefix, int gat
         public (string Topic, byte[] Payload) Reading(string site, long seq, DateTimeOffset ts, bool heartbeat)
         {
             var (anchor, wandering) = Points;
+            _readingsSinceEvent++;
             Wander(anchor);
             var values = new Dictionary<string, double>(StringComparer.Ordinal) { [anchor] = _values[anchor] };
             if (heartbeat)
@@ -179,6 +181,7 @@ internal sealed class SimulatedEstate(string site, string gatewayPrefix, int gat
             };
             var previous = _eventState;
             _eventState = (_eventState + 1) % states.Length;
+            _readingsSinceEvent = 0;
             var message = new EventMessage(Schema.Version, seq, ts, Id, Kind, Building, point, _eventState, states[_eventState], previous, states[previous]);
             return (Topics.Events(site, Gateway, Id), MessageJson.Serialize(message));
         }
@@ -204,9 +207,10 @@ internal sealed class SimulatedEstate(string site, string gatewayPrefix, int gat
             };
             if ((Kind, point) is ("charger-shed", "port_1_power"))
             {
-                // Power flows only while the port is charging (port_1_status, the kind's event point): a port reported
-                // free or full draws nothing (charger.power-after-full watches exactly that).
-                if (_eventState != 1)
+                // Power flows only while the port is charging (port_1_status, the kind's event point), and falls to
+                // nothing a few readings before the port reports the battery full (the charger sees the current stop,
+                // then says so): a port reported free or full draws nothing (charger.power-after-full watches that).
+                if (_eventState != 1 || _readingsSinceEvent > EventEvery - 4)
                 {
                     _values[point] = 0;
                     return;

@@ -46,8 +46,8 @@ public sealed class PostgresServer : IAsyncDisposable
         var data = Path.Combine(directory, "data");
         await server.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
         var options = string.Create(CultureInfo.InvariantCulture,
-            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000");
-        await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
+            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000") + " " + Environment.GetEnvironmentVariable("TMP_PG_OPTIONS");
+        await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", Environment.GetEnvironmentVariable("TMP_PG_LOG") ?? Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
         return server;
     }
 

@@ -91,11 +91,31 @@ public sealed class AlertEngine(
 
                     // The due time changes with an alert's state, the link state, a dated point's value and a windowed point's
                     // samples; "last heard" was taken care of at the start of the batch.
-                    if (wrote || envelope.Message is DeviceStateMessage || ReadsDate(envelope) || windowed)
+                    var changed = wrote || envelope.Message is DeviceStateMessage;
+                    if (changed || ReadsDate(envelope) || windowed)
                     {
-                        await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device,
-                            DueTimes.Device(rules.For(facts.Site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now), now, cancellationToken);
-                        Forget(context, facts.Site, facts.Device);
+                        var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now);
+                        var key = (facts.Site, facts.Device);
+                        var batchTimers = context.Find<BatchTimers>();
+                        if (changed || !TimerCovers(batchTimers is not null && batchTimers.TryGetValue(key, out var inBatch) ? inBatch : _timerWritten.TryGetValue(key, out var committed) ? committed : Unknown, due.Timer, now))
+                        {
+                            await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device, due, now, cancellationToken);
+                            Forget(context, facts.Site, facts.Device);
+                            var timer = DueTimes.NotBefore(due, now, Retry).Timer?.ToUnixTimeMilliseconds();
+                            if (batchTimers is null)
+                            {
+                                context.Keep(batchTimers = new BatchTimers());
+                                context.AfterCommit(() =>
+                                {
+                                    foreach (var (written, at) in batchTimers)
+                                    {
+                                        _timerWritten[written] = at;
+                                    }
+                                });
+                            }
+
+                            batchTimers[key] = timer;
+                        }
                     }
                 }
             }
@@ -204,6 +224,7 @@ public sealed class AlertEngine(
         }
 
         var (facts, gatewayState, gatewayLastSeen) = found;
+        _timerWritten.TryRemove((site, device), out _); // this evaluation writes the row; the next message writes it again
         var open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         var gatewayDown = IsGatewayDown(gatewayState, gatewayLastSeen, now);
         if (await EvaluateAsync(connection, transaction, facts, gatewayDown, open, now, cancellationToken))
@@ -294,6 +315,30 @@ public sealed class AlertEngine(
 
     /// <summary>The due time of a subject was written in full: the next batch that hears it writes its silence time again.</summary>
     private void Forget(IngestContext context, string site, string subject) => context.AfterCommit(() => _silenceWritten.TryRemove((site, subject), out _));
+
+    /// <summary>
+    /// Whether the timer last written for a device (by this batch, or by this instance and committed) already serves a
+    /// newly computed one, so a message that only moved a dated or windowed point need not write it again: a stored
+    /// timer still ahead of now and no later than the new one comes due in time (and its evaluation stores the next);
+    /// coming due when nothing is due costs one evaluation. A device the due-work worker evaluated is forgotten (its row
+    /// was written there), and so is one whose stored timer has passed. Should another instance's worker rewrite the row
+    /// meanwhile, a moving window is looked at again by the first message after the remembered time, at the latest.
+    /// </summary>
+    private static bool TimerCovers(long? stored, DateTimeOffset? timer, DateTimeOffset now) => stored switch
+    {
+        Unknown => false,
+        null => timer is null,
+        { } at => at > now.ToUnixTimeMilliseconds() && (timer is null || at <= timer.Value.ToUnixTimeMilliseconds()),
+    };
+
+    /// <summary>Stands for "not remembered" in <see cref="TimerCovers"/>.</summary>
+    private const long Unknown = long.MinValue;
+
+    /// <summary>The timers this batch wrote, by device; remembered in <see cref="_timerWritten"/> once committed.</summary>
+    private sealed class BatchTimers : Dictionary<(string Site, string Device), long?>;
+
+    /// <summary>What this instance last wrote as a device's timer (see <see cref="TimerCovers"/>); null: no timer.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Device), long?> _timerWritten = new();
 
     /// <summary>What this instance last wrote as a subject's silence time (see <see cref="HeardAsync"/>).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Subject), long> _silenceWritten = new();

@@ -163,6 +163,7 @@ public sealed partial class IngestPipeline(
 
         if (accepted.Count > 0)
         {
+            accepted = GatewayOrder.Sort(accepted);
             foreach (var handler in _handlers)
             {
                 await handler.BeginBatchAsync(accepted, context, cancellationToken);
