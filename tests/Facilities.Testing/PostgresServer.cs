@@ -45,9 +45,12 @@ public sealed class PostgresServer : IAsyncDisposable
 
         var data = Path.Combine(directory, "data");
         await server.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
+        // FACILITIES_TEST_PG_LOG=file: every statement with its duration goes to that file (it must be writable by the
+        // server's user), to count a run's round trips by statement (how the ingest benchmark's were found).
+        var statementLog = Environment.GetEnvironmentVariable("FACILITIES_TEST_PG_LOG") is { Length: > 0 } log ? log : null;
         var options = string.Create(CultureInfo.InvariantCulture,
-            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000") + " " + Environment.GetEnvironmentVariable("TMP_PG_OPTIONS");
-        await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", Environment.GetEnvironmentVariable("TMP_PG_LOG") ?? Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
+            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000{(statementLog is null ? "" : " -c log_min_duration_statement=0")}");
+        await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", statementLog ?? Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
         return server;
     }
 
