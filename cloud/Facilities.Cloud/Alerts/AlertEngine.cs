@@ -78,8 +78,9 @@ public sealed class AlertEngine(
             {
                 // The batch's view of the device (its messages so far folded in) and of its open alerts: no query unless
                 // a verdict changes an alert, and then the device's open alerts are read again.
-                if (devices.Facts(envelope.Site, envelope.Device) is { } facts)
+                if (devices.Facts(envelope.Site, envelope.Device) is { } batchFacts)
                 {
+                    var facts = WithHistory(batchFacts);
                     var gateway = devices.Gateway(envelope.Site, facts.Gateway);
                     var gatewayDown = IsGatewayDown(gateway?.State, gateway?.LastSeen, now);
                     var wrote = await EvaluateAsync(context.Connection, context.Transaction, facts, gatewayDown, open, now, cancellationToken, envelope);
@@ -94,27 +95,12 @@ public sealed class AlertEngine(
                     var changed = wrote || envelope.Message is DeviceStateMessage;
                     if (changed || ReadsDate(envelope) || windowed)
                     {
-                        var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now);
-                        var key = (facts.Site, facts.Device);
-                        var batchTimers = context.Find<BatchTimers>();
-                        if (changed || !TimerCovers(batchTimers is not null && batchTimers.TryGetValue(key, out var inBatch) ? inBatch : _timerWritten.TryGetValue(key, out var committed) ? committed : Unknown, due.Timer, now))
+                        var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now);
+                        if (changed || !TimerCovers(context, (facts.Site, facts.Device), due.Timer, now))
                         {
                             await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device, due, now, cancellationToken);
                             Forget(context, facts.Site, facts.Device);
-                            var timer = DueTimes.NotBefore(due, now, Retry).Timer?.ToUnixTimeMilliseconds();
-                            if (batchTimers is null)
-                            {
-                                context.Keep(batchTimers = new BatchTimers());
-                                context.AfterCommit(() =>
-                                {
-                                    foreach (var (written, at) in batchTimers)
-                                    {
-                                        _timerWritten[written] = at;
-                                    }
-                                });
-                            }
-
-                            batchTimers[key] = timer;
+                            RememberTimer(context, (facts.Site, facts.Device), DueTimes.NotBefore(due, now, Retry).Timer);
                         }
                     }
                 }
@@ -223,7 +209,8 @@ public sealed class AlertEngine(
             return false;
         }
 
-        var (facts, gatewayState, gatewayLastSeen) = found;
+        var (stored, gatewayState, gatewayLastSeen) = found;
+        var facts = WithHistory(stored);
         _timerWritten.TryRemove((site, device), out _); // this evaluation writes the row; the next message writes it again
         var open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         var gatewayDown = IsGatewayDown(gatewayState, gatewayLastSeen, now);
@@ -232,7 +219,7 @@ public sealed class AlertEngine(
             open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         }
 
-        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), WithHistory(facts), open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
         return true;
     }
 
@@ -324,15 +311,40 @@ public sealed class AlertEngine(
     /// was written there), and so is one whose stored timer has passed. Should another instance's worker rewrite the row
     /// meanwhile, a moving window is looked at again by the first message after the remembered time, at the latest.
     /// </summary>
-    private static bool TimerCovers(long? stored, DateTimeOffset? timer, DateTimeOffset now) => stored switch
+    private bool TimerCovers(IngestContext context, (string Site, string Device) device, DateTimeOffset? timer, DateTimeOffset now)
     {
-        Unknown => false,
-        null => timer is null,
-        { } at => at > now.ToUnixTimeMilliseconds() && (timer is null || at <= timer.Value.ToUnixTimeMilliseconds()),
-    };
+        long? stored;
+        if (context.Find<BatchTimers>() is { } batch && batch.TryGetValue(device, out var inBatch))
+        {
+            stored = inBatch;
+        }
+        else if (!_timerWritten.TryGetValue(device, out stored))
+        {
+            return false;
+        }
 
-    /// <summary>Stands for "not remembered" in <see cref="TimerCovers"/>.</summary>
-    private const long Unknown = long.MinValue;
+        return stored is not { } at
+            ? timer is null
+            : at > now.ToUnixTimeMilliseconds() && (timer is null || at <= timer.Value.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>Notes the timer this batch wrote for a device; <see cref="_timerWritten"/> takes the batch's once it commits.</summary>
+    private void RememberTimer(IngestContext context, (string Site, string Device) device, DateTimeOffset? timer)
+    {
+        if (context.Find<BatchTimers>() is not { } batch)
+        {
+            context.Keep(batch = new BatchTimers());
+            context.AfterCommit(() =>
+            {
+                foreach (var (written, at) in batch)
+                {
+                    _timerWritten[written] = at;
+                }
+            });
+        }
+
+        batch[device] = timer?.ToUnixTimeMilliseconds();
+    }
 
     /// <summary>The timers this batch wrote, by device; remembered in <see cref="_timerWritten"/> once committed.</summary>
     private sealed class BatchTimers : Dictionary<(string Site, string Device), long?>;
@@ -358,8 +370,9 @@ public sealed class AlertEngine(
     };
 
     /// <summary>
-    /// Evaluates the rules of the device's kind on <paramref name="facts"/>: every one, or with a <c>trigger</c> (the message that
-    /// changed the facts) only those it can affect. True when an alert was written (or another instance's was met).
+    /// Evaluates the rules of the device's kind on <paramref name="facts"/> (with their windowed history: <see cref="WithHistory"/>):
+    /// every one, or with a <c>trigger</c> (the message that changed the facts) only those it can affect. True when an
+    /// alert was written (or another instance's was met).
     /// </summary>
     private async Task<bool> EvaluateAsync(
         DbConnection connection, DbTransaction transaction, DeviceFacts facts, bool gatewayDown, Dictionary<string, Alert> open, DateTimeOffset now,
@@ -367,7 +380,7 @@ public sealed class AlertEngine(
     {
         var wrote = false;
         var settings = rules.Settings(facts.Site, facts.Device, facts.Kind, siteTime?.ZoneOf(facts.Site));
-        facts = WithHistory(facts) with { Settings = settings };
+        facts = facts with { Settings = settings };
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
         foreach (var rule in trigger is null ? rules.For(facts.Site, facts.Kind) : Affected(trigger, facts.Kind))
