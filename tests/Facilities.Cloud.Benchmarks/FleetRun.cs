@@ -156,7 +156,8 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
         string Device(int i) => string.Create(CultureInfo.InvariantCulture, $"dev-{i:D6}");
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await new RowsStatement("INSERT INTO gateways (site, gateway, state, state_since, last_seen, status_ts)", "", DbType.String, DbType.String, DbType.String, DbType.Int64, DbType.Int64, DbType.Int64)
             .ExecuteAsync(connection, transaction, [.. Enumerable.Range(0, gateways).Select(g => new object?[] { Site, Gateway(g), "online", now, now, now })], cancellationToken);
         await new RowsStatement("INSERT INTO devices (site, device, gateway, kind, building, state, state_since, state_ts, last_seen)", "",
@@ -165,7 +166,7 @@ internal sealed class FleetRun(FleetSettings settings, TextWriter log)
         var due = new RowsStatement("INSERT INTO due_work (site, subject, silence_at, due_at)", "", DbType.String, DbType.String, DbType.Int64, DbType.Int64);
         await due.ExecuteAsync(connection, transaction, [.. Enumerable.Range(0, devices).Select(d => new object?[] { Site, Device(d), deviceSilence, deviceSilence })], cancellationToken);
         await due.ExecuteAsync(connection, transaction, [.. Enumerable.Range(0, gateways).Select(g => new object?[] { Site, "gateway:" + Gateway(g), gatewaySilence, gatewaySilence })], cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return gateways;
     }
 

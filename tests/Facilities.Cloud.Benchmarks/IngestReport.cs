@@ -102,6 +102,34 @@ internal static class IngestReport
         Row(text, "peak working set while draining (sampled, harness included)", results, r => Invariant($"{r.PeakWorkingSetBytes / 1048576.0:0} MiB"));
         Line($"");
 
+        var measured = results.Where(r => r.Machine is not null).ToList();
+        if (measured.Count > 0)
+        {
+            Line($"Where the machine's processor time went during the cloud's drain (all cores; seconds, and µs per message).");
+            Line($"The JIT compiler's share is code compiled for the first time in the new host and the tiered compiler recompiling");
+            Line($"code that turned out hot: a cost of the first seconds after a start, which a cloud that runs on does not pay again.");
+            Line($"");
+            Header(text, "processor time during the drain", measured);
+            string Cell(IngestResult r, double seconds) => Invariant($"{seconds:0.00} s ({seconds * 1e6 / r.Messages:0.0} µs)");
+            Row(text, "the cloud's process (cloud and harness)", measured, r => Cell(r, r.Machine!.Cloud));
+            Row(text, "of which the JIT compiler", measured, r => Cell(r, r.Machine!.Jit));
+            Row(text, "the broker (Mosquitto)", measured, r => Cell(r, r.Machine!.Broker));
+            Row(text, "InfluxDB", measured, r => Cell(r, r.Machine!.Influx));
+            Row(text, "the rest of the machine (PostgreSQL, the kernel's threads, other work)", measured, r => Cell(r, r.Machine!.Others));
+            Row(text, "idle", measured, r => Cell(r, r.Machine!.Idle));
+            Row(text, "the machine's cores busy", measured, r => Invariant($"{r.Machine!.Busy / Math.Max(r.Machine.Busy + r.Machine.Idle, 1e-9):P0}"));
+            Line($"");
+            foreach (var r in measured)
+            {
+                var m = r.Machine!;
+                Line($"- {Storage(r.Storage)}: the machine had {(m.Busy + m.Idle) * 1e6 / r.Messages:0} µs of processor time per message and was {m.Busy / Math.Max(m.Busy + m.Idle, 1e-9):P0} busy; the cloud used");
+                Line($"  {m.Cloud * 1e6 / r.Messages:0} µs of it ({m.Jit * 1e6 / r.Messages:0} µs compiling), the broker and InfluxDB {(m.Broker + m.Influx) * 1e6 / r.Messages:0} µs. At half of `mosquitto_sub`'s rate");
+                Line($"  the machine would have {2e6 * Environment.ProcessorCount / r.SubscriberRate:0} µs per message for everything.");
+            }
+
+            Line($"");
+        }
+
         Line($"What bounds the drain: each instance's consumer either waits for messages, runs a batch's transaction, or waits");
         Line($"for the previous batch's acknowledgements to leave; the three add up to its running time.");
         Line($"");

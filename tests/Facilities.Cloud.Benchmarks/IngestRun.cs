@@ -31,12 +31,13 @@ internal sealed record IngestSettings(
 /// <param name="AllocatedBytes">Managed bytes allocated during the cloud's drain.</param>
 /// <param name="Instances">Cloud instances draining together (sharing the consumer slots through PostgreSQL).</param>
 /// <param name="Consumer">Where the consumers' time went, summed over the instances, when the last message committed.</param>
+/// <param name="Machine">Where the machine's processor time went during the cloud's drain.</param>
 internal sealed record IngestResult(
     string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
     IReadOnlyList<double> SubscriberRuns, double MqttnetSeconds, double MqttnetCpuSeconds, double CloudStartSeconds, double CloudAcceptedSeconds, double CloudStoredSeconds,
     int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
     long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages,
-    int Instances = 1, IngestRun.ConsumerFigures? Consumer = null)
+    int Instances = 1, IngestRun.ConsumerFigures? Consumer = null, MachineCpu? Machine = null)
 {
     /// <summary>The median of <see cref="SubscriberRuns"/>.</summary>
     public double SubscriberSeconds => SubscriberRuns.Order().ElementAt(SubscriberRuns.Count / 2);
@@ -48,6 +49,44 @@ internal sealed record IngestResult(
     public double Ratio => CloudRate / SubscriberRate;
 
     public double MqttnetRate => Messages / MqttnetSeconds;
+}
+
+/// <summary>
+/// Processor time, in seconds, spent during the cloud's drain: by the benchmark's process (the cloud and this small
+/// harness), of that by the JIT compiler (<see cref="System.Runtime.JitInfo"/>: code compiled for the first time, and
+/// the tiered compiler's recompilation of code that turned out hot), by the broker, by InfluxDB, and by the whole
+/// machine (all cores, from /proc/stat), busy and idle; what is busy but none of the three is the rest of the machine
+/// (PostgreSQL's processes, the kernel's own threads, other work on a shared machine).
+/// </summary>
+internal sealed record MachineCpu(double Cloud, double Jit, double Broker, double Influx, double Busy, double Idle)
+{
+    public double Others => Math.Max(0, Busy - Cloud - Broker - Influx);
+
+    /// <summary>Now, for a later <see cref="Since"/>.</summary>
+    public static MachineCpu Sample(int brokerPid, int influxPid)
+    {
+        var (busy, idle) = Machine();
+        return new MachineCpu(
+            ProcessSeconds(Environment.ProcessId), System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, ProcessSeconds(brokerPid), ProcessSeconds(influxPid), busy, idle);
+    }
+
+    public MachineCpu Since(MachineCpu start) =>
+        new(Cloud - start.Cloud, Jit - start.Jit, Broker - start.Broker, Influx - start.Influx, Busy - start.Busy, Idle - start.Idle);
+
+    private static double ProcessSeconds(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+
+    /// <summary>All cores' busy and idle seconds since boot: the first line of /proc/stat, in clock ticks of 1/100 s.</summary>
+    private static (double Busy, double Idle) Machine()
+    {
+        var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var idle = ticks[3] + ticks[4]; // idle, iowait
+        return ((ticks.Sum() - idle) / 100, idle / 100);
+    }
 }
 
 /// <summary>
@@ -121,8 +160,10 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
         Say($"{storageName}: the cloud drains it (restarted on its session)");
         var load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
-        var drain = await DrainCloudAsync(broker.Port, storage, backlog.Count, instances, cancellationToken);
+        var drain = await DrainCloudAsync(broker, storage, backlog.Count, instances, cancellationToken);
         Say(Invariant($"{storageName}:   committed after {drain.Accepted.TotalSeconds:0.000} s, in InfluxDB after {drain.Stored.TotalSeconds:0.000} s: {backlog.Count / drain.Stored.TotalSeconds:N0} msg/s"));
+        var m = drain.Machine;
+        Say(Invariant($"{storageName}:   processor time: cloud {m.Cloud:0.00} s (JIT {m.Jit:0.00} s), broker {m.Broker:0.00} s, InfluxDB {m.Influx:0.00} s, others {m.Others:0.00} s, idle {m.Idle:0.00} s"));
         subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
 
         var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - warmup.Count;
@@ -144,7 +185,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             subscriberRuns, mqttnetTime.TotalSeconds, mqttnetCpu.TotalSeconds, drain.Started.TotalSeconds, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
             drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
             drain.Counts.Written, drain.Counts.Dropped, influxPoints,
-            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer);
+            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer, drain.Machine);
     }
 
     private async Task<double> DrainSubscriberAsync(string storageName, MosquittoSubscriber subscriber, int count, CancellationToken cancellationToken)
@@ -160,7 +201,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
     private sealed record DrainCounts(int BatchSize, long Accepted, long Duplicates, long DeadLettered, long Alerts, long Written, long Dropped);
 
-    private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated, ConsumerFigures? Consumer);
+    private sealed record CloudDrain(TimeSpan Started, TimeSpan Accepted, TimeSpan Stored, DrainCounts Counts, long PeakWorkingSet, TimeSpan Cpu, long Allocated, ConsumerFigures? Consumer, MachineCpu Machine);
 
     /// <summary>A storage variant's provider and how many instances drain: <c>postgres-2</c> is two instances on PostgreSQL.</summary>
     public static (string Provider, int Instances) Variant(string storageName) => storageName == "postgres-2" ? ("postgres", 2) : (storageName, 1);
@@ -169,8 +210,9 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
     /// Starts the cloud (<paramref name="instances"/> of it, sharing the consumer slots) on its sessions and samples the
     /// counters until every message is committed and in InfluxDB.
     /// </summary>
-    private async Task<CloudDrain> DrainCloudAsync(int brokerPort, CloudStorage storage, int count, int instances, CancellationToken cancellationToken)
+    private async Task<CloudDrain> DrainCloudAsync(MosquittoBroker broker, CloudStorage storage, int count, int instances, CancellationToken cancellationToken)
     {
+        var brokerPort = broker.Port;
         using var process = Process.GetCurrentProcess();
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -178,6 +220,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var allocated = GC.GetTotalAllocatedBytes();
         var peak = Environment.WorkingSet;
         var paused = GC.GetTotalPauseDuration();
+        var machine = MachineCpu.Sample(broker.ProcessId, influx.ProcessId);
         var clock = Stopwatch.StartNew();
         var clouds = await Task.WhenAll(Enumerable.Range(0, instances).Select(_ => CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken)));
         try
@@ -218,11 +261,12 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             }
 
             var stored = clock.Elapsed;
+            var machineCpu = MachineCpu.Sample(broker.ProcessId, influx.ProcessId).Since(machine);
             process.Refresh();
             var counts = new DrainCounts(
                 clouds[0].Services.GetRequiredService<CloudMqttOptions>().BatchSize, Accepted(), clouds.Sum(c => c.Ingest.Duplicates), clouds.Sum(c => c.Ingest.DeadLettered),
                 await clouds[0].CountAlertsAsync(cancellationToken), Written(), clouds.Sum(c => c.Store.Snapshot().Dropped));
-            return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated, consumer);
+            return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated, consumer, machineCpu);
         }
         finally
         {

@@ -27,6 +27,9 @@ public sealed class InfluxServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The running server's process id (a benchmark counts its CPU time).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("InfluxDB is stopped");
+
     /// <summary>The HTTP API's base address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public string Url { get; }
 

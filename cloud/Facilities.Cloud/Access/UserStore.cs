@@ -64,7 +64,8 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         var hash = PasswordHash.Create(password, options.PasswordIterations);
         var now = Now;
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM users WHERE name = @name", new { name }, transaction, cancellationToken: cancellationToken));
         if (exists > 0)
@@ -75,7 +76,7 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (@name, @role, @hash, @now, @now)",
             new { name, role, hash, now }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return true;
     }
 
@@ -83,7 +84,8 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT id FROM users WHERE name = @name", new { name }, transaction, cancellationToken: cancellationToken));
         if (id is null)
         {
@@ -94,7 +96,7 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sessions WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM api_tokens WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return true;
     }
 
@@ -107,7 +109,8 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         Check(PasswordProblem(password), nameof(password));
         var hash = PasswordHash.Create(password, options.PasswordIterations);
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT id FROM users WHERE name = @name", new { name }, transaction, cancellationToken: cancellationToken));
         if (id is null)
         {
@@ -117,7 +120,7 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         await connection.ExecuteAsync(new CommandDefinition("UPDATE users SET password_hash = @hash, updated_at = @now WHERE id = @id", new { id, hash, now = Now }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sessions WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM api_tokens WHERE user_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return true;
     }
 
@@ -156,12 +159,13 @@ public sealed class UserStore(CloudDatabase database, AccessOptions options, Tim
         var now = Now;
         var expires = now + (long)options.SessionIdle.TotalMilliseconds;
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sessions WHERE expires_at < @now", new { now }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (@hash, @userId, @now, @expires)",
             new { hash = Digest(id), userId = user.Id, now, expires }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return new NewSession(id, UnixTime.FromMs(expires));
     }
 

@@ -119,23 +119,32 @@ public sealed class AlertEngine(
     /// </summary>
     private bool RecordWindowed(Envelope envelope)
     {
-        var recorded = false;
-        var (kind, ts, values) = envelope.Message switch
+        switch (envelope.Message)
         {
-            TelemetryMessage t => (t.Kind, t.Ts, (IEnumerable<KeyValuePair<string, double>>)t.Values),
-            EventMessage e => (e.Kind, e.Ts, [new KeyValuePair<string, double>(e.Point, e.Value)]),
-            _ => ("", default, []),
-        };
-        foreach (var (point, value) in values)
-        {
-            if (Windowed(envelope.Site, kind).TryGetValue(point, out var keep))
-            {
-                _histories.Add(envelope.Site, envelope.Device!, point, new Sample(ts, value), keep);
-                recorded = true;
-            }
+            case TelemetryMessage t when Windowed(envelope.Site, t.Kind) is { Count: > 0 } windowed:
+                var recorded = false;
+                foreach (var (point, value) in t.Values)
+                {
+                    recorded |= Record(windowed, point, t.Ts, value);
+                }
+
+                return recorded;
+            case EventMessage e when Windowed(envelope.Site, e.Kind) is { Count: > 0 } windowed:
+                return Record(windowed, e.Point, e.Ts, e.Value);
+            default:
+                return false;
         }
 
-        return recorded;
+        bool Record(IReadOnlyDictionary<string, TimeSpan> windowed, string point, DateTimeOffset ts, double value)
+        {
+            if (!windowed.TryGetValue(point, out var keep))
+            {
+                return false;
+            }
+
+            _histories.Add(envelope.Site, envelope.Device!, point, new Sample(ts, value), keep);
+            return true;
+        }
     }
 
     /// <summary>The facts with the recent samples of the device's windowed points (null history when its kind has no windowed rule).</summary>
@@ -392,8 +401,10 @@ public sealed class AlertEngine(
 
             var alert = open.GetValueOrDefault(rule.Id);
             var verdict = RuleEvaluator.Evaluate(rule, facts, alert?.State.IsActive() == true, now);
-            if (verdict.Active is null)
+            if (verdict.Active is null || (verdict.Active == false && alert is null))
             {
+                // The rule cannot tell, or its condition is clear where no alert is open: nothing changes
+                // (AlertLifecycle.Next), and a healthy device's every message ends here.
                 continue;
             }
 

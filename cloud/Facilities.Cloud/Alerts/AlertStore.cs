@@ -135,7 +135,8 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
     public async Task<(AlertRow Row, AlertTransition Transition)?> ActAsync(long id, AlertFact fact, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var row = await connection.QuerySingleOrDefaultAsync<AlertRow>(new CommandDefinition(
             $"SELECT * FROM alerts WHERE id = @id{database.Dialect.ForUpdate}", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null)
@@ -145,7 +146,7 @@ public sealed partial class AlertStore(CloudDatabase database, AlertLifecycle li
 
         var transition = await ApplyAsync(connection, transaction, new AlertSubject(row.Site, row.Gateway, row.Device, row.Kind, row.Building),
             new AlertRule(row.RuleId, row.Severity, row.Title, TimeSpan.Zero), row.ToAlert(), fact, now, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return (row, transition);
     }
 

@@ -56,14 +56,15 @@ public sealed partial class DueWorker(CloudDatabase database, AlertEngine engine
             int claimed;
             try
             {
-                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                var transaction = write.Transaction;
                 var due = await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, now, Chunk, cancellationToken);
                 foreach (var subject in due)
                 {
                     await WorkAsync(connection, transaction, subject, now, cancellationToken);
                 }
 
-                await transaction.CommitAsync(cancellationToken);
+                await write.CommitAsync(cancellationToken);
                 claimed = due.Count;
             }
             catch (Exception error) when (error is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -96,29 +97,31 @@ public sealed partial class DueWorker(CloudDatabase database, AlertEngine engine
     private async Task<int> WorkOneByOneAsync(DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
     {
         IReadOnlyList<DueSubject> due;
-        await using (var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken))
+        await using (var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken))
         {
-            due = await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, now, Chunk, cancellationToken);
+            due = await DueWorkStore.ClaimAsync(connection, write.Transaction, database.Dialect, now, Chunk, cancellationToken);
         }
 
         foreach (var subject in due)
         {
             try
             {
-                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                var transaction = write.Transaction;
                 if (await DueWorkStore.ClaimAsync(connection, transaction, database.Dialect, subject, now, cancellationToken))
                 {
                     await WorkAsync(connection, transaction, subject, now, cancellationToken);
                 }
 
-                await transaction.CommitAsync(cancellationToken);
+                await write.CommitAsync(cancellationToken);
             }
             catch (Exception error) when (error is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 LogSubjectFailed(logger, subject.Site, subject.Subject, PutOff.TotalSeconds, error);
-                await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+                var transaction = write.Transaction;
                 await DueWorkStore.PutOffAsync(connection, transaction, subject, now + PutOff, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                await write.CommitAsync(cancellationToken);
             }
         }
 

@@ -127,7 +127,8 @@ public sealed partial class IngestPipeline(
         CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var context = new IngestContext(database, connection, transaction, time);
         var (fresh, refused) = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), _options.MaxSeqJump, cancellationToken);
         var accepted = new List<Envelope>(count);
@@ -183,7 +184,7 @@ public sealed partial class IngestPipeline(
             }
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         context.Committed();
     }
 

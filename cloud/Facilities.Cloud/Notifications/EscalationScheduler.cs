@@ -56,11 +56,12 @@ internal sealed partial class EscalationScheduler(
     {
         var route = router.Route(ladder.Route);
         var decision = EscalationLadder.Decide(route?.Ladder, ladder.Alert.State, ladder.Alert.AcknowledgedAt is not null, (int)ladder.Level, (int)ladder.Round, now);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         if (decision.Step is not { } step)
         {
             await NotificationStore.StopLadderAsync(connection, transaction, ladder, decision.Stopped!, now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return false;
         }
 
@@ -77,7 +78,7 @@ internal sealed partial class EscalationScheduler(
             alert.Id, alert.Site, alert.Building, alert.Device, alert.Kind, alert.RuleId, alert.Severity, alert.State, alert.Title, alert.Detail, alert.Value, firedAt);
         var queued = await outbox.QueueForContactAsync(
             connection, transaction, notice, route!.Name, step.Level, step.Round, step.Event, contact, now - firedAt, now, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         LogStepped(logger, ladder.AlertId, step.Event, route.Name, step.Level, contact.Key, queued);
         return true;
     }

@@ -53,7 +53,8 @@ internal sealed class OutboxStore<TMessage>(CloudDatabase database, OutboxTable 
         ArgumentNullException.ThrowIfNull(result);
         var nowMs = now.ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         if (table.Attempts is { } attempts)
         {
             await connection.ExecuteAsync(new CommandDefinition($"""
@@ -74,7 +75,7 @@ internal sealed class OutboxStore<TMessage>(CloudDatabase database, OutboxTable 
                 error = result.Delivered ? null : result.Detail, deliveredAt = result.Delivered ? nowMs : (long?)null,
             },
             transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return updated == 1;
     }
 

@@ -88,7 +88,8 @@ public sealed class HistoryBackfill
         }
 
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         if (await ReadModelStore.HasCounterDaysBeforeAsync(connection, transaction, site, until.ToUnixTimeMilliseconds(), cancellationToken))
         {
             return (0, $"site '{site}' already has counter days from before {until:u}");
@@ -97,7 +98,7 @@ public sealed class HistoryBackfill
         await ReadModelStore.CounterDayRows.ExecuteAsync(connection, transaction,
             [.. rows.Select(r => new object?[] { site, r.Key.Device, r.Key.Point, r.Key.Day, r.Value.FirstValue, r.Value.FirstTs, r.Value.LastValue, r.Value.LastTs })],
             cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return (rows.Count, null);
     }
 
@@ -143,9 +144,10 @@ public sealed class HistoryBackfill
                 continue;
             }
 
-            await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             await HistoryOutboxStore.AppendAsync(connection, transaction, body, count, now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             _outbox.Announce(count);
             lines += count;
         }

@@ -81,16 +81,12 @@ public sealed class CloudDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE), so two writers queue on the
-    /// busy timeout instead of failing when a read lock would have to be upgraded.
+    /// A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE), so two writers queue instead of
+    /// failing when a read lock would have to be upgraded; the writers of this process queue in line for their turn
+    /// (<see cref="WriteTransaction"/>), others on SQLite's busy timeout.
     /// </summary>
-    public static async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        return connection is SqliteConnection sqlite
-            ? sqlite.BeginTransaction(deferred: false)
-            : await connection.BeginTransactionAsync(cancellationToken);
-    }
+    public static ValueTask<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        WriteTransaction.BeginAsync(connection, cancellationToken);
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 

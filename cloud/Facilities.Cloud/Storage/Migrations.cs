@@ -19,7 +19,8 @@ public static class Migrations
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(steps);
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         if (database.Provider == DatabaseProvider.Postgres)
         {
             await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = AdvisoryLockKey }, transaction, cancellationToken: cancellationToken));
@@ -41,7 +42,7 @@ public static class Migrations
             applied++;
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return applied;
     }
 

@@ -73,14 +73,17 @@ internal sealed class HistoryOutboxStore(CloudDatabase database)
     {
         var skipLocked = database.Provider == DatabaseProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : string.Empty;
         await using var connection = await database.OpenAsync(cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var claimed = await connection.QueryAsync<HistoryRow>(new CommandDefinition(
             $"""
             UPDATE history_outbox SET leased_until = @leaseUntil
             WHERE id IN (SELECT id FROM history_outbox WHERE leased_until <= @now ORDER BY id LIMIT @rows{skipLocked})
             RETURNING id AS Id, lines AS Lines, body AS Body
             """,
-            new { rows, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        return [.. claimed.OrderBy(r => r.Id)];
+            new { rows, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, write.Transaction, cancellationToken: cancellationToken));
+        var list = claimed.OrderBy(r => r.Id).ToList();
+        await write.CommitAsync(cancellationToken);
+        return list;
     }
 
     /// <summary>Removes rows InfluxDB has taken.</summary>
@@ -133,9 +136,15 @@ internal sealed class HistoryOutboxStore(CloudDatabase database)
                 }
             }
 
-            var deleted = (await connection.QueryAsync<(long Lines, long Bytes)>(new CommandDefinition(
-                "DELETE FROM history_outbox WHERE id <= @last AND leased_until <= @now RETURNING lines, bytes",
-                new { last, free.now }, cancellationToken: cancellationToken))).ToList();
+            List<(long Lines, long Bytes)> deleted;
+            await using (var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken))
+            {
+                deleted = (await connection.QueryAsync<(long Lines, long Bytes)>(new CommandDefinition(
+                    "DELETE FROM history_outbox WHERE id <= @last AND leased_until <= @now RETURNING lines, bytes",
+                    new { last, free.now }, write.Transaction, cancellationToken: cancellationToken))).ToList();
+                await write.CommitAsync(cancellationToken);
+            }
+
             dropped = new HistoryDrop(dropped.Rows + deleted.Count, dropped.Lines + deleted.Sum(d => d.Lines), dropped.Bytes + deleted.Sum(d => d.Bytes));
             excess -= deleted.Sum(d => d.Bytes);
             if (deleted.Count == 0 || oldest.Count < Chunk)
@@ -159,8 +168,11 @@ internal sealed class HistoryOutboxStore(CloudDatabase database)
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         await using var command = connection.CreateCommand();
+        command.Transaction = write.Transaction;
         command.CommandText = $"{statement}({string.Join(",", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)))})";
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
     }
 }

@@ -38,9 +38,9 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
         {
             foreach (var point in TelemetrySchema.Points(envelope))
             {
-                if (LineProtocol.Format(point) is { } line)
+                if (LineProtocol.Append(body, point))
                 {
-                    body.Append(line).Append('\n');
+                    body.Append('\n');
                     lines++;
                 }
             }

@@ -39,6 +39,27 @@ public static class TelemetrySchema
     public static string MeasurementOf(string kind)
     {
         ArgumentNullException.ThrowIfNull(kind);
+        if (Measurements.TryGetValue(kind, out var known))
+        {
+            return known;
+        }
+
+        var measurement = Measurement(kind);
+        if (Measurements.Count < MaxKnownKinds)
+        {
+            Measurements.TryAdd(kind, measurement);
+        }
+
+        return measurement;
+    }
+
+    /// <summary>The measurements of the kinds seen, so a message does not build its kind's name again (bounded: kinds come from the wire).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Measurements = new(StringComparer.Ordinal);
+
+    private const int MaxKnownKinds = 1024;
+
+    private static string Measurement(string kind)
+    {
         var name = new StringBuilder(kind.Length);
         foreach (var c in kind.ToLowerInvariant())
         {

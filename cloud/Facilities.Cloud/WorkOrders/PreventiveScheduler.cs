@@ -188,7 +188,8 @@ internal sealed partial class PreventiveScheduler(
         var ms = now.ToUnixTimeMilliseconds();
         var assignee = WorkOrderRouting.AssigneeFor(options.Teams, job.Team, site, building);
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var order = new ScheduledOrder(
             site, building, device, kind, job.RuleId, job.Title, job.Severity, WorkOrderLifecycle.Priority(job.Severity),
             assignee is null ? WorkOrderLifecycle.Open : WorkOrderLifecycle.Assigned, job.Team, assignee, job.DueBy.ToUnixTimeMilliseconds(), job.ScheduleKey, ms);
@@ -203,7 +204,7 @@ internal sealed partial class PreventiveScheduler(
             await timeline.AppendAsync(connection, transaction, orderId, ms, "assigned", "system", $"team {job.Team}: {assignee}", cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         LogOpened(logger, orderId, job.ScheduleKey, site, device);
         return 1;
     }

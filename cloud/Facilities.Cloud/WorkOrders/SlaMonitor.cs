@@ -56,7 +56,8 @@ public sealed partial class SlaMonitor(
     private async Task<int> BreachAsync(DbConnection connection, WorkOrderRow order, SlaBreach breach, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ms = now.ToUnixTimeMilliseconds();
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var changed = await WorkOrderStore.MarkBreachedAsync(connection, transaction, order.Id, breach.Deadline == WorkOrderSla.Respond, ms, cancellationToken);
         if (changed == 0)
         {
@@ -75,7 +76,7 @@ public sealed partial class SlaMonitor(
                 new AlertRule(BreachRule, order.Severity, rule.Title, TimeSpan.Zero), detail, now, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         LogBreached(logger, order.Id, breach.Deadline, order.Site, order.Device);
         return 1;
     }

@@ -61,7 +61,8 @@ internal static class WorkOrderStore
         CloudDatabase database, WorkOrderTimeline timeline, long id, string action, string? assignee, string? detail, string by, long now, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var row = await connection.QuerySingleOrDefaultAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null)
@@ -109,7 +110,7 @@ internal static class WorkOrderStore
         await timeline.AppendAsync(connection, transaction, id, now, entry, by, detail, cancellationToken);
         var updated = await connection.QuerySingleAsync<WorkOrderRow>(new CommandDefinition(
             "SELECT * FROM work_orders WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return new WorkOrderChange(true, updated, null);
     }
 

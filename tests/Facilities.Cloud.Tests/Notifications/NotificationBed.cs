@@ -105,9 +105,10 @@ internal sealed class NotificationBed : IAsyncDisposable
     public async Task NotifyAsync(AlertNotice notice, CancellationToken cancellationToken)
     {
         await using var connection = await Database.OpenAsync(cancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await Notifier.OnTransitionAsync(notice, connection, transaction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
     }
 
     /// <summary>Acknowledges the alert in the alerts table and tells the notifier, as the alert API will.</summary>

@@ -44,9 +44,10 @@ internal sealed class HistoryBed : IAsyncDisposable
     {
         var (body, lines) = HistoryRecorder.Format(batch);
         await using var connection = await Database.OpenAsync(TestContext.Current.CancellationToken);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, TestContext.Current.CancellationToken);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, TestContext.Current.CancellationToken);
+        var transaction = write.Transaction;
         await HistoryOutboxStore.AppendAsync(connection, transaction, body, lines, DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
-        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        await write.CommitAsync(TestContext.Current.CancellationToken);
         Outbox.Announce(lines);
     }
 

@@ -113,4 +113,23 @@ public sealed class LineProtocolTests
     {
         Assert.Throws<ArgumentException>(() => Line("", [], Field.OfNumber("v", 1)));
     }
+
+    [Fact]
+    public void Append_SeveralPoints_WritesEachLineAsFormatDoes_AndNothingForAPointWithoutWritableField()
+    {
+        var tags = new Tag[] { new("site", "estate"), new("gateway", "gw-1"), new("building", "3"), new("device", "lift-1"), new("empty", "") };
+        var first = new LinePoint("elevator", tags, [Field.OfNumber("floor", 7), Field.OfText("door_label", "open \"wide\"")], Time);
+        var nothing = new LinePoint("elevator", tags, [Field.OfNumber("nan", double.NaN)], Time);
+        var second = new LinePoint("boiler", [new("z", "1"), new("a", "2")], [Field.OfNumber("supply", 0.1 + 0.2)], Time.AddSeconds(1));
+        var body = new System.Text.StringBuilder("head\n");
+
+        Assert.True(LineProtocol.Append(body, first));
+        body.Append('\n');
+        Assert.False(LineProtocol.Append(body, nothing));
+        Assert.True(LineProtocol.Append(body, second));
+
+        Assert.Equal($"head\n{LineProtocol.Format(first)}\n{LineProtocol.Format(second)}", body.ToString());
+        Assert.Equal("elevator,building=3,device=lift-1,gateway=gw-1,site=estate floor=7,door_label=\"open \\\"wide\\\"\" 1795335302114", LineProtocol.Format(first));
+        Assert.Equal("boiler,a=2,z=1 supply=0.30000000000000004 1795335303114", LineProtocol.Format(second));
+    }
 }

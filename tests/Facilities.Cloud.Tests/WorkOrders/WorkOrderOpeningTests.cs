@@ -110,8 +110,9 @@ public sealed class WorkOrderOpeningTests(PostgresFixture postgres)
     private static async Task EnqueueAsync(WorkOrderHarness h, AlertNotice notice)
     {
         await using var connection = await h.Alerts.Database.OpenAsync(Ct);
-        await using var transaction = await CloudDatabase.BeginWriteAsync(connection, Ct);
+        await using var write = await CloudDatabase.BeginWriteAsync(connection, Ct);
+        var transaction = write.Transaction;
         await h.Opener.OnTransitionAsync(notice, connection, transaction, Ct);
-        await transaction.CommitAsync(Ct);
+        await write.CommitAsync(Ct);
     }
 }
