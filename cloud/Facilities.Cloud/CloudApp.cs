@@ -32,7 +32,8 @@ public static class CloudApp
         var services = builder.Services;
 
         services.TryAddSingleton(TimeProvider.System); // tests register a controllable clock first
-        services.AddSingleton(CloudDatabase.Create(Settings.Bind<StorageOptions>(configuration, "Storage")));
+        var database = CloudDatabase.Create(Settings.Bind<StorageOptions>(configuration, "Storage"));
+        services.AddSingleton(database);
         services.AddHostedService<SchemaMigrator>();
         services.AddAccess(configuration); // after the migrator: its seeder writes users
         services.AddPages(configuration);
@@ -91,6 +92,11 @@ public static class CloudApp
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
         services.AddSingleton(Settings.Bind<RetentionOptions>(configuration, "Retention"));
         services.AddHostedService<RetentionJob>();
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            services.AddHostedService<SqliteCheckpointer>();
+        }
+
 
         // A non-finite number (a NaN or an infinity stored before ingestion refused them) is written as null: the JSON
         // writer would throw on it and fail the whole response.

@@ -66,14 +66,21 @@ public sealed class CloudDatabase : IAsyncDisposable
         };
     }
 
-    /// <summary>An open connection; SQLite connections get WAL mode, a busy timeout and foreign keys.</summary>
+    /// <summary>The size SQLite's write-ahead log file is cut back to when a writer starts it again from the beginning.</summary>
+    public const long WalSizeLimitBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// An open connection; SQLite connections get WAL mode, a busy timeout and foreign keys, and leave checkpoints to
+    /// <see cref="SqliteCheckpointer"/> (no commit copies the log into the database file).
+    /// </summary>
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = await DataSource.OpenConnectionAsync(cancellationToken);
         if (Provider == DatabaseProvider.Sqlite)
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; " +
+                $"PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={WalSizeLimitBytes};";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 
