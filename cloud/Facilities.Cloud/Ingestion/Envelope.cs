@@ -54,6 +54,14 @@ public enum RejectionCause
 /// </summary>
 public interface IMessageHandler
 {
+    /// <summary>
+    /// The pure part of a batch's work, done before its transaction — on the other core, while the previous batch's
+    /// transaction runs — and handed to the transaction through <see cref="IngestContext.Find{T}"/> (keyed by the type of
+    /// what it returns). It sees every valid message of the batch, also those the transaction will find to be
+    /// redeliveries. Null: nothing to prepare.
+    /// </summary>
+    object? Prepare(IReadOnlyList<Envelope> batch) => null;
+
     /// <summary>Before the batch's messages: read what they will need, in one query per table.</summary>
     ValueTask BeginBatchAsync(IReadOnlyList<Envelope> batch, IngestContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 

@@ -34,6 +34,9 @@ public sealed class IngestContext(CloudDatabase database, DbConnection connectio
     /// <summary>Keeps <paramref name="state"/> for the rest of this transaction, for <see cref="Find{T}"/>.</summary>
     public void Keep<T>(T state) where T : class => _batchState[typeof(T)] = state ?? throw new ArgumentNullException(nameof(state));
 
+    /// <summary>Keeps what a handler prepared before the transaction (<see cref="IMessageHandler.Prepare"/>), under its own type.</summary>
+    internal void KeepPrepared(object state) => _batchState[state.GetType()] = state;
+
     /// <summary>Runs <paramref name="action"/> once the transaction committed (never if it rolls back): for caches of what is stored.</summary>
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 

@@ -11,11 +11,18 @@ public sealed record RawMessage(string Topic, ReadOnlyMemory<byte> Payload);
 /// <summary>A batch of messages each with its validation result, ready for <see cref="IngestPipeline.ProcessAsync(ValidatedBatch, CancellationToken)"/>.</summary>
 public sealed class ValidatedBatch
 {
-    internal ValidatedBatch((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] messages) => Messages = messages;
+    internal ValidatedBatch((RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] messages, object[] prepared)
+    {
+        Messages = messages;
+        Prepared = prepared;
+    }
 
     public int Count => Messages.Length;
 
     internal (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] Messages { get; }
+
+    /// <summary>What the handlers prepared outside the transaction (<see cref="IMessageHandler.Prepare"/>).</summary>
+    internal object[] Prepared { get; }
 }
 
 public enum IngestOutcome
@@ -56,20 +63,38 @@ public sealed partial class IngestPipeline(
         ProcessAsync(Validate(batch), cancellationToken);
 
     /// <summary>
-    /// The pure part of handling a batch (topic, JSON, contract), stamped with the time of arrival: the consumer does
-    /// it for the next batch while the previous batch's transaction runs.
+    /// The pure part of handling a batch (topic, JSON, contract; then what the handlers prepare from the valid messages,
+    /// <see cref="IMessageHandler.Prepare"/>), stamped with the time of arrival: the consumer does it for the next batch
+    /// while the previous batch's transaction runs.
     /// </summary>
     public ValidatedBatch Validate(IReadOnlyList<RawMessage> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = time.GetUtcNow();
         var validated = new (RawMessage, (Envelope?, Rejection?))[batch.Count];
+        var envelopes = new List<Envelope>(batch.Count);
         for (var i = 0; i < validated.Length; i++)
         {
             validated[i] = (batch[i], MessageValidator.Validate(batch[i].Topic, batch[i].Payload.Span, now, _options));
+            if (validated[i].Item2.Item1 is { } envelope)
+            {
+                envelopes.Add(envelope);
+            }
         }
 
-        return new ValidatedBatch(validated);
+        var prepared = new List<object>();
+        if (envelopes.Count > 0)
+        {
+            foreach (var handler in _handlers)
+            {
+                if (handler.Prepare(envelopes) is { } state)
+                {
+                    prepared.Add(state);
+                }
+            }
+        }
+
+        return new ValidatedBatch(validated, [.. prepared]);
     }
 
     public async Task<IngestOutcome[]> ProcessAsync(ValidatedBatch batch, CancellationToken cancellationToken)
@@ -80,7 +105,7 @@ public sealed partial class IngestPipeline(
         var causes = new RejectionCause?[validated.Length];
         try
         {
-            await ProcessInTransactionAsync(validated, 0, validated.Length, outcomes, causes, cancellationToken);
+            await ProcessInTransactionAsync(batch, 0, validated.Length, outcomes, causes, cancellationToken);
         }
         catch (Exception error) when ((validated.Length > 1 || !IsTransient(error)) && !cancellationToken.IsCancellationRequested)
         {
@@ -89,7 +114,7 @@ public sealed partial class IngestPipeline(
             LogBatchFailed(logger, validated.Length, error.Message);
             for (var i = 0; i < validated.Length; i++)
             {
-                await ProcessOneAsync(validated, i, outcomes, causes, cancellationToken);
+                await ProcessOneAsync(batch, i, outcomes, causes, cancellationToken);
             }
         }
 
@@ -101,19 +126,18 @@ public sealed partial class IngestPipeline(
         return outcomes;
     }
 
-    private async Task ProcessOneAsync(
-        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int index, IngestOutcome[] outcomes, RejectionCause?[] causes, CancellationToken cancellationToken)
+    private async Task ProcessOneAsync(ValidatedBatch batch, int index, IngestOutcome[] outcomes, RejectionCause?[] causes, CancellationToken cancellationToken)
     {
         try
         {
-            await ProcessInTransactionAsync(validated, index, 1, outcomes, causes, cancellationToken);
+            await ProcessInTransactionAsync(batch, index, 1, outcomes, causes, cancellationToken);
         }
         catch (Exception error) when (!IsTransient(error) && !cancellationToken.IsCancellationRequested)
         {
             // Only a message the database refuses for what it is gets parked. A deadlock, a busy database or a lost
             // connection says nothing about the message: that error goes up, the batch stays unacknowledged and is
             // tried again (what committed meanwhile is recognised by its sequence number).
-            var raw = validated[index].Raw;
+            var raw = batch.Messages[index].Raw;
             LogMessageFailed(logger, raw.Topic, error);
             await using var connection = await database.OpenAsync(cancellationToken);
             await DeadLetterAsync(connection, null, raw, $"processing failed: {error.GetType().Name}: {error.Message}", cancellationToken);
@@ -123,13 +147,18 @@ public sealed partial class IngestPipeline(
     }
 
     private async Task ProcessInTransactionAsync(
-        (RawMessage Raw, (Envelope? Envelope, Rejection? Rejection) Result)[] validated, int start, int count, IngestOutcome[] outcomes, RejectionCause?[] causes,
-        CancellationToken cancellationToken)
+        ValidatedBatch batch, int start, int count, IngestOutcome[] outcomes, RejectionCause?[] causes, CancellationToken cancellationToken)
     {
+        var validated = batch.Messages;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var transaction = write.Transaction;
         var context = new IngestContext(database, connection, transaction, time);
+        foreach (var prepared in batch.Prepared)
+        {
+            context.KeepPrepared(prepared);
+        }
+
         var (fresh, refused) = await MarkSeenAsync(context, validated.Skip(start).Take(count).Select(v => v.Result.Envelope).OfType<Envelope>(), _options.MaxSeqJump, cancellationToken);
         var accepted = new List<Envelope>(count);
         for (var i = start; i < start + count; i++)
