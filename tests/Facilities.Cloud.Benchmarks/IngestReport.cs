@@ -117,12 +117,13 @@ internal static class IngestReport
             Row(text, "InfluxDB", measured, r => Cell(r, r.Machine!.Influx));
             Row(text, "the rest of the machine (PostgreSQL, the kernel's threads, other work)", measured, r => Cell(r, r.Machine!.Others));
             Row(text, "idle", measured, r => Cell(r, r.Machine!.Idle));
-            Row(text, "the machine's cores busy", measured, r => Invariant($"{r.Machine!.Busy / Math.Max(r.Machine.Busy + r.Machine.Idle, 1e-9):P0}"));
+            Row(text, "stolen by the virtual machine's host (other guests)", measured, r => Cell(r, r.Machine!.Stolen));
+            Row(text, "the machine's cores busy", measured, r => Invariant($"{r.Machine!.Busy / Math.Max(r.Machine.Busy + r.Machine.Idle + r.Machine.Stolen, 1e-9):P0}"));
             Line($"");
             foreach (var r in measured)
             {
                 var m = r.Machine!;
-                Line($"- {Storage(r.Storage)}: the machine had {(m.Busy + m.Idle) * 1e6 / r.Messages:0} µs of processor time per message and was {m.Busy / Math.Max(m.Busy + m.Idle, 1e-9):P0} busy; the cloud used");
+                Line($"- {Storage(r.Storage)}: the machine had {(m.Busy + m.Idle + m.Stolen) * 1e6 / r.Messages:0} µs of processor time per message and was {m.Busy / Math.Max(m.Busy + m.Idle + m.Stolen, 1e-9):P0} busy; the cloud used");
                 Line($"  {m.Cloud * 1e6 / r.Messages:0} µs of it ({m.Jit * 1e6 / r.Messages:0} µs compiling), the broker and InfluxDB {(m.Broker + m.Influx) * 1e6 / r.Messages:0} µs. At half of `mosquitto_sub`'s rate");
                 Line($"  the machine would have {2e6 * Environment.ProcessorCount / r.SubscriberRate:0} µs per message for everything.");
             }

@@ -55,23 +55,24 @@ internal sealed record IngestResult(
 /// Processor time, in seconds, spent during the cloud's drain: by the benchmark's process (the cloud and this small
 /// harness), of that by the JIT compiler (<see cref="System.Runtime.JitInfo"/>: code compiled for the first time, and
 /// the tiered compiler's recompilation of code that turned out hot), by the broker, by InfluxDB, and by the whole
-/// machine (all cores, from /proc/stat), busy and idle; what is busy but none of the three is the rest of the machine
-/// (PostgreSQL's processes, the kernel's own threads, other work on a shared machine).
+/// machine (all cores, from /proc/stat): busy, idle, and stolen (time the virtual machine's cores waited for the host,
+/// which runs other guests: a sign the figures were taken on a crowded host). What is busy but none of the three is the
+/// rest of the machine (PostgreSQL's processes, the kernel's own threads, other work on a shared machine).
 /// </summary>
-internal sealed record MachineCpu(double Cloud, double Jit, double Broker, double Influx, double Busy, double Idle)
+internal sealed record MachineCpu(double Cloud, double Jit, double Broker, double Influx, double Busy, double Idle, double Stolen = 0)
 {
     public double Others => Math.Max(0, Busy - Cloud - Broker - Influx);
 
     /// <summary>Now, for a later <see cref="Since"/>.</summary>
     public static MachineCpu Sample(int brokerPid, int influxPid)
     {
-        var (busy, idle) = Machine();
+        var (busy, idle, stolen) = Machine();
         return new MachineCpu(
-            ProcessSeconds(Environment.ProcessId), System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, ProcessSeconds(brokerPid), ProcessSeconds(influxPid), busy, idle);
+            ProcessSeconds(Environment.ProcessId), System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, ProcessSeconds(brokerPid), ProcessSeconds(influxPid), busy, idle, stolen);
     }
 
     public MachineCpu Since(MachineCpu start) =>
-        new(Cloud - start.Cloud, Jit - start.Jit, Broker - start.Broker, Influx - start.Influx, Busy - start.Busy, Idle - start.Idle);
+        new(Cloud - start.Cloud, Jit - start.Jit, Broker - start.Broker, Influx - start.Influx, Busy - start.Busy, Idle - start.Idle, Stolen - start.Stolen);
 
     private static double ProcessSeconds(int pid)
     {
@@ -79,13 +80,15 @@ internal sealed record MachineCpu(double Cloud, double Jit, double Broker, doubl
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    /// <summary>All cores' busy and idle seconds since boot: the first line of /proc/stat, in clock ticks of 1/100 s.</summary>
-    private static (double Busy, double Idle) Machine()
+    /// <summary>
+    /// All cores' busy, idle and stolen seconds since boot: the first line of /proc/stat (user, nice, system, idle,
+    /// iowait, irq, softirq, steal), in clock ticks of 1/100 s.
+    /// </summary>
+    private static (double Busy, double Idle, double Stolen) Machine()
     {
         var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToArray();
-        var idle = ticks[3] + ticks[4]; // idle, iowait
-        return ((ticks.Sum() - idle) / 100, idle / 100);
+        return ((ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / 100, (ticks[3] + ticks[4]) / 100, ticks[7] / 100);
     }
 }
 
@@ -163,7 +166,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var drain = await DrainCloudAsync(broker, storage, backlog.Count, instances, cancellationToken);
         Say(Invariant($"{storageName}:   committed after {drain.Accepted.TotalSeconds:0.000} s, in InfluxDB after {drain.Stored.TotalSeconds:0.000} s: {backlog.Count / drain.Stored.TotalSeconds:N0} msg/s"));
         var m = drain.Machine;
-        Say(Invariant($"{storageName}:   processor time: cloud {m.Cloud:0.00} s (JIT {m.Jit:0.00} s), broker {m.Broker:0.00} s, InfluxDB {m.Influx:0.00} s, others {m.Others:0.00} s, idle {m.Idle:0.00} s"));
+        Say(Invariant($"{storageName}:   processor time: cloud {m.Cloud:0.00} s (JIT {m.Jit:0.00} s), broker {m.Broker:0.00} s, InfluxDB {m.Influx:0.00} s, others {m.Others:0.00} s, idle {m.Idle:0.00} s, stolen by the host {m.Stolen:0.00} s"));
         subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
 
         var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - warmup.Count;
