@@ -34,10 +34,28 @@ public sealed class MosquittoBroker : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} not found: apt-get install mosquitto (the MQTT tests need a real broker)");
         }
 
-        var broker = new MosquittoBroker(FreePort.Next(), extraConfig, persistence);
-        await broker.RestartAsync(cancellationToken);
-        return broker;
+        // The port is free when chosen; another test's server may bind it before this broker does. Then mosquitto exits
+        // ("Address already in use") and another port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var broker = new MosquittoBroker(FreePort.Next(), extraConfig, persistence);
+            try
+            {
+                await broker.RestartAsync(cancellationToken);
+                return broker;
+            }
+            catch (InvalidOperationException error) when (attempt < PortAttempts && error.Message.Contains(PortTaken, StringComparison.Ordinal))
+            {
+                await broker.DisposeAsync();
+            }
+        }
     }
+
+    /// <summary>What a server says when another process bound its port first.</summary>
+    internal const string PortTaken = "Address already in use";
+
+    /// <summary>Ports tried before a server's start gives up.</summary>
+    internal const int PortAttempts = 3;
 
     /// <summary>Starts (again) the broker on the same port, as after an outage.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)

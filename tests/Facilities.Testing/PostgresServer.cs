@@ -37,21 +37,40 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var directory = Directory.CreateTempSubdirectory("postgres-").FullName;
-        var server = new PostgresServer(bin, directory, FreePort.Next());
+        var cluster = new PostgresServer(bin, directory, 0);
         if (Environment.UserName == "root")
         {
             await RunAsync("chown", ["-R", "postgres:postgres", directory], cancellationToken);
         }
 
         var data = Path.Combine(directory, "data");
-        await server.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
+        await cluster.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
         // FACILITIES_TEST_PG_LOG=file: every statement with its duration goes to that file (it must be writable by the
         // server's user), to count a run's round trips by statement (how the ingest benchmark's were found).
         var statementLog = Environment.GetEnvironmentVariable("FACILITIES_TEST_PG_LOG") is { Length: > 0 } log ? log : null;
-        var options = string.Create(CultureInfo.InvariantCulture,
-            $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000{(statementLog is null ? "" : " -c log_min_duration_statement=0")}");
-        await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", statementLog ?? Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], cancellationToken);
-        return server;
+        var serverLog = statementLog ?? Path.Combine(directory, "server.log");
+
+        // The port is free when chosen; another test's server may bind it first. Then the server stops at start-up
+        // ("Address already in use" in its log) and another port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new PostgresServer(bin, directory, FreePort.Next());
+            var options = string.Create(CultureInfo.InvariantCulture,
+                $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000{(statementLog is null ? "" : " -c log_min_duration_statement=0")}");
+            try
+            {
+                await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", serverLog, "-w", "-t", "60", "start"], cancellationToken);
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < MosquittoBroker.PortAttempts && File.Exists(serverLog)
+                && File.ReadAllText(serverLog).Contains(MosquittoBroker.PortTaken, StringComparison.Ordinal))
+            {
+                if (statementLog is null)
+                {
+                    await File.WriteAllTextAsync(serverLog, "", cancellationToken); // the next attempt's log alone
+                }
+            }
+        }
     }
 
     /// <summary>Creates a fresh, empty database and returns its connection string (one per test keeps tests independent).</summary>
