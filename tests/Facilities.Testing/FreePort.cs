@@ -7,6 +7,15 @@ namespace Facilities.Testing;
 public static class FreePort
 {
     /// <summary>A port the kernel just handed out on 127.0.0.1 (free now; the server binds it next).</summary>
+    /// <summary>
+    /// Ports a server's start tries: a port is free when chosen, and another test's server may bind it before this one
+    /// does.
+    /// </summary>
+    public const int Attempts = 3;
+
+    /// <summary>What a server says when another process bound its port first.</summary>
+    public const string Taken = "Address already in use";
+
     public static int Next()
     {
         using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);

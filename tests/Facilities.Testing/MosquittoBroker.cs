@@ -44,18 +44,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
                 await broker.RestartAsync(cancellationToken);
                 return broker;
             }
-            catch (InvalidOperationException error) when (attempt < PortAttempts && error.Message.Contains(PortTaken, StringComparison.Ordinal))
+            catch (InvalidOperationException error) when (attempt < FreePort.Attempts && error.Message.Contains(FreePort.Taken, StringComparison.Ordinal))
             {
                 await broker.DisposeAsync();
             }
         }
     }
 
-    /// <summary>What a server says when another process bound its port first.</summary>
-    internal const string PortTaken = "Address already in use";
-
-    /// <summary>Ports tried before a server's start gives up.</summary>
-    internal const int PortAttempts = 3;
 
     /// <summary>Starts (again) the broker on the same port, as after an outage.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken)

@@ -37,14 +37,13 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var directory = Directory.CreateTempSubdirectory("postgres-").FullName;
-        var cluster = new PostgresServer(bin, directory, 0);
         if (Environment.UserName == "root")
         {
             await RunAsync("chown", ["-R", "postgres:postgres", directory], cancellationToken);
         }
 
         var data = Path.Combine(directory, "data");
-        await cluster.RunAsPostgresAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
+        await RunAsPostgresAsync(bin, "initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
         // FACILITIES_TEST_PG_LOG=file: every statement with its duration goes to that file (it must be writable by the
         // server's user), to count a run's round trips by statement (how the ingest benchmark's were found).
         var statementLog = Environment.GetEnvironmentVariable("FACILITIES_TEST_PG_LOG") is { Length: > 0 } log ? log : null;
@@ -59,11 +58,11 @@ public sealed class PostgresServer : IAsyncDisposable
                 $"-p {server.Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000{(statementLog is null ? "" : " -c log_min_duration_statement=0")}");
             try
             {
-                await server.RunAsPostgresAsync("pg_ctl", ["-D", data, "-o", options, "-l", serverLog, "-w", "-t", "60", "start"], cancellationToken);
+                await RunAsPostgresAsync(bin, "pg_ctl", ["-D", data, "-o", options, "-l", serverLog, "-w", "-t", "60", "start"], cancellationToken);
                 return server;
             }
-            catch (InvalidOperationException) when (attempt < MosquittoBroker.PortAttempts && File.Exists(serverLog)
-                && File.ReadAllText(serverLog).Contains(MosquittoBroker.PortTaken, StringComparison.Ordinal))
+            catch (InvalidOperationException) when (attempt < FreePort.Attempts && File.Exists(serverLog)
+                && File.ReadAllText(serverLog).Contains(FreePort.Taken, StringComparison.Ordinal))
             {
                 if (statementLog is null)
                 {
@@ -82,9 +81,12 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     private Task RunAsPostgresAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        RunAsPostgresAsync(_bin, tool, arguments, cancellationToken);
+
+    private static Task RunAsPostgresAsync(string bin, string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         Environment.UserName == "root"
-            ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. arguments], cancellationToken)
-            : RunAsync(Path.Combine(_bin, tool), arguments, cancellationToken);
+            ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(bin, tool), .. arguments], cancellationToken)
+            : RunAsync(Path.Combine(bin, tool), arguments, cancellationToken);
 
     // initdb and pg_ctl's start (which waits up to 60 s itself) are slow on a loaded machine.
     private static async Task RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>

@@ -68,7 +68,7 @@ internal sealed partial class EscalationScheduler(
         var advanced = await NotificationStore.AdvanceLadderAsync(connection, transaction, ladder, step, decision.NextAt, decision.Stopped, now, cancellationToken);
         if (advanced == 0 || router.ContactAt(route!, step.Level) is not { } contact)
         {
-            await transaction.RollbackAsync(cancellationToken);
+            await write.RollbackAsync(cancellationToken);
             return false;
         }
 

@@ -32,7 +32,7 @@ internal sealed partial class SqliteCheckpointer(CloudDatabase database, ILogger
             try
             {
                 await Task.Delay(Interval, stoppingToken);
-                await CheckpointAsync("PASSIVE", stoppingToken);
+                await CheckpointAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -45,12 +45,12 @@ internal sealed partial class SqliteCheckpointer(CloudDatabase database, ILogger
         }
     }
 
-    /// <summary>One checkpoint; the pages left in the log that a reader still needs.</summary>
-    internal async Task<long> CheckpointAsync(string mode, CancellationToken cancellationToken)
+    /// <summary>One passive checkpoint; the pages left in the log that a reader still needs.</summary>
+    internal async Task<long> CheckpointAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var (busy, log, copied) = await connection.QuerySingleAsync<(long, long, long)>(
-            new CommandDefinition($"PRAGMA wal_checkpoint({mode})", cancellationToken: cancellationToken));
+            new CommandDefinition("PRAGMA wal_checkpoint(PASSIVE)", cancellationToken: cancellationToken));
         var left = log < 0 ? 0 : log - copied; // -1: not in WAL mode
         if (left > WarnPages && !_warned)
         {

@@ -17,7 +17,7 @@ namespace Facilities.Cloud.Storage;
 /// writers outside this process.
 /// </para>
 /// </summary>
-public sealed class WriteTransaction : IAsyncDisposable, IDisposable
+public sealed class WriteTransaction : IAsyncDisposable
 {
     /// <summary>How long a writer waits for its turn before giving up, as SQLite's busy timeout (CloudDatabase.OpenAsync) does.</summary>
     internal static readonly TimeSpan TurnTimeout = TimeSpan.FromSeconds(10);
@@ -89,18 +89,6 @@ public sealed class WriteTransaction : IAsyncDisposable, IDisposable
         try
         {
             await Transaction.DisposeAsync();
-        }
-        finally
-        {
-            ReleaseTurn();
-        }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Transaction.Dispose();
         }
         finally
         {

@@ -48,7 +48,7 @@ public sealed class SqliteCheckpointerTests : IAsyncLifetime
 
         await checkpointer.StopAsync(Ct);
         Assert.True(new FileInfo(File).Length >= 20 * 262144, $"the database file holds {new FileInfo(File).Length} bytes after the checkpointer ran");
-        Assert.Equal(0, await checkpointer.CheckpointAsync("PASSIVE", Ct)); // nothing left that a reader holds
+        Assert.Equal(0, await checkpointer.CheckpointAsync(Ct)); // nothing left that a reader holds
     }
 
     public async ValueTask DisposeAsync()
