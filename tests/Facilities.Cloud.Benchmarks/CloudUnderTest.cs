@@ -27,6 +27,8 @@ internal sealed class CloudUnderTest : IAsyncDisposable
 
     public IngestMetrics Ingest => _app.Services.GetRequiredService<IngestMetrics>();
 
+    public MqttIngestor Ingestor => _app.Services.GetRequiredService<MqttIngestor>();
+
     public TelemetryStoreMetrics Store => _app.Services.GetRequiredService<TelemetryStoreMetrics>();
 
     /// <summary>Builds and starts the cloud; returns once it has subscribed (its session resumed), or throws.</summary>
@@ -45,6 +47,9 @@ internal sealed class CloudUnderTest : IAsyncDisposable
             ["Influx:Url"] = storage.InfluxUrl ?? "",
             ["Influx:Database"] = storage.InfluxDatabase ?? "",
             ["Logging:LogLevel:Default"] = "Warning",
+
+            // The ingest benchmark breaks the connection to the broker on purpose; the reconnect warnings would be noise.
+            ["Logging:LogLevel:Facilities.Cloud.Ingestion.MqttIngestor"] = "Error",
         };
         if (storage.BatchSize is { } batchSize)
         {

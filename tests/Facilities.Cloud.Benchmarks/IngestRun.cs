@@ -13,16 +13,17 @@ namespace Facilities.Cloud.Benchmarks;
 /// </summary>
 /// <param name="BatchSize">The cloud's <c>Mqtt:BatchSize</c>; null keeps the cloud's default.</param>
 internal sealed record IngestSettings(
-    int Messages, int Gateways, int DevicesPerGateway, int WarmupMessages, int SubscriberRuns, int? BatchSize, TimeSpan Timeout, bool Profile);
+    int Messages, int Gateways, int DevicesPerGateway, int WarmupMessages, int SubscriberRuns, int? BatchSize, TimeSpan Timeout, bool Profile,
+    int WarmDrains = 2, int WarmDrainMessages = 20_000);
 
 /// <summary>One storage variant's figures; times in seconds.</summary>
 /// <param name="PublishSeconds">Putting the backlog at the broker (context only).</param>
 /// <param name="SubscriberRuns">mosquitto_sub from start to the last message of the backlog, each run; all but the last before the cloud's drain.</param>
 /// <param name="MqttnetSeconds">A bare MQTTnet client connected as the cloud's is, draining its own copy just before the cloud (<see cref="MqttnetSubscriber"/>).</param>
 /// <param name="MqttnetCpuSeconds">CPU time of this process during the bare MQTTnet client's drain.</param>
-/// <param name="CloudStartSeconds">Of the cloud's drain, the host start until its session was resumed (messages may already flow).</param>
-/// <param name="CloudAcceptedSeconds">The cloud from start to the last message committed to its database.</param>
-/// <param name="CloudStoredSeconds">The cloud from start to the last point accepted by InfluxDB.</param>
+/// <param name="CloudStartSeconds">From the network coming back until the running cloud's first slot reconnected (its back-off; not in its time).</param>
+/// <param name="CloudAcceptedSeconds">The cloud from its first slot's reconnection to the last message committed to its database.</param>
+/// <param name="CloudStoredSeconds">The cloud from its first slot's reconnection to the last point accepted by InfluxDB.</param>
 /// <param name="BatchSize">Messages per database transaction at most (<c>Mqtt:BatchSize</c>).</param>
 /// <param name="OpenAlerts">Alerts in the cloud's database afterwards (the backlog is built to raise none).</param>
 /// <param name="InfluxPoints">Points of the backlog InfluxDB holds afterwards, counted by an InfluxQL query.</param>
@@ -32,12 +33,16 @@ internal sealed record IngestSettings(
 /// <param name="Instances">Cloud instances draining together (sharing the consumer slots through PostgreSQL).</param>
 /// <param name="Consumer">Where the consumers' time went, summed over the instances, when the last message committed.</param>
 /// <param name="Machine">Where the machine's processor time went during the cloud's drain.</param>
+/// <param name="WarmDrains">Backlogs of <paramref name="WarmDrainMessages"/> the process drained through a restarted cloud before the measured drain.</param>
+/// <param name="ColdRate">The first of those drains (host start to the last point in InfluxDB): the cloud while its process still compiles.</param>
+/// <param name="ColdJitSeconds">The JIT compiler's time during that first drain.</param>
 internal sealed record IngestResult(
     string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
     IReadOnlyList<double> SubscriberRuns, double MqttnetSeconds, double MqttnetCpuSeconds, double CloudStartSeconds, double CloudAcceptedSeconds, double CloudStoredSeconds,
     int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
     long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages,
-    int Instances = 1, IngestRun.ConsumerFigures? Consumer = null, MachineCpu? Machine = null)
+    int Instances = 1, IngestRun.ConsumerFigures? Consumer = null, MachineCpu? Machine = null,
+    int WarmDrains = 0, int WarmDrainMessages = 0, double ColdRate = 0, double ColdJitSeconds = 0)
 {
     /// <summary>The median of <see cref="SubscriberRuns"/>.</summary>
     public double SubscriberSeconds => SubscriberRuns.Order().ElementAt(SubscriberRuns.Count / 2);
@@ -96,7 +101,8 @@ internal sealed record MachineCpu(double Cloud, double Jit, double Broker, doubl
 /// One storage variant, side by side on one broker: Mosquitto with room for the whole backlog, persistent sessions for
 /// the cloud and for mosquitto_sub, the same backlog queued in all of them, then each drains it in turn while the others
 /// wait, so none competes with another for the machine. mosquitto_sub drains its copies before and after the cloud, so
-/// its median is taken under the machine's load of those minutes.
+/// its median is taken under the machine's load of those minutes. The cloud reaches the broker through a
+/// <see cref="BrokerGate"/>, so a running cloud's sessions can be taken offline while its backlog is queued.
 /// </summary>
 internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, TextWriter log)
 {
@@ -116,24 +122,56 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
     public async Task<IngestResult> RunAsync(string storageName, Func<CancellationToken, Task<string>> connectionString, CancellationToken cancellationToken)
     {
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken, BrokerConfig);
+        await using var gate = new BrokerGate(broker.Port);
+        await gate.OpenAsync(cancellationToken);
         var influxDatabase = $"bench_{storageName}_{DateTime.UtcNow:HHmmss}";
         await influx.CreateDatabaseAsync(influxDatabase, cancellationToken);
         var (provider, instances) = Variant(storageName);
         var storage = new CloudStorage(provider, await connectionString(cancellationToken), influx.Url, influxDatabase, settings.BatchSize);
 
         // The gateways' stream: its first messages reach the cloud live (it learns the gateways and devices and its code is
-        // jitted), the rest is published while the cloud is down, as during a restart.
+        // jitted), then warm-up backlogs drained by restarted hosts, then the measured backlog.
         var estate = new SimulatedEstate("estate", "gw", settings.Gateways, settings.DevicesPerGateway);
-        var stream = estate.Messages(settings.WarmupMessages + settings.Messages, DateTimeOffset.UtcNow, SampleSpan);
-        var (warmup, backlog) = (stream.Take(settings.WarmupMessages).ToList(), stream.Skip(settings.WarmupMessages).ToList());
+        var warmDrained = settings.WarmDrains * settings.WarmDrainMessages;
+        var stream = estate.Messages(settings.WarmupMessages + warmDrained + settings.Messages, DateTimeOffset.UtcNow, SampleSpan);
+        var (warmup, backlog) = (stream.Take(settings.WarmupMessages).ToList(), stream.Skip(settings.WarmupMessages + warmDrained).ToList());
 
         Say($"{storageName}: the cloud creates its session and ingests the first {warmup.Count:N0} messages live");
-        await using (var cloud = await CloudUnderTest.StartAsync(broker.Port, CloudClientId, storage, cancellationToken))
+        await using (var cloud = await CloudUnderTest.StartAsync(gate.Port, CloudClientId, storage, cancellationToken))
         {
             await BacklogPublisher.PublishAsync(broker.Port, warmup, cancellationToken);
             await WaitAsync(cloud, warmup.Count, settings.Timeout, cancellationToken);
         }
 
+        // A restarted cloud compiles as it drains: its process's first code, and each host's own (dependency injection,
+        // routes and regular expressions build code at start). The first backlog after start-up shows that cost (the cold
+        // drain). Draining backlogs through restarted hosts this many times compiles the ingest path.
+        var cold = (Rate: 0.0, Jit: 0.0);
+        var drained = (long)warmup.Count;
+        for (var i = 0; i < settings.WarmDrains; i++)
+        {
+            var part = stream.Skip(settings.WarmupMessages + (i * settings.WarmDrainMessages)).Take(settings.WarmDrainMessages).ToList();
+            await BacklogPublisher.PublishAsync(broker.Port, part, cancellationToken);
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
+            var warmClock = Stopwatch.StartNew();
+            await using (var cloud = await CloudUnderTest.StartAsync(gate.Port, CloudClientId, storage, cancellationToken))
+            {
+                await WaitAsync(cloud, part.Count, settings.Timeout, cancellationToken);
+            }
+
+            drained += part.Count;
+            var rate = part.Count / warmClock.Elapsed.TotalSeconds;
+            var compiling = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalSeconds;
+            Say(Invariant($"{storageName}: warm-up drain {i + 1} of {settings.WarmDrains}: {part.Count:N0} messages, {rate:N0} msg/s, JIT {compiling:0.00} s"));
+            if (i == 0)
+            {
+                cold = (rate, compiling);
+            }
+        }
+
+        var subscriberRuns = new List<double>();
+        var (publish, mqttnetTime, mqttnetCpu, load) = (TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "");
+        CloudDrain drain;
         var subscribers = Enumerable.Range(1, settings.SubscriberRuns)
             .Select(i => new MosquittoSubscriber(broker.Port, string.Create(CultureInfo.InvariantCulture, $"bench-sub-{i}"))).ToList();
         foreach (var subscriber in subscribers)
@@ -144,32 +182,58 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         var mqttnet = new MqttnetSubscriber(broker.Port, "bench-mqttnet");
         await mqttnet.CreateSessionAsync(cancellationToken);
 
-        Say($"{storageName}: publishing the backlog of {backlog.Count:N0} messages ({settings.Gateways} gateways, {estate.Devices} devices)");
-        var clock = Stopwatch.StartNew();
-        await BacklogPublisher.PublishAsync(broker.Port, backlog, cancellationToken);
-        var publish = clock.Elapsed;
-
-        var subscriberRuns = new List<double>();
-        foreach (var subscriber in subscribers.SkipLast(1))
+        // The measured cloud runs before its backlog exists: started, its slots shared out and connected, its compiler
+        // quiet. Then the network to the broker breaks (the gate closes), the backlog is published and queued in its
+        // sessions, and the network comes back: the drain of a cloud that runs on, as after a broker restart, a network
+        // failure or a slot taken over from a dead instance.
+        Say($"{storageName}: the cloud starts ({instances} instance(s)) and its compiler goes quiet");
+        var clouds = new List<CloudUnderTest>();
+        try
         {
-            subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscriber, backlog.Count, cancellationToken));
+            for (var i = 0; i < instances; i++)
+            {
+                clouds.Add(await CloudUnderTest.StartAsync(gate.Port, CloudClientId, storage, cancellationToken));
+            }
+
+            await SettledAsync(clouds, cancellationToken);
+            await QuietCompilerAsync(cancellationToken);
+            await gate.CloseAsync();
+            await UntilAsync(() => clouds.All(c => c.Ingestor.ConnectedSlots == 0), "the cloud's slots to notice the broken connection", cancellationToken);
+
+            Say($"{storageName}: publishing the backlog of {backlog.Count:N0} messages ({settings.Gateways} gateways, {estate.Devices} devices)");
+            var clock = Stopwatch.StartNew();
+            await BacklogPublisher.PublishAsync(broker.Port, backlog, cancellationToken);
+            publish = clock.Elapsed;
+
+            foreach (var subscriber in subscribers.SkipLast(1))
+            {
+                subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscriber, backlog.Count, cancellationToken));
+            }
+
+            Say($"{storageName}: a bare MQTTnet client drains it ({mqttnet.ClientId})");
+            mqttnetCpu = ProcessCpu();
+            mqttnetTime = await mqttnet.DrainAsync(backlog.Count, settings.Timeout, cancellationToken);
+            mqttnetCpu = ProcessCpu() - mqttnetCpu;
+            Say(Invariant($"{storageName}:   {mqttnetTime.TotalSeconds:0.000} s, {backlog.Count / mqttnetTime.TotalSeconds:N0} msg/s"));
+
+            Say($"{storageName}: the running cloud drains it (the network to the broker is back)");
+            load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
+            drain = await DrainCloudAsync(broker, clouds, gate, backlog.Count, cancellationToken);
+        }
+        finally
+        {
+            foreach (var cloud in clouds)
+            {
+                await cloud.DisposeAsync();
+            }
         }
 
-        Say($"{storageName}: a bare MQTTnet client drains it ({mqttnet.ClientId})");
-        var mqttnetCpu = ProcessCpu();
-        var mqttnetTime = await mqttnet.DrainAsync(backlog.Count, settings.Timeout, cancellationToken);
-        mqttnetCpu = ProcessCpu() - mqttnetCpu;
-        Say(Invariant($"{storageName}:   {mqttnetTime.TotalSeconds:0.000} s, {backlog.Count / mqttnetTime.TotalSeconds:N0} msg/s"));
-
-        Say($"{storageName}: the cloud drains it (restarted on its session)");
-        var load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
-        var drain = await DrainCloudAsync(broker, storage, backlog.Count, instances, cancellationToken);
         Say(Invariant($"{storageName}:   committed after {drain.Accepted.TotalSeconds:0.000} s, in InfluxDB after {drain.Stored.TotalSeconds:0.000} s: {backlog.Count / drain.Stored.TotalSeconds:N0} msg/s"));
         var m = drain.Machine;
         Say(Invariant($"{storageName}:   processor time: cloud {m.Cloud:0.00} s (JIT {m.Jit:0.00} s), broker {m.Broker:0.00} s, InfluxDB {m.Influx:0.00} s, others {m.Others:0.00} s, idle {m.Idle:0.00} s, stolen by the host {m.Stolen:0.00} s"));
         subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
 
-        var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - warmup.Count;
+        var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - drained;
         if (influxPoints != backlog.Count)
         {
             Say($"{storageName}: WARNING InfluxDB holds {influxPoints:N0} points of the backlog, expected {backlog.Count:N0}");
@@ -188,7 +252,8 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             subscriberRuns, mqttnetTime.TotalSeconds, mqttnetCpu.TotalSeconds, drain.Started.TotalSeconds, drain.Accepted.TotalSeconds, drain.Stored.TotalSeconds,
             drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
             drain.Counts.Written, drain.Counts.Dropped, influxPoints,
-            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer, drain.Machine);
+            drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer, drain.Machine,
+            settings.WarmDrains, settings.WarmDrainMessages, cold.Rate, cold.Jit);
     }
 
     private async Task<double> DrainSubscriberAsync(string storageName, MosquittoSubscriber subscriber, int count, CancellationToken cancellationToken)
@@ -210,74 +275,127 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
     public static (string Provider, int Instances) Variant(string storageName) => storageName == "postgres-2" ? ("postgres", 2) : (storageName, 1);
 
     /// <summary>
-    /// Starts the cloud (<paramref name="instances"/> of it, sharing the consumer slots) on its sessions and samples the
-    /// counters until every message is committed and in InfluxDB.
+    /// Opens the gate to the running <paramref name="clouds"/> and samples the counters from the moment the first slot
+    /// is connected again until every message is committed and in InfluxDB.
     /// </summary>
-    private async Task<CloudDrain> DrainCloudAsync(MosquittoBroker broker, CloudStorage storage, int count, int instances, CancellationToken cancellationToken)
+    private async Task<CloudDrain> DrainCloudAsync(MosquittoBroker broker, List<CloudUnderTest> clouds, BrokerGate gate, int count, CancellationToken cancellationToken)
     {
-        var brokerPort = broker.Port;
         using var process = Process.GetCurrentProcess();
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        long Accepted() => clouds.Sum(c => c.Ingest.Accepted);
+        long Written() => clouds.Sum(c => c.Store.Snapshot().Written);
+        long Duplicates() => clouds.Sum(c => c.Ingest.Duplicates);
+        long DeadLettered() => clouds.Sum(c => c.Ingest.DeadLettered);
+        long Dropped() => clouds.Sum(c => c.Store.Snapshot().Dropped);
+        (long Batches, long Messages) Batches() => (clouds.Sum(c => c.Ingest.Batches.Batches), clouds.Sum(c => c.Ingest.Batches.Messages));
+        TimeSpan Storing() => TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Storing.Ticks));
+        TimeSpan Acknowledging() => TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Acknowledging.Ticks));
+        var before = (Accepted: Accepted(), Written: Written(), Duplicates: Duplicates(), DeadLettered: DeadLettered(), Dropped: Dropped(), Batches: Batches(), Storing: Storing(), Acknowledging: Acknowledging());
+
+        // The slots reconnect with their back-off (1, 2, 4 … s since the connection broke): the drain starts when the
+        // first of them is through, and that wait is not the cloud's.
+        var reconnect = Stopwatch.StartNew();
+        await gate.OpenAsync(cancellationToken);
+        while (clouds.All(c => c.Ingestor.ConnectedSlots == 0))
+        {
+            if (reconnect.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new TimeoutException("the cloud did not reconnect within a minute of the gate opening");
+            }
+
+            await Task.Delay(1, cancellationToken);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var waitedForReconnect = reconnect.Elapsed;
         var cpu = process.TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes();
         var peak = Environment.WorkingSet;
         var paused = GC.GetTotalPauseDuration();
         var machine = MachineCpu.Sample(broker.ProcessId, influx.ProcessId);
+        TimeSpan? accepted = null;
+        ConsumerFigures? consumer = null;
+        while (true)
+        {
+            peak = Math.Max(peak, Environment.WorkingSet);
+            if (accepted is null && Accepted() - before.Accepted >= count)
+            {
+                accepted = clock.Elapsed;
+                var storing = Storing() - before.Storing;
+                var acknowledging = Acknowledging() - before.Acknowledging;
+                var batches = Batches();
+
+                // The consumer loop stores, waits for the previous batch's acknowledgements, or waits for messages: the last
+                // is what is left of each instance's drain (its own counter would also hold the idle time before the drain).
+                var waiting = (clouds.Count * accepted.Value) - storing - acknowledging;
+                consumer = new ConsumerFigures(
+                    batches.Batches - before.Batches.Batches, batches.Messages - before.Batches.Messages,
+                    new ConsumerTimes(waiting < TimeSpan.Zero ? TimeSpan.Zero : waiting, storing, acknowledging),
+                    GC.GetTotalPauseDuration() - paused);
+                Say(Invariant($"   consumer: {consumer.Batches} batches, {consumer.Messages} messages; waiting {consumer.Times.Waiting.TotalSeconds:0.00} s, storing {consumer.Times.Storing.TotalSeconds:0.00} s, acknowledging {consumer.Times.Acknowledging.TotalSeconds:0.00} s; GC pauses {consumer.GcPauses.TotalSeconds:0.00} s"));
+            }
+
+            if (accepted is not null && Written() - before.Written >= count)
+            {
+                break;
+            }
+
+            if (clock.Elapsed > settings.Timeout)
+            {
+                throw new TimeoutException(Invariant(
+                    $"the cloud did not drain {count} messages within {settings.Timeout}: {Accepted() - before.Accepted} accepted, {Written() - before.Written} points written"));
+            }
+
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var stored = clock.Elapsed;
+        var machineCpu = MachineCpu.Sample(broker.ProcessId, influx.ProcessId).Since(machine);
+        process.Refresh();
+        var counts = new DrainCounts(
+            clouds[0].Services.GetRequiredService<CloudMqttOptions>().BatchSize, Accepted() - before.Accepted, Duplicates() - before.Duplicates,
+            DeadLettered() - before.DeadLettered, await clouds[0].CountAlertsAsync(cancellationToken), Written() - before.Written, Dropped() - before.Dropped);
+        return new CloudDrain(waitedForReconnect, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated, consumer, machineCpu);
+    }
+
+    /// <summary>Until every slot is owned and connected, and with several instances each owns some.</summary>
+    private static Task SettledAsync(List<CloudUnderTest> clouds, CancellationToken cancellationToken) =>
+        UntilAsync(
+            () => clouds.Sum(c => c.Ingestor.ConnectedSlots) == clouds[0].Ingestor.TotalSlots && clouds.All(c => c.Ingestor.ConnectedSlots > 0),
+            "every consumer slot owned and connected", cancellationToken);
+
+    private static async Task UntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
-        var clouds = await Task.WhenAll(Enumerable.Range(0, instances).Select(_ => CloudUnderTest.StartAsync(brokerPort, CloudClientId, storage, cancellationToken)));
-        try
+        while (!condition())
         {
-            var started = clock.Elapsed;
-            long Accepted() => clouds.Sum(c => c.Ingest.Accepted);
-            long Written() => clouds.Sum(c => c.Store.Snapshot().Written);
-            TimeSpan? accepted = null;
-            ConsumerFigures? consumer = null;
-            while (true)
+            if (clock.Elapsed > TimeSpan.FromMinutes(1))
             {
-                peak = Math.Max(peak, Environment.WorkingSet);
-                if (accepted is null && Accepted() >= count)
-                {
-                    accepted = clock.Elapsed;
-                    consumer = new ConsumerFigures(
-                        clouds.Sum(c => c.Ingest.Batches.Batches), clouds.Sum(c => c.Ingest.Batches.Messages),
-                        new ConsumerTimes(
-                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Waiting.Ticks)),
-                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Storing.Ticks)),
-                            TimeSpan.FromTicks(clouds.Sum(c => c.Ingest.Consumer.Acknowledging.Ticks))),
-                        GC.GetTotalPauseDuration() - paused);
-                    Say(Invariant($"   consumer: {consumer.Batches} batches, {consumer.Messages} messages; waiting {consumer.Times.Waiting.TotalSeconds:0.00} s, storing {consumer.Times.Storing.TotalSeconds:0.00} s, acknowledging {consumer.Times.Acknowledging.TotalSeconds:0.00} s; GC pauses {consumer.GcPauses.TotalSeconds:0.00} s"));
-                }
-
-                if (accepted is not null && Written() >= count)
-                {
-                    break;
-                }
-
-                if (clock.Elapsed > settings.Timeout)
-                {
-                    throw new TimeoutException(Invariant(
-                        $"the cloud did not drain {count} messages within {settings.Timeout}: {Accepted()} accepted, {Written()} points written"));
-                }
-
-                await Task.Delay(5, cancellationToken);
+                throw new TimeoutException($"waited a minute for {what}");
             }
 
-            var stored = clock.Elapsed;
-            var machineCpu = MachineCpu.Sample(broker.ProcessId, influx.ProcessId).Since(machine);
-            process.Refresh();
-            var counts = new DrainCounts(
-                clouds[0].Services.GetRequiredService<CloudMqttOptions>().BatchSize, Accepted(), clouds.Sum(c => c.Ingest.Duplicates), clouds.Sum(c => c.Ingest.DeadLettered),
-                await clouds[0].CountAlertsAsync(cancellationToken), Written(), clouds.Sum(c => c.Store.Snapshot().Dropped));
-            return new CloudDrain(started, accepted.Value, stored, counts, peak, process.TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated, consumer, machineCpu);
+            await Task.Delay(20, cancellationToken);
         }
-        finally
+    }
+
+    /// <summary>Waits (at most 30 s) until the JIT compiler has compiled nothing for a second: the tiered compiler's backlog is done.</summary>
+    private async Task QuietCompilerAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var methods = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = clock.Elapsed;
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && clock.Elapsed - quietSince < TimeSpan.FromSeconds(1))
         {
-            foreach (var cloud in clouds)
+            await Task.Delay(100, cancellationToken);
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != methods)
             {
-                await cloud.DisposeAsync();
+                (methods, quietSince) = (now, clock.Elapsed);
             }
         }
+
+        Say(Invariant($"compiler quiet after {clock.Elapsed.TotalSeconds:0.0} s ({methods:N0} methods compiled in this process)"));
     }
 
     private static async Task WaitAsync(CloudUnderTest cloud, int count, TimeSpan timeout, CancellationToken cancellationToken)

@@ -31,6 +31,7 @@ doc="${BENCH_DOC:-$root/docs/benchmarks.md}"
 require /usr/sbin/mosquitto mosquitto
 require /usr/bin/mosquitto_sub mosquitto-clients
 require /usr/bin/influxd influxdb
+require /usr/bin/socat socat
 require_common
 reproducing_command BENCH_MESSAGES BENCH_STORAGE BENCH_PROFILE
 mkdir -p "$artifacts" "$(dirname "$doc")"
