@@ -224,7 +224,8 @@ public sealed partial class IngestPipeline(
     /// always new. Per gateway, in key order: the gateway's turn is taken and its stream version moved up
     /// (<see cref="SeenRangeStore.AdvanceAsync"/>, kept in <see cref="IngestContext.Streams"/> for the handlers), its runs
     /// come from this instance's copy when that copy is current (<see cref="SeenRunCache"/>), else from the database, are
-    /// merged with the new numbers, and only the runs that changed are written back.
+    /// merged with the new numbers, and only what changed is written back: settled runs as rows, the runs still filling
+    /// in as the gateway's frontier (<see cref="SeenFrontier"/>).
     /// A number more than <paramref name="maxJump"/> past the highest one handled from its gateway (or, for a gateway
     /// not heard before, past the batch's lowest) is refused and not recorded: a gateway loses at most what its outbox
     /// dropped, and one forged number must not make the gap report count billions of missing messages.
@@ -234,6 +235,7 @@ public sealed partial class IngestPipeline(
     {
         var fresh = new HashSet<(string, string, long)>();
         Dictionary<(string, string, long), Rejection>? refused = null;
+        var nowMs = context.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var gateways = envelopes.Where(e => e.Message is not GatewayStatusMessage { Seq: 0 })
             .GroupBy(e => (e.Site, e.Gateway))
             .OrderBy(g => g.Key.Site, StringComparer.Ordinal).ThenBy(g => g.Key.Gateway, StringComparer.Ordinal);
@@ -242,9 +244,10 @@ public sealed partial class IngestPipeline(
             var (site, name) = gateway.Key;
             var version = await SeenRangeStore.AdvanceAsync(context, site, name, cancellationToken);
             context.Streams[(site, name)] = version;
-            var all = _seen.Find(site, name, version.Before) ?? await SeenRangeStore.ReadAsync(context, site, name, cancellationToken);
-            var runs = all; // what the copy becomes once committed: the same runs at the new version, or the merged ones
-            context.AfterCommit(() => _seen.Committed(site, name, version.After, runs));
+            var (rows, frontier) = _seen.Find(site, name, version.Before) ?? await SeenRangeStore.ReadAsync(context, site, name, cancellationToken);
+            var all = SeenFrontier.Join(rows, frontier);
+            var copy = (Rows: rows, Frontier: frontier); // what the copy becomes once committed: the same runs at the new version, or the merged ones
+            context.AfterCommit(() => _seen.Committed(site, name, version.After, copy.Rows, copy.Frontier));
 
             var arrived = gateway.Select(e => (e.Message.Seq, e.ReceivedAt.ToUnixTimeMilliseconds())).ToList();
             var highest = all.Length > 0 ? all[^1].LastSeq : (long?)null;
@@ -277,9 +280,18 @@ public sealed partial class IngestPipeline(
                 fresh.Add((site, name, seq));
             }
 
+            // The runs with the batch's numbers in, split again into settled rows and the frontier: only the rows that changed
+            // are written, and the frontier as one value when it changed.
             var (removedRuns, addedRuns) = SeenRanges.Changes(stored, merged);
-            await SeenRangeStore.ReplaceAsync(context, site, name, removedRuns, addedRuns, cancellationToken);
-            runs = SeenRanges.Apply(all, removedRuns, addedRuns);
+            var (newRows, newFrontier) = SeenFrontier.Split(SeenRanges.Apply(all, removedRuns, addedRuns), nowMs);
+            var (removedRows, addedRows) = SeenRanges.Changes(rows, newRows);
+            await SeenRangeStore.ReplaceAsync(context, site, name, removedRows, addedRows, cancellationToken);
+            if (!newFrontier.AsSpan().SequenceEqual(frontier))
+            {
+                await SeenRangeStore.WriteFrontierAsync(context, site, name, newFrontier, cancellationToken);
+            }
+
+            copy = (newRows, newFrontier);
         }
 
         return (fresh, refused);

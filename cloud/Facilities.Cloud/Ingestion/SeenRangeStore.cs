@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Facilities.Cloud.Domain.Sequences;
@@ -34,8 +35,8 @@ internal static class SeenRangeStore
         return new StreamVersion(after - 1, after);
     }
 
-    /// <summary>Every run of the gateway, in order.</summary>
-    public static async Task<SeenRange[]> ReadAsync(IngestContext context, string site, string gateway, CancellationToken cancellationToken)
+    /// <summary>The gateway's settled runs (<c>seen_ranges</c>) and its frontier (<c>gateway_streams.frontier</c>), each in order.</summary>
+    public static async Task<(SeenRange[] Rows, SeenRange[] Frontier)> ReadAsync(IngestContext context, string site, string gateway, CancellationToken cancellationToken)
     {
         var rows = await context.Connection.QueryAsync<(long FirstSeq, long LastSeq, long FirstReceived, long LastReceived)>(new CommandDefinition(
             """
@@ -43,12 +44,57 @@ internal static class SeenRangeStore
             WHERE site = @site AND gateway = @gateway ORDER BY first_seq
             """,
             new { site, gateway }, context.Transaction, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new SeenRange(r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived))];
+        var frontier = await context.Connection.ExecuteScalarAsync<byte[]?>(new CommandDefinition(
+            "SELECT frontier FROM gateway_streams WHERE site = @site AND gateway = @gateway",
+            new { site, gateway }, context.Transaction, cancellationToken: cancellationToken));
+        return ([.. rows.Select(r => new SeenRange(r.FirstSeq, r.LastSeq, r.FirstReceived, r.LastReceived))], Frontier(site, gateway, frontier));
+    }
+
+    /// <summary>Stores the gateway's frontier (no runs: null).</summary>
+    public static Task WriteFrontierAsync(IngestContext context, string site, string gateway, IReadOnlyList<SeenRange> frontier, CancellationToken cancellationToken) =>
+        context.Connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE gateway_streams SET frontier = @frontier WHERE site = @site AND gateway = @gateway",
+            new { site, gateway, frontier = SeenFrontier.Encode(frontier) }, context.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Every gateway's runs, settled and frontier together, in order: what the gap report reads.</summary>
+    public static async Task<IReadOnlyDictionary<(string Site, string Gateway), SeenRange[]>> ReadAllAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var runs = new Dictionary<(string, string), List<SeenRange>>();
+        foreach (var row in await connection.QueryAsync<(string Site, string Gateway, long FirstSeq, long LastSeq, long FirstReceived, long LastReceived)>(new CommandDefinition(
+            "SELECT site, gateway, first_seq, last_seq, first_received, last_received FROM seen_ranges ORDER BY site, gateway, first_seq",
+            cancellationToken: cancellationToken)))
+        {
+            Of(row.Site, row.Gateway).Add(new SeenRange(row.FirstSeq, row.LastSeq, row.FirstReceived, row.LastReceived));
+        }
+
+        foreach (var (site, gateway, frontier) in await connection.QueryAsync<(string Site, string Gateway, byte[] Frontier)>(new CommandDefinition(
+            "SELECT site, gateway, frontier FROM gateway_streams WHERE frontier IS NOT NULL", cancellationToken: cancellationToken)))
+        {
+            Of(site, gateway).AddRange(Frontier(site, gateway, frontier));
+        }
+
+        return runs.ToDictionary(g => g.Key, g => g.Value.OrderBy(r => r.FirstSeq).ToArray());
+
+        List<SeenRange> Of(string site, string gateway) =>
+            runs.TryGetValue((site, gateway), out var list) ? list : runs[(site, gateway)] = [];
+    }
+
+    /// <summary>Decodes a stored frontier, naming the gateway when it cannot.</summary>
+    private static SeenRange[] Frontier(string site, string gateway, byte[]? bytes)
+    {
+        try
+        {
+            return SeenFrontier.Decode(bytes);
+        }
+        catch (InvalidDataException error)
+        {
+            throw new InvalidDataException($"gateway_streams.frontier of site '{site}', gateway '{gateway}': {error.Message}", error);
+        }
     }
 
     /// <summary>
-    /// Replaces the runs a batch merged away (<paramref name="removed"/>) by the runs it made (<paramref name="added"/>). Runs
-    /// consumed from several slots arrive interleaved, so a batch changes about as many runs as it has messages: the
+    /// Replaces the settled runs a batch took away (<paramref name="removed"/>) by the ones it made (<paramref name="added"/>).
+    /// Usually one run changes; when runs move between the rows and the frontier there are more, so the
     /// numbers go into the statements as literals (they are numbers, computed here), so a batch costs a few statements
     /// per gateway, not one per run, and SQLite binds two parameters instead of looking up thousands by name.
     /// </summary>

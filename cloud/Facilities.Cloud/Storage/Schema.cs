@@ -160,5 +160,7 @@ public static class Schema
             ALTER TABLE work_orders ADD COLUMN arrived_at BIGINT;
             ALTER TABLE work_orders ADD COLUMN released_at BIGINT
             """),
+        new(23, "ingestion: a gateway's handled runs that are still filling in (a backlog spread over the consumer slots) kept as one value, its frontier, instead of a row each", d =>
+            $"ALTER TABLE gateway_streams ADD COLUMN frontier {d.Blob}"),
     ];
 }
