@@ -6,10 +6,11 @@ namespace Facilities.Cloud.Benchmarks;
 
 /// <summary>
 /// A port the cloud connects to instead of the broker's, forwarded to the broker by <c>socat</c> (a process of its own,
-/// so its processor time is not the cloud's) while the gate is open. Closing it kills socat and the connections it
-/// forwards: the cloud's sessions go offline at the broker, which queues what is published for them, exactly as when
-/// the network between a running cloud and its broker breaks. Opening it again lets the cloud's reconnecting slots
-/// through to the backlog, with the cloud's code already compiled — the drain of a cloud that runs on.
+/// so its processor time is not the cloud's). Pausing it stops the forwarding with every connection left up: the broker
+/// queues what is published for the cloud in its sessions, as when the network between a running cloud and its broker
+/// stalls. Resuming lets every slot through to the backlog at once, with the cloud's code already compiled — the
+/// drain of a cloud that runs on. (Breaking the connections instead made the slots reconnect one by one, each after
+/// its own back-off, and the drain waited for the last of them.)
 /// </summary>
 internal sealed class BrokerGate(int brokerPort) : IAsyncDisposable
 {
@@ -28,10 +29,12 @@ internal sealed class BrokerGate(int brokerPort) : IAsyncDisposable
             return;
         }
 
-        var start = new ProcessStartInfo(Executable)
+        // In a process group of its own (setsid), so the forwarder and the connections it forked stop and go on together.
+        var start = new ProcessStartInfo("/usr/bin/setsid")
         {
             ArgumentList =
             {
+                Executable,
                 string.Create(CultureInfo.InvariantCulture, $"TCP-LISTEN:{Port},bind=127.0.0.1,reuseaddr,fork"),
                 string.Create(CultureInfo.InvariantCulture, $"TCP:127.0.0.1:{brokerPort}"),
             },
@@ -52,6 +55,29 @@ internal sealed class BrokerGate(int brokerPort) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops forwarding without closing anything (SIGSTOP to socat's process group): the cloud's connections stay up and
+    /// the broker keeps what it cannot send in the sessions, as on a stalled network link.
+    /// </summary>
+    public Task PauseAsync(CancellationToken cancellationToken) => SignalAsync("STOP", cancellationToken);
+
+    /// <summary>Forwards again (SIGCONT): every slot's connection at the same moment.</summary>
+    public Task ResumeAsync(CancellationToken cancellationToken) => SignalAsync("CONT", cancellationToken);
+
+    private async Task SignalAsync(string signal, CancellationToken cancellationToken)
+    {
+        if (!IsOpen)
+        {
+            throw new InvalidOperationException("the gate is not open");
+        }
+
+        var run = await ChildProcess.RunAsync("/bin/kill", [$"-{signal}", "--", string.Create(CultureInfo.InvariantCulture, $"-{_socat!.Id}")], TimeSpan.FromSeconds(10), cancellationToken);
+        if (run.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} of socat's process group failed: {run.Stderr}");
+        }
+    }
+
     /// <summary>Kills socat and every connection it forwards (each one is a forked child).</summary>
     public async Task CloseAsync()
     {
@@ -62,6 +88,7 @@ internal sealed class BrokerGate(int brokerPort) : IAsyncDisposable
 
         if (!_socat.HasExited)
         {
+            await ChildProcess.RunAsync("/bin/kill", ["-CONT", "--", string.Create(CultureInfo.InvariantCulture, $"-{_socat.Id}")], TimeSpan.FromSeconds(10), CancellationToken.None);
             _socat.Kill(entireProcessTree: true);
         }
 

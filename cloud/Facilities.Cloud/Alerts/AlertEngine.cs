@@ -257,13 +257,20 @@ public sealed class AlertEngine(
     {
         var now = context.Time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
-        var heard = new SortedDictionary<(string Site, string Subject), (long At, long Window)>();
+        // Gathered by key, then written in key order (ordinal: the order every instance takes these rows in).
+        var heard = new Dictionary<(string Site, string Subject), (long At, long Window)>();
+        var gatewaySubjects = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var envelope in batch)
         {
             var at = envelope.ReceivedAt.ToUnixTimeMilliseconds();
             if (envelope.Message is not GatewayStatusMessage { Seq: 0 })
             {
-                Note(heard, (envelope.Site, GatewaySubject(envelope.Gateway)), at, (long)options.GatewaySilence.TotalMilliseconds);
+                if (!gatewaySubjects.TryGetValue(envelope.Gateway, out var gatewaySubject))
+                {
+                    gatewaySubjects[envelope.Gateway] = gatewaySubject = GatewaySubject(envelope.Gateway);
+                }
+
+                Note(heard, (envelope.Site, gatewaySubject), at, (long)options.GatewaySilence.TotalMilliseconds);
             }
 
             var kind = envelope.Message switch
@@ -281,7 +288,7 @@ public sealed class AlertEngine(
 
         var rows = new List<object?[]>();
         var written = new List<((string, string) Key, long Silence)>();
-        foreach (var (key, (at, window)) in heard)
+        foreach (var (key, (at, window)) in heard.OrderBy(h => h.Key.Site, StringComparer.Ordinal).ThenBy(h => h.Key.Subject, StringComparer.Ordinal))
         {
             var silence = at + window + 1;
             if (_silenceWritten.TryGetValue(key, out var stored) && stored > nowMs && silence >= stored && silence - stored < Math.Max(1000, window / 10))
@@ -305,8 +312,11 @@ public sealed class AlertEngine(
             });
         }
 
-        static void Note(SortedDictionary<(string, string), (long At, long Window)> heard, (string, string) key, long at, long window) =>
-            heard[key] = heard.TryGetValue(key, out var seen) ? (Math.Max(seen.At, at), window) : (at, window);
+        static void Note(Dictionary<(string, string), (long At, long Window)> heard, (string, string) key, long at, long window)
+        {
+            ref var seen = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(heard, key, out var exists);
+            seen = exists ? (Math.Max(seen.At, at), window) : (at, window);
+        }
     }
 
     /// <summary>The due time of a subject was written in full: the next batch that hears it writes its silence time again.</summary>
