@@ -169,19 +169,68 @@ public sealed class AlertEngine(
     /// over time (silence ending, a device back online) the due-work worker picks up: hearing a device whose silence time
     /// has passed makes it due at once.
     /// </summary>
-    private bool Concerns(Envelope envelope) => envelope.Message switch
+    private bool Concerns(Envelope envelope)
     {
-        DeviceStateMessage => true,
-        EventMessage e => Reading(envelope.Site, e.Kind, e.Point).Length > 0,
-        TelemetryMessage t => t.Values.Keys.Any(point => Reading(envelope.Site, t.Kind, point).Length > 0),
-        _ => false,
-    };
+        switch (envelope.Message)
+        {
+            case DeviceStateMessage:
+                return true;
+            case EventMessage e:
+                return Of(envelope.Site, e.Kind, e.Point).Rules.Length > 0;
+            case TelemetryMessage t:
+                foreach (var point in t.Values.Keys)
+                {
+                    if (Of(envelope.Site, t.Kind, point).Rules.Length > 0)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>
-    /// The rules a message can change the verdict of: those reading one of its points, and the device-level offline and
-    /// silence rules, which any message from the device bears on. A link-state message concerns every rule. Verdicts
-    /// that change only with time ("for" durations, silence, expiry dates) are the due-work worker's. In the kind's order.
+    /// The rules a message can change the verdict of, as bits over the kind's rules in their order: those reading one of
+    /// its points, and the device-level offline and silence rules, which any message from the device bears on. A
+    /// link-state message concerns every rule. Verdicts that change only with time ("for" durations, silence, expiry
+    /// dates) are the due-work worker's. Worked out per point once (a message's points are OR-ed, no set is built), so
+    /// a kind has at most 64 rules here; <see cref="Affected"/> is the way for a kind with more.
     /// </summary>
+    private ulong AffectedMask(Envelope trigger, string kind)
+    {
+        var mask = _deviceLevel.GetOrAdd((trigger.Site, kind), key =>
+        {
+            var all = rules.For(key.Site, key.Kind);
+            var bits = 0UL;
+            for (var i = 0; i < all.Count && i < 64; i++)
+            {
+                bits |= all[i].Type is RuleType.Offline or RuleType.Stale ? 1UL << i : 0;
+            }
+
+            return bits;
+        });
+        switch (trigger.Message)
+        {
+            case EventMessage e:
+                return mask | Of(trigger.Site, kind, e.Point).Mask;
+            case TelemetryMessage t:
+                foreach (var point in t.Values.Keys)
+                {
+                    mask |= Of(trigger.Site, kind, point).Mask;
+                }
+
+                return mask;
+            default:
+                return ulong.MaxValue;
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), ulong> _deviceLevel = new();
+
+    /// <summary>The same rules as <see cref="AffectedMask"/>, for a kind with more than 64 rules.</summary>
     private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
     {
         IEnumerable<string>? points = trigger.Message switch
@@ -201,13 +250,26 @@ public sealed class AlertEngine(
     }
 
     /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
-    private RuleDefinition[] Reading(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
-    [
-        .. rules.For(key.Site, key.Kind).Where(rule => rule.PointsRead()
-            .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)),
-    ]);
+    private RuleDefinition[] Reading(string site, string kind, string point) => Of(site, kind, point).Rules;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), RuleDefinition[]> _reading = new();
+    /// <summary>What a point of a kind means to its rules: the rules reading it, the same as bits over the kind's rules (the first 64), and whether one of them is an expiry or age rule.</summary>
+    private PointRules Of(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
+    {
+        var all = rules.For(key.Site, key.Kind);
+        var reading = all.Where(rule => rule.PointsRead()
+            .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)).ToArray();
+        var mask = 0UL;
+        for (var i = 0; i < all.Count && i < 64; i++)
+        {
+            mask |= reading.Contains(all[i]) ? 1UL << i : 0;
+        }
+
+        return new PointRules(reading, mask, reading.Any(r => r.Type is RuleType.Expiry or RuleType.Age));
+    });
+
+    private sealed record PointRules(RuleDefinition[] Rules, ulong Mask, bool ReadsDate);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), PointRules> _reading = new();
 
     /// <summary>Evaluates every rule of one device against what the database knows now and stores when it is due next; false when the device is unknown.</summary>
     public async Task<bool> EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)
@@ -381,12 +443,26 @@ public sealed class AlertEngine(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), TimeSpan?> _silence = new();
 
     /// <summary>Whether a message carries a point an expiry or age rule reads (its value moves the rule's due time).</summary>
-    private bool ReadsDate(Envelope envelope) => envelope.Message switch
+    private bool ReadsDate(Envelope envelope)
     {
-        EventMessage e => Reading(envelope.Site, e.Kind, e.Point).Any(r => r.Type is RuleType.Expiry or RuleType.Age),
-        TelemetryMessage t => t.Values.Keys.Any(point => Reading(envelope.Site, t.Kind, point).Any(r => r.Type is RuleType.Expiry or RuleType.Age)),
-        _ => false,
-    };
+        switch (envelope.Message)
+        {
+            case EventMessage e:
+                return Of(envelope.Site, e.Kind, e.Point).ReadsDate;
+            case TelemetryMessage t:
+                foreach (var point in t.Values.Keys)
+                {
+                    if (Of(envelope.Site, t.Kind, point).ReadsDate)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>
     /// Evaluates the rules of the device's kind on <paramref name="facts"/> (with their windowed history: <see cref="WithHistory"/>):
@@ -402,8 +478,17 @@ public sealed class AlertEngine(
         facts = facts with { Settings = settings };
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
-        foreach (var rule in trigger is null ? rules.For(facts.Site, facts.Kind) : Affected(trigger, facts.Kind))
+        var all = rules.For(facts.Site, facts.Kind);
+        var mask = trigger is null ? ulong.MaxValue : all.Count <= 64 ? AffectedMask(trigger, facts.Kind) : 0;
+        var affected = trigger is not null && all.Count > 64 ? Affected(trigger, facts.Kind).ToHashSet() : null;
+        for (var i = 0; i < all.Count; i++)
         {
+            var rule = all[i];
+            if ((affected is null && (mask & (1UL << i)) == 0) || (affected is not null && !affected.Contains(rule)))
+            {
+                continue;
+            }
+
             if (gatewayDown && rule.Type is RuleType.Offline or RuleType.Stale)
             {
                 continue;
