@@ -240,9 +240,10 @@ internal static class IngestReport
           a gateway's numbers arrive interleaved. `PostgreSQL, 2 instances` starts two clouds on one database at once;
           they divide the slots between them (the benchmark process hosts both, on the same 2 cores).
         - **A running cloud, and a restarted one.** The cloud reaches the broker through a `socat` forwarder
-          (`BrokerGate.cs`, a process of its own). After the live part, the process drains two backlogs of 20,000
+          (`BrokerGate.cs`, a process of its own). After the live part, the process drains two backlogs of 40,000
           messages through freshly started hosts (`--warm-drains`, `--warm-drain-messages`); the first is reported as
-          the cost of a restart (its rate, compiling included). Then the measured cloud starts, its slots are shared out
+          the cost of a restart (its rate, compiling included). Forty batches in all: code that runs once per batch is
+          called often enough for the tiered compiler to promote it (30 calls), as in a cloud that has run a while. Then the measured cloud starts, its slots are shared out
           and connected, and its JIT compiler goes quiet (no method compiled for a second). The forwarder is paused
           (SIGSTOP to its process group: the connections stay up, the network between a running cloud and its broker
           stalls), the backlog is published and queued in the sessions, and the forwarder goes on (SIGCONT), every slot

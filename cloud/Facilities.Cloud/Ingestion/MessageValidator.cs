@@ -38,7 +38,7 @@ public static class MessageValidator
         {
             message = address.Kind switch
             {
-                TopicKind.Telemetry => MessageJson.Deserialize<TelemetryMessage>(payload),
+                TopicKind.Telemetry => TelemetryReader.TryRead(payload) ?? MessageJson.Deserialize<TelemetryMessage>(payload),
                 TopicKind.Events => MessageJson.Deserialize<EventMessage>(payload),
                 TopicKind.DeviceState => MessageJson.Deserialize<DeviceStateMessage>(payload),
                 TopicKind.GatewayStatus => MessageJson.Deserialize<GatewayStatusMessage>(payload),
