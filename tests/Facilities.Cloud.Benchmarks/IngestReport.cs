@@ -178,6 +178,8 @@ internal static class IngestReport
             Row(text, "of which the rest: the seq check (`seen_ranges`), connection, commit", profiled,
                 r => Invariant($"{r.Stages!.Transaction - r.Stages.Handlers.Values.Sum(h => h.Total):0.0}"));
             Row(text, "line protocol for InfluxDB", profiled, r => Invariant($"{r.Stages!.LineProtocol:0.0}"));
+            Row(text, "managed allocation, bytes per message: validation / line protocol / a batch prepared (validation, history lines) / transaction", profiled,
+                r => r.Stages!.Allocated is { } a ? Invariant($"{a.Validation:N0} / {a.LineProtocol:N0} / {a.Prepared:N0} / {a.Transaction:N0}") : "–");
             Row(text, "end to end, for comparison (wall time / message)", profiled, r => Invariant($"{r.CloudStoredSeconds * 1e6 / r.Messages:0.0}"));
             Row(text, "`mosquitto_sub`, for comparison (wall time / message)", profiled, r => Invariant($"{r.SubscriberSeconds * 1e6 / r.Messages:0.0}"));
             Line($"");

@@ -12,7 +12,14 @@ namespace Facilities.Cloud.Benchmarks;
 /// <param name="Transaction">A whole <see cref="IngestPipeline.ProcessAsync(ValidatedBatch, CancellationToken)"/> batch per message, validated beforehand: connection, transaction, seq check, handlers, commit.</param>
 /// <param name="Handlers">Of <paramref name="Transaction"/>, the time inside each message handler, by handler: its batch reads, its per-message calls, its batch writes.</param>
 /// <param name="LineProtocol">Turning an accepted message into InfluxDB line protocol (<see cref="TelemetrySchema"/>).</param>
-internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, HandlerTimes> Handlers, double LineProtocol);
+/// <param name="Allocated">Managed bytes allocated per message in each stage.</param>
+internal sealed record StageTimes(int Messages, int BatchSize, double Validation, double Transaction, IReadOnlyDictionary<string, HandlerTimes> Handlers, double LineProtocol, StageAllocations? Allocated = null);
+
+/// <summary>
+/// Bytes allocated per message: validating, formatting line protocol, preparing a batch before its transaction (validation
+/// again and the handlers' <see cref="IMessageHandler.Prepare"/>: the history's line protocol), and the transaction.
+/// </summary>
+internal sealed record StageAllocations(double Validation, double LineProtocol, double Prepared, double Transaction);
 
 /// <summary>Microseconds per message one handler spent in <c>BeginBatchAsync</c>, <c>HandleAsync</c> and <c>EndBatchAsync</c>.</summary>
 internal sealed record HandlerTimes(double Begin, double Handle, double End)
@@ -42,6 +49,13 @@ internal static class PipelineProfile
             .OrderBy(m => m.Slot).ThenBy(m => m.Index).Select(m => m.Message).ToArray();
         var now = DateTimeOffset.UtcNow;
 
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        double Allocated()
+        {
+            var (before, now) = (allocated, allocated = GC.GetTotalAllocatedBytes(precise: true));
+            return (now - before) / (double)raw.Length;
+        }
+
         var clock = Stopwatch.StartNew();
         var envelopes = new List<Envelope>(raw.Length);
         foreach (var message in raw)
@@ -51,6 +65,7 @@ internal static class PipelineProfile
         }
 
         var validation = clock.Elapsed;
+        var validationBytes = Allocated();
 
         clock.Restart();
         var lines = 0L;
@@ -64,13 +79,16 @@ internal static class PipelineProfile
 
         var lineProtocol = clock.Elapsed;
         GC.KeepAlive(lines);
+        var lineProtocolBytes = Allocated();
 
         var handlers = cloud.Services.GetServices<IMessageHandler>().Select(h => new TimedHandler(h)).ToArray();
         var pipeline = new IngestPipeline(
             cloud.Services.GetRequiredService<CloudDatabase>(), handlers, new IngestMetrics(), TimeProvider.System, NullLogger<IngestPipeline>.Instance);
         // Validation and what the handlers prepare from a batch run before its transaction (the consumer does them on the
         // other core while the previous batch's transaction runs): timed apart, so the transaction's time is its own.
+        _ = Allocated();
         var validated = raw.Chunk(batchSize).Select(pipeline.Validate).ToList();
+        var preparedBytes = Allocated();
         clock.Restart();
         foreach (var batch in validated)
         {
@@ -82,10 +100,12 @@ internal static class PipelineProfile
         }
 
         var transaction = clock.Elapsed;
+        var transactionBytes = Allocated();
         double PerMessage(TimeSpan time) => time.TotalMicroseconds / raw.Length;
         return new StageTimes(
             raw.Length, batchSize, PerMessage(validation), PerMessage(transaction),
-            handlers.ToDictionary(h => h.Name, h => new HandlerTimes(PerMessage(h.Begin), PerMessage(h.Handle), PerMessage(h.End))), PerMessage(lineProtocol));
+            handlers.ToDictionary(h => h.Name, h => new HandlerTimes(PerMessage(h.Begin), PerMessage(h.Handle), PerMessage(h.End))), PerMessage(lineProtocol),
+            new StageAllocations(validationBytes, lineProtocolBytes, preparedBytes, transactionBytes));
     }
 
     /// <summary>A handler with a stopwatch around each of its calls (a batch's reads and writes count to it).</summary>
