@@ -80,7 +80,10 @@ public sealed class AlertEngine(
                 // a verdict changes an alert, and then the device's open alerts are read again.
                 if (devices.Facts(envelope.Site, envelope.Device) is { } batchFacts)
                 {
-                    var facts = WithHistory(batchFacts);
+                    // The windowed points' samples are copied only when something reads them: a windowed rule this
+                    // message can change, or (below) the due time. A boiler's hour of samples was copied for every message.
+                    var withHistory = windowed || NeedsHistory(envelope, batchFacts.Kind);
+                    var facts = withHistory ? WithHistory(batchFacts) : batchFacts;
                     var gateway = devices.Gateway(envelope.Site, facts.Gateway);
                     var gatewayDown = IsGatewayDown(gateway?.State, gateway?.LastSeen, now);
                     var wrote = await EvaluateAsync(context.Connection, context.Transaction, facts, gatewayDown, open, now, cancellationToken, envelope);
@@ -95,6 +98,7 @@ public sealed class AlertEngine(
                     var changed = wrote || envelope.Message is DeviceStateMessage;
                     if (changed || ReadsDate(envelope) || windowed)
                     {
+                        facts = withHistory ? facts : WithHistory(facts);
                         var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now);
                         if (changed || !TimerCovers(context, (facts.Site, facts.Device), due.Timer, now))
                         {
@@ -229,6 +233,30 @@ public sealed class AlertEngine(
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), ulong> _deviceLevel = new();
+
+    /// <summary>Whether a windowed rule is among the rules <paramref name="trigger"/> can change (always, for a kind with more than 64 rules).</summary>
+    private bool NeedsHistory(Envelope trigger, string kind)
+    {
+        var windowed = _windowedRules.GetOrAdd((trigger.Site, kind), key =>
+        {
+            var all = rules.For(key.Site, key.Kind);
+            if (all.Count > 64)
+            {
+                return ulong.MaxValue;
+            }
+
+            var bits = 0UL;
+            for (var i = 0; i < all.Count; i++)
+            {
+                bits |= all[i].Window is not null ? 1UL << i : 0;
+            }
+
+            return bits;
+        });
+        return windowed != 0 && (windowed == ulong.MaxValue || (AffectedMask(trigger, kind) & windowed) != 0);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), ulong> _windowedRules = new();
 
     /// <summary>The same rules as <see cref="AffectedMask"/>, for a kind with more than 64 rules.</summary>
     private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
