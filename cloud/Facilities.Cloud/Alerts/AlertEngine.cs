@@ -82,11 +82,12 @@ public sealed class AlertEngine(
                 {
                     // The windowed points' samples are copied only when something reads them: a windowed rule this
                     // message can change, or (below) the due time. A boiler's hour of samples was copied for every message.
-                    var withHistory = windowed || NeedsHistory(envelope, batchFacts.Kind);
+                    var message = RulesOf(envelope, batchFacts.Kind);
+                    var withHistory = windowed || message.ReadsWindow;
                     var facts = withHistory ? WithHistory(batchFacts) : batchFacts;
                     var gateway = devices.Gateway(envelope.Site, facts.Gateway);
                     var gatewayDown = IsGatewayDown(gateway?.State, gateway?.LastSeen, now);
-                    var wrote = await EvaluateAsync(context.Connection, context.Transaction, facts, gatewayDown, open, now, cancellationToken, envelope);
+                    var wrote = await EvaluateAsync(context.Connection, context.Transaction, facts, gatewayDown, open, now, cancellationToken, message.Affected);
                     if (wrote)
                     {
                         context.Find<OpenAlerts>()!.ByDevice[(envelope.Site, envelope.Device)] = open =
@@ -96,7 +97,7 @@ public sealed class AlertEngine(
                     // The due time changes with an alert's state, the link state, a dated point's value and a windowed point's
                     // samples; "last heard" was taken care of at the start of the batch.
                     var changed = wrote || envelope.Message is DeviceStateMessage;
-                    if (changed || ReadsDate(envelope) || windowed)
+                    if (changed || message.ReadsDate || windowed)
                     {
                         facts = withHistory ? facts : WithHistory(facts);
                         var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now);
@@ -197,105 +198,88 @@ public sealed class AlertEngine(
     }
 
     /// <summary>
-    /// The rules a message can change the verdict of, as bits over the kind's rules in their order: those reading one of
-    /// its points, and the device-level offline and silence rules, which any message from the device bears on. A
-    /// link-state message concerns every rule. Verdicts that change only with time ("for" durations, silence, expiry
-    /// dates) are the due-work worker's. Worked out per point once (a message's points are OR-ed, no set is built), so
-    /// a kind has at most 64 rules here; <see cref="Affected"/> is the way for a kind with more.
+    /// What a message means to its device's kind's rules, in one pass over its points. <see cref="MessageRules.Affected"/>:
+    /// the rules it can change the verdict of, as bits over the kind's rules in their order — those reading one of its
+    /// points, and the device-level offline and silence rules, which any message from the device bears on; null (every
+    /// rule) for a link-state message. Verdicts that change only with time ("for" durations, silence, expiry dates) are
+    /// the due-work worker's.
     /// </summary>
-    private ulong AffectedMask(Envelope trigger, string kind)
+    private MessageRules RulesOf(Envelope envelope, string kind)
     {
-        var mask = _deviceLevel.GetOrAdd((trigger.Site, kind), key =>
+        var kindRules = _kinds.GetOrAdd((envelope.Site, kind), key =>
         {
             var all = rules.For(key.Site, key.Kind);
-            var bits = 0UL;
-            for (var i = 0; i < all.Count && i < 64; i++)
-            {
-                bits |= all[i].Type is RuleType.Offline or RuleType.Stale ? 1UL << i : 0;
-            }
-
-            return bits;
+            return new KindRules(Bits(all, r => r.Type is RuleType.Offline or RuleType.Stale), Bits(all, r => r.Window is not null));
         });
-        switch (trigger.Message)
+        var affected = (ulong[])kindRules.DeviceLevel.Clone();
+        var readsDate = false;
+        void Add(string point)
+        {
+            var reading = Of(envelope.Site, kind, point);
+            readsDate |= reading.ReadsDate;
+            for (var i = 0; i < affected.Length; i++)
+            {
+                affected[i] |= reading.Mask[i];
+            }
+        }
+
+        switch (envelope.Message)
         {
             case EventMessage e:
-                return mask | Of(trigger.Site, kind, e.Point).Mask;
+                Add(e.Point);
+                break;
             case TelemetryMessage t:
                 foreach (var point in t.Values.Keys)
                 {
-                    mask |= Of(trigger.Site, kind, point).Mask;
+                    Add(point);
                 }
 
-                return mask;
+                break;
             default:
-                return ulong.MaxValue;
-        }
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), ulong> _deviceLevel = new();
-
-    /// <summary>Whether a windowed rule is among the rules <paramref name="trigger"/> can change (always, for a kind with more than 64 rules).</summary>
-    private bool NeedsHistory(Envelope trigger, string kind)
-    {
-        var windowed = _windowedRules.GetOrAdd((trigger.Site, kind), key =>
-        {
-            var all = rules.For(key.Site, key.Kind);
-            if (all.Count > 64)
-            {
-                return ulong.MaxValue;
-            }
-
-            var bits = 0UL;
-            for (var i = 0; i < all.Count; i++)
-            {
-                bits |= all[i].Window is not null ? 1UL << i : 0;
-            }
-
-            return bits;
-        });
-        return windowed != 0 && (windowed == ulong.MaxValue || (AffectedMask(trigger, kind) & windowed) != 0);
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), ulong> _windowedRules = new();
-
-    /// <summary>The same rules as <see cref="AffectedMask"/>, for a kind with more than 64 rules.</summary>
-    private IEnumerable<RuleDefinition> Affected(Envelope trigger, string kind)
-    {
-        IEnumerable<string>? points = trigger.Message switch
-        {
-            EventMessage e => [e.Point],
-            TelemetryMessage t => t.Values.Keys,
-            _ => null,
-        };
-        var all = rules.For(trigger.Site, kind);
-        if (points is null)
-        {
-            return all;
+                return new MessageRules(null, false, kindRules.Windowed.Any(b => b != 0));
         }
 
-        var reading = points.SelectMany(point => Reading(trigger.Site, kind, point)).ToHashSet();
-        return all.Where(rule => rule.Type is RuleType.Offline or RuleType.Stale || reading.Contains(rule));
+        var readsWindow = false;
+        for (var i = 0; i < affected.Length; i++)
+        {
+            readsWindow |= (affected[i] & kindRules.Windowed[i]) != 0;
+        }
+
+        return new MessageRules(affected, readsDate, readsWindow);
     }
 
-    /// <summary>The rules of a kind that read <paramref name="point"/>: as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition.</summary>
-    private RuleDefinition[] Reading(string site, string kind, string point) => Of(site, kind, point).Rules;
+    /// <param name="Affected">The rules the message can change, as bits over its kind's rules; null: every rule.</param>
+    /// <param name="ReadsDate">It carries a point an expiry or age rule reads (its value moves the rule's due time).</param>
+    /// <param name="ReadsWindow">A windowed rule is among those it can change.</param>
+    private readonly record struct MessageRules(ulong[]? Affected, bool ReadsDate, bool ReadsWindow);
 
-    /// <summary>What a point of a kind means to its rules: the rules reading it, the same as bits over the kind's rules (the first 64), and whether one of them is an expiry or age rule.</summary>
+    /// <summary>A kind's device-level (offline, silence) and windowed rules, as bits over its rules.</summary>
+    private sealed record KindRules(ulong[] DeviceLevel, ulong[] Windowed);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), KindRules> _kinds = new();
+
+    /// <summary>The rules of <paramref name="all"/> that <paramref name="match"/>, as bits (rule i is bit i % 64 of word i / 64).</summary>
+    private static ulong[] Bits(IReadOnlyList<RuleDefinition> all, Func<RuleDefinition, bool> match)
+    {
+        var bits = new ulong[(all.Count + 63) / 64];
+        for (var i = 0; i < all.Count; i++)
+        {
+            bits[i >> 6] |= match(all[i]) ? 1UL << (i & 63) : 0;
+        }
+
+        return bits;
+    }
+
+    /// <summary>What a point of a kind means to its rules: the rules reading it (as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition), the same as bits over the kind's rules, and whether one of them is an expiry or age rule.</summary>
     private PointRules Of(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
     {
         var all = rules.For(key.Site, key.Kind);
         var reading = all.Where(rule => rule.PointsRead()
             .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)).ToArray();
-        var mask = 0UL;
-        for (var i = 0; i < all.Count && i < 64; i++)
-        {
-            mask |= reading.Contains(all[i]) ? 1UL << i : 0;
-        }
-
-        return new PointRules(reading, mask, reading.Any(r => r.Type is RuleType.Expiry or RuleType.Age));
+        return new PointRules(reading, Bits(all, reading.Contains), reading.Any(r => r.Type is RuleType.Expiry or RuleType.Age));
     });
 
-    private sealed record PointRules(RuleDefinition[] Rules, ulong Mask, bool ReadsDate);
+    private sealed record PointRules(RuleDefinition[] Rules, ulong[] Mask, bool ReadsDate);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), PointRules> _reading = new();
 
@@ -470,36 +454,14 @@ public sealed class AlertEngine(
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), TimeSpan?> _silence = new();
 
-    /// <summary>Whether a message carries a point an expiry or age rule reads (its value moves the rule's due time).</summary>
-    private bool ReadsDate(Envelope envelope)
-    {
-        switch (envelope.Message)
-        {
-            case EventMessage e:
-                return Of(envelope.Site, e.Kind, e.Point).ReadsDate;
-            case TelemetryMessage t:
-                foreach (var point in t.Values.Keys)
-                {
-                    if (Of(envelope.Site, t.Kind, point).ReadsDate)
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            default:
-                return false;
-        }
-    }
-
     /// <summary>
     /// Evaluates the rules of the device's kind on <paramref name="facts"/> (with their windowed history: <see cref="WithHistory"/>):
-    /// every one, or with a <c>trigger</c> (the message that changed the facts) only those it can affect. True when an
+    /// every one, or only those <paramref name="affected"/> marks (<see cref="RulesOf"/>: what the message that changed the facts can affect). True when an
     /// alert was written (or another instance's was met).
     /// </summary>
     private async Task<bool> EvaluateAsync(
         DbConnection connection, DbTransaction transaction, DeviceFacts facts, bool gatewayDown, Dictionary<string, Alert> open, DateTimeOffset now,
-        CancellationToken cancellationToken, Envelope? trigger = null)
+        CancellationToken cancellationToken, ulong[]? affected = null)
     {
         var wrote = false;
         var settings = rules.Settings(facts.Site, facts.Device, facts.Kind, siteTime?.ZoneOf(facts.Site));
@@ -507,12 +469,10 @@ public sealed class AlertEngine(
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
         var all = rules.For(facts.Site, facts.Kind);
-        var mask = trigger is null ? ulong.MaxValue : all.Count <= 64 ? AffectedMask(trigger, facts.Kind) : 0;
-        var affected = trigger is not null && all.Count > 64 ? Affected(trigger, facts.Kind).ToHashSet() : null;
         for (var i = 0; i < all.Count; i++)
         {
             var rule = all[i];
-            if ((affected is null && (mask & (1UL << i)) == 0) || (affected is not null && !affected.Contains(rule)))
+            if (affected is not null && (affected[i >> 6] & (1UL << (i & 63))) == 0)
             {
                 continue;
             }
