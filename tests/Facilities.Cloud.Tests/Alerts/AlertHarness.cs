@@ -18,13 +18,13 @@ public sealed class AlertHarness
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
-    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null, IEnumerable<IAlertTransitionObserver>? observers = null)
+    public AlertHarness(CloudDatabase database, ManualClock clock, RulesOptions? options = null, MaintenanceSchedule? maintenance = null, IEnumerable<IAlertTransitionObserver>? observers = null, RuleSet? rules = null)
     {
         Database = database;
         Clock = clock;
         var rulesOptions = options ?? new RulesOptions();
         Store = new AlertStore(database, new AlertLifecycle(new FlapPolicy(rulesOptions.FlapCount, rulesOptions.FlapWindow, rulesOptions.FlapHold)), observers ?? [], NullLogger<AlertStore>.Instance);
-        Engine = new AlertEngine(DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), Store);
+        Engine = new AlertEngine(rules ?? DefaultRules(), rulesOptions, maintenance ?? new MaintenanceSchedule(), Store);
         Pipeline = new IngestPipeline(database, [new DeviceRegistry(), Engine], Metrics, clock, NullLogger<IngestPipeline>.Instance);
         DueWork = new DueWorker(database, Engine, rulesOptions, clock, NullLogger<DueWorker>.Instance);
     }
