@@ -90,7 +90,13 @@ public static class CloudApp
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
-        services.AddSingleton(Settings.Bind<RetentionOptions>(configuration, "Retention"));
+        var retention = Settings.Bind<RetentionOptions>(configuration, "Retention");
+        if (retention.Validate() is { Count: > 0 } retentionErrors)
+        {
+            throw new InvalidOperationException($"configuration section 'Retention': {string.Join("; ", retentionErrors)}");
+        }
+
+        services.AddSingleton(retention);
         services.AddHostedService<RetentionJob>();
         if (database.Provider == DatabaseProvider.Sqlite)
         {

@@ -11,12 +11,42 @@ internal sealed class RetentionOptions
     /// <summary>Refused messages, kept for people to look at.</summary>
     public TimeSpan DeadLetters { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// An elevator's trips and door cycles per day (<c>counter_days</c>, what its page charts; InfluxDB keeps the readings
+    /// themselves). At least <see cref="MinimumCounterDays"/>: the page shows up to 90 days and counts the first from the day before.
+    /// </summary>
+    public TimeSpan CounterDays { get; init; } = TimeSpan.FromDays(400);
+
     public TimeSpan Interval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The shortest <see cref="CounterDays"/> accepted: the elevator page's longest chart, its day before, and a day of time zones.</summary>
+    public static readonly TimeSpan MinimumCounterDays = TimeSpan.FromDays(Facilities.Cloud.ReadModels.ElevatorEndpoints.MaxUsageDays + 2);
+
+    /// <summary>Start-up check; returns the problems found, each naming its key.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        List<string> errors = [];
+        foreach (var (name, value) in new[] { (nameof(SeenMessages), SeenMessages), (nameof(DeadLetters), DeadLetters), (nameof(Interval), Interval) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add($"'{name}' must be positive; got {value}");
+            }
+        }
+
+        if (CounterDays < MinimumCounterDays)
+        {
+            errors.Add($"'{nameof(CounterDays)}' must be at least {MinimumCounterDays.TotalDays:0} days (the elevator page charts up to {Facilities.Cloud.ReadModels.ElevatorEndpoints.MaxUsageDays} days); got {CounterDays}");
+        }
+
+        return errors;
+    }
 }
 
 /// <summary>
 /// Deletes bookkeeping rows past their retention, in small chunks so it never holds the write lock for long.
-/// Alerts, their timelines and notifications are records and are kept.
+/// Alerts, their timelines and notifications are records and are kept. Each table is read through an index on the
+/// column compared.
 /// </summary>
 internal sealed partial class RetentionJob(CloudDatabase database, RetentionOptions options, TimeProvider time, ILogger<RetentionJob> logger) : BackgroundService
 {
@@ -48,13 +78,16 @@ internal sealed partial class RetentionJob(CloudDatabase database, RetentionOpti
         long removed = 0;
         // seen_ranges: a run is dropped once its last number is older than the window (the run a gateway is still
         // extending is kept). Only a redelivery older than the window could then count as new.
-        foreach (var (table, keep, key, received) in new[]
+        // counter_days: a day is dropped once it is older than the window in UTC (its site-local day may be one off:
+        // the minimum window leaves room for that).
+        foreach (var (table, keep, key, received, bound) in new (string, TimeSpan, string, string, Func<DateTimeOffset, object>)[]
         {
-            ("seen_ranges", options.SeenMessages, "site, gateway, first_seq", "last_received"),
-            ("dead_letters", options.DeadLetters, "id", "received_at"),
+            ("seen_ranges", options.SeenMessages, "site, gateway, first_seq", "last_received", t => t.ToUnixTimeMilliseconds()),
+            ("dead_letters", options.DeadLetters, "id", "received_at", t => t.ToUnixTimeMilliseconds()),
+            ("counter_days", options.CounterDays, "site, device, point, day", "day", t => t.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
         })
         {
-            var before = (now - keep).ToUnixTimeMilliseconds();
+            var before = bound(now - keep);
             int chunk;
             do
             {

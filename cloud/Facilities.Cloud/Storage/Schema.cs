@@ -162,5 +162,7 @@ public static class Schema
             """),
         new(23, "ingestion: a gateway's handled runs that are still filling in (a backlog spread over the consumer slots) kept as one value, its frontier, instead of a row each", d =>
             $"ALTER TABLE gateway_streams ADD COLUMN frontier {d.Blob}"),
+        new(24, "read models: counter days indexed by day, so the retention job finds the old ones without reading the table", d =>
+            "CREATE INDEX counter_days_day ON counter_days (day)"),
     ];
 }
