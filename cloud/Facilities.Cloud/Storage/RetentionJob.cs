@@ -19,8 +19,11 @@ internal sealed class RetentionOptions
 
     public TimeSpan Interval { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>The shortest <see cref="CounterDays"/> accepted: the elevator page's longest chart, its day before, and a day of time zones.</summary>
-    public static readonly TimeSpan MinimumCounterDays = TimeSpan.FromDays(Facilities.Cloud.ReadModels.ElevatorEndpoints.MaxUsageDays + 2);
+    /// <summary>
+    /// The shortest <see cref="CounterDays"/> accepted: the elevator page's longest chart (90 days, <c>ElevatorEndpoints.MaxUsageDays</c>;
+    /// a test keeps the two in step, Storage does not reference the read models), its day before, and a day of time zones.
+    /// </summary>
+    public static readonly TimeSpan MinimumCounterDays = TimeSpan.FromDays(92);
 
     /// <summary>Start-up check; returns the problems found, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
@@ -36,7 +39,7 @@ internal sealed class RetentionOptions
 
         if (CounterDays < MinimumCounterDays)
         {
-            errors.Add($"'{nameof(CounterDays)}' must be at least {MinimumCounterDays.TotalDays:0} days (the elevator page charts up to {Facilities.Cloud.ReadModels.ElevatorEndpoints.MaxUsageDays} days); got {CounterDays}");
+            errors.Add($"'{nameof(CounterDays)}' must be at least {MinimumCounterDays.TotalDays:0} days (the elevator page charts up to 90 days); got {CounterDays}");
         }
 
         return errors;

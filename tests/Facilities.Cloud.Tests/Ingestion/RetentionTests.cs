@@ -61,6 +61,7 @@ public sealed class RetentionTests(PostgresFixture postgres)
         Assert.Contains("'DeadLetters' must be positive; got 00:00:00", errors);
         Assert.Equal(2, errors.Count);
         Assert.Empty(new RetentionOptions().Validate());
+        Assert.Equal(Facilities.Cloud.ReadModels.ElevatorEndpoints.MaxUsageDays + 2, RetentionOptions.MinimumCounterDays.TotalDays);
     }
 
     [Fact]
