@@ -104,7 +104,18 @@ public sealed class PagesBed : IAsyncLifetime
             await page.FillAsync("input[name=name]", user);
             await page.FillAsync("input[name=password]", PasswordOf(user));
             await page.ClickAsync("button[type=submit]");
-            await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal));
+            // Signing in is what SignInTests check; here it only opens the page under test. The redirect is waited for
+            // until it is committed (the test then waits for its own content), and should it not come, the failure
+            // says what the sign-in page shows.
+            try
+            {
+                await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
+            }
+            catch (TimeoutException error)
+            {
+                var shown = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "(unreadable)", TaskScheduler.Default);
+                throw new TimeoutException($"signing in as {user} did not leave {page.Url} within 60 s; the page shows: {shown}", error);
+            }
         }
 
         return page;
