@@ -39,11 +39,7 @@ public static class CloudApp
         services.AddPages(configuration);
         services.AddEmbeddedBroker(configuration);
 
-        var mqtt = Settings.Bind<CloudMqttOptions>(configuration, "Mqtt");
-        if (mqtt.Validate() is { Count: > 0 } mqttProblems)
-        {
-            throw new InvalidOperationException($"configuration section 'Mqtt': {string.Join("; ", mqttProblems)}");
-        }
+        var mqtt = Settings.Bind<CloudMqttOptions>(configuration, "Mqtt", o => o.Validate());
 
         if (string.IsNullOrEmpty(mqtt.Host))
         {
@@ -53,11 +49,7 @@ public static class CloudApp
         }
 
         services.AddSingleton(mqtt);
-        var ingestion = Settings.Bind<IngestionOptions>(configuration, "Ingestion");
-        if (ingestion.Validate() is { Count: > 0 } ingestionErrors)
-        {
-            throw new InvalidOperationException($"configuration section 'Ingestion': {string.Join("; ", ingestionErrors)}");
-        }
+        var ingestion = Settings.Bind<IngestionOptions>(configuration, "Ingestion", o => o.Validate());
 
         services.AddSingleton(ingestion);
         services.AddSingleton<IngestionHealth>();
@@ -90,11 +82,7 @@ public static class CloudApp
         services.AddTelemetryStore(configuration);
         services.AddSingleton<MqttIngestor>();
         services.AddHostedService(s => s.GetRequiredService<MqttIngestor>());
-        var retention = Settings.Bind<RetentionOptions>(configuration, "Retention");
-        if (retention.Validate() is { Count: > 0 } retentionErrors)
-        {
-            throw new InvalidOperationException($"configuration section 'Retention': {string.Join("; ", retentionErrors)}");
-        }
+        var retention = Settings.Bind<RetentionOptions>(configuration, "Retention", o => o.Validate());
 
         services.AddSingleton(retention);
         services.AddHostedService<RetentionJob>();

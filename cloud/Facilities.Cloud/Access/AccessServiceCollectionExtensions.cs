@@ -13,17 +13,9 @@ internal static class AccessServiceCollectionExtensions
     public static IServiceCollection AddAccess(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = Settings.Bind<AccessOptions>(configuration, "Identity");
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            throw new InvalidOperationException($"configuration section 'Identity': {string.Join("; ", errors)}");
-        }
+        var options = Settings.Bind<AccessOptions>(configuration, "Identity", o => o.Validate());
 
-        var web = Settings.Bind<WebOptions>(configuration, "Web");
-        if (web.Validate() is { Count: > 0 } webErrors)
-        {
-            throw new InvalidOperationException($"configuration section 'Web': {string.Join("; ", webErrors)}");
-        }
+        var web = Settings.Bind<WebOptions>(configuration, "Web", o => o.Validate());
 
         services.AddSingleton(options);
         services.AddSingleton(web);

@@ -1,3 +1,5 @@
+using Facilities.Cloud.Configuration;
+
 namespace Facilities.Cloud.Broker;
 
 internal static class BrokerServiceCollectionExtensions
@@ -15,11 +17,7 @@ internal static class BrokerServiceCollectionExtensions
             return services;
         }
 
-        var problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException($"configuration section '{BrokerOptions.Section}': {string.Join("; ", problems)}");
-        }
+        Settings.Check(BrokerOptions.Section, options.Validate());
 
         if (string.IsNullOrEmpty(configuration["Mqtt:Host"]))
         {

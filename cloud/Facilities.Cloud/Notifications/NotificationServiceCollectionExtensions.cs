@@ -15,12 +15,7 @@ internal static class NotificationServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = Settings.Bind<NotificationOptions>(configuration, "Notifications");
-        var errors = NotificationOptionsValidator.Validate(options);
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException($"configuration section 'Notifications': {string.Join("; ", errors)}");
-        }
+        var options = Settings.Bind<NotificationOptions>(configuration, "Notifications", NotificationOptionsValidator.Validate);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);

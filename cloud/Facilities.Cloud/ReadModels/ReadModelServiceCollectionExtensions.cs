@@ -15,11 +15,7 @@ internal static class ReadModelServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = Settings.Bind<ReadModelOptions>(configuration, "ReadModels");
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            throw new InvalidOperationException($"configuration section 'ReadModels': {string.Join("; ", errors)}");
-        }
+        var options = Settings.Bind<ReadModelOptions>(configuration, "ReadModels", o => o.Validate());
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);

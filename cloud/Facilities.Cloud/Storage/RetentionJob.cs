@@ -83,14 +83,13 @@ internal sealed partial class RetentionJob(CloudDatabase database, RetentionOpti
         // extending is kept). Only a redelivery older than the window could then count as new.
         // counter_days: a day is dropped once it is older than the window in UTC (its site-local day may be one off:
         // the minimum window leaves room for that).
-        foreach (var (table, keep, key, received, bound) in new (string, TimeSpan, string, string, Func<DateTimeOffset, object>)[]
+        foreach (var (table, key, received, before) in new (string, string, string, object)[]
         {
-            ("seen_ranges", options.SeenMessages, "site, gateway, first_seq", "last_received", t => t.ToUnixTimeMilliseconds()),
-            ("dead_letters", options.DeadLetters, "id", "received_at", t => t.ToUnixTimeMilliseconds()),
-            ("counter_days", options.CounterDays, "site, device, point, day", "day", t => t.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+            ("seen_ranges", "site, gateway, first_seq", "last_received", (now - options.SeenMessages).ToUnixTimeMilliseconds()),
+            ("dead_letters", "id", "received_at", (now - options.DeadLetters).ToUnixTimeMilliseconds()),
+            ("counter_days", "site, device, point, day", "day", (now - options.CounterDays).UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
         })
         {
-            var before = bound(now - keep);
             int chunk;
             do
             {

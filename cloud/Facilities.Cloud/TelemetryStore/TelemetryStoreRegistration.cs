@@ -14,12 +14,7 @@ internal static class TelemetryStoreRegistration
     /// </summary>
     public static IServiceCollection AddTelemetryStore(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = Settings.Bind<InfluxOptions>(configuration, InfluxOptions.Section);
-        var problems = options.Problems();
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException($"configuration section '{InfluxOptions.Section}': {string.Join("; ", problems)}");
-        }
+        var options = Settings.Bind<InfluxOptions>(configuration, InfluxOptions.Section, o => o.Problems());
 
         services.AddSingleton(options);
         services.AddSingleton(new TelemetryStoreMetrics { Enabled = options.Enabled });

@@ -14,11 +14,7 @@ internal static class WorkOrderServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = Settings.Bind<WorkOrderOptions>(configuration, "WorkOrders");
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            throw new InvalidOperationException($"configuration section 'WorkOrders': {string.Join("; ", errors)}");
-        }
+        var options = Settings.Bind<WorkOrderOptions>(configuration, "WorkOrders", o => o.Validate());
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
