@@ -14,7 +14,7 @@ namespace Facilities.Cloud.Benchmarks;
 /// <param name="BatchSize">The cloud's <c>Mqtt:BatchSize</c>; null keeps the cloud's default.</param>
 internal sealed record IngestSettings(
     int Messages, int Gateways, int DevicesPerGateway, int WarmupMessages, int SubscriberRuns, int? BatchSize, TimeSpan Timeout, bool Profile,
-    int WarmDrains = 2, int WarmDrainMessages = 40_000);
+    int WarmDrains = 5, int WarmDrainMessages = 40_000);
 
 /// <summary>One storage variant's figures; times in seconds.</summary>
 /// <param name="PublishSeconds">Putting the backlog at the broker (context only).</param>

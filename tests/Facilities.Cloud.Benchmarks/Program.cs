@@ -167,7 +167,7 @@ static async Task<int> IngestAsync(CommandArguments command, CancellationToken c
         BatchSize: command.Options.TryGetValue("batch-size", out var batchSize) ? int.Parse(batchSize, CultureInfo.InvariantCulture) : null,
         Timeout: TimeSpan.FromMinutes(command.GetDouble("timeout-minutes", 20)),
         Profile: command.Get("profile", "true") == "true",
-        WarmDrains: (int)command.GetDouble("warm-drains", 2),
+        WarmDrains: (int)command.GetDouble("warm-drains", 5),
         WarmDrainMessages: (int)command.GetDouble("warm-drain-messages", 40_000));
     var storages = command.Get("storage", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     if (storages.Except(["sqlite", "postgres", "postgres-2"]).FirstOrDefault() is { } unknown)

@@ -181,11 +181,12 @@ public sealed class AlertEngine(
             case DeviceStateMessage:
                 return true;
             case EventMessage e:
-                return Of(envelope.Site, e.Kind, e.Point).Rules.Length > 0;
+                return Kind(envelope.Site, e.Kind).Point(e.Point).Mask is not null;
             case TelemetryMessage t:
+                var kind = Kind(envelope.Site, t.Kind);
                 foreach (var point in t.Values.Keys)
                 {
-                    if (Of(envelope.Site, t.Kind, point).Rules.Length > 0)
+                    if (kind.Point(point).Mask is not null)
                     {
                         return true;
                     }
@@ -206,20 +207,19 @@ public sealed class AlertEngine(
     /// </summary>
     private MessageRules RulesOf(Envelope envelope, string kind)
     {
-        var kindRules = _kinds.GetOrAdd((envelope.Site, kind), key =>
-        {
-            var all = rules.For(key.Site, key.Kind);
-            return new KindRules(Bits(all, r => r.Type is RuleType.Offline or RuleType.Stale), Bits(all, r => r.Window is not null));
-        });
+        var kindRules = Kind(envelope.Site, kind);
         var affected = (ulong[])kindRules.DeviceLevel.Clone();
         var readsDate = false;
         void Add(string point)
         {
-            var reading = Of(envelope.Site, kind, point);
-            readsDate |= reading.ReadsDate;
-            for (var i = 0; i < affected.Length; i++)
+            var reading = kindRules.Point(point);
+            if (reading.Mask is { } mask)
             {
-                affected[i] |= reading.Mask[i];
+                readsDate |= reading.ReadsDate;
+                for (var i = 0; i < affected.Length; i++)
+                {
+                    affected[i] |= mask[i];
+                }
             }
         }
 
@@ -236,7 +236,7 @@ public sealed class AlertEngine(
 
                 break;
             default:
-                return new MessageRules(null, false, kindRules.Windowed.Any(b => b != 0));
+                return new MessageRules(null, false, kindRules.AnyWindowed);
         }
 
         var readsWindow = false;
@@ -253,10 +253,75 @@ public sealed class AlertEngine(
     /// <param name="ReadsWindow">A windowed rule is among those it can change.</param>
     private readonly record struct MessageRules(ulong[]? Affected, bool ReadsDate, bool ReadsWindow);
 
-    /// <summary>A kind's device-level (offline, silence) and windowed rules, as bits over its rules.</summary>
-    private sealed record KindRules(ulong[] DeviceLevel, ulong[] Windowed);
+    /// <summary>
+    /// The rules of a kind at a site as this engine reads them, worked out once (the rule set does not change while the
+    /// cloud runs); looked up by site, then kind, with ordinal string keys: a message's every point is looked up here.
+    /// Sites and kinds come from the wire, so at most <see cref="MaxKnown"/> of each are kept; past that they are worked
+    /// out again on every message.
+    /// </summary>
+    private KindRules Kind(string site, string kind)
+    {
+        if (!_kinds.TryGetValue(site, out var kinds))
+        {
+            kinds = new System.Collections.Concurrent.ConcurrentDictionary<string, KindRules>();
+            if (_kinds.Count < MaxKnown)
+            {
+                kinds = _kinds.GetOrAdd(site, kinds);
+            }
+        }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), KindRules> _kinds = new();
+        if (kinds.TryGetValue(kind, out var known))
+        {
+            return known;
+        }
+
+        var made = new KindRules(rules.For(site, kind));
+        return kinds.Count < MaxKnown ? kinds.GetOrAdd(kind, made) : made;
+    }
+
+    private const int MaxKnown = 4096;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<string, KindRules>> _kinds = new();
+
+    /// <summary>
+    /// A kind's rules in their order, its device-level (offline, silence) and windowed rules as bits over them, and what
+    /// each point means to them (<see cref="Point"/>).
+    /// </summary>
+    private sealed class KindRules(IReadOnlyList<RuleDefinition> all)
+    {
+        public ulong[] DeviceLevel { get; } = Bits(all, r => r.Type is RuleType.Offline or RuleType.Stale);
+
+        public ulong[] Windowed { get; } = Bits(all, r => r.Window is not null);
+
+        public bool AnyWindowed { get; } = all.Any(r => r.Window is not null);
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PointRules> _points = new();
+
+        /// <summary>
+        /// What a point means to the kind's rules: the rules reading it (as their point, the point their limit is relative
+        /// to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition) as bits, null when none does, and
+        /// whether one of them is an expiry or age rule. Point names come from the wire: at most <see cref="MaxKnown"/> are kept.
+        /// </summary>
+        public PointRules Point(string point)
+        {
+            if (_points.TryGetValue(point, out var known))
+            {
+                return known;
+            }
+
+            var reading = all.Where(rule => rule.PointsRead()
+                .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(point) : p == point)).ToArray();
+            var made = reading.Length == 0 ? PointRules.None : new PointRules(Bits(all, reading.Contains), reading.Any(r => r.Type is RuleType.Expiry or RuleType.Age));
+            return _points.Count < MaxKnown ? _points.GetOrAdd(point, made) : made;
+        }
+    }
+
+    /// <param name="Mask">The rules reading the point, as bits over the kind's rules; null when no rule reads it.</param>
+    /// <param name="ReadsDate">One of them is an expiry or age rule.</param>
+    private sealed record PointRules(ulong[]? Mask, bool ReadsDate)
+    {
+        public static PointRules None { get; } = new(null, false);
+    }
 
     /// <summary>The rules of <paramref name="all"/> that <paramref name="match"/>, as bits (rule i is bit i % 64 of word i / 64).</summary>
     private static ulong[] Bits(IReadOnlyList<RuleDefinition> all, Func<RuleDefinition, bool> match)
@@ -269,19 +334,6 @@ public sealed class AlertEngine(
 
         return bits;
     }
-
-    /// <summary>What a point of a kind means to its rules: the rules reading it (as their point, the point their limit is relative to, their window's gate, or in a "when", "suppressWhen" or "anyOf" condition), the same as bits over the kind's rules, and whether one of them is an expiry or age rule.</summary>
-    private PointRules Of(string site, string kind, string point) => _reading.GetOrAdd((site, kind, point), key =>
-    {
-        var all = rules.For(key.Site, key.Kind);
-        var reading = all.Where(rule => rule.PointsRead()
-            .Any(p => p.Contains('*', StringComparison.Ordinal) ? RuleEvaluator.PointPattern(p).IsMatch(key.Point) : p == key.Point)).ToArray();
-        return new PointRules(reading, Bits(all, reading.Contains), reading.Any(r => r.Type is RuleType.Expiry or RuleType.Age));
-    });
-
-    private sealed record PointRules(RuleDefinition[] Rules, ulong[] Mask, bool ReadsDate);
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind, string Point), PointRules> _reading = new();
 
     /// <summary>Evaluates every rule of one device against what the database knows now and stores when it is due next; false when the device is unknown.</summary>
     public async Task<bool> EvaluateDeviceAsync(DbConnection connection, DbTransaction transaction, string site, string device, DateTimeOffset now, CancellationToken cancellationToken)

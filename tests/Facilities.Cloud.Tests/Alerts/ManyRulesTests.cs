@@ -1,3 +1,4 @@
+using Facilities.Cloud.Ingestion;
 using Facilities.Cloud.Rules;
 
 namespace Facilities.Cloud.Tests.Alerts;
@@ -49,5 +50,42 @@ public sealed class ManyRulesTests(PostgresFixture postgres) : IDisposable
         var alerts = await h.AlertsAsync();
         Assert.Equal("resolved", Assert.Single(alerts, a => a.RuleId == "boiler.r127").State);
         Assert.Equal(over.Length - 1, alerts.Count(a => a.State == "firing"));
+    }
+
+    /// <summary>
+    /// Point names come from the wire, so the engine keeps what it worked out for at most 4,096 of them per kind. A
+    /// gateway sending ever new names must neither grow the cloud's memory nor blind the rules: past the bound, a
+    /// rule's point and a wildcard rule's points are still read on every message.
+    /// </summary>
+    [Fact]
+    public async Task PointNamesPastTheEnginesBound_StillReachTheirRules()
+    {
+        var file = Path.Combine(_directory, "rules.json");
+        File.WriteAllText(file, """
+            { "rules": [
+              { "id": "boiler.hot", "kind": "boiler", "type": "threshold", "severity": "warning", "title": "hot", "point": "supply", "above": 90 },
+              { "id": "boiler.any", "kind": "boiler", "type": "threshold", "severity": "warning", "title": "any", "point": "zone_*_temp", "above": 90 }
+            ] }
+            """);
+        var set = RuleFiles.Load(new RulesOptions { File = file }, AppContext.BaseDirectory);
+        var (database, _) = await Databases.CreateAsync("sqlite", postgres, Ct);
+        var h = new AlertHarness(database, new ManualClock(AlertHarness.Start), rules: set);
+        var t = AlertHarness.Start;
+
+        // 5,000 names no rule reads, 500 to a message: past the bound of 4,096.
+        long seq = 1;
+        for (var m = 0; m < 10; m++)
+        {
+            var junk = Enumerable.Range(m * 500, 500).ToDictionary(i => $"junk_{i}", _ => 1.0);
+            Assert.Equal(IngestOutcome.Accepted, Assert.Single(await h.SendAsync(Messages.Telemetry(seq++, t.AddSeconds(seq), "boiler-1", "boiler", junk))));
+        }
+
+        Assert.Empty(await h.AlertsAsync());
+
+        // Names first seen past the bound: the plain rule's point and a new match of the wildcard rule.
+        await h.SendAsync(Messages.Telemetry(seq++, t.AddSeconds(seq), "boiler-1", "boiler", new Dictionary<string, double> { ["supply"] = 95 }));
+        await h.SendAsync(Messages.Telemetry(seq++, t.AddSeconds(seq), "boiler-2", "boiler", new Dictionary<string, double> { ["zone_7_temp"] = 95 }));
+        var firing = (await h.AlertsAsync()).Where(a => a.State == "firing").Select(a => (a.Device, a.RuleId)).Order().ToArray();
+        Assert.Equal([("boiler-1", "boiler.hot"), ("boiler-2", "boiler.any")], firing);
     }
 }
