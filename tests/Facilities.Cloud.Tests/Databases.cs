@@ -27,13 +27,15 @@ public static class Databases
 {
     public static TheoryData<string> Providers => new("sqlite", "postgres");
 
-    public static async Task<(CloudDatabase Database, StorageOptions Options)> CreateAsync(string provider, PostgresFixture postgres, CancellationToken cancellationToken)
+    /// <summary>A new database with the schema steps <paramref name="steps"/> applied (every step when null: migration tests stop short of theirs).</summary>
+    public static async Task<(CloudDatabase Database, StorageOptions Options)> CreateAsync(
+        string provider, PostgresFixture postgres, CancellationToken cancellationToken, IReadOnlyList<Migration>? steps = null)
     {
         var options = provider == "postgres"
             ? new StorageOptions { Provider = "postgres", ConnectionString = await postgres.Server.CreateDatabaseAsync(cancellationToken) }
             : new StorageOptions { Provider = "sqlite", ConnectionString = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("cloud-sqlite-").FullName, "cloud.db")}" };
         var database = CloudDatabase.Create(options);
-        await Migrations.ApplyAsync(database, Schema.All, cancellationToken);
+        await Migrations.ApplyAsync(database, steps ?? Schema.All, cancellationToken);
         return (database, options);
     }
 }

@@ -128,6 +128,14 @@ public sealed class SqlDialect(DatabaseProvider provider)
     /// <summary>Binary data.</summary>
     public string Blob => provider == DatabaseProvider.Postgres ? "BYTEA" : "BLOB";
 
+    /// <summary>
+    /// Makes a text column's values their UTF-8 bytes, rows written before included: on PostgreSQL the column becomes
+    /// BYTEA; SQLite's columns take any type, so each value is rewritten as a blob.
+    /// </summary>
+    public string TextToBlob(string table, string column) => provider == DatabaseProvider.Postgres
+        ? $"ALTER TABLE {table} ALTER COLUMN {column} TYPE BYTEA USING convert_to({column}, 'UTF8')"
+        : $"UPDATE {table} SET {column} = CAST({column} AS BLOB)";
+
     /// <summary>A 64-bit float.</summary>
     public string RealNumber => provider == DatabaseProvider.Postgres ? "DOUBLE PRECISION" : "REAL";
 

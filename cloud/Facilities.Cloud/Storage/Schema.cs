@@ -164,5 +164,8 @@ public static class Schema
             $"ALTER TABLE gateway_streams ADD COLUMN frontier {d.Blob}"),
         new(24, "read models: counter days indexed by day, so the retention job finds the old ones without reading the table", d =>
             "CREATE INDEX counter_days_day ON counter_days (day)"),
+        // An older instance would still write text, which PostgreSQL refuses in the new column: stop every instance to upgrade.
+        new(25, "telemetry store: the history outbox keeps its lines as UTF-8 bytes, as they are formatted and as InfluxDB reads them, instead of text converted on the way in and out (changes a column: stop every instance before upgrading)", d =>
+            $"{d.TextToBlob("history_outbox", "body")};\n{d.Uncompressed("history_outbox", "body")}"),
     ];
 }

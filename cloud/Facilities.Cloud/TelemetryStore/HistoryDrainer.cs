@@ -1,3 +1,4 @@
+using System.Text;
 namespace Facilities.Cloud.TelemetryStore;
 
 /// <summary>
@@ -188,7 +189,7 @@ internal sealed partial class HistoryDrainer : BackgroundService
     {
         if (count <= _options.BatchSize)
         {
-            var outcome = await _api.WriteAsync(string.Concat(group.Select(r => r.Body)), stoppingToken);
+            var outcome = await _api.WriteAsync([.. group.Select(r => r.Body)], stoppingToken);
             switch (outcome.Status)
             {
                 case WriteStatus.Written:
@@ -202,12 +203,12 @@ internal sealed partial class HistoryDrainer : BackgroundService
             LogBatchRefused(_logger, count, outcome.Error);
             if (count == 1)
             {
-                Rejected(outcome, group[0].Body.TrimEnd('\n'));
+                Rejected(outcome, Encoding.UTF8.GetString(group[0].Body).TrimEnd('\n'));
                 return true;
             }
         }
 
-        var lines = group.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        var lines = group.SelectMany(r => Encoding.UTF8.GetString(r.Body).Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToArray();
         var chunk = count <= _options.BatchSize ? (lines.Length + 1) / 2 : _options.BatchSize; // refused as a whole: its halves next
         for (var start = 0; start < lines.Length; start += chunk)
         {

@@ -1,14 +1,13 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using System.Threading.Channels;
 using Dapper;
 using Facilities.Cloud.Storage;
 
 namespace Facilities.Cloud.TelemetryStore;
 
-/// <summary>One row of the history outbox: the line protocol of one ingest batch, lines separated by <c>\n</c>.</summary>
-internal sealed record HistoryRow(long Id, long Lines, string Body);
+/// <summary>One row of the history outbox: the line protocol of one ingest batch in UTF-8, each line ending in <c>\n</c>.</summary>
+internal sealed record HistoryRow(long Id, long Lines, byte[] Body);
 
 /// <summary>What waits in the history outbox for InfluxDB, over all instances.</summary>
 /// <param name="Rows">Rows waiting: ingest batches.</param>
@@ -36,10 +35,10 @@ internal sealed class HistoryOutboxStore(CloudDatabase database)
     private long _announcedLines;
 
     /// <summary>Inserts one batch's lines in the caller's transaction; the drainer hears of it once <see cref="Announce"/> is called after the commit.</summary>
-    internal static Task AppendAsync(DbConnection connection, DbTransaction transaction, string body, long lines, DateTimeOffset now, CancellationToken cancellationToken) =>
+    internal static Task AppendAsync(DbConnection connection, DbTransaction transaction, byte[] body, long lines, DateTimeOffset now, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO history_outbox (created_at, lines, bytes, body) VALUES (@now, @lines, @bytes, @body)",
-            new { now = now.ToUnixTimeMilliseconds(), lines, bytes = (long)Encoding.UTF8.GetByteCount(body), body }, transaction, cancellationToken: cancellationToken));
+            new { now = now.ToUnixTimeMilliseconds(), lines, bytes = (long)body.Length, body }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>Committed rows holding <paramref name="lines"/> lines arrived (called by this process's recorder).</summary>
     internal void Announce(long lines)
@@ -72,13 +71,15 @@ internal sealed class HistoryOutboxStore(CloudDatabase database)
     internal async Task<IReadOnlyList<HistoryRow>> ClaimAsync(int rows, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         var skipLocked = database.Provider == DatabaseProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : string.Empty;
+        // SQLite keeps the blobs in the column declared TEXT by step 20, and its reader types a column by the declaration.
+        var body = database.Provider == DatabaseProvider.Postgres ? "body" : "CAST(body AS BLOB)";
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await CloudDatabase.BeginWriteAsync(connection, cancellationToken);
         var claimed = await connection.QueryAsync<HistoryRow>(new CommandDefinition(
             $"""
             UPDATE history_outbox SET leased_until = @leaseUntil
             WHERE id IN (SELECT id FROM history_outbox WHERE leased_until <= @now ORDER BY id LIMIT @rows{skipLocked})
-            RETURNING id AS Id, lines AS Lines, body AS Body
+            RETURNING id AS Id, lines AS Lines, {body} AS Body
             """,
             new { rows, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, write.Transaction, cancellationToken: cancellationToken));
         var list = claimed.OrderBy(r => r.Id).ToList();

@@ -80,14 +80,17 @@ internal sealed class InfluxWriteApi : IDisposable
             text.Append(line).Append('\n');
         }
 
-        return WriteAsync(text.ToString(), cancellationToken);
+        return WriteAsync([Encoding.UTF8.GetBytes(text.ToString())], cancellationToken);
     }
 
-    /// <summary>Writes <paramref name="body"/>: lines of line protocol, each ending in <c>\n</c>, as they are kept in the history outbox.</summary>
-    public async Task<WriteOutcome> WriteAsync(string body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="bodies"/> in one request, one after the other: lines of line protocol in UTF-8, each ending
+    /// in <c>\n</c>, as they are kept in the history outbox (a row each).
+    /// </summary>
+    public async Task<WriteOutcome> WriteAsync(IReadOnlyList<byte[]> bodies, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = Body(body) };
+        ArgumentNullException.ThrowIfNull(bodies);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = Body(bodies) };
         request.Headers.Authorization = _authorization;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
@@ -116,24 +119,28 @@ internal sealed class InfluxWriteApi : IDisposable
         }
     }
 
-    private ByteArrayContent Body(string text)
+    /// <summary>The request body: the parts one after the other, gzip-compressed from <see cref="InfluxOptions.GzipThresholdBytes"/> up.</summary>
+    private ByteArrayContent Body(IReadOnlyList<byte[]> parts)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
+        var length = parts.Sum(p => (long)p.Length);
         ByteArrayContent content;
-        if (bytes.Length >= _options.GzipThresholdBytes)
+        if (length >= _options.GzipThresholdBytes)
         {
-            using var compressed = new MemoryStream(bytes.Length / 4);
+            var compressed = new MemoryStream((int)Math.Min(length / 4, int.MaxValue));
             using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
             {
-                gzip.Write(bytes);
+                foreach (var part in parts)
+                {
+                    gzip.Write(part);
+                }
             }
 
-            content = new ByteArrayContent(compressed.ToArray());
+            content = new ByteArrayContent(compressed.GetBuffer(), 0, (int)compressed.Length);
             content.Headers.ContentEncoding.Add("gzip");
         }
         else
         {
-            content = new ByteArrayContent(bytes);
+            content = new ByteArrayContent(parts.Count == 1 ? parts[0] : [.. parts.SelectMany(p => p)]);
         }
 
         content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };

@@ -13,11 +13,7 @@ public sealed class SeenRangesMigrationTests(PostgresFixture postgres)
     [MemberData(nameof(Databases.Providers), MemberType = typeof(Databases))]
     public async Task Step11_MakesRunsOfTheSeenNumbers_AndKeepsTheGaps(string provider)
     {
-        var options = provider == "postgres"
-            ? new StorageOptions { Provider = "postgres", ConnectionString = await postgres.Server.CreateDatabaseAsync(Ct) }
-            : new StorageOptions { Provider = "sqlite", ConnectionString = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("seen-migration-").FullName, "cloud.db")}" };
-        await using var database = CloudDatabase.Create(options);
-        await Migrations.ApplyAsync(database, [.. Schema.All.Where(step => step.Version < 11)], Ct);
+        var (database, _) = await Databases.CreateAsync(provider, postgres, Ct, [.. Schema.All.Where(step => step.Version < 11)]);
         await using (var connection = await database.OpenAsync(Ct))
         {
             foreach (var (gateway, seq, at) in new[] { ("gw-1", 1L, 100L), ("gw-1", 2L, 110L), ("gw-1", 3L, 120L), ("gw-1", 6L, 150L), ("gw-1", 7L, 160L), ("gw-2", 4L, 130L) })

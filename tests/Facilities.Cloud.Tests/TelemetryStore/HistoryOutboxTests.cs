@@ -19,7 +19,7 @@ public sealed class HistoryOutboxTests(PostgresFixture postgres)
         for (var n = 1; n <= count; n++)
         {
             await bed.RecordAsync(Envelopes.Lift(n));
-            sizes[n - 1] = Encoding.UTF8.GetByteCount(HistoryRecorder.Format([Envelopes.Lift(n)]).Body);
+            sizes[n - 1] = HistoryRecorder.Format([Envelopes.Lift(n)]).Body.Length;
         }
 
         return sizes;
@@ -39,7 +39,7 @@ public sealed class HistoryOutboxTests(PostgresFixture postgres)
         var backlog = await bed.Outbox.BacklogAsync(Ct);
         Assert.Equal((4, 4, bound), (backlog.Rows, backlog.Lines, backlog.Bytes));
         var kept = await bed.Outbox.ClaimAsync(100, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), Ct);
-        Assert.Equal(["lift-7", "lift-8", "lift-9", "lift-10"], kept.Select(r => r.Body.Split(',')[2]["device=".Length..]));
+        Assert.Equal(["lift-7", "lift-8", "lift-9", "lift-10"], kept.Select(r => Encoding.UTF8.GetString(r.Body).Split(',')[2]["device=".Length..]));
     }
 
     [Theory]
@@ -98,7 +98,7 @@ public sealed class HistoryOutboxTests(PostgresFixture postgres)
         var backlog = await bed.Outbox.BacklogAsync(Ct);
 
         Assert.Equal((2, 4), (backlog.Rows, backlog.Lines));
-        Assert.Equal(Encoding.UTF8.GetByteCount(HistoryRecorder.Format([Envelopes.Lift(1), Envelopes.Lift(2), Envelopes.Lift(3), Envelopes.Lift(4)]).Body), backlog.Bytes);
+        Assert.Equal(HistoryRecorder.Format([Envelopes.Lift(1), Envelopes.Lift(2), Envelopes.Lift(3), Envelopes.Lift(4)]).Body.Length, backlog.Bytes);
         Assert.InRange(backlog.Oldest!.Value, before, DateTimeOffset.UtcNow);
     }
 }

@@ -32,6 +32,6 @@ public sealed class HistoryRecorderTests
         Assert.Equal(["floor=3", "floor=4"], Floors(rows[1].Body));
     }
 
-    private static string[] Floors(string body) =>
-        [.. body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[1]).Order()];
+    private static string[] Floors(byte[] body) =>
+        [.. System.Text.Encoding.UTF8.GetString(body).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[1]).Order()];
 }
