@@ -100,7 +100,7 @@ public sealed class AlertEngine(
                     if (changed || message.ReadsDate || windowed)
                     {
                         facts = withHistory ? facts : WithHistory(facts);
-                        var due = DueTimes.Device(rules.For(facts.Site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now);
+                        var due = DueTimes.Device(Kind(facts.Site, facts.Kind).All, facts, open, gatewayDown, options.FlapHold, now);
                         if (changed || !TimerCovers(context, (facts.Site, facts.Device), due.Timer, now))
                         {
                             await StoreDueAsync(context.Connection, context.Transaction, facts.Site, facts.Device, due, now, cancellationToken);
@@ -160,7 +160,7 @@ public sealed class AlertEngine(
     }
 
     /// <summary>The points the windowed rules of a kind read (and their windows' gates), with the longest window over each.</summary>
-    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => rules.WindowedPoints(site, kind);
+    private IReadOnlyDictionary<string, TimeSpan> Windowed(string site, string kind) => Kind(site, kind).WindowedPoints;
 
     /// <summary>The open alerts of a batch's devices by rule, as the batch knows them.</summary>
     private sealed class OpenAlerts
@@ -275,7 +275,7 @@ public sealed class AlertEngine(
             return known;
         }
 
-        var made = new KindRules(rules.For(site, kind));
+        var made = new KindRules(rules.For(site, kind), rules.WindowedPoints(site, kind));
         return kinds.Count < MaxKnown ? kinds.GetOrAdd(kind, made) : made;
     }
 
@@ -284,11 +284,19 @@ public sealed class AlertEngine(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<string, KindRules>> _kinds = new();
 
     /// <summary>
-    /// A kind's rules in their order, its device-level (offline, silence) and windowed rules as bits over them, and what
-    /// each point means to them (<see cref="Point"/>).
+    /// A kind's rules in their order, its device-level (offline, silence) and windowed rules as bits over them, the points
+    /// its windowed rules keep samples of, its silence window, and what each point means to them (<see cref="Point"/>).
     /// </summary>
-    private sealed class KindRules(IReadOnlyList<RuleDefinition> all)
+    private sealed class KindRules(IReadOnlyList<RuleDefinition> all, IReadOnlyDictionary<string, TimeSpan> windowedPoints)
     {
+        public IReadOnlyList<RuleDefinition> All => all;
+
+        /// <summary>The points whose recent samples the windowed rules read, with the longest window over each (<see cref="RuleSet.WindowedPoints"/>).</summary>
+        public IReadOnlyDictionary<string, TimeSpan> WindowedPoints => windowedPoints;
+
+        /// <summary>The shortest silence window of the kind's stale rules; null when it has none.</summary>
+        public TimeSpan? Silence { get; } = all.Where(r => r.Type == RuleType.Stale).Select(r => (TimeSpan?)(r.After ?? TimeSpan.FromMinutes(15))).Min();
+
         public ulong[] DeviceLevel { get; } = Bits(all, r => r.Type is RuleType.Offline or RuleType.Stale);
 
         public ulong[] Windowed { get; } = Bits(all, r => r.Window is not null);
@@ -354,7 +362,7 @@ public sealed class AlertEngine(
             open = await AlertStore.OpenAlertsAsync(connection, transaction, site, device, cancellationToken);
         }
 
-        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(rules.For(site, facts.Kind), facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
+        await StoreDueAsync(connection, transaction, site, device, DueTimes.Device(Kind(site, facts.Kind).All, facts, open, gatewayDown, options.FlapHold, now), now, cancellationToken);
         return true;
     }
 
@@ -406,7 +414,7 @@ public sealed class AlertEngine(
                 DeviceStateMessage d => d.Kind,
                 _ => null,
             };
-            if (kind is not null && envelope.Device is not null && SilenceWindow(envelope.Site, kind) is { } window)
+            if (kind is not null && envelope.Device is not null && Kind(envelope.Site, kind).Silence is { } window)
             {
                 Note(heard, (envelope.Site, envelope.Device), at, (long)window.TotalMilliseconds);
             }
@@ -500,12 +508,6 @@ public sealed class AlertEngine(
     /// <summary>What this instance last wrote as a subject's silence time (see <see cref="HeardAsync"/>).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Subject), long> _silenceWritten = new();
 
-    /// <summary>The shortest silence window of a kind's stale rules; null when it has none.</summary>
-    private TimeSpan? SilenceWindow(string site, string kind) => _silence.GetOrAdd((site, kind), key =>
-        rules.For(key.Site, key.Kind).Where(r => r.Type == RuleType.Stale).Select(r => (TimeSpan?)(r.After ?? TimeSpan.FromMinutes(15))).Min());
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Site, string Kind), TimeSpan?> _silence = new();
-
     /// <summary>
     /// Evaluates the rules of the device's kind on <paramref name="facts"/> (with their windowed history: <see cref="WithHistory"/>):
     /// every one, or only those <paramref name="affected"/> marks (<see cref="RulesOf"/>: what the message that changed the facts can affect). True when an
@@ -520,7 +522,7 @@ public sealed class AlertEngine(
         facts = facts with { Settings = settings };
         var inMaintenance = maintenance.Covers(facts.Site, facts.Building, facts.Device, now);
         var subject = new AlertSubject(facts.Site, facts.Gateway, facts.Device, facts.Kind, facts.Building);
-        var all = rules.For(facts.Site, facts.Kind);
+        var all = Kind(facts.Site, facts.Kind).All;
         for (var i = 0; i < all.Count; i++)
         {
             var rule = all[i];
