@@ -20,7 +20,7 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
     public object? Prepare(IReadOnlyList<Envelope> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var body = Utf8Lines.Start();
+        var body = Utf8Lines.Rent();
         var stretches = new Dictionary<Envelope, (int Start, int Length, int Lines)>(batch.Count, ReferenceEqualityComparer.Instance);
         var lines = 0;
         foreach (var envelope in batch)
@@ -31,7 +31,7 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
             lines += added;
         }
 
-        return new PreparedLines(body.ToArray(), lines, stretches);
+        return new PreparedLines(body.Finish(), lines, stretches);
     }
 
     /// <summary>Inserts the batch's lines at its start: they depend on nothing the other handlers write.</summary>
@@ -55,37 +55,32 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
     public static (byte[] Body, int Lines) Format(IEnumerable<Envelope> envelopes)
     {
         ArgumentNullException.ThrowIfNull(envelopes);
-        var body = Utf8Lines.Start();
+        var body = Utf8Lines.Rent();
         var lines = 0;
         foreach (var envelope in envelopes)
         {
             lines += body.Add(envelope);
         }
 
-        return (body.ToArray(), lines);
+        return (body.Finish(), lines);
     }
 
     /// <summary>
     /// A body of lines being written in UTF-8: each message's lines are formatted into a small text buffer and encoded onto
-    /// the end of a byte buffer. Both are kept per thread and reused (formatting is synchronous), so a batch costs one
-    /// array, its body, instead of a string twice its size and the bytes encoded from it again on the way to the
-    /// database and on to InfluxDB.
+    /// the end of a byte buffer. One set of buffers is kept for the next body (<see cref="Rent"/>, <see cref="Finish"/>), so
+    /// a batch costs one array, its body, instead of a string twice its size and the bytes encoded from it again on the
+    /// way to the database and on to InfluxDB.
     /// </summary>
     private sealed class Utf8Lines
     {
-        [ThreadStatic]
-        private static Utf8Lines? t_current;
+        private static Utf8Lines? s_spare;
 
         private readonly StringBuilder _text = new(512);
         private readonly ArrayBufferWriter<byte> _bytes = new(64 * 1024);
         private readonly Encoder _encoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetEncoder();
 
-        public static Utf8Lines Start()
-        {
-            var lines = t_current ??= new Utf8Lines();
-            lines._bytes.ResetWrittenCount();
-            return lines;
-        }
+        /// <summary>The kept buffers, or new ones while another body is being written.</summary>
+        public static Utf8Lines Rent() => Interlocked.Exchange(ref s_spare, null) ?? new Utf8Lines();
 
         public int Length => _bytes.WrittenCount;
 
@@ -103,7 +98,14 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
             return lines;
         }
 
-        public byte[] ToArray() => _bytes.WrittenSpan.ToArray();
+        /// <summary>The body written; the buffers are kept for the next one.</summary>
+        public byte[] Finish()
+        {
+            var body = _bytes.WrittenSpan.ToArray();
+            _bytes.ResetWrittenCount();
+            s_spare = this;
+            return body;
+        }
     }
 
     private static int Append(StringBuilder body, Envelope envelope)
