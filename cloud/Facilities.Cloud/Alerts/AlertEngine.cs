@@ -236,7 +236,7 @@ public sealed class AlertEngine(
 
                 break;
             default:
-                return new MessageRules(null, false, kindRules.AnyWindowed);
+                return new MessageRules(null, false, kindRules.Windowed.Any(b => b != 0));
         }
 
         var readsWindow = false;
@@ -300,8 +300,6 @@ public sealed class AlertEngine(
         public ulong[] DeviceLevel { get; } = Bits(all, r => r.Type is RuleType.Offline or RuleType.Stale);
 
         public ulong[] Windowed { get; } = Bits(all, r => r.Window is not null);
-
-        public bool AnyWindowed { get; } = all.Any(r => r.Window is not null);
 
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PointRules> _points = new();
 
