@@ -35,8 +35,9 @@ internal sealed class BrokerGate(int brokerPort) : IAsyncDisposable
             ArgumentList =
             {
                 Executable,
-                string.Create(CultureInfo.InvariantCulture, $"TCP-LISTEN:{Port},bind=127.0.0.1,reuseaddr,fork"),
-                string.Create(CultureInfo.InvariantCulture, $"TCP:127.0.0.1:{brokerPort}"),
+                "-b", "262144",
+                string.Create(CultureInfo.InvariantCulture, $"TCP-LISTEN:{Port},bind=127.0.0.1,reuseaddr,fork,nodelay"),
+                string.Create(CultureInfo.InvariantCulture, $"TCP:127.0.0.1:{brokerPort},nodelay"),
             },
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -35,13 +35,17 @@ internal sealed record IngestSettings(
 /// <param name="WarmDrains">Backlogs of <paramref name="WarmDrainMessages"/> the process drained through a restarted cloud before the measured drain.</param>
 /// <param name="ColdRate">The first of those drains (host start to the last point in InfluxDB): the cloud while its process still compiles.</param>
 /// <param name="ColdJitSeconds">The JIT compiler's time during that first drain.</param>
+/// <param name="RelaySeconds">The bare relay (<see cref="MqttnetSubscriber"/> writing to InfluxDB): from before its connect to its last message acknowledged after InfluxDB accepted its lines.</param>
+/// <param name="RelayCpuSeconds">CPU time of this process during the relay's drain.</param>
+/// <param name="RelayPoints">Points the relay's InfluxDB database holds afterwards, counted by an InfluxQL query.</param>
 internal sealed record IngestResult(
     string Storage, int Messages, int Devices, int Gateways, int PayloadBytes, double PublishSeconds,
     IReadOnlyList<double> SubscriberRuns, double MqttnetSeconds, double MqttnetCpuSeconds, double CloudAcceptedSeconds, double CloudStoredSeconds,
     int BatchSize, long Accepted, long Duplicates, long DeadLettered, long OpenAlerts, long PointsWritten, long PointsDropped, long InfluxPoints,
     long PeakWorkingSetBytes, double CpuSeconds, long AllocatedBytes, string LoadAverage, StageTimes? Stages,
     int Instances = 1, IngestRun.ConsumerFigures? Consumer = null, MachineCpu? Machine = null,
-    int WarmDrains = 0, int WarmDrainMessages = 0, double ColdRate = 0, double ColdJitSeconds = 0)
+    int WarmDrains = 0, int WarmDrainMessages = 0, double ColdRate = 0, double ColdJitSeconds = 0,
+    double RelaySeconds = 0, double RelayCpuSeconds = 0, long RelayPoints = 0)
 {
     /// <summary>The median of <see cref="SubscriberRuns"/>.</summary>
     public double SubscriberSeconds => SubscriberRuns.Order().ElementAt(SubscriberRuns.Count / 2);
@@ -53,6 +57,9 @@ internal sealed record IngestResult(
     public double Ratio => CloudRate / SubscriberRate;
 
     public double MqttnetRate => Messages / MqttnetSeconds;
+
+    /// <summary>The bare relay's rate; 0 when the run had none (results from before it existed).</summary>
+    public double RelayRate => RelaySeconds > 0 ? Messages / RelaySeconds : 0;
 }
 
 /// <summary>
@@ -180,6 +187,11 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
 
         var mqttnet = new MqttnetSubscriber(broker.Port, "bench-mqttnet");
         await mqttnet.CreateSessionAsync(cancellationToken);
+        var relayDatabase = influxDatabase + "_relay";
+        await influx.CreateDatabaseAsync(relayDatabase, cancellationToken);
+        var relay = new MqttnetSubscriber(broker.Port, "bench-relay", new MqttnetSubscriber.InfluxTarget(influx.Url, relayDatabase, settings.BatchSize ?? new CloudMqttOptions().BatchSize));
+        await relay.CreateSessionAsync(cancellationToken);
+        var (relayTime, relayCpu) = (TimeSpan.Zero, TimeSpan.Zero);
 
         // The measured cloud runs before its backlog exists: started, its slots shared out and connected, its compiler
         // quiet. Then the network to the broker stalls (the gate pauses), the backlog is published and queued in its
@@ -214,6 +226,12 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             mqttnetCpu = ProcessCpu() - mqttnetCpu;
             Say(Invariant($"{storageName}:   {mqttnetTime.TotalSeconds:0.000} s, {backlog.Count / mqttnetTime.TotalSeconds:N0} msg/s"));
 
+            Say($"{storageName}: a bare relay, MQTTnet to InfluxDB, drains it ({relay.ClientId})");
+            relayCpu = ProcessCpu();
+            relayTime = await relay.DrainAsync(backlog.Count, settings.Timeout, cancellationToken);
+            relayCpu = ProcessCpu() - relayCpu;
+            Say(Invariant($"{storageName}:   {relayTime.TotalSeconds:0.000} s, {backlog.Count / relayTime.TotalSeconds:N0} msg/s"));
+
             Say($"{storageName}: the running cloud drains it (the stalled network to the broker is back)");
             load = (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim();
             drain = await DrainCloudAsync(broker, clouds, gate, backlog.Count, cancellationToken);
@@ -232,6 +250,12 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
         subscriberRuns.Add(await DrainSubscriberAsync(storageName, subscribers[^1], backlog.Count, cancellationToken));
 
         var influxPoints = await CountPointsAsync(influxDatabase, cancellationToken) - drained;
+        var relayPoints = await CountPointsAsync(relayDatabase, cancellationToken);
+        if (relayPoints != backlog.Count)
+        {
+            Say($"{storageName}: WARNING the relay's InfluxDB database holds {relayPoints:N0} points, expected {backlog.Count:N0}");
+        }
+
         if (influxPoints != backlog.Count)
         {
             Say($"{storageName}: WARNING InfluxDB holds {influxPoints:N0} points of the backlog, expected {backlog.Count:N0}");
@@ -251,7 +275,7 @@ internal sealed class IngestRun(IngestSettings settings, InfluxServer influx, Te
             drain.Counts.BatchSize, drain.Counts.Accepted, drain.Counts.Duplicates, drain.Counts.DeadLettered, drain.Counts.Alerts,
             drain.Counts.Written, drain.Counts.Dropped, influxPoints,
             drain.PeakWorkingSet, drain.Cpu.TotalSeconds, drain.Allocated, load, stages, instances, drain.Consumer, drain.Machine,
-            settings.WarmDrains, settings.WarmDrainMessages, cold.Rate, cold.Jit);
+            settings.WarmDrains, settings.WarmDrainMessages, cold.Rate, cold.Jit, relayTime.TotalSeconds, relayCpu.TotalSeconds, relayPoints);
     }
 
     private async Task<double> DrainSubscriberAsync(string storageName, MosquittoSubscriber subscriber, int count, CancellationToken cancellationToken)

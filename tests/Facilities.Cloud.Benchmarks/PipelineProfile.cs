@@ -35,6 +35,11 @@ internal sealed record HandlerTimes(double Begin, double Handle, double End)
 /// </summary>
 internal static class PipelineProfile
 {
+    /// <summary>How many times the pure stages (validation, line protocol) run; the fastest pass is reported.</summary>
+    public const int Passes = 5;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     public static async Task<StageTimes> MeasureAsync(
         IReadOnlyList<BacklogMessage> backlog, int brokerPort, CloudStorage storage, CancellationToken cancellationToken)
     {
@@ -56,30 +61,51 @@ internal static class PipelineProfile
             return (now - before) / (double)raw.Length;
         }
 
-        var clock = Stopwatch.StartNew();
+        // Validation and the line protocol are pure: each runs Passes times over the messages and its fastest pass counts
+        // (on a shared host other guests take the processor now and then; the fastest pass is the code's own time).
+        // Allocation is the first pass's.
         var envelopes = new List<Envelope>(raw.Length);
-        foreach (var message in raw)
+        var validation = TimeSpan.MaxValue;
+        var validationBytes = 0.0;
+        for (var pass = 0; pass < Passes; pass++)
         {
-            var (envelope, rejection) = MessageValidator.Validate(message.Topic, message.Payload.Span, now);
-            envelopes.Add(envelope ?? throw new InvalidOperationException($"the backlog has a message the cloud refuses: {rejection?.Reason}"));
-        }
-
-        var validation = clock.Elapsed;
-        var validationBytes = Allocated();
-
-        clock.Restart();
-        var lines = 0L;
-        foreach (var envelope in envelopes)
-        {
-            foreach (var point in TelemetrySchema.Points(envelope))
+            envelopes.Clear();
+            var passClock = Stopwatch.StartNew();
+            foreach (var message in raw)
             {
-                lines += TelemetryStore.LineProtocol.Format(point)?.Length ?? 0;
+                var (envelope, rejection) = MessageValidator.Validate(message.Topic, message.Payload.Span, now);
+                envelopes.Add(envelope ?? throw new InvalidOperationException($"the backlog has a message the cloud refuses: {rejection?.Reason}"));
             }
+
+            validation = Min(validation, passClock.Elapsed);
+            var bytes = Allocated();
+            validationBytes = pass == 0 ? bytes : validationBytes;
         }
 
-        var lineProtocol = clock.Elapsed;
-        GC.KeepAlive(lines);
-        var lineProtocolBytes = Allocated();
+        var lineProtocol = TimeSpan.MaxValue;
+        var lineProtocolBytes = 0.0;
+        var body = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            var passClock = Stopwatch.StartNew();
+            var lines = 0L;
+            foreach (var batch in envelopes.Chunk(batchSize))
+            {
+                // As the history recorder writes a batch: every message's lines onto one buffer, copied out as the batch's body.
+                body.ResetWrittenCount();
+                foreach (var envelope in batch)
+                {
+                    TelemetrySchema.WriteLines(body, envelope);
+                }
+
+                lines += body.WrittenSpan.ToArray().Length;
+            }
+
+            lineProtocol = Min(lineProtocol, passClock.Elapsed);
+            GC.KeepAlive(lines);
+            var bytes = Allocated();
+            lineProtocolBytes = pass == 0 ? bytes : lineProtocolBytes;
+        }
 
         var handlers = cloud.Services.GetServices<IMessageHandler>().Select(h => new TimedHandler(h)).ToArray();
         var pipeline = new IngestPipeline(
@@ -89,7 +115,7 @@ internal static class PipelineProfile
         _ = Allocated();
         var validated = raw.Chunk(batchSize).Select(pipeline.Validate).ToList();
         var preparedBytes = Allocated();
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         foreach (var batch in validated)
         {
             var outcomes = await pipeline.ProcessAsync(batch, cancellationToken);

@@ -261,6 +261,34 @@ public sealed class AlertEngine(
     /// </summary>
     private KindRules Kind(string site, string kind)
     {
+        // Handling one message asks for its kind's rules several times over (which rules it concerns, its windowed
+        // points, its silence, the evaluation, the due time), with the same strings: the last answer on this thread is
+        // kept and checked first.
+        var last = t_last ??= new LastKind();
+        if (last.Engine == this && string.Equals(last.Site, site, StringComparison.Ordinal) && string.Equals(last.Kind, kind, StringComparison.Ordinal))
+        {
+            return last.Rules!;
+        }
+
+        var rules = Find(site, kind);
+        (last.Engine, last.Site, last.Kind, last.Rules) = (this, site, kind, rules);
+        return rules;
+    }
+
+    [ThreadStatic]
+    private static LastKind? t_last;
+
+    /// <summary>The kind's rules a thread looked up last, and for which engine, site and kind (one per thread, reused).</summary>
+    private sealed class LastKind
+    {
+        public AlertEngine? Engine;
+        public string? Site;
+        public string? Kind;
+        public KindRules? Rules;
+    }
+
+    private KindRules Find(string site, string kind)
+    {
         if (!_kinds.TryGetValue(site, out var kinds))
         {
             kinds = new System.Collections.Concurrent.ConcurrentDictionary<string, KindRules>();

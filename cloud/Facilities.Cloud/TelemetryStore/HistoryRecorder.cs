@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using Facilities.Cloud.Ingestion;
 
 namespace Facilities.Cloud.TelemetryStore;
@@ -66,39 +65,25 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
     }
 
     /// <summary>
-    /// A body of lines being written in UTF-8: each message's lines are formatted into a small text buffer and encoded onto
-    /// the end of a byte buffer. One set of buffers is kept for the next body (<see cref="Rent"/>, <see cref="Finish"/>), so
-    /// a batch costs one array, its body, instead of a string twice its size and the bytes encoded from it again on the
-    /// way to the database and on to InfluxDB.
+    /// A body of lines being written in UTF-8: each message's lines are written straight onto the end of a byte buffer
+    /// (<see cref="LineProtocol.Write"/>). One buffer is kept for the next body (<see cref="Rent"/>, <see cref="Finish"/>),
+    /// so a batch costs one array, its body.
     /// </summary>
     private sealed class Utf8Lines
     {
         private static Utf8Lines? s_spare;
 
-        private readonly StringBuilder _text = new(512);
         private readonly ArrayBufferWriter<byte> _bytes = new(64 * 1024);
-        private readonly Encoder _encoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetEncoder();
 
-        /// <summary>The kept buffers, or new ones while another body is being written.</summary>
+        /// <summary>The kept buffer, or a new one while another body is being written.</summary>
         public static Utf8Lines Rent() => Interlocked.Exchange(ref s_spare, null) ?? new Utf8Lines();
 
         public int Length => _bytes.WrittenCount;
 
-        /// <summary>Appends the message's lines; how many there were.</summary>
-        public int Add(Envelope envelope)
-        {
-            _text.Clear();
-            var lines = Append(_text, envelope);
-            foreach (var chunk in _text.GetChunks())
-            {
-                _encoder.Convert(chunk.Span, _bytes, flush: false, out _, out _);
-            }
+        /// <summary>Appends the message's lines, each ending in <c>\n</c>; how many there were.</summary>
+        public int Add(Envelope envelope) => TelemetrySchema.WriteLines(_bytes, envelope);
 
-            _encoder.Convert(ReadOnlySpan<char>.Empty, _bytes, flush: true, out _, out _);
-            return lines;
-        }
-
-        /// <summary>The body written; the buffers are kept for the next one.</summary>
+        /// <summary>The body written; the buffer is kept for the next one.</summary>
         public byte[] Finish()
         {
             var body = _bytes.WrittenSpan.ToArray();
@@ -106,21 +91,6 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
             s_spare = this;
             return body;
         }
-    }
-
-    private static int Append(StringBuilder body, Envelope envelope)
-    {
-        var lines = 0;
-        foreach (var point in TelemetrySchema.Points(envelope))
-        {
-            if (LineProtocol.Append(body, point))
-            {
-                body.Append('\n');
-                lines++;
-            }
-        }
-
-        return lines;
     }
 
     /// <summary>A batch's lines formatted before its transaction, with each message's stretch of them (in bytes).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -29,56 +30,75 @@ public static class LineProtocol
     /// <summary>The line for <paramref name="point"/>; null when no field has a value that can be written (NaN, ±∞, empty key).</summary>
     public static string? Format(LinePoint point)
     {
-        var line = new StringBuilder(128);
-        return Append(line, point) ? line.ToString() : null;
+        var line = new ArrayBufferWriter<byte>(128);
+        return Write(line, point) ? Encoding.UTF8.GetString(line.WrittenSpan) : null;
     }
 
     /// <summary>
-    /// Appends the line for <paramref name="point"/> (without a line end) to <paramref name="line"/>; false, and nothing
-    /// appended, when no field has a value that can be written. A batch's lines go into one builder this way, with no
-    /// string per line.
+    /// Writes the line for <paramref name="point"/> in UTF-8 (without a line end) to <paramref name="output"/>, as InfluxDB
+    /// reads it and the history outbox stores it; false, and nothing written, when no field has a value that can be
+    /// written. A batch's lines go into one buffer this way, with no string per line.
     /// </summary>
-    public static bool Append(StringBuilder line, LinePoint point)
+    public static bool Write(IBufferWriter<byte> output, LinePoint point)
     {
-        ArgumentNullException.ThrowIfNull(line);
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(point);
-        var start = line.Length;
-        AppendMeasurement(line, point.Measurement);
-        AppendTags(line, point.Tags);
-        var separator = ' ';
+        if (string.IsNullOrEmpty(point.Measurement))
+        {
+            throw new ArgumentException("a point needs a measurement", nameof(point));
+        }
+
+        if (!HasWritableField(point.Fields))
+        {
+            return false;
+        }
+
+        WriteMeasurement(output, point.Measurement);
+        WriteTags(output, point.Tags);
+        var separator = (byte)' ';
         foreach (var field in point.Fields)
         {
-            if (string.IsNullOrEmpty(field.Key) || (field.Text is null && !double.IsFinite(field.Number)))
+            if (!IsWritable(field))
             {
                 continue;
             }
 
-            line.Append(separator);
-            separator = ',';
-            AppendName(line, field.Key);
-            line.Append('=');
+            WriteByte(output, separator);
+            separator = (byte)',';
+            WriteName(output, field.Key);
+            WriteByte(output, (byte)'=');
             if (field.Text is null)
             {
-                line.Append(CultureInfo.InvariantCulture, $"{field.Number:R}");
+                WriteFormattable(output, field.Number, "R");
             }
             else
             {
-                AppendString(line, field.Text);
+                WriteString(output, field.Text);
             }
         }
 
-        if (separator == ' ')
-        {
-            line.Length = start;
-            return false;
-        }
-
-        line.Append(CultureInfo.InvariantCulture, $" {point.Time.ToUnixTimeMilliseconds()}");
+        WriteByte(output, (byte)' ');
+        WriteFormattable(output, point.Time.ToUnixTimeMilliseconds(), default);
         return true;
     }
 
+    private static bool IsWritable(Field field) => !string.IsNullOrEmpty(field.Key) && (field.Text is not null || double.IsFinite(field.Number));
+
+    private static bool HasWritableField(IReadOnlyList<Field> fields)
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (IsWritable(fields[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The tags with a key and a value, in key order (line protocol's advice for the fastest writes).</summary>
-    private static void AppendTags(StringBuilder line, IReadOnlyList<Tag> tags)
+    private static void WriteTags(IBufferWriter<byte> output, IReadOnlyList<Tag> tags)
     {
         Span<int> order = stackalloc int[Math.Min(tags.Count, 32)];
         if (tags.Count > order.Length)
@@ -107,10 +127,10 @@ public static class LineProtocol
 
         foreach (var index in order[..count])
         {
-            line.Append(',');
-            AppendName(line, tags[index].Key);
-            line.Append('=');
-            AppendName(line, tags[index].Value!);
+            WriteByte(output, (byte)',');
+            WriteName(output, tags[index].Key);
+            WriteByte(output, (byte)'=');
+            WriteName(output, tags[index].Value!);
         }
     }
 
@@ -121,68 +141,118 @@ public static class LineProtocol
     /// </summary>
     public static string FormatFloat(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static void AppendMeasurement(StringBuilder line, string measurement)
+    /// <summary>The characters a name (measurement, tag key or value, field key) cannot hold as they are.</summary>
+    private static readonly SearchValues<char> NameSpecials = SearchValues.Create(",= \r\n\\");
+
+    /// <summary>The characters a string field value cannot hold as they are.</summary>
+    private static readonly SearchValues<char> StringSpecials = SearchValues.Create("\"\\\r\n");
+
+    private static void WriteMeasurement(IBufferWriter<byte> output, string measurement)
     {
-        if (string.IsNullOrEmpty(measurement))
+        // A line that starts with '#' is a comment: the point would vanish without an error.
+        if (measurement[0] == '#')
         {
-            throw new ArgumentException("a point needs a measurement", nameof(measurement));
+            WriteByte(output, (byte)'_');
+            measurement = measurement[1..];
         }
 
-        // A line that starts with '#' is a comment: the point would vanish without an error.
-        var start = line.Length;
-        AppendEscaped(line, measurement, escapeEquals: false);
-        if (line[start] == '#')
-        {
-            line[start] = '_';
-        }
+        WriteEscaped(output, measurement, escapeEquals: false);
     }
 
-    private static void AppendName(StringBuilder line, string name) => AppendEscaped(line, name, escapeEquals: true);
+    private static void WriteName(IBufferWriter<byte> output, string name) => WriteEscaped(output, name, escapeEquals: true);
 
-    private static void AppendEscaped(StringBuilder line, string name, bool escapeEquals)
+    private static void WriteEscaped(IBufferWriter<byte> output, string name, bool escapeEquals)
     {
+        if (name.AsSpan().IndexOfAny(NameSpecials) < 0)
+        {
+            WriteText(output, name);
+            return;
+        }
+
+        var escaped = new StringBuilder(name.Length + 8);
         foreach (var c in name)
         {
             switch (c)
             {
                 case ',' or ' ':
-                    line.Append('\\').Append(c);
+                    escaped.Append('\\').Append(c);
                     break;
                 case '=' when escapeEquals:
-                    line.Append("\\=");
+                    escaped.Append("\\=");
                     break;
                 case '\r' or '\n':
-                    line.Append("\\ ");
+                    escaped.Append("\\ ");
                     break;
                 case '\\':
-                    line.Append('/');
+                    escaped.Append('/');
                     break;
                 default:
-                    line.Append(c);
+                    escaped.Append(c);
                     break;
             }
         }
+
+        WriteText(output, escaped.ToString());
     }
 
-    private static void AppendString(StringBuilder line, string value)
+    private static void WriteString(IBufferWriter<byte> output, string value)
     {
-        line.Append('"');
-        foreach (var c in value)
+        WriteByte(output, (byte)'"');
+        if (value.AsSpan().IndexOfAny(StringSpecials) < 0)
         {
-            switch (c)
+            WriteText(output, value);
+        }
+        else
+        {
+            var escaped = new StringBuilder(value.Length + 8);
+            foreach (var c in value)
             {
-                case '"' or '\\':
-                    line.Append('\\').Append(c);
-                    break;
-                case '\r' or '\n':
-                    line.Append(' ');
-                    break;
-                default:
-                    line.Append(c);
-                    break;
+                switch (c)
+                {
+                    case '"' or '\\':
+                        escaped.Append('\\').Append(c);
+                        break;
+                    case '\r' or '\n':
+                        escaped.Append(' ');
+                        break;
+                    default:
+                        escaped.Append(c);
+                        break;
+                }
+            }
+
+            WriteText(output, escaped.ToString());
+        }
+
+        WriteByte(output, (byte)'"');
+    }
+
+    /// <summary>The text in UTF-8 (a lone surrogate becomes U+FFFD, as with any UTF-8 encoding of ours).</summary>
+    private static void WriteText(IBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        output.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static void WriteByte(IBufferWriter<byte> output, byte value)
+    {
+        output.GetSpan(1)[0] = value;
+        output.Advance(1);
+    }
+
+    private static void WriteFormattable<T>(IBufferWriter<byte> output, T value, ReadOnlySpan<char> format)
+        where T : IUtf8SpanFormattable
+    {
+        var span = output.GetSpan(32);
+        if (!value.TryFormat(span, out var written, format, CultureInfo.InvariantCulture))
+        {
+            span = output.GetSpan(128);
+            if (!value.TryFormat(span, out written, format, CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException($"cannot format {value}");
             }
         }
 
-        line.Append('"');
+        output.Advance(written);
     }
 }

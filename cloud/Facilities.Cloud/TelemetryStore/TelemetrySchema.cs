@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Facilities.Cloud.Ingestion;
 using Facilities.Telemetry;
@@ -30,6 +31,26 @@ public static class TelemetrySchema
             GatewayStatusMessage g => [Status(envelope, g)],
             _ => [],
         };
+    }
+
+    /// <summary>
+    /// Writes the message's points as line protocol in UTF-8 (<see cref="LineProtocol.Write"/>), each line ending in
+    /// <c>\n</c>, as the history outbox stores them and InfluxDB reads them; how many lines it wrote.
+    /// </summary>
+    public static int WriteLines(IBufferWriter<byte> output, Envelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var lines = 0;
+        foreach (var point in Points(envelope))
+        {
+            if (LineProtocol.Write(output, point))
+            {
+                output.Write("\n"u8);
+                lines++;
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Facilities.Cloud.TelemetryStore;
 
 namespace Facilities.Cloud.Tests.TelemetryStore;
@@ -115,21 +116,33 @@ public sealed class LineProtocolTests
     }
 
     [Fact]
-    public void Append_SeveralPoints_WritesEachLineAsFormatDoes_AndNothingForAPointWithoutWritableField()
+    public void Write_SeveralPoints_WritesEachLineAsFormatDoes_InUtf8_AndNothingForAPointWithoutWritableField()
     {
         var tags = new Tag[] { new("site", "estate"), new("gateway", "gw-1"), new("building", "3"), new("device", "lift-1"), new("empty", "") };
         var first = new LinePoint("elevator", tags, [Field.OfNumber("floor", 7), Field.OfText("door_label", "open \"wide\"")], Time);
         var nothing = new LinePoint("elevator", tags, [Field.OfNumber("nan", double.NaN)], Time);
         var second = new LinePoint("boiler", [new("z", "1"), new("a", "2")], [Field.OfNumber("supply", 0.1 + 0.2)], Time.AddSeconds(1));
-        var body = new System.Text.StringBuilder("head\n");
+        var body = new System.Buffers.ArrayBufferWriter<byte>();
+        body.Write("head\n"u8);
 
-        Assert.True(LineProtocol.Append(body, first));
-        body.Append('\n');
-        Assert.False(LineProtocol.Append(body, nothing));
-        Assert.True(LineProtocol.Append(body, second));
+        Assert.True(LineProtocol.Write(body, first));
+        body.Write("\n"u8);
+        Assert.False(LineProtocol.Write(body, nothing));
+        Assert.True(LineProtocol.Write(body, second));
 
-        Assert.Equal($"head\n{LineProtocol.Format(first)}\n{LineProtocol.Format(second)}", body.ToString());
+        Assert.Equal($"head\n{LineProtocol.Format(first)}\n{LineProtocol.Format(second)}", System.Text.Encoding.UTF8.GetString(body.WrittenSpan));
         Assert.Equal("elevator,building=3,device=lift-1,gateway=gw-1,site=estate floor=7,door_label=\"open \\\"wide\\\"\" 1795335302114", LineProtocol.Format(first));
         Assert.Equal("boiler,a=2,z=1 supply=0.30000000000000004 1795335303114", LineProtocol.Format(second));
+    }
+
+    [Fact]
+    public void Write_NonAsciiNamesAndValues_AreUtf8_EscapedAsText()
+    {
+        var point = new LinePoint("电梯", [new("building", "三号楼 东")], [Field.OfText("door_label", "开门\"中\""), Field.OfNumber("温度", 41.5)], Time);
+        var body = new System.Buffers.ArrayBufferWriter<byte>();
+
+        Assert.True(LineProtocol.Write(body, point));
+
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes("电梯,building=三号楼\\ 东 door_label=\"开门\\\"中\\\"\",温度=41.5 1795335302114"), body.WrittenSpan.ToArray());
     }
 }
