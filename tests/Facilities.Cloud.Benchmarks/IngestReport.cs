@@ -137,6 +137,12 @@ internal static class IngestReport
                 Line($"- {Storage(r.Storage)}: the machine had {(m.Busy + m.Idle + m.Stolen) * 1e6 / r.Messages:0} µs of processor time per message and was {m.Busy / Math.Max(m.Busy + m.Idle + m.Stolen, 1e-9):P0} busy; the cloud used");
                 Line($"  {m.Cloud * 1e6 / r.Messages:0} µs of it ({m.Jit * 1e6 / r.Messages:0} µs compiling), the broker and InfluxDB {(m.Broker + m.Influx) * 1e6 / r.Messages:0} µs. At half of `mosquitto_sub`'s rate");
                 Line($"  the machine would have {2e6 * Environment.ProcessorCount / r.SubscriberRate:0} µs per message for everything.");
+                var stolen = m.Stolen / Math.Max(m.Busy + m.Idle + m.Stolen, 1e-9);
+                if (stolen >= StolenShareWarning)
+                {
+                    Line($"  **The virtual machine's host took {stolen:P0} of the cores' time during this drain ({m.Stolen:0.0} s): this column's rates");
+                    Line($"  measure the other guests as much as the cloud; compare it with a column, or a run, the host left alone.**");
+                }
             }
 
             Line($"");
@@ -168,7 +174,9 @@ internal static class IngestReport
             Line($"subscription's messages out to the consumer slots' sessions in turn and the cloud receives one session's queue after");
             Line($"another, so a batch holds every slots-th number of a stretch of each gateway's stream and later batches fill the gaps;");
             Line($"the seq check (the handled runs of each gateway, `seen_ranges`) pays for that in \"the rest\".");
-            Line($"The pipeline's batch is {profiled[0].Stages!.BatchSize} messages per transaction (`Mqtt:BatchSize`).");
+            Line($"The pipeline's batch is {profiled[0].Stages!.BatchSize} messages per transaction (`Mqtt:BatchSize`). The pure stages (validation, and the");
+            Line($"line protocol as the history recorder writes a batch: UTF-8 lines onto one buffer, copied out as the batch's body) run");
+            Line($"{PipelineProfile.Passes} times each and the fastest pass is shown (other guests of a shared host take the processor now and then).");
             Line($"");
             Header(text, "stage (µs per message)", profiled);
             Row(text, "JSON + contract validation", profiled, r => Invariant($"{r.Stages!.Validation:0.0}"));
@@ -224,6 +232,9 @@ internal static class IngestReport
     };
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A drain that lost this share of the cores' time to the host is marked as untrustworthy in the report.</summary>
+    private const double StolenShareWarning = 0.10;
 
     private const string Method = """
         ### Method
