@@ -161,70 +161,47 @@ public static class LineProtocol
 
     private static void WriteName(IBufferWriter<byte> output, string name) => WriteEscaped(output, name, escapeEquals: true);
 
-    private static void WriteEscaped(IBufferWriter<byte> output, string name, bool escapeEquals)
-    {
-        if (name.AsSpan().IndexOfAny(NameSpecials) < 0)
+    private static void WriteEscaped(IBufferWriter<byte> output, string name, bool escapeEquals) =>
+        WriteText(output, name.AsSpan().IndexOfAny(NameSpecials) < 0 ? name : Escape(name, c => c switch
         {
-            WriteText(output, name);
-            return;
-        }
-
-        var escaped = new StringBuilder(name.Length + 8);
-        foreach (var c in name)
-        {
-            switch (c)
-            {
-                case ',' or ' ':
-                    escaped.Append('\\').Append(c);
-                    break;
-                case '=' when escapeEquals:
-                    escaped.Append("\\=");
-                    break;
-                case '\r' or '\n':
-                    escaped.Append("\\ ");
-                    break;
-                case '\\':
-                    escaped.Append('/');
-                    break;
-                default:
-                    escaped.Append(c);
-                    break;
-            }
-        }
-
-        WriteText(output, escaped.ToString());
-    }
+            ',' => "\\,",
+            ' ' => "\\ ",
+            '=' when escapeEquals => "\\=",
+            '\r' or '\n' => "\\ ",
+            '\\' => "/",
+            _ => null,
+        }));
 
     private static void WriteString(IBufferWriter<byte> output, string value)
     {
         WriteByte(output, (byte)'"');
-        if (value.AsSpan().IndexOfAny(StringSpecials) < 0)
+        WriteText(output, value.AsSpan().IndexOfAny(StringSpecials) < 0 ? value : Escape(value, c => c switch
         {
-            WriteText(output, value);
-        }
-        else
-        {
-            var escaped = new StringBuilder(value.Length + 8);
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"' or '\\':
-                        escaped.Append('\\').Append(c);
-                        break;
-                    case '\r' or '\n':
-                        escaped.Append(' ');
-                        break;
-                    default:
-                        escaped.Append(c);
-                        break;
-                }
-            }
-
-            WriteText(output, escaped.ToString());
-        }
-
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\r' or '\n' => " ",
+            _ => null,
+        }));
         WriteByte(output, (byte)'"');
+    }
+
+    /// <summary><paramref name="text"/> with each character <paramref name="replacement"/> has a replacement for replaced (the rare path: a name or value with a special character).</summary>
+    private static string Escape(string text, Func<char, string?> replacement)
+    {
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (replacement(c) is { } replaced)
+            {
+                escaped.Append(replaced);
+            }
+            else
+            {
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
     }
 
     /// <summary>The text in UTF-8 (a lone surrogate becomes U+FFFD, as with any UTF-8 encoding of ours).</summary>
