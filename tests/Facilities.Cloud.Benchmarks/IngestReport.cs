@@ -59,6 +59,20 @@ internal static class IngestReport
         Line($"");
         Verdict.AppendTable(text, Evaluate(results));
         Line($"");
+        var relayed = results.Where(r => r.RelayRate > 0).ToList();
+        if (relayed.Count > 0)
+        {
+            // What any service could reach here: the bare relay stores nothing but InfluxDB's lines (see Method).
+            var best = relayed.Max(r => r.RelayRate / r.SubscriberRate);
+            Line($"The bare relay (the same MQTT client, validation and line protocol into InfluxDB; no database, no rules) drained at");
+            Line($"{string.Join(", ", relayed.Select(r => Invariant($"{r.RelayRate / r.SubscriberRate:0.00}× ({Storage(r.Storage)})")))} of `mosquitto_sub` in this run.");
+            var verdict = best < Target
+                ? Invariant($"Below {Target:0.0}× even for it: on this machine, as set up here, the target is out of reach\n for any service that writes every message to InfluxDB.")
+                : Invariant($"At most {best:0.00}× for it: only a service that does no more than relay reaches the target here;\nthe cloud's figure against the relay (below) is what its database and rules cost.");
+            Line($"{verdict}");
+            Line($"");
+        }
+
         Line($"### Figures");
         Line($"");
         Line($"Times from the start of each consumer to its last message. The cloud's rate (the target's \"ours\") counts until");
