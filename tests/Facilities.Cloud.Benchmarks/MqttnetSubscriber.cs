@@ -51,9 +51,9 @@ internal sealed class MqttnetSubscriber(int port, string clientId, MqttnetSubscr
             await received.Writer.WriteAsync(e, deadline.Token);
         };
 
-        using var http = new HttpClient();
+        using var http = relay is null ? null : new HttpClient();
         var clock = Stopwatch.StartNew();
-        var consumer = relay is null ? ConsumeAsync(received.Reader, count, deadline.Token) : RelayAsync(received.Reader, count, http, relay, deadline.Token);
+        var consumer = relay is null ? ConsumeAsync(received.Reader, count, deadline.Token) : RelayAsync(received.Reader, count, http!, relay, deadline.Token);
         await ConnectAsync(client, deadline.Token);
         await consumer;
         var elapsed = clock.Elapsed;

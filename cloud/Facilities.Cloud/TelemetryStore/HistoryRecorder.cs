@@ -83,6 +83,9 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
         /// <summary>Appends the message's lines, each ending in <c>\n</c>; how many there were.</summary>
         public int Add(Envelope envelope) => TelemetrySchema.WriteLines(_bytes, envelope);
 
+        /// <summary>Appends lines already written (a prepared message's stretch of a body).</summary>
+        public void Add(ReadOnlySpan<byte> lines) => _bytes.Write(lines);
+
         /// <summary>The body written; the buffer is kept for the next one.</summary>
         public byte[] Finish()
         {
@@ -107,24 +110,22 @@ internal sealed class HistoryRecorder(HistoryOutboxStore outbox) : IMessageHandl
                 return (Body, Lines);
             }
 
-            var body = new List<byte>();
+            var body = Utf8Lines.Rent();
             var lines = 0;
             foreach (var envelope in accepted)
             {
                 if (Stretches.TryGetValue(envelope, out var stretch))
                 {
-                    body.AddRange(Body.AsSpan(stretch.Start, stretch.Length));
+                    body.Add(Body.AsSpan(stretch.Start, stretch.Length));
                     lines += stretch.Lines;
                 }
                 else
                 {
-                    var (own, count) = Format([envelope]);
-                    body.AddRange(own);
-                    lines += count;
+                    lines += body.Add(envelope);
                 }
             }
 
-            return ([.. body], lines);
+            return (body.Finish(), lines);
         }
     }
 }
